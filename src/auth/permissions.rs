@@ -1,0 +1,206 @@
+//! The one place that says who may do what.
+//!
+//! People have a role in one organisation; service clients (other e-government
+//! systems) have scopes. Every handler asks `Principal::require(Permission)`, and the
+//! OpenAPI description of every operation and the README table are generated from
+//! `MATRIX` and `OPERATIONS` below, so the documentation cannot drift from the checks.
+use crate::code_enum;
+
+code_enum! {
+    /// A person's role. `admin` is the system administrator and belongs to no organisation.
+    pub enum Role {
+        Admin = "admin",
+        OrgAdmin = "org_admin",
+        Leader = "leader",
+        Coordinator = "coordinator",
+        Member = "member",
+        Viewer = "viewer",
+    }
+}
+
+code_enum! {
+    /// What a service client may do.
+    pub enum Scope {
+        DirectoryRead = "directory:read",
+        PlansRead = "plans:read",
+        PlansWrite = "plans:write",
+        ActivitiesRead = "activities:read",
+        ActivitiesWrite = "activities:write",
+        FeedbackRead = "feedback:read",
+        FeedbackWrite = "feedback:write",
+        ReportsRead = "reports:read",
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission {
+    OrganizationsRead,
+    OrganizationsManage,
+    OrganizationsUpdate,
+    DepartmentsRead,
+    DepartmentsWrite,
+    UsersRead,
+    UsersWrite,
+    ServiceClientsManage,
+    AuditRead,
+}
+
+pub struct Grant {
+    pub permission: Permission,
+    pub what: &'static str,
+    pub roles: &'static [Role],
+    pub scopes: &'static [Scope],
+}
+
+use Role::{Admin, Coordinator, Leader, Member, OrgAdmin, Viewer};
+
+const EVERYONE: &[Role] = &[Admin, OrgAdmin, Leader, Coordinator, Member, Viewer];
+
+pub const MATRIX: &[Grant] = &[
+    Grant {
+        permission: Permission::OrganizationsRead,
+        what: "read organisations (their own; the administrator all)",
+        roles: EVERYONE,
+        scopes: &[Scope::DirectoryRead],
+    },
+    Grant {
+        permission: Permission::OrganizationsManage,
+        what: "create and delete organisations",
+        roles: &[Admin],
+        scopes: &[],
+    },
+    Grant {
+        permission: Permission::OrganizationsUpdate,
+        what: "update an organisation's details",
+        roles: &[Admin, OrgAdmin],
+        scopes: &[],
+    },
+    Grant {
+        permission: Permission::DepartmentsRead,
+        what: "read departments",
+        roles: EVERYONE,
+        scopes: &[Scope::DirectoryRead],
+    },
+    Grant {
+        permission: Permission::DepartmentsWrite,
+        what: "create, change and delete departments",
+        roles: &[Admin, OrgAdmin],
+        scopes: &[],
+    },
+    Grant { permission: Permission::UsersRead, what: "read people", roles: EVERYONE, scopes: &[Scope::DirectoryRead] },
+    Grant {
+        permission: Permission::UsersWrite,
+        what: "create, change, deactivate and delete people; set their passwords",
+        roles: &[Admin, OrgAdmin],
+        scopes: &[],
+    },
+    Grant {
+        permission: Permission::ServiceClientsManage,
+        what: "read, create, change and delete service clients; rotate their secrets",
+        roles: &[Admin, OrgAdmin],
+        scopes: &[],
+    },
+    Grant {
+        permission: Permission::AuditRead,
+        what: "read the audit trail",
+        roles: &[Admin, OrgAdmin, Leader],
+        scopes: &[],
+    },
+];
+
+pub fn grant(permission: Permission) -> &'static Grant {
+    MATRIX.iter().find(|g| g.permission == permission).expect("every permission is in MATRIX")
+}
+
+/// Who may call an operation.
+#[derive(Clone, Copy, Debug)]
+pub enum Access {
+    /// No token needed.
+    Public,
+    /// Any valid token.
+    SignedIn,
+    Needs(Permission),
+    /// Any signed-in person (not a service client).
+    PersonOnly,
+}
+
+/// Every operation of the API by its OpenAPI `operationId`. An operation missing here
+/// fails the OpenAPI build, so a new endpoint cannot ship without deciding who may call it.
+pub const OPERATIONS: &[(&str, Access)] = &[
+    ("healthz", Access::Public),
+    ("readyz", Access::Public),
+    ("issue_token", Access::Public),
+    ("me", Access::SignedIn),
+    ("list_organizations", Access::Needs(Permission::OrganizationsRead)),
+    ("get_organization", Access::Needs(Permission::OrganizationsRead)),
+    ("create_organization", Access::Needs(Permission::OrganizationsManage)),
+    ("update_organization", Access::Needs(Permission::OrganizationsUpdate)),
+    ("delete_organization", Access::Needs(Permission::OrganizationsManage)),
+    ("list_departments", Access::Needs(Permission::DepartmentsRead)),
+    ("get_department", Access::Needs(Permission::DepartmentsRead)),
+    ("create_department", Access::Needs(Permission::DepartmentsWrite)),
+    ("update_department", Access::Needs(Permission::DepartmentsWrite)),
+    ("delete_department", Access::Needs(Permission::DepartmentsWrite)),
+    ("list_users", Access::Needs(Permission::UsersRead)),
+    ("get_user", Access::Needs(Permission::UsersRead)),
+    ("create_user", Access::Needs(Permission::UsersWrite)),
+    ("update_user", Access::Needs(Permission::UsersWrite)),
+    ("delete_user", Access::Needs(Permission::UsersWrite)),
+    ("set_user_password", Access::PersonOnly),
+    ("list_service_clients", Access::Needs(Permission::ServiceClientsManage)),
+    ("get_service_client", Access::Needs(Permission::ServiceClientsManage)),
+    ("create_service_client", Access::Needs(Permission::ServiceClientsManage)),
+    ("update_service_client", Access::Needs(Permission::ServiceClientsManage)),
+    ("delete_service_client", Access::Needs(Permission::ServiceClientsManage)),
+    ("rotate_service_client_secret", Access::Needs(Permission::ServiceClientsManage)),
+    ("list_audit_events", Access::Needs(Permission::AuditRead)),
+];
+
+pub fn access_of(operation_id: &str) -> Option<Access> {
+    OPERATIONS.iter().find(|(id, _)| *id == operation_id).map(|(_, a)| *a)
+}
+
+fn join<T: std::fmt::Display>(items: &[T]) -> String {
+    items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// The sentence appended to an operation's OpenAPI description.
+pub fn describe(access: Access) -> String {
+    match access {
+        Access::Public => "**Access:** public, no token needed.".to_owned(),
+        Access::SignedIn => "**Access:** any valid token (person or service client).".to_owned(),
+        Access::PersonOnly => "**Access:** a person: their own password (with the current one), \
+            or anyone's in their organisation for `org_admin`, anyone's for `admin`."
+            .to_owned(),
+        Access::Needs(permission) => {
+            let g = grant(permission);
+            let scopes = if g.scopes.is_empty() { "none".to_owned() } else { join(g.scopes) };
+            format!("**Access:** {}: roles {}; service-client scopes {}.", g.what, join(g.roles), scopes)
+        }
+    }
+}
+
+/// The README's table of the matrix (a unit test keeps the README in step).
+pub fn matrix_markdown() -> String {
+    let mut out = String::from("| permission | roles | service-client scopes |\n|---|---|---|\n");
+    for g in MATRIX {
+        let scopes = if g.scopes.is_empty() { "—".to_owned() } else { join(g.scopes) };
+        out.push_str(&format!("| {} | {} | {} |\n", g.what, join(g.roles), scopes));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readme_shows_the_current_matrix() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        assert!(
+            readme.contains(&matrix_markdown()),
+            "README.md's access table is out of date; paste this in:\n{}",
+            matrix_markdown()
+        );
+    }
+}

@@ -1,0 +1,173 @@
+//! `AuthUser`: the authenticated caller, checked on every request against the
+//! database, so a deactivated or deleted account, a rotated secret or a changed role
+//! takes effect at once, not when the token expires.
+use std::{future::Future, pin::Pin};
+
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    auth::permissions::{Permission, Role, Scope, grant},
+    db,
+    error::{ApiError, FieldError},
+    state::AppState,
+};
+
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub id: Uuid,
+    pub name: String,
+    pub organization_id: Option<Uuid>,
+    pub kind: PrincipalKind,
+}
+
+#[derive(Clone, Debug)]
+pub enum PrincipalKind {
+    User { role: Role, department_id: Option<Uuid> },
+    Client { scopes: Vec<Scope> },
+}
+
+/// Who is calling, for `GET /api/v1/me`.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    /// `user` (a person) or `client` (a service client).
+    #[schema(example = "user")]
+    pub kind: String,
+    pub id: Uuid,
+    /// Username, or the service client's name.
+    pub name: String,
+    /// `null` for the system administrator.
+    pub organization_id: Option<Uuid>,
+    pub department_id: Option<Uuid>,
+    /// For people.
+    pub role: Option<Role>,
+    /// For service clients.
+    pub scopes: Vec<Scope>,
+}
+
+impl Principal {
+    pub fn role(&self) -> Option<Role> {
+        match self.kind {
+            PrincipalKind::User { role, .. } => Some(role),
+            PrincipalKind::Client { .. } => None,
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role() == Some(Role::Admin)
+    }
+
+    pub fn kind_code(&self) -> &'static str {
+        match self.kind {
+            PrincipalKind::User { .. } => "user",
+            PrincipalKind::Client { .. } => "client",
+        }
+    }
+
+    pub fn allows(&self, permission: Permission) -> bool {
+        let g = grant(permission);
+        match &self.kind {
+            PrincipalKind::User { role, .. } => g.roles.contains(role),
+            PrincipalKind::Client { scopes } => scopes.iter().any(|s| g.scopes.contains(s)),
+        }
+    }
+
+    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
+        if self.allows(permission) { Ok(()) } else { Err(ApiError::forbidden()) }
+    }
+
+    /// The organisation a new record belongs to: the caller's own; only the system
+    /// administrator names one (and must).
+    pub fn acting_org(&self, requested: Option<Uuid>) -> Result<Uuid, ApiError> {
+        match (self.organization_id, requested) {
+            (Some(own), None) => Ok(own),
+            (Some(_), Some(_)) => Err(ApiError::field("organization_id", "organization_not_allowed")),
+            (None, Some(org)) => Ok(org),
+            (None, None) => Err(ApiError::field("organization_id", "organization_required")),
+        }
+    }
+
+    /// The organisation a read is confined to: the caller's own, or for the system
+    /// administrator the one asked for (`None`: all).
+    pub fn read_scope(&self, requested: Option<Uuid>) -> Result<Option<Uuid>, ApiError> {
+        match (self.organization_id, requested) {
+            (Some(own), None) => Ok(Some(own)),
+            (Some(_), Some(_)) => {
+                Err(ApiError::validation(vec![FieldError::new("organization_id", "organization_not_allowed")]))
+            }
+            (None, requested) => Ok(requested),
+        }
+    }
+
+    pub fn me(&self) -> Me {
+        let (role, department_id, scopes) = match &self.kind {
+            PrincipalKind::User { role, department_id } => (Some(*role), *department_id, Vec::new()),
+            PrincipalKind::Client { scopes } => (None, None, scopes.clone()),
+        };
+        Me {
+            kind: self.kind_code().to_owned(),
+            id: self.id,
+            name: self.name.clone(),
+            organization_id: self.organization_id,
+            department_id,
+            role,
+            scopes,
+        }
+    }
+}
+
+/// Extracts and checks the bearer token; 401 (with `WWW-Authenticate`) otherwise.
+pub struct AuthUser(pub Principal);
+
+/// Like `AuthUser`, but no token is fine; a bad token is still a 401.
+pub struct MaybeAuthUser(pub Option<Principal>);
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            authenticate(&req).await?.map(AuthUser).ok_or_else(|| ApiError::unauthenticated("unauthenticated"))
+        })
+    }
+}
+
+impl FromRequest for MaybeAuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { authenticate(&req).await.map(MaybeAuthUser) })
+    }
+}
+
+/// The caller, if a token was sent (`Ok(None)` if none). The result is kept in the
+/// request, so middleware and handler share one database lookup.
+pub async fn authenticate(req: &HttpRequest) -> Result<Option<Principal>, ApiError> {
+    if let Some(found) = req.extensions().get::<Principal>() {
+        return Ok(Some(found.clone()));
+    }
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::unauthenticated("invalid_token"))?;
+    let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::internal("state missing"))?;
+    let subject = state.keys.verify(token)?;
+    let pool = state.pool.clone();
+    let principal = db::run(&pool, move |conn| db::principals::load(conn, &subject))
+        .await?
+        .ok_or_else(|| ApiError::unauthenticated("invalid_token"))?;
+    req.extensions_mut().insert(principal.clone());
+    Ok(Some(principal))
+}

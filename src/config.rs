@@ -1,0 +1,166 @@
+//! Typed settings, read once from the environment at start-up. Every variable is
+//! documented in the README with its default. Secrets are redacted from `Debug`.
+use std::{fmt, path::PathBuf, time::Duration};
+
+use anyhow::{Context, bail};
+use jsonwebtoken::Algorithm;
+
+#[derive(Clone)]
+pub struct Settings {
+    /// `DATABASE_URL`: when unset, a private PostgreSQL is started under `data_dir`.
+    pub database_url: Option<String>,
+    /// `CCHC_BIND`
+    pub bind: String,
+    /// `CCHC_DATA_DIR`: private database, generated keys and (later) evidence files.
+    pub data_dir: PathBuf,
+    /// `CCHC_WORKERS`: HTTP worker threads; 0 means one per CPU.
+    pub workers: usize,
+    pub db_pool_size: u32,
+    /// How long a request waits for a database connection before answering 503.
+    pub db_timeout: Duration,
+    pub max_json_bytes: usize,
+    pub jwt: JwtSettings,
+    pub external_idp: Option<ExternalIdpSettings>,
+    pub admin_username: String,
+    pub admin_password: Option<Secret>,
+    pub login_max_failures: i32,
+    pub login_lockout: Duration,
+    /// `CCHC_PG_USER`: the unprivileged account that runs the private PostgreSQL when
+    /// the service itself runs as root.
+    pub pg_user: Option<String>,
+    /// `CCHC_PG_BIN_DIR`: where `initdb` and `pg_ctl` are; found automatically if unset.
+    pub pg_bin_dir: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug)]
+pub struct JwtSettings {
+    /// `CCHC_JWT_SECRET`; generated and kept in the data directory when unset.
+    pub secret: Option<Secret>,
+    pub issuer: String,
+    pub audience: String,
+    pub ttl: Duration,
+}
+
+/// An external identity provider whose tokens are accepted besides the service's own.
+#[derive(Clone, Debug)]
+pub struct ExternalIdpSettings {
+    pub issuer: String,
+    pub audience: String,
+    pub algorithm: Algorithm,
+    pub key: ExternalKey,
+    /// The claim whose value is matched against a user's `username`.
+    pub username_claim: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum ExternalKey {
+    PublicKeyFile(PathBuf),
+    JwksFile(PathBuf),
+}
+
+/// A string that never prints.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &self.database_url.as_ref().map(|_| "[set]"))
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field("workers", &self.workers)
+            .field("db_pool_size", &self.db_pool_size)
+            .field("db_timeout", &self.db_timeout)
+            .field("jwt", &self.jwt)
+            .field("external_idp", &self.external_idp)
+            .field("admin_username", &self.admin_username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Settings {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|key| std::env::var(key).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads settings through `lookup`, so tests can supply their own values.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let parse = |key: &str, default: u64| -> anyhow::Result<u64> {
+            match lookup(key) {
+                None => Ok(default),
+                Some(v) => v.trim().parse().with_context(|| format!("{key} must be a whole number, got {v:?}")),
+            }
+        };
+        let jwt_secret = lookup("CCHC_JWT_SECRET").map(Secret);
+        if let Some(secret) = &jwt_secret
+            && secret.expose().len() < 32
+        {
+            bail!("CCHC_JWT_SECRET must be at least 32 bytes long");
+        }
+        let ttl = parse("CCHC_TOKEN_TTL", 3600)?;
+        if !(60..=86_400).contains(&ttl) {
+            bail!("CCHC_TOKEN_TTL must be between 60 and 86400 seconds");
+        }
+        Ok(Self {
+            database_url: lookup("DATABASE_URL"),
+            bind: lookup("CCHC_BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
+            data_dir: lookup("CCHC_DATA_DIR").map_or_else(|| PathBuf::from("data"), PathBuf::from),
+            workers: usize::try_from(parse("CCHC_WORKERS", 0)?)?,
+            db_pool_size: u32::try_from(parse("CCHC_DB_POOL_SIZE", 10)?)?.max(1),
+            db_timeout: Duration::from_millis(parse("CCHC_DB_TIMEOUT_MS", 5000)?.max(100)),
+            max_json_bytes: usize::try_from(parse("CCHC_MAX_JSON_BYTES", 1024 * 1024)?)?,
+            jwt: JwtSettings {
+                secret: jwt_secret,
+                issuer: lookup("CCHC_JWT_ISSUER").unwrap_or_else(|| "cchc-outreach".to_owned()),
+                audience: lookup("CCHC_JWT_AUDIENCE").unwrap_or_else(|| "cchc-outreach".to_owned()),
+                ttl: Duration::from_secs(ttl),
+            },
+            external_idp: external_idp(&lookup)?,
+            admin_username: lookup("CCHC_ADMIN_USERNAME").unwrap_or_else(|| "admin".to_owned()),
+            admin_password: lookup("CCHC_ADMIN_PASSWORD").map(Secret),
+            login_max_failures: i32::try_from(parse("CCHC_LOGIN_MAX_FAILURES", 5)?)?.max(1),
+            login_lockout: Duration::from_secs(parse("CCHC_LOGIN_LOCKOUT_SECONDS", 900)?),
+            pg_user: lookup("CCHC_PG_USER"),
+            pg_bin_dir: lookup("CCHC_PG_BIN_DIR").map(PathBuf::from),
+        })
+    }
+}
+
+fn external_idp(lookup: &impl Fn(&str) -> Option<String>) -> anyhow::Result<Option<ExternalIdpSettings>> {
+    let Some(issuer) = lookup("CCHC_IDP_ISSUER") else {
+        return Ok(None);
+    };
+    let audience = lookup("CCHC_IDP_AUDIENCE").context("CCHC_IDP_AUDIENCE is required with CCHC_IDP_ISSUER")?;
+    let algorithm = match lookup("CCHC_IDP_ALGORITHM").as_deref().unwrap_or("RS256") {
+        "RS256" => Algorithm::RS256,
+        "ES256" => Algorithm::ES256,
+        other => bail!("CCHC_IDP_ALGORITHM must be RS256 or ES256, got {other:?}"),
+    };
+    let key = match (lookup("CCHC_IDP_PUBLIC_KEY_FILE"), lookup("CCHC_IDP_JWKS_FILE")) {
+        (Some(pem), None) => ExternalKey::PublicKeyFile(pem.into()),
+        (None, Some(jwks)) => ExternalKey::JwksFile(jwks.into()),
+        _ => bail!("set exactly one of CCHC_IDP_PUBLIC_KEY_FILE and CCHC_IDP_JWKS_FILE"),
+    };
+    Ok(Some(ExternalIdpSettings {
+        issuer,
+        audience,
+        algorithm,
+        key,
+        username_claim: lookup("CCHC_IDP_USERNAME_CLAIM").unwrap_or_else(|| "preferred_username".to_owned()),
+    }))
+}

@@ -1,0 +1,81 @@
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::{
+    db::{lower, organizations::escape_like, schema::departments},
+    http::PageRequest,
+    impl_row, keyset, org_scoped_fns,
+};
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = departments)]
+pub struct DepartmentRow {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    pub version: i32,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+impl_row!(DepartmentRow);
+
+#[derive(Insertable)]
+#[diesel(table_name = departments)]
+pub struct NewDepartment {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    pub created_by: Option<Uuid>,
+}
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = departments)]
+pub struct DepartmentChanges {
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub name_en: Option<Option<String>>,
+}
+
+#[derive(Default)]
+pub struct Filter {
+    pub organization_id: Option<Uuid>,
+    pub code: Option<String>,
+    pub q: Option<String>,
+}
+
+org_scoped_fns!(departments, DepartmentRow, DepartmentChanges);
+
+pub fn list(conn: &mut PgConnection, filter: &Filter, page: &PageRequest) -> QueryResult<Vec<DepartmentRow>> {
+    let mut q = departments::table.into_boxed();
+    if let Some(org) = filter.organization_id {
+        q = q.filter(departments::organization_id.eq(org));
+    }
+    if let Some(code) = &filter.code {
+        q = q.filter(lower(departments::code).eq(code.to_lowercase()));
+    }
+    if let Some(text) = &filter.q {
+        let pattern = format!("%{}%", escape_like(text));
+        q = q.filter(departments::name.ilike(pattern.clone()).or(departments::name_en.ilike(pattern)));
+    }
+    keyset!(q, departments, page).select(DepartmentRow::as_select()).load(conn)
+}
+
+pub fn insert(conn: &mut PgConnection, new: &NewDepartment) -> QueryResult<DepartmentRow> {
+    diesel::insert_into(departments::table).values(new).returning(DepartmentRow::as_returning()).get_result(conn)
+}
+
+/// Whether live people still belong to the department (then it cannot be deleted).
+pub fn has_members(conn: &mut PgConnection, id: Uuid) -> QueryResult<bool> {
+    use crate::db::schema::users;
+    diesel::select(diesel::dsl::exists(
+        users::table.filter(users::department_id.eq(id)).filter(users::deleted_at.is_null()),
+    ))
+    .get_result(conn)
+}

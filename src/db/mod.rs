@@ -1,0 +1,157 @@
+//! Database access: the pool, the generated schema and one module per table. SQL lives
+//! here and nowhere else; handlers call these functions inside `run`.
+
+pub mod audit;
+pub mod departments;
+pub mod idempotency;
+pub mod login_throttle;
+pub mod organizations;
+pub mod principals;
+pub mod schema;
+pub mod service_clients;
+pub mod users;
+
+use std::time::Duration;
+
+use diesel::{
+    PgConnection,
+    r2d2::{ConnectionManager, Pool},
+};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::ApiError;
+
+pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// A pool that does not connect until asked, so the service starts (and `/healthz`
+/// answers) while the database is down; a checkout waits at most `timeout`. Each
+/// checkout is tested (`SELECT 1`), so connections that died with a database restart
+/// are replaced instead of failing a request.
+pub fn pool(url: &str, size: u32, timeout: Duration) -> PgPool {
+    Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .test_on_check_out(true)
+        .connection_timeout(timeout)
+        .build_unchecked(ConnectionManager::new(url))
+}
+
+pub fn migrate(conn: &mut PgConnection) -> anyhow::Result<usize> {
+    let applied = conn.run_pending_migrations(MIGRATIONS).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    Ok(applied.len())
+}
+
+/// Runs `f` with a pooled connection on the blocking thread pool. The checkout is
+/// inside too: waiting for a connection blocks.
+pub async fn run<T, F>(pool: &PgPool, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await?
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower(text)`.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// Applies keyset pagination to a boxed query on `$table`: live rows by `id`, or with
+/// `updated_since` all rows (tombstones too) by `(updated_at, id)`.
+#[macro_export]
+macro_rules! keyset {
+    ($query:expr, $table:ident, $page:expr) => {{
+        use diesel::prelude::*;
+        use $crate::http::pagination::Position;
+        let page: &$crate::http::PageRequest = $page;
+        let mut query = $query;
+        query = match page.updated_since {
+            None => {
+                query = query.filter($table::deleted_at.is_null());
+                if let Some(Position::Id(id)) = page.after {
+                    query = query.filter($table::id.gt(id));
+                }
+                query.order($table::id.asc())
+            }
+            Some(since) => {
+                query = query.filter($table::updated_at.ge(since));
+                if let Some(Position::Sync(at, id)) = page.after {
+                    query =
+                        query.filter($table::updated_at.gt(at).or($table::updated_at.eq(at).and($table::id.gt(id))));
+                }
+                query.order(($table::updated_at.asc(), $table::id.asc()))
+            }
+        };
+        query.limit(page.fetch())
+    }};
+}
+
+/// Implements `pagination::Row` for a row struct with `id`, `updated_at`, `deleted_at`.
+#[macro_export]
+macro_rules! impl_row {
+    ($row:ty) => {
+        impl $crate::http::pagination::Row for $row {
+            fn id(&self) -> uuid::Uuid {
+                self.id
+            }
+            fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
+                self.updated_at
+            }
+            fn deleted_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+                self.deleted_at
+            }
+        }
+    };
+}
+
+/// `find`, `lock`, `update` (bumping `version` and `updated_at`) and `soft_delete`
+/// for a table whose rows belong to an organisation through `organization_id`.
+/// `org: None` (the system administrator) reaches every organisation.
+#[macro_export]
+macro_rules! org_scoped_fns {
+    ($table:ident, $row:ty, $changes:ty) => {
+        pub fn find(conn: &mut PgConnection, id: Uuid, org: Option<Uuid>) -> QueryResult<$row> {
+            let mut q = $table::table.filter($table::id.eq(id)).filter($table::deleted_at.is_null()).into_boxed();
+            if let Some(org) = org {
+                q = q.filter($table::organization_id.eq(org));
+            }
+            q.select(<$row>::as_select()).first(conn)
+        }
+
+        /// Like `find`, and locks the row until the transaction ends.
+        pub fn lock(conn: &mut PgConnection, id: Uuid, org: Option<Uuid>) -> QueryResult<$row> {
+            let q = $table::table.filter($table::id.eq(id)).filter($table::deleted_at.is_null());
+            match org {
+                Some(org) => {
+                    q.filter($table::organization_id.eq(org)).select(<$row>::as_select()).for_update().first(conn)
+                }
+                None => q.select(<$row>::as_select()).for_update().first(conn),
+            }
+        }
+
+        pub fn update(conn: &mut PgConnection, id: Uuid, changes: &$changes) -> QueryResult<$row> {
+            diesel::update($table::table.find(id))
+                .set((changes, $table::version.eq($table::version + 1), $table::updated_at.eq(diesel::dsl::now)))
+                .returning(<$row>::as_returning())
+                .get_result(conn)
+        }
+
+        pub fn soft_delete(conn: &mut PgConnection, id: Uuid) -> QueryResult<$row> {
+            diesel::update($table::table.find(id))
+                .set((
+                    $table::deleted_at.eq(diesel::dsl::now),
+                    $table::updated_at.eq(diesel::dsl::now),
+                    $table::version.eq($table::version + 1),
+                ))
+                .returning(<$row>::as_returning())
+                .get_result(conn)
+        }
+    };
+}

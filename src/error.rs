@@ -1,0 +1,353 @@
+//! One error type for the whole API, rendered as RFC 9457 `application/problem+json`.
+//!
+//! Handlers return `ApiError`; the problem middleware (`http::problem`) re-renders it
+//! in the caller's language with the request path and id. Internal causes are logged
+//! there and never reach the client.
+use std::{borrow::Cow, fmt};
+
+use actix_web::{
+    HttpResponse, ResponseError,
+    http::{StatusCode, header},
+};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::i18n::{self, Lang};
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+const TYPE_BASE: &str = "https://cchc.example/problems/";
+
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    args: Vec<(&'static str, String)>,
+    errors: Vec<FieldError>,
+    headers: Vec<(header::HeaderName, String)>,
+    internal: Option<String>,
+}
+
+/// One problem with one input field.
+#[derive(Debug, Clone)]
+pub struct FieldError {
+    pub field: String,
+    pub code: Cow<'static, str>,
+    pub args: Vec<(&'static str, String)>,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: impl Into<Cow<'static, str>>) -> Self {
+        Self { field: field.into(), code: code.into(), args: Vec::new() }
+    }
+    pub fn arg(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.args.push((name, value.to_string()));
+        self
+    }
+}
+
+/// RFC 9457 problem details, as every error of this API is answered.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "https://cchc.example/problems/validation", "title": "Dữ liệu không hợp lệ",
+    "status": 400, "detail": "Dữ liệu gửi lên không hợp lệ.", "instance": "/api/v1/departments",
+    "code": "validation_failed", "request_id": "01938f6e-7d3c-7b1a-9c55-3f1f0b6f1a2e",
+    "errors": [{"field": "code", "code": "required", "message": "Bắt buộc nhập."}]
+}))]
+pub struct Problem {
+    /// URI of the problem type.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Short summary in the caller's language (`Accept-Language`: `vi` default, `en`).
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong in this occurrence, in the caller's language.
+    pub detail: String,
+    /// The request path.
+    pub instance: String,
+    /// Stable machine-readable code.
+    pub code: String,
+    /// Also sent as the `X-Request-Id` header; quote it when reporting a problem.
+    pub request_id: String,
+    /// Field-level problems, for validation errors.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProblemField {
+    /// The field or parameter, as a JSON path (`name`, `scopes[1]`).
+    pub field: String,
+    /// Stable machine-readable code (`required`, `too_long`, `unknown_field`, `read_only` …).
+    pub code: String,
+    /// Explanation in the caller's language.
+    pub message: String,
+}
+
+/// Where an error is rendered: the caller's language, path and request id.
+#[derive(Clone, Debug, Default)]
+pub struct ProblemContext {
+    pub lang: Lang,
+    pub instance: String,
+    pub request_id: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str) -> Self {
+        Self { status, code, args: Vec::new(), errors: Vec::new(), headers: Vec::new(), internal: None }
+    }
+
+    pub fn arg(mut self, name: &'static str, value: impl ToString) -> Self {
+        self.args.push((name, value.to_string()));
+        self
+    }
+
+    pub fn header(mut self, name: header::HeaderName, value: impl ToString) -> Self {
+        self.headers.push((name, value.to_string()));
+        self
+    }
+
+    pub fn bad_request(code: &'static str) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code)
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let mut err = Self::bad_request("validation_failed");
+        err.errors = errors;
+        err
+    }
+
+    pub fn field(field: impl Into<String>, code: &'static str) -> Self {
+        Self::validation(vec![FieldError::new(field, code)])
+    }
+
+    pub fn unauthenticated(code: &'static str) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code).header(header::WWW_AUTHENTICATE, "Bearer realm=\"cchc-outreach\"")
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden")
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found")
+    }
+
+    pub fn conflict(code: &'static str) -> Self {
+        Self::new(StatusCode::CONFLICT, code)
+    }
+
+    pub fn unprocessable(code: &'static str) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code)
+    }
+
+    pub fn precondition_failed(current_version: i32) -> Self {
+        Self::new(StatusCode::PRECONDITION_FAILED, "version_mismatch")
+            .arg("current", current_version)
+            .header(header::ETAG, format!("\"{current_version}\""))
+    }
+
+    pub fn too_many_requests(code: &'static str, retry_after_secs: u64) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, code)
+            .arg("seconds", retry_after_secs)
+            .header(header::RETRY_AFTER, retry_after_secs)
+    }
+
+    pub fn unavailable(cause: impl fmt::Display) -> Self {
+        let mut err = Self::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable").header(header::RETRY_AFTER, 5);
+        err.internal = Some(cause.to_string());
+        err
+    }
+
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        let mut err = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error");
+        err.internal = Some(cause.to_string());
+        err
+    }
+
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    /// The field errors of a validation error.
+    pub fn field_errors(&self) -> Option<&[FieldError]> {
+        (self.code == "validation_failed").then_some(self.errors.as_slice())
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The cause to log, for server-side errors.
+    pub fn internal_cause(&self) -> Option<&str> {
+        self.internal.as_deref()
+    }
+
+    pub fn to_problem(&self, ctx: &ProblemContext) -> Problem {
+        let status = self.status.as_u16();
+        Problem {
+            type_: format!("{TYPE_BASE}{}", i18n::type_slug(status)),
+            title: i18n::title(status, ctx.lang).to_owned(),
+            status,
+            detail: i18n::message(self.code, ctx.lang, &self.args),
+            instance: ctx.instance.clone(),
+            code: self.code.to_owned(),
+            request_id: ctx.request_id.clone(),
+            errors: self
+                .errors
+                .iter()
+                .map(|e| ProblemField {
+                    field: e.field.clone(),
+                    code: e.code.to_string(),
+                    message: i18n::message(&e.code, ctx.lang, &e.args),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn render(&self, ctx: &ProblemContext) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status);
+        for (name, value) in &self.headers {
+            res.insert_header((name.clone(), value.as_str()));
+        }
+        res.insert_header((header::CONTENT_LANGUAGE, ctx.lang.code()));
+        let body = serde_json::to_vec(&self.to_problem(ctx)).unwrap_or_default();
+        res.content_type(PROBLEM_JSON).body(body)
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status.as_u16(), self.code)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.render(&ProblemContext::default())
+    }
+}
+
+/// Unique and foreign-key constraints that a client can break: (constraint, status,
+/// problem code, field, field code). Any other violation is a server bug (500).
+const CONSTRAINTS: &[(&str, StatusCode, &str, &str, &str)] = &[
+    ("organizations_code_key", StatusCode::CONFLICT, "organization_code_taken", "code", "code_taken"),
+    ("departments_code_key", StatusCode::CONFLICT, "department_code_taken", "code", "code_taken"),
+    ("users_username_key", StatusCode::CONFLICT, "username_taken", "username", "code_taken"),
+    (
+        "organizations_parent_id_fkey",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "reference_invalid",
+        "parent_id",
+        "reference_invalid",
+    ),
+    (
+        "users_department_id_fkey",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "reference_invalid",
+        "department_id",
+        "reference_invalid",
+    ),
+];
+
+impl From<DieselError> for ApiError {
+    fn from(err: DieselError) -> Self {
+        match &err {
+            DieselError::NotFound => Self::not_found(),
+            DieselError::DatabaseError(kind, info) => {
+                if let Some(name) = info.constraint_name()
+                    && let Some((_, status, code, field, field_code)) = CONSTRAINTS.iter().find(|c| c.0 == name)
+                {
+                    return Self::new(*status, code).with_errors(vec![FieldError::new(*field, *field_code)]);
+                }
+                match kind {
+                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
+                        Self::unavailable(&err)
+                    }
+                    _ if is_connection_failure(info.message()) => Self::unavailable(&err),
+                    _ => Self::internal(&err),
+                }
+            }
+            _ => Self::internal(&err),
+        }
+    }
+}
+
+/// libpq reports a dropped server as an unknown error with these words.
+fn is_connection_failure(message: &str) -> bool {
+    ["server closed the connection", "terminating connection", "no connection to the server", "connection to server"]
+        .iter()
+        .any(|needle| message.contains(needle))
+}
+
+impl From<diesel::r2d2::PoolError> for ApiError {
+    fn from(err: diesel::r2d2::PoolError) -> Self {
+        Self::unavailable(err)
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(err: actix_web::error::BlockingError) -> Self {
+        Self::internal(err)
+    }
+}
+
+impl From<validator::ValidationErrors> for ApiError {
+    fn from(errs: validator::ValidationErrors) -> Self {
+        let mut fields = Vec::new();
+        collect_validation(&errs, "", &mut fields);
+        fields.sort_by(|a, b| a.field.cmp(&b.field));
+        Self::validation(fields)
+    }
+}
+
+fn collect_validation(errs: &validator::ValidationErrors, prefix: &str, out: &mut Vec<FieldError>) {
+    use validator::ValidationErrorsKind;
+    for (field, kind) in errs.errors() {
+        let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for e in list {
+                    out.push(field_error_from_validator(&path, e));
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => collect_validation(inner, &path, out),
+            ValidationErrorsKind::List(items) => {
+                for (index, inner) in items {
+                    collect_validation(inner, &format!("{path}[{index}]"), out);
+                }
+            }
+        }
+    }
+}
+
+fn field_error_from_validator(path: &str, e: &validator::ValidationError) -> FieldError {
+    let param = |name: &str| e.params.get(name).map(|v| v.to_string().trim_matches('"').to_owned());
+    match e.code.as_ref() {
+        "length" => match (param("min"), param("max"), param("value")) {
+            (Some(min), _, Some(value)) if value.trim_matches('"').chars().count() < min.parse().unwrap_or(0) => {
+                if min == "1" {
+                    FieldError::new(path, "not_blank")
+                } else {
+                    FieldError::new(path, "too_short").arg("min", min)
+                }
+            }
+            (_, Some(max), _) => FieldError::new(path, "too_long").arg("max", max),
+            (Some(min), _, _) => FieldError::new(path, "too_short").arg("min", min),
+            _ => FieldError::new(path, "invalid_format"),
+        },
+        "range" => FieldError::new(path, "out_of_range")
+            .arg("min", param("min").unwrap_or_default())
+            .arg("max", param("max").unwrap_or_default()),
+        "email" => FieldError::new(path, "invalid_email"),
+        "url" => FieldError::new(path, "invalid_url"),
+        "regex" => FieldError::new(path, "invalid_format"),
+        other => FieldError::new(path, Cow::Owned(other.to_owned())),
+    }
+}

@@ -1,0 +1,18 @@
+//! The HTTP conventions of `shared/api-conventions.md`, implemented once for every
+//! resource: request ids and logs, problem rendering, strict JSON and query parsing,
+//! keyset pagination, ETags and idempotency.
+
+pub mod context;
+pub mod etag;
+pub mod idempotency;
+pub mod json;
+pub mod pagination;
+pub mod problem;
+pub mod query;
+pub mod validate;
+
+pub use context::RequestContext;
+pub use etag::IfMatch;
+pub use json::ApiJson;
+pub use pagination::{Page, PageRequest};
+pub use query::ApiQuery;

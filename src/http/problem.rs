@@ -1,0 +1,169 @@
+//! Turns every error into problem+json in the caller's language: handler errors,
+//! extractor errors, unknown routes (404), wrong methods (405 with `Allow`) and any
+//! bare error status produced by a library.
+use actix_web::{
+    Error, HttpMessage, HttpRequest, HttpResponse,
+    body::{BoxBody, MessageBody},
+    dev::{ServiceRequest, ServiceResponse},
+    http::{Method, StatusCode, header},
+    middleware::Next,
+    web,
+};
+
+use crate::{
+    error::{ApiError, PROBLEM_JSON, ProblemContext},
+    http::RequestContext,
+};
+
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    // Taken now: the request must not be shared while the router works on it.
+    let ctx = problem_context(req.request());
+    // Services inside answer errors as responses; an `Err` here (none is known) is
+    // rendered by its own `ResponseError` further out.
+    let res = next.call(req).await?.map_into_boxed_body();
+    if res.status().as_u16() < 400 {
+        return Ok(res);
+    }
+    let rendered = match res.response().error().and_then(|e| e.as_error::<ApiError>()) {
+        Some(api) => {
+            log_cause(api, &ctx);
+            Some(api.render(&ctx))
+        }
+        None if is_problem(res.response()) => None,
+        None => {
+            let api = generic(res.status(), res.response().headers());
+            if let Some(err) = res.response().error() {
+                tracing::error!(request_id = %ctx.request_id, "unhandled error: {err}");
+            }
+            Some(api.render(&ctx))
+        }
+    };
+    Ok(match rendered {
+        Some(new) => res.into_response(new),
+        None => res,
+    })
+}
+
+fn problem_context(req: &HttpRequest) -> ProblemContext {
+    let rc = req.extensions().get::<RequestContext>().cloned().unwrap_or_else(|| RequestContext::of(req));
+    ProblemContext { lang: rc.lang, instance: req.path().to_owned(), request_id: rc.request_id }
+}
+
+fn log_cause(err: &ApiError, ctx: &ProblemContext) {
+    if let Some(cause) = err.internal_cause() {
+        tracing::error!(request_id = %ctx.request_id, code = err.code(), "{cause}");
+    }
+}
+
+fn is_problem(res: &HttpResponse) -> bool {
+    res.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()))
+}
+
+/// A bare status from somewhere else, given a problem body; `Allow` is kept.
+fn generic(status: StatusCode, headers: &header::HeaderMap) -> ApiError {
+    let code = match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthenticated",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        503 => "database_unavailable",
+        s if s >= 500 => "internal_error",
+        _ => "bad_request",
+    };
+    let mut err = ApiError::new(status, code);
+    if let Some(allow) = headers.get(header::ALLOW).and_then(|v| v.to_str().ok()) {
+        err = err.header(header::ALLOW, allow).arg("allow", allow).arg("method", "");
+    }
+    err
+}
+
+/// The paths and methods the API serves, taken from the OpenAPI document, so that a
+/// known path with the wrong method is a 405 naming the allowed ones, not a 404.
+#[derive(Debug, Default)]
+pub struct RouteTable {
+    routes: Vec<(Vec<Segment>, Vec<Method>)>,
+}
+
+#[derive(Debug, PartialEq)]
+enum Segment {
+    Literal(String),
+    Param,
+}
+
+impl RouteTable {
+    pub fn new<'a>(entries: impl IntoIterator<Item = (&'a str, Vec<Method>)>) -> Self {
+        let routes = entries
+            .into_iter()
+            .map(|(path, methods)| {
+                let segments = path
+                    .trim_matches('/')
+                    .split('/')
+                    .map(|s| if s.starts_with('{') { Segment::Param } else { Segment::Literal(s.to_owned()) })
+                    .collect();
+                (segments, methods)
+            })
+            .collect();
+        Self { routes }
+    }
+
+    /// The methods allowed on `path`, or `None` if no route matches it.
+    pub fn allowed(&self, path: &str) -> Option<Vec<Method>> {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let mut allowed: Vec<Method> = Vec::new();
+        let mut matched = false;
+        for (segments, methods) in &self.routes {
+            let fits = segments.len() == parts.len()
+                && segments.iter().zip(&parts).all(|(seg, part)| match seg {
+                    Segment::Param => !part.is_empty(),
+                    Segment::Literal(lit) => lit == part,
+                });
+            if fits {
+                matched = true;
+                for m in methods {
+                    if !allowed.contains(m) {
+                        allowed.push(m.clone());
+                    }
+                }
+            }
+        }
+        matched.then_some(allowed)
+    }
+}
+
+/// The default service: 405 for a known path with another method, else 404.
+pub async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> Result<HttpResponse, ApiError> {
+    Err(match routes.allowed(req.path()) {
+        Some(methods) if !methods.contains(req.method()) => {
+            let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+                .arg("method", req.method())
+                .arg("allow", &allow)
+                .header(header::ALLOW, allow)
+        }
+        _ => ApiError::new(StatusCode::NOT_FOUND, "route_not_found").arg("path", req.path()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_table_matches_templates() {
+        let table = RouteTable::new([
+            ("/api/v1/users", vec![Method::GET, Method::POST]),
+            ("/api/v1/users/{id}", vec![Method::GET, Method::PATCH, Method::DELETE]),
+            ("/api/v1/users/{id}/password", vec![Method::POST]),
+        ]);
+        assert_eq!(table.allowed("/api/v1/users"), Some(vec![Method::GET, Method::POST]));
+        assert_eq!(table.allowed("/api/v1/users/abc/password"), Some(vec![Method::POST]));
+        assert_eq!(table.allowed("/api/v1/users/abc/other"), None);
+        assert_eq!(table.allowed("/api/v1/nothing"), None);
+    }
+}

@@ -1,0 +1,41 @@
+//! Validators shared by request types (used through `#[validate(custom(...))]`).
+use validator::ValidationError;
+
+/// A code: 1–32 ASCII letters, digits, `-`, `_` or `.`, e.g. `UBND-KH`, `QLDA1`.
+pub fn code(value: &str) -> Result<(), ValidationError> {
+    let ok = !value.is_empty()
+        && value.len() <= 32
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok { Ok(()) } else { Err(ValidationError::new("invalid_format")) }
+}
+
+/// Text with something other than white space in it.
+pub fn not_blank(value: &str) -> Result<(), ValidationError> {
+    if value.trim().is_empty() { Err(ValidationError::new("not_blank")) } else { Ok(()) }
+}
+
+/// An absolute `http` or `https` URL with a host.
+pub fn http_url(value: &str) -> Result<(), ValidationError> {
+    let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"));
+    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+    let ok = value.len() <= 2048
+        && host.is_some_and(|h| !h.is_empty() && !h.contains(char::is_whitespace))
+        && !value.contains(char::is_whitespace);
+    if ok { Ok(()) } else { Err(ValidationError::new("invalid_url")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validators_accept_and_refuse() {
+        assert!(code("UBND-KH").is_ok() && code("QLDA1").is_ok());
+        assert!(code("").is_err() && code("Phòng").is_err() && code("a b").is_err());
+        assert!(not_blank(" x ").is_ok() && not_blank("  ").is_err());
+        assert!(http_url("https://kdpm.khanhhoa.gov.vn").is_ok());
+        assert!(
+            http_url("javascript:alert(1)").is_err() && http_url("https://").is_err() && http_url("ftp://x").is_err()
+        );
+    }
+}

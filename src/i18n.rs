@@ -1,0 +1,252 @@
+//! Problem titles and messages in Vietnamese (the default) and English, chosen by
+//! `Accept-Language`. Codes are stable; texts may change.
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Lang {
+    #[default]
+    Vi,
+    En,
+}
+
+impl Lang {
+    /// The first of `vi`/`en` in the header by preference (q-values honoured), else `vi`.
+    pub fn from_accept_language(header: Option<&str>) -> Self {
+        let Some(header) = header else { return Self::Vi };
+        let mut best: Option<(f32, Self)> = None;
+        for part in header.split(',') {
+            let mut pieces = part.trim().split(';');
+            let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = pieces.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
+            let lang = match tag.split('-').next() {
+                Some("vi") => Self::Vi,
+                Some("en") => Self::En,
+                _ => continue,
+            };
+            if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+                best = Some((q, lang));
+            }
+        }
+        best.map_or(Self::Vi, |(_, lang)| lang)
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Vi => "vi",
+            Self::En => "en",
+        }
+    }
+}
+
+pub fn title(status: u16, lang: Lang) -> &'static str {
+    let (vi, en) = match status {
+        400 => ("Dữ liệu không hợp lệ", "Invalid request"),
+        401 => ("Chưa xác thực", "Unauthenticated"),
+        403 => ("Không có quyền", "Forbidden"),
+        404 => ("Không tìm thấy", "Not found"),
+        405 => ("Phương thức không được hỗ trợ", "Method not allowed"),
+        406 => ("Không có định dạng phù hợp", "Not acceptable"),
+        409 => ("Xung đột", "Conflict"),
+        412 => ("Điều kiện không thỏa", "Precondition failed"),
+        413 => ("Nội dung quá lớn", "Payload too large"),
+        415 => ("Kiểu nội dung không được hỗ trợ", "Unsupported media type"),
+        422 => ("Vi phạm quy tắc nghiệp vụ", "Unprocessable content"),
+        429 => ("Quá nhiều yêu cầu", "Too many requests"),
+        503 => ("Dịch vụ tạm thời không khả dụng", "Service unavailable"),
+        _ => ("Lỗi máy chủ", "Internal server error"),
+    };
+    pick(lang, vi, en)
+}
+
+/// The slug of the problem `type` URI for a status.
+pub fn type_slug(status: u16) -> &'static str {
+    match status {
+        400 => "validation",
+        401 => "unauthenticated",
+        403 => "forbidden",
+        404 => "not-found",
+        405 => "method-not-allowed",
+        406 => "not-acceptable",
+        409 => "conflict",
+        412 => "precondition-failed",
+        413 => "payload-too-large",
+        415 => "unsupported-media-type",
+        422 => "unprocessable",
+        429 => "rate-limited",
+        503 => "unavailable",
+        _ => "internal",
+    }
+}
+
+/// The message for `code`, with `{name}` placeholders filled from `args`.
+pub fn message(code: &str, lang: Lang, args: &[(&'static str, String)]) -> String {
+    let template = MESSAGES.iter().find(|(c, _, _)| *c == code).map_or(code, |(_, vi, en)| pick(lang, vi, en));
+    let mut text = template.to_owned();
+    for (name, value) in args {
+        text = text.replace(&format!("{{{name}}}"), value);
+    }
+    text
+}
+
+fn pick(lang: Lang, vi: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Lang::Vi => vi,
+        Lang::En => en,
+    }
+}
+
+/// (code, Vietnamese, English). Problem details first, then field-level messages.
+const MESSAGES: &[(&str, &str, &str)] = &[
+    ("bad_request", "Yêu cầu không hợp lệ.", "The request is invalid."),
+    ("validation_failed", "Dữ liệu gửi lên không hợp lệ.", "The request data is invalid."),
+    ("malformed_json", "Nội dung JSON không đọc được: {reason}", "The JSON body could not be read: {reason}"),
+    ("malformed_form", "Nội dung biểu mẫu không đọc được.", "The form body could not be read."),
+    ("json_object_expected", "Nội dung phải là một đối tượng JSON.", "The body must be a JSON object."),
+    ("invalid_query", "Tham số truy vấn không hợp lệ.", "The query parameters are invalid."),
+    ("invalid_path", "Đường dẫn chứa giá trị không hợp lệ.", "The path holds an invalid value."),
+    (
+        "invalid_cursor",
+        "Con trỏ phân trang không hợp lệ hoặc đã bị sửa.",
+        "The pagination cursor is invalid or was altered.",
+    ),
+    ("invalid_header", "Tiêu đề {header} không hợp lệ.", "The {header} header is invalid."),
+    (
+        "unauthenticated",
+        "Cần gửi mã truy cập (Authorization: Bearer).",
+        "A bearer token is required (Authorization: Bearer).",
+    ),
+    ("invalid_token", "Mã truy cập không hợp lệ hoặc đã hết hạn.", "The access token is invalid or has expired."),
+    ("invalid_grant", "Tên đăng nhập hoặc mật khẩu không đúng.", "The username or password is wrong."),
+    ("invalid_client", "Mã ứng dụng hoặc khóa bí mật không đúng.", "The client id or secret is wrong."),
+    (
+        "unsupported_grant_type",
+        "Chỉ hỗ trợ grant_type password và client_credentials.",
+        "Only the password and client_credentials grant types are supported.",
+    ),
+    ("invalid_scope", "Phạm vi yêu cầu vượt quá phạm vi được cấp.", "The requested scope exceeds the granted scopes."),
+    (
+        "login_locked",
+        "Đăng nhập sai quá nhiều lần; thử lại sau {seconds} giây.",
+        "Too many failed sign-ins; try again in {seconds} seconds.",
+    ),
+    ("wrong_password", "Mật khẩu hiện tại không đúng.", "The current password is wrong."),
+    ("forbidden", "Bạn không có quyền thực hiện thao tác này.", "You are not allowed to do this."),
+    ("not_found", "Không tìm thấy tài nguyên.", "The resource was not found."),
+    ("route_not_found", "Không có địa chỉ {path}.", "There is no route {path}."),
+    (
+        "method_not_allowed",
+        "Địa chỉ này không hỗ trợ phương thức {method}; cho phép: {allow}.",
+        "This route does not support {method}; allowed: {allow}.",
+    ),
+    (
+        "not_acceptable",
+        "Không có biểu diễn phù hợp với Accept; có: {available}.",
+        "No representation matches Accept; available: {available}.",
+    ),
+    (
+        "version_mismatch",
+        "Bản ghi đã được sửa (phiên bản hiện tại là {current}); hãy tải lại rồi thử lại.",
+        "The record has changed (current version {current}); reload it and try again.",
+    ),
+    ("payload_too_large", "Nội dung vượt quá giới hạn {limit} byte.", "The body exceeds the limit of {limit} bytes."),
+    (
+        "unsupported_media_type",
+        "Kiểu nội dung không được hỗ trợ; cần {expected}.",
+        "Unsupported content type; expected {expected}.",
+    ),
+    (
+        "idempotency_key_reused",
+        "Idempotency-Key này đã được dùng cho một yêu cầu khác.",
+        "This Idempotency-Key was already used for a different request.",
+    ),
+    (
+        "idempotency_in_progress",
+        "Yêu cầu với Idempotency-Key này đang được xử lý.",
+        "A request with this Idempotency-Key is still being processed.",
+    ),
+    (
+        "database_unavailable",
+        "Cơ sở dữ liệu tạm thời không khả dụng; hãy thử lại sau.",
+        "The database is temporarily unavailable; try again later.",
+    ),
+    (
+        "internal_error",
+        "Đã xảy ra lỗi máy chủ; mã yêu cầu giúp tra cứu nhật ký.",
+        "A server error occurred; the request id helps find it in the logs.",
+    ),
+    ("organization_code_taken", "Mã tổ chức {code} đã tồn tại.", "The organisation code {code} is already taken."),
+    (
+        "department_code_taken",
+        "Mã phòng ban {code} đã tồn tại trong tổ chức.",
+        "The department code {code} is already taken in this organisation.",
+    ),
+    ("username_taken", "Tên đăng nhập {username} đã tồn tại.", "The username {username} is already taken."),
+    ("code_taken", "Giá trị đã tồn tại.", "The value is already taken."),
+    ("has_dependents", "Không thể xóa: còn {what} liên quan.", "Cannot delete: {what} still refer to it."),
+    ("parent_cycle", "Tổ chức cấp trên tạo thành vòng lặp.", "The parent organisation would create a cycle."),
+    ("reference_invalid", "Bản ghi tham chiếu không tồn tại.", "A referenced record does not exist."),
+    (
+        "cannot_change_own_account",
+        "Không thể tự thay đổi vai trò, trạng thái hoặc xóa tài khoản của chính mình.",
+        "You cannot change your own role or active flag, or delete yourself.",
+    ),
+    ("not_a_client", "Chỉ người dùng mới đổi được mật khẩu.", "Only people have passwords."),
+    // Field-level messages.
+    ("required", "Bắt buộc nhập.", "Required."),
+    ("too_short", "Quá ngắn (tối thiểu {min}).", "Too short (at least {min})."),
+    ("too_long", "Quá dài (tối đa {max}).", "Too long (at most {max})."),
+    ("out_of_range", "Ngoài khoảng cho phép ({min}–{max}).", "Out of range ({min}–{max})."),
+    ("invalid_email", "Địa chỉ email không hợp lệ.", "Not a valid email address."),
+    ("invalid_url", "Địa chỉ web không hợp lệ (chỉ http/https).", "Not a valid web address (http/https only)."),
+    ("invalid_format", "Sai định dạng.", "Invalid format."),
+    ("invalid_value", "Giá trị không hợp lệ: {reason}", "Invalid value: {reason}"),
+    ("invalid_uuid", "Không phải UUID hợp lệ.", "Not a valid UUID."),
+    ("invalid_timestamp", "Không phải thời điểm RFC 3339 hợp lệ.", "Not a valid RFC 3339 timestamp."),
+    ("unknown_field", "Trường không được hỗ trợ.", "Unknown field."),
+    ("unknown_parameter", "Tham số không được hỗ trợ.", "Unknown parameter."),
+    ("read_only", "Trường do máy chủ quản lý, không được gửi lên.", "Server-owned field: it must not be sent."),
+    (
+        "organization_not_allowed",
+        "Chỉ quản trị hệ thống mới được chỉ định tổ chức.",
+        "Only a system administrator names an organisation.",
+    ),
+    (
+        "organization_required",
+        "Quản trị hệ thống phải chỉ định tổ chức.",
+        "A system administrator must name the organisation.",
+    ),
+    ("nul_character", "Không được chứa ký tự NUL.", "Must not contain a NUL character."),
+    ("not_blank", "Không được để trống.", "Must not be blank."),
+    ("weak_password", "Mật khẩu phải có ít nhất 10 ký tự.", "The password must have at least 10 characters."),
+    ("unknown_scope", "Phạm vi không tồn tại: {scope}.", "Unknown scope: {scope}."),
+    (
+        "invalid_role",
+        "Vai trò không hợp lệ cho tài khoản thuộc tổ chức.",
+        "This role is not valid for an account of an organisation.",
+    ),
+    ("department_not_found", "Phòng ban không tồn tại trong tổ chức.", "No such department in the organisation."),
+    ("organization_not_found", "Tổ chức không tồn tại.", "No such organisation."),
+    ("limit_too_large", "Tối đa {max}.", "At most {max}."),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_prefers_highest_quality() {
+        assert_eq!(Lang::from_accept_language(None), Lang::Vi);
+        assert_eq!(Lang::from_accept_language(Some("en-US,en;q=0.9")), Lang::En);
+        assert_eq!(Lang::from_accept_language(Some("fr, en;q=0.5, vi;q=0.8")), Lang::Vi);
+        assert_eq!(Lang::from_accept_language(Some("de")), Lang::Vi);
+        assert_eq!(Lang::from_accept_language(Some("vi;q=0, en")), Lang::En);
+    }
+
+    #[test]
+    fn messages_fill_placeholders_and_every_code_has_both_languages() {
+        let text = message("payload_too_large", Lang::En, &[("limit", "10".into())]);
+        assert_eq!(text, "The body exceeds the limit of 10 bytes.");
+        for (code, vi, en) in MESSAGES {
+            assert!(!vi.is_empty() && !en.is_empty(), "{code}");
+        }
+    }
+}

@@ -1,0 +1,49 @@
+use std::process::ExitCode;
+
+use cchc_outreach::{config::Settings, openapi, startup, telemetry};
+use clap::{Parser, Subcommand};
+
+/// Administrative-reform communication plans, evidence and citizen feedback, as a REST service.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply migrations, create the system administrator if missing, and serve (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document to stdout: the same bytes the server serves.
+    Openapi,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        print!("{}", openapi::document_json());
+        return ExitCode::SUCCESS;
+    }
+    telemetry::init();
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(err) => {
+            tracing::error!("invalid configuration: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        Some(Command::Migrate) => startup::migrate_only(&settings),
+        _ => actix_web::rt::System::new().block_on(startup::serve(settings)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! The OpenAPI 3.1 document, derived from the handlers (utoipa + utoipa-actix-web).
+//!
+//! After collection, `conventions` adds what the shared machinery does to every
+//! operation — the access rule from `auth::permissions`, the security requirement, and
+//! the problem+json answers for 400/401/403/404/412/413/415/503 — so each handler only
+//! documents what is its own.
+use actix_web::{App, http::Method};
+use utoipa::{
+    OpenApi,
+    openapi::{
+        self, Content, Ref, RefOr, ResponseBuilder,
+        path::{Operation, PathItem},
+        security::{
+            ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityRequirement,
+            SecurityScheme,
+        },
+    },
+};
+use utoipa_actix_web::{AppExt, scope};
+
+use crate::{
+    auth::{
+        Scope,
+        permissions::{Access, access_of, describe},
+    },
+    error::{PROBLEM_JSON, Problem, ProblemField},
+    http::{pagination::Tombstone, problem::RouteTable},
+    routes,
+};
+
+const INTRO: &str = "Administrative-reform communication plans (*kế hoạch tuyên truyền cải cách hành chính*) \
+of Vietnamese public bodies: plans, their items and targets, department assignments, communication \
+activities with evidence, and citizen feedback.\n\n\
+**Conventions.** JSON in UTF-8 with `snake_case` fields; RFC 3339 timestamps; UUID v7 ids. Lists are \
+keyset-paginated (`limit` ≤ 200, opaque `cursor`, `Link: rel=\"next\"`); `updated_since` gives an \
+incremental feed with tombstones. Records carry `version`, sent as the `ETag`; `If-Match` on PATCH and \
+DELETE prevents lost updates (412). `Idempotency-Key` makes a creating POST safe to retry. Every error is \
+RFC 9457 `application/problem+json` with a stable `code`, in Vietnamese (default) or English \
+(`Accept-Language: en`), and every answer carries `X-Request-Id`.\n\n\
+**Signing in.** `POST /api/v1/auth/token` with `grant_type=password` (people) or \
+`grant_type=client_credentials` (service clients), then `Authorization: Bearer <access_token>`. In Swagger \
+UI, use *Authorize*: either paste a token under `bearer`, or sign in with username and password under `oauth2`.";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "cchc-outreach",
+        description = INTRO,
+        license(name = "MIT"),
+    ),
+    components(schemas(Problem, ProblemField, Tombstone)),
+    tags(
+        (name = "auth", description = "Tokens and the caller."),
+        (name = "organizations", description = "Organisations: the province, its departments (Sở), boards."),
+        (name = "departments", description = "Departments (phòng) of an organisation."),
+        (name = "users", description = "People and their roles."),
+        (name = "service-clients", description = "Other e-government systems that call this API."),
+        (name = "audit", description = "The audit trail."),
+        (name = "health", description = "Liveness and readiness."),
+    )
+)]
+struct ApiDoc;
+
+/// The document, as served at `/api-docs/openapi.json`.
+pub fn build() -> openapi::OpenApi {
+    let (_, mut api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(scope::scope("/api/v1").configure(routes::api))
+        .configure(routes::root)
+        .split_for_parts();
+    api.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    conventions(&mut api);
+    api
+}
+
+/// The exact bytes served and committed as `openapi/openapi.json`.
+pub fn document_json() -> String {
+    let mut text = serde_json::to_string_pretty(&build()).expect("the document serialises");
+    text.push('\n');
+    text
+}
+
+/// The paths and methods, for 405 answers.
+pub fn route_table(api: &openapi::OpenApi) -> RouteTable {
+    let mut entries: Vec<(&str, Vec<Method>)> = api
+        .paths
+        .paths
+        .iter()
+        .map(|(path, item)| (path.as_str(), operations(item).map(|(m, _)| m).collect()))
+        .collect();
+    entries.push(("/api-docs/openapi.json", vec![Method::GET]));
+    RouteTable::new(entries)
+}
+
+fn operations(item: &PathItem) -> impl Iterator<Item = (Method, &Operation)> {
+    [
+        (Method::GET, item.get.as_ref()),
+        (Method::POST, item.post.as_ref()),
+        (Method::PUT, item.put.as_ref()),
+        (Method::PATCH, item.patch.as_ref()),
+        (Method::DELETE, item.delete.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(m, op)| op.map(|op| (m, op)))
+}
+
+fn conventions(api: &mut openapi::OpenApi) {
+    let components = api.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some("A token from `POST /api/v1/auth/token`."))
+                .build(),
+        ),
+    );
+    let scopes = || Scopes::from_iter(Scope::ALL.iter().map(|s| (s.as_str(), s.as_str())));
+    components.add_security_scheme(
+        "oauth2",
+        SecurityScheme::OAuth2(OAuth2::with_description(
+            [
+                Flow::Password(Password::new("/api/v1/auth/token", Scopes::new())),
+                Flow::ClientCredentials(ClientCredentials::new("/api/v1/auth/token", scopes())),
+            ],
+            "Sign in from Swagger UI: username and password for people, client id and secret for service clients.",
+        )),
+    );
+
+    for (path, item) in api.paths.paths.iter_mut() {
+        let has_id = path.contains('{');
+        for (method, op) in operations_mut(item) {
+            let id = op.operation_id.clone().unwrap_or_default();
+            let access = access_of(&id).unwrap_or_else(|| {
+                panic!("operation {id} is not in auth::permissions::OPERATIONS: decide who may call it")
+            });
+            let text = describe(access);
+            op.description = Some(match op.description.take() {
+                Some(d) if !d.is_empty() => format!("{d}\n\n{text}"),
+                _ => text,
+            });
+            let public = matches!(access, Access::Public);
+            if !public {
+                op.security = Some(vec![
+                    SecurityRequirement::new("bearer", Vec::<String>::new()),
+                    SecurityRequirement::new("oauth2", Vec::<String>::new()),
+                ]);
+                add(op, 401, "No token, or an invalid, expired or revoked one.");
+            }
+            if matches!(access, Access::Needs(_) | Access::PersonOnly) {
+                add(op, 403, "Signed in, but not allowed to do this.");
+            }
+            if has_id {
+                add(op, 404, "No such record, or it belongs to another organisation.");
+            }
+            let is_list = op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.name == "limit"));
+            if is_list {
+                add(op, 400, "Invalid, unknown or repeated query parameter, or a tampered cursor.");
+            }
+            if op.request_body.is_some() {
+                add(op, 400, "Malformed JSON, a missing, invalid, unknown or server-owned field.");
+                add(op, 413, "The body is larger than allowed.");
+                add(op, 415, "The body is not JSON.");
+            }
+            if method == Method::PATCH || method == Method::DELETE {
+                add(op, 400, "A malformed `If-Match` header.");
+                add(op, 412, "`If-Match` names an old version; the answer's `ETag` is the current one.");
+            }
+            if op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.name == "Idempotency-Key")) {
+                add(op, 400, "A malformed `Idempotency-Key`.");
+            }
+            if id != "healthz" {
+                add(op, 503, "The database is unavailable; retry later.");
+            }
+        }
+    }
+}
+
+fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = (Method, &mut Operation)> {
+    [
+        (Method::GET, item.get.as_mut()),
+        (Method::POST, item.post.as_mut()),
+        (Method::PUT, item.put.as_mut()),
+        (Method::PATCH, item.patch.as_mut()),
+        (Method::DELETE, item.delete.as_mut()),
+    ]
+    .into_iter()
+    .filter_map(|(m, op)| op.map(|op| (m, op)))
+}
+
+/// Adds a problem+json response unless the handler documented that status itself.
+fn add(op: &mut Operation, status: u16, description: &str) {
+    op.responses.responses.entry(status.to_string()).or_insert_with(|| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(PROBLEM_JSON, Content::new(Some(RefOr::Ref(Ref::from_schema_name("Problem")))))
+                .build(),
+        )
+    });
+}

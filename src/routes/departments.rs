@@ -1,0 +1,293 @@
+//! Departments (phòng) of an organisation, e.g. TCHC, QLDA1, TCKT.
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use diesel::Connection;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::{
+    auth::{AuthUser, Permission},
+    db::{
+        self,
+        audit::{Actor, Event},
+        departments::{self as store, DepartmentChanges, DepartmentRow, NewDepartment},
+        organizations,
+    },
+    error::ApiError,
+    http::{
+        ApiJson, IfMatch, Page, RequestContext,
+        etag::{created, ok_with_etag},
+        json::double_option,
+        pagination::PageParams,
+        query::ListQuery,
+        validate,
+    },
+    state::AppState,
+};
+
+/// A department of an organisation.
+#[derive(Serialize, ToSchema, Clone)]
+pub struct Department {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    /// Unique within the organisation, e.g. `TCHC`.
+    #[schema(example = "TCHC")]
+    pub code: String,
+    #[schema(example = "Phòng Tổ chức hành chính")]
+    pub name: String,
+    #[schema(example = "Organisation and Administration Department")]
+    pub name_en: Option<String>,
+    pub version: i32,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<DepartmentRow> for Department {
+    fn from(r: DepartmentRow) -> Self {
+        Self {
+            id: r.id,
+            organization_id: r.organization_id,
+            code: r.code,
+            name: r.name,
+            name_en: r.name_en,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"code": "TCHC", "name": "Phòng Tổ chức hành chính", "name_en": "Organisation and Administration Department"}))]
+pub struct CreateDepartment {
+    /// 1–32 ASCII letters, digits, `-`, `_`, `.`; unique within the organisation.
+    #[validate(custom(function = "validate::code"))]
+    #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9._-]{1,32}$")]
+    pub code: String,
+    #[validate(length(min = 1, max = 255), custom(function = "validate::not_blank"))]
+    #[schema(min_length = 1, max_length = 255)]
+    pub name: String,
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
+    pub name_en: Option<String>,
+    /// Only the system administrator sends this, naming the organisation to act for.
+    pub organization_id: Option<Uuid>,
+}
+
+/// Fields to change; absent fields stay, `null` clears an optional one.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDepartment {
+    #[validate(custom(function = "validate::code"))]
+    #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9._-]{1,32}$")]
+    pub code: Option<String>,
+    #[validate(length(min = 1, max = 255), custom(function = "validate::not_blank"))]
+    #[schema(min_length = 1, max_length = 255)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(max = 255))]
+    #[schema(value_type = Option<String>, max_length = 255)]
+    pub name_en: Option<Option<String>>,
+}
+
+#[derive(Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DepartmentFilter {
+    /// System administrator only: departments of this organisation.
+    pub organization_id: Option<Uuid>,
+    /// Exact code (case-insensitive).
+    #[validate(length(max = 32))]
+    pub code: Option<String>,
+    /// Text in the name or English name.
+    #[validate(length(min = 1, max = 100))]
+    pub q: Option<String>,
+}
+
+fn location(id: Uuid) -> String {
+    format!("/api/v1/departments/{id}")
+}
+
+/// List departments.
+#[utoipa::path(
+    tag = "departments",
+    params(PageParams, DepartmentFilter),
+    responses((status = 200, description = "A page of departments.", body = Page<Department>,
+        headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
+)]
+#[get("/departments")]
+pub async fn list_departments(
+    auth: AuthUser,
+    query: ListQuery<DepartmentFilter>,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::DepartmentsRead)?;
+    let ListQuery { page, filter } = query;
+    let filter = store::Filter {
+        organization_id: principal.read_scope(filter.organization_id)?,
+        code: filter.code,
+        q: filter.q,
+    };
+    let fetch = page.clone();
+    let rows = db::run(&state.pool, move |conn| Ok(store::list(conn, &filter, &fetch)?)).await?;
+    Ok(Page::build(rows, &page, &req, &state.cursor_key, Department::from).respond(&req))
+}
+
+/// Read a department.
+#[utoipa::path(
+    tag = "departments",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The department.", body = Department, headers(("ETag" = String))))
+)]
+#[get("/departments/{id}")]
+pub async fn get_department(
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::DepartmentsRead)?;
+    let (id, org) = (id.into_inner(), principal.organization_id);
+    let dept = Department::from(db::run(&state.pool, move |conn| Ok(store::find(conn, id, org)?)).await?);
+    Ok(ok_with_etag(dept.version, &dept))
+}
+
+/// Create a department.
+#[utoipa::path(
+    tag = "departments",
+    params(crate::http::idempotency::IdempotencyKeyHeader),
+    request_body = CreateDepartment,
+    responses(
+        (status = 201, description = "Created.", body = Department, headers(("Location" = String), ("ETag" = String))),
+        (status = 409, description = "The code is taken in the organisation (`department_code_taken`), or the idempotency key is in use.", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The named organisation does not exist, or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/departments", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
+pub async fn create_department(
+    auth: AuthUser,
+    ctx: RequestContext,
+    body: ApiJson<CreateDepartment>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::DepartmentsWrite)?;
+    let body = body.0;
+    let org = principal.acting_org(body.organization_id)?;
+    let actor = Actor::of(&principal, &ctx);
+    let new = NewDepartment {
+        id: Uuid::now_v7(),
+        organization_id: org,
+        code: body.code,
+        name: body.name.trim().to_owned(),
+        name_en: body.name_en,
+        created_by: Some(principal.id),
+    };
+    let row = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            organizations::find(conn, org, None).map_err(|_| ApiError::unprocessable("organization_not_found"))?;
+            let row = store::insert(conn, &new)?;
+            db::audit::record(
+                conn,
+                &actor,
+                Event::created("department", row.id, Some(org), &Department::from(row.clone())),
+            )?;
+            Ok(row)
+        })
+    })
+    .await?;
+    let dept = Department::from(row);
+    Ok(created(location(dept.id), dept.version, &dept))
+}
+
+/// Change a department.
+#[utoipa::path(
+    tag = "departments",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"` from the `ETag`; a stale one is a 412.")),
+    request_body = UpdateDepartment,
+    responses(
+        (status = 200, description = "Changed.", body = Department, headers(("ETag" = String))),
+        (status = 409, description = "The code is taken in the organisation.", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/departments/{id}")]
+pub async fn update_department(
+    auth: AuthUser,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: ApiJson<UpdateDepartment>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::DepartmentsWrite)?;
+    let body = body.0;
+    let (id, org) = (id.into_inner(), principal.organization_id);
+    let actor = Actor::of(&principal, &ctx);
+    let changes =
+        DepartmentChanges { code: body.code, name: body.name.map(|n| n.trim().to_owned()), name_en: body.name_en };
+    let row = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let current = store::lock(conn, id, org)?;
+            if_match.check(current.version)?;
+            let row = store::update(conn, id, &changes)?;
+            let (before, after) = (Department::from(current), Department::from(row.clone()));
+            db::audit::record(
+                conn,
+                &actor,
+                Event::updated("department", id, Some(row.organization_id), &before, &after),
+            )?;
+            Ok(row)
+        })
+    })
+    .await?;
+    let dept = Department::from(row);
+    Ok(ok_with_etag(dept.version, &dept))
+}
+
+/// Delete a department.
+///
+/// Refused (409) while people still belong to it.
+#[utoipa::path(
+    tag = "departments",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`; a stale one is a 412.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 409, description = "People still belong to it (`has_dependents`).", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/departments/{id}")]
+pub async fn delete_department(
+    auth: AuthUser,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::DepartmentsWrite)?;
+    let (id, org) = (id.into_inner(), principal.organization_id);
+    let actor = Actor::of(&principal, &ctx);
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let current = store::lock(conn, id, org)?;
+            if_match.check(current.version)?;
+            if store::has_members(conn, id)? {
+                return Err(ApiError::conflict("has_dependents").arg("what", "users"));
+            }
+            store::soft_delete(conn, id)?;
+            db::audit::record(
+                conn,
+                &actor,
+                Event::deleted("department", id, Some(current.organization_id), &Department::from(current)),
+            )?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

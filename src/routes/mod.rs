@@ -1,0 +1,46 @@
+//! Handlers with their request and response types, one module per resource.
+
+pub mod audit;
+pub mod auth;
+pub mod departments;
+pub mod health;
+pub mod organizations;
+pub mod service_clients;
+pub mod users;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Every operation under `/api/v1`. Registered with `.service(...)` only, so each one
+/// is also in the OpenAPI document.
+pub fn api(cfg: &mut ServiceConfig) {
+    cfg.service(auth::issue_token)
+        .service(auth::me)
+        .service(organizations::list_organizations)
+        .service(organizations::create_organization)
+        .service(organizations::get_organization)
+        .service(organizations::update_organization)
+        .service(organizations::delete_organization)
+        .service(departments::list_departments)
+        .service(departments::create_department)
+        .service(departments::get_department)
+        .service(departments::update_department)
+        .service(departments::delete_department)
+        .service(users::list_users)
+        .service(users::create_user)
+        .service(users::get_user)
+        .service(users::update_user)
+        .service(users::delete_user)
+        .service(users::set_user_password)
+        .service(service_clients::list_service_clients)
+        .service(service_clients::create_service_client)
+        .service(service_clients::get_service_client)
+        .service(service_clients::update_service_client)
+        .service(service_clients::delete_service_client)
+        .service(service_clients::rotate_service_client_secret)
+        .service(audit::list_audit_events);
+}
+
+/// Operations outside `/api/v1`.
+pub fn root(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz).service(health::readyz);
+}

@@ -1,0 +1,324 @@
+//! Organisations: the province, its departments (Sở), boards such as the KDPM.
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use diesel::Connection;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::{
+    auth::{AuthUser, Permission},
+    db::{
+        self,
+        audit::{Actor, Event},
+        organizations::{self as store, NewOrganization, OrganizationChanges, OrganizationRow},
+    },
+    error::ApiError,
+    http::{
+        ApiJson, IfMatch, Page, RequestContext,
+        etag::{created, ok_with_etag},
+        json::double_option,
+        pagination::PageParams,
+        query::ListQuery,
+        validate,
+    },
+    state::AppState,
+};
+
+/// An organisation: a People's Committee, a department (Sở), a board.
+#[derive(Serialize, ToSchema, Clone)]
+pub struct Organization {
+    pub id: Uuid,
+    /// Unique code, e.g. `KDPM`.
+    #[schema(example = "KDPM")]
+    pub code: String,
+    #[schema(example = "Ban Quản lý dự án Phát triển tỉnh Khánh Hòa")]
+    pub name: String,
+    #[schema(example = "Khanh Hoa Provincial Development Project Management Board")]
+    pub name_en: Option<String>,
+    /// The organisation it reports to (e.g. the provincial People's Committee).
+    pub parent_id: Option<Uuid>,
+    #[schema(example = "https://kdpm.khanhhoa.gov.vn")]
+    pub website: Option<String>,
+    /// Increases with every change; the `ETag` is `"<version>"`.
+    pub version: i32,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<OrganizationRow> for Organization {
+    fn from(r: OrganizationRow) -> Self {
+        Self {
+            id: r.id,
+            code: r.code,
+            name: r.name,
+            name_en: r.name_en,
+            parent_id: r.parent_id,
+            website: r.website,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"code": "KDPM", "name": "Ban Quản lý dự án Phát triển tỉnh Khánh Hòa",
+    "name_en": "Khanh Hoa Provincial Development Project Management Board", "website": "https://kdpm.khanhhoa.gov.vn"}))]
+pub struct CreateOrganization {
+    /// 1–32 ASCII letters, digits, `-`, `_`, `.`; unique.
+    #[validate(custom(function = "validate::code"))]
+    #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9._-]{1,32}$")]
+    pub code: String,
+    #[validate(length(min = 1, max = 255), custom(function = "validate::not_blank"))]
+    #[schema(min_length = 1, max_length = 255)]
+    pub name: String,
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
+    pub name_en: Option<String>,
+    pub parent_id: Option<Uuid>,
+    /// `http` or `https` URL.
+    #[validate(custom(function = "validate::http_url"))]
+    #[schema(max_length = 2048)]
+    pub website: Option<String>,
+}
+
+/// Fields to change; absent fields stay, `null` clears an optional one.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganization {
+    #[validate(custom(function = "validate::code"))]
+    #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9._-]{1,32}$")]
+    pub code: Option<String>,
+    #[validate(length(min = 1, max = 255), custom(function = "validate::not_blank"))]
+    #[schema(min_length = 1, max_length = 255)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(max = 255))]
+    #[schema(value_type = Option<String>, max_length = 255)]
+    pub name_en: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub parent_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(custom(function = "validate::http_url"))]
+    #[schema(value_type = Option<String>, max_length = 2048)]
+    pub website: Option<Option<String>>,
+}
+
+#[derive(Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OrganizationFilter {
+    /// Children of this organisation.
+    pub parent_id: Option<Uuid>,
+    /// Exact code (case-insensitive).
+    #[validate(length(max = 32))]
+    pub code: Option<String>,
+    /// Text in the name or English name.
+    #[validate(length(min = 1, max = 100))]
+    pub q: Option<String>,
+}
+
+fn location(id: Uuid) -> String {
+    format!("/api/v1/organizations/{id}")
+}
+
+/// List organisations.
+///
+/// People and clients see their own organisation; the system administrator sees all.
+#[utoipa::path(
+    tag = "organizations",
+    params(PageParams, OrganizationFilter),
+    responses((status = 200, description = "A page of organisations.", body = Page<Organization>,
+        headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
+)]
+#[get("/organizations")]
+pub async fn list_organizations(
+    auth: AuthUser,
+    query: ListQuery<OrganizationFilter>,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::OrganizationsRead)?;
+    let ListQuery { page, filter } = query;
+    let filter =
+        store::Filter { only: principal.organization_id, parent_id: filter.parent_id, code: filter.code, q: filter.q };
+    let fetch = page.clone();
+    let rows = db::run(&state.pool, move |conn| Ok(store::list(conn, &filter, &fetch)?)).await?;
+    Ok(Page::build(rows, &page, &req, &state.cursor_key, Organization::from).respond(&req))
+}
+
+/// Read an organisation.
+#[utoipa::path(
+    tag = "organizations",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The organisation.", body = Organization,
+        headers(("ETag" = String, description = "`\"<version>\"`"))))
+)]
+#[get("/organizations/{id}")]
+pub async fn get_organization(
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::OrganizationsRead)?;
+    let (id, only) = (id.into_inner(), principal.organization_id);
+    let org = Organization::from(db::run(&state.pool, move |conn| Ok(store::find(conn, id, only)?)).await?);
+    Ok(ok_with_etag(org.version, &org))
+}
+
+/// Create an organisation.
+#[utoipa::path(
+    tag = "organizations",
+    params(crate::http::idempotency::IdempotencyKeyHeader),
+    request_body = CreateOrganization,
+    responses(
+        (status = 201, description = "Created.", body = Organization,
+            headers(("Location" = String), ("ETag" = String))),
+        (status = 409, description = "The code is taken (`organization_code_taken`), or the idempotency key is in use.", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The parent does not exist, or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/organizations", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
+pub async fn create_organization(
+    auth: AuthUser,
+    ctx: RequestContext,
+    body: ApiJson<CreateOrganization>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::OrganizationsManage)?;
+    let body = body.0;
+    let actor = Actor::of(&principal, &ctx);
+    let new = NewOrganization {
+        id: Uuid::now_v7(),
+        code: body.code,
+        name: body.name.trim().to_owned(),
+        name_en: body.name_en,
+        parent_id: body.parent_id,
+        website: body.website,
+        created_by: Some(principal.id),
+    };
+    let row = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            if let Some(parent) = new.parent_id {
+                store::find(conn, parent, None).map_err(|_| ApiError::unprocessable("reference_invalid"))?;
+            }
+            let row = store::insert(conn, &new)?;
+            let after = Organization::from(row.clone());
+            db::audit::record(conn, &actor, Event::created("organization", row.id, Some(row.id), &after))?;
+            Ok(row)
+        })
+    })
+    .await?;
+    let org = Organization::from(row);
+    Ok(created(location(org.id), org.version, &org))
+}
+
+/// Change an organisation.
+///
+/// An organisation administrator may change their own organisation's details but not
+/// its parent.
+#[utoipa::path(
+    tag = "organizations",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"` from the `ETag`; a stale one is a 412.")),
+    request_body = UpdateOrganization,
+    responses(
+        (status = 200, description = "Changed.", body = Organization, headers(("ETag" = String))),
+        (status = 409, description = "The code is taken.", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The parent does not exist or would make a cycle.", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/organizations/{id}")]
+pub async fn update_organization(
+    auth: AuthUser,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: ApiJson<UpdateOrganization>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::OrganizationsUpdate)?;
+    let body = body.0;
+    if body.parent_id.is_some() && !principal.is_admin() {
+        return Err(ApiError::forbidden());
+    }
+    let (id, only) = (id.into_inner(), principal.organization_id);
+    let actor = Actor::of(&principal, &ctx);
+    let changes = OrganizationChanges {
+        code: body.code,
+        name: body.name.map(|n| n.trim().to_owned()),
+        name_en: body.name_en,
+        parent_id: body.parent_id,
+        website: body.website,
+    };
+    let row = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let current = store::lock(conn, id, only)?;
+            if_match.check(current.version)?;
+            if let Some(Some(parent)) = changes.parent_id {
+                store::find(conn, parent, None).map_err(|_| ApiError::unprocessable("reference_invalid"))?;
+                if store::would_cycle(conn, id, parent)? {
+                    return Err(ApiError::unprocessable("parent_cycle"));
+                }
+            }
+            let row = store::update(conn, id, &changes)?;
+            let (before, after) = (Organization::from(current), Organization::from(row.clone()));
+            db::audit::record(conn, &actor, Event::updated("organization", id, Some(id), &before, &after))?;
+            Ok(row)
+        })
+    })
+    .await?;
+    let org = Organization::from(row);
+    Ok(ok_with_etag(org.version, &org))
+}
+
+/// Delete an organisation.
+///
+/// Refused (409) while it still has live child organisations, departments, people or
+/// service clients.
+#[utoipa::path(
+    tag = "organizations",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`; a stale one is a 412.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 409, description = "Still has dependent records (`has_dependents`).", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/organizations/{id}")]
+pub async fn delete_organization(
+    auth: AuthUser,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::OrganizationsManage)?;
+    let id = id.into_inner();
+    let actor = Actor::of(&principal, &ctx);
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let current = store::lock(conn, id, None)?;
+            if_match.check(current.version)?;
+            let dependents = store::dependents(conn, id)?;
+            if !dependents.is_empty() {
+                return Err(ApiError::conflict("has_dependents").arg("what", dependents.join(", ")));
+            }
+            store::soft_delete(conn, id)?;
+            db::audit::record(
+                conn,
+                &actor,
+                Event::deleted("organization", id, Some(id), &Organization::from(current)),
+            )?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,388 @@
+//! Service clients: other e-government systems (the provincial portal, a hotline
+//! system, the reporting system) that call the API with client credentials.
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use diesel::Connection;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use crate::{
+    auth::{AuthUser, Permission, Scope, password},
+    db::{
+        self,
+        audit::{Actor, Event},
+        organizations,
+        service_clients::{self as store, NewServiceClient, ServiceClientChanges, ServiceClientRow},
+    },
+    error::ApiError,
+    http::{
+        ApiJson, IfMatch, Page, RequestContext,
+        etag::{created, ok_with_etag},
+        idempotency::SecretFields,
+        json::double_option,
+        pagination::PageParams,
+        query::ListQuery,
+        validate,
+    },
+    state::AppState,
+};
+
+/// A system that signs in with `client_credentials`. Its secret is never returned
+/// after creation or rotation.
+#[derive(Serialize, ToSchema, Clone)]
+pub struct ServiceClient {
+    /// Also the `client_id` to sign in with.
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    #[schema(example = "Cổng dịch vụ công tỉnh")]
+    pub name: String,
+    pub description: Option<String>,
+    pub scopes: Vec<Scope>,
+    /// An inactive client cannot sign in, and its tokens stop working at once.
+    pub active: bool,
+    pub secret_rotated_at: chrono::DateTime<chrono::Utc>,
+    pub version: i32,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<ServiceClientRow> for ServiceClient {
+    fn from(r: ServiceClientRow) -> Self {
+        Self {
+            id: r.id,
+            organization_id: r.organization_id,
+            name: r.name,
+            description: r.description,
+            scopes: r.scopes.iter().flatten().filter_map(|s| Scope::parse(s)).collect(),
+            active: r.active,
+            secret_rotated_at: r.secret_rotated_at,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// A new client with its credentials. **The secret is shown only here**: store it now.
+/// (A replay of the creating request with the same `Idempotency-Key` shows `null`.)
+#[derive(Serialize, ToSchema)]
+pub struct ServiceClientCreated {
+    #[serde(flatten)]
+    pub client: ServiceClient,
+    /// Equal to `id`.
+    pub client_id: Uuid,
+    pub client_secret: Option<String>,
+}
+
+/// A new secret; the old one stops working at once, and so do tokens issued with it.
+#[derive(Serialize, ToSchema)]
+pub struct ClientSecret {
+    pub client_id: Uuid,
+    pub client_secret: String,
+    pub secret_rotated_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn at_least_one(value: &[Scope]) -> Result<(), ValidationError> {
+    if value.is_empty() { Err(ValidationError::new("required")) } else { Ok(()) }
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Hệ thống tổng đài 1022", "scopes": ["feedback:read", "feedback:write", "directory:read"]}))]
+pub struct CreateServiceClient {
+    #[validate(length(min = 1, max = 255), custom(function = "validate::not_blank"))]
+    #[schema(min_length = 1, max_length = 255)]
+    pub name: String,
+    #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
+    pub description: Option<String>,
+    /// At least one.
+    #[validate(custom(function = "at_least_one"))]
+    #[schema(min_items = 1)]
+    pub scopes: Vec<Scope>,
+    #[serde(default = "yes")]
+    #[schema(default = true)]
+    pub active: bool,
+    /// Only the system administrator sends this, naming the organisation to act for.
+    pub organization_id: Option<Uuid>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Fields to change; absent fields stay, `null` clears an optional one.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateServiceClient {
+    #[validate(length(min = 1, max = 255), custom(function = "validate::not_blank"))]
+    #[schema(min_length = 1, max_length = 255)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(max = 2000))]
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    pub description: Option<Option<String>>,
+    #[validate(custom(function = "at_least_one"))]
+    #[schema(min_items = 1)]
+    pub scopes: Option<Vec<Scope>>,
+    pub active: Option<bool>,
+}
+
+#[derive(Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ServiceClientFilter {
+    /// System administrator only: clients of this organisation.
+    pub organization_id: Option<Uuid>,
+    pub active: Option<bool>,
+    /// Text in the name.
+    #[validate(length(min = 1, max = 100))]
+    pub q: Option<String>,
+}
+
+fn location(id: Uuid) -> String {
+    format!("/api/v1/service-clients/{id}")
+}
+
+fn scope_codes(scopes: &[Scope]) -> Vec<Option<String>> {
+    let mut codes: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    codes.into_iter().map(|c| Some(c.to_owned())).collect()
+}
+
+/// List service clients.
+#[utoipa::path(
+    tag = "service-clients",
+    params(PageParams, ServiceClientFilter),
+    responses((status = 200, description = "A page of service clients.", body = Page<ServiceClient>,
+        headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
+)]
+#[get("/service-clients")]
+pub async fn list_service_clients(
+    auth: AuthUser,
+    query: ListQuery<ServiceClientFilter>,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::ServiceClientsManage)?;
+    let ListQuery { page, filter } = query;
+    let filter = store::Filter {
+        organization_id: principal.read_scope(filter.organization_id)?,
+        active: filter.active,
+        q: filter.q,
+    };
+    let fetch = page.clone();
+    let rows = db::run(&state.pool, move |conn| Ok(store::list(conn, &filter, &fetch)?)).await?;
+    Ok(Page::build(rows, &page, &req, &state.cursor_key, ServiceClient::from).respond(&req))
+}
+
+/// Read a service client.
+#[utoipa::path(
+    tag = "service-clients",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The client.", body = ServiceClient, headers(("ETag" = String))))
+)]
+#[get("/service-clients/{id}")]
+pub async fn get_service_client(
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::ServiceClientsManage)?;
+    let (id, org) = (id.into_inner(), principal.organization_id);
+    let client = ServiceClient::from(db::run(&state.pool, move |conn| Ok(store::find(conn, id, org)?)).await?);
+    Ok(ok_with_etag(client.version, &client))
+}
+
+/// Create a service client.
+///
+/// The answer holds `client_secret`, shown this once.
+#[utoipa::path(
+    tag = "service-clients",
+    params(crate::http::idempotency::IdempotencyKeyHeader),
+    request_body = CreateServiceClient,
+    responses(
+        (status = 201, description = "Created; the body holds the secret.", body = ServiceClientCreated, headers(("Location" = String), ("ETag" = String))),
+        (status = 409, description = "The idempotency key is in use.", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The named organisation does not exist, or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/service-clients", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
+pub async fn create_service_client(
+    auth: AuthUser,
+    ctx: RequestContext,
+    body: ApiJson<CreateServiceClient>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::ServiceClientsManage)?;
+    let body = body.0;
+    let org = principal.acting_org(body.organization_id)?;
+    let actor = Actor::of(&principal, &ctx);
+    let secret = password::random_secret(32);
+    let to_hash = secret.clone();
+    let secret_hash = web::block(move || password::hash(&to_hash)).await?;
+    let new = NewServiceClient {
+        id: Uuid::now_v7(),
+        organization_id: org,
+        name: body.name.trim().to_owned(),
+        description: body.description,
+        scopes: scope_codes(&body.scopes),
+        active: body.active,
+        secret_hash,
+        created_by: Some(principal.id),
+    };
+    let row = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            organizations::find(conn, org, None).map_err(|_| ApiError::unprocessable("organization_not_found"))?;
+            let row = store::insert(conn, &new)?;
+            db::audit::record(
+                conn,
+                &actor,
+                Event::created("service_client", row.id, Some(org), &ServiceClient::from(row.clone())),
+            )?;
+            Ok(row)
+        })
+    })
+    .await?;
+    let client = ServiceClient::from(row);
+    let (id, version) = (client.id, client.version);
+    let mut res =
+        created(location(id), version, &ServiceClientCreated { client, client_id: id, client_secret: Some(secret) });
+    res.extensions_mut().insert(SecretFields(&["client_secret"]));
+    Ok(res)
+}
+
+/// Change a service client.
+#[utoipa::path(
+    tag = "service-clients",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"` from the `ETag`; a stale one is a 412.")),
+    request_body = UpdateServiceClient,
+    responses((status = 200, description = "Changed.", body = ServiceClient, headers(("ETag" = String))))
+)]
+#[patch("/service-clients/{id}")]
+pub async fn update_service_client(
+    auth: AuthUser,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: ApiJson<UpdateServiceClient>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::ServiceClientsManage)?;
+    let body = body.0;
+    let (id, org) = (id.into_inner(), principal.organization_id);
+    let actor = Actor::of(&principal, &ctx);
+    let changes = ServiceClientChanges {
+        name: body.name.map(|n| n.trim().to_owned()),
+        description: body.description,
+        scopes: body.scopes.as_deref().map(scope_codes),
+        active: body.active,
+    };
+    let row = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let current = store::lock(conn, id, org)?;
+            if_match.check(current.version)?;
+            let row = store::update(conn, id, &changes)?;
+            let (before, after) = (ServiceClient::from(current), ServiceClient::from(row.clone()));
+            db::audit::record(
+                conn,
+                &actor,
+                Event::updated("service_client", id, Some(row.organization_id), &before, &after),
+            )?;
+            Ok(row)
+        })
+    })
+    .await?;
+    let client = ServiceClient::from(row);
+    Ok(ok_with_etag(client.version, &client))
+}
+
+/// Delete a service client. It can no longer sign in and its tokens stop working.
+#[utoipa::path(
+    tag = "service-clients",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`; a stale one is a 412.")),
+    responses((status = 204, description = "Deleted."))
+)]
+#[delete("/service-clients/{id}")]
+pub async fn delete_service_client(
+    auth: AuthUser,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::ServiceClientsManage)?;
+    let (id, org) = (id.into_inner(), principal.organization_id);
+    let actor = Actor::of(&principal, &ctx);
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let current = store::lock(conn, id, org)?;
+            if_match.check(current.version)?;
+            store::soft_delete(conn, id)?;
+            db::audit::record(
+                conn,
+                &actor,
+                Event::deleted("service_client", id, Some(current.organization_id), &ServiceClient::from(current)),
+            )?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Rotate a service client's secret.
+///
+/// The new secret is in the answer, shown this once; the old secret and every token
+/// issued with it stop working at once.
+#[utoipa::path(
+    tag = "service-clients",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The new secret.", body = ClientSecret))
+)]
+#[post("/service-clients/{id}/secret")]
+pub async fn rotate_service_client_secret(
+    auth: AuthUser,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::ServiceClientsManage)?;
+    let (id, org) = (id.into_inner(), principal.organization_id);
+    let actor = Actor::of(&principal, &ctx);
+    let secret = password::random_secret(32);
+    let to_hash = secret.clone();
+    let hash = web::block(move || password::hash(&to_hash)).await?;
+    let row = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let current = store::lock(conn, id, org)?;
+            let row = store::set_secret(conn, id, &hash)?;
+            db::audit::record(
+                conn,
+                &actor,
+                Event {
+                    action: "secret_rotate",
+                    entity_type: "service_client",
+                    entity_id: Some(id),
+                    organization_id: Some(current.organization_id),
+                    changes: serde_json::json!({}),
+                },
+            )?;
+            Ok(row)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().insert_header((actix_web::http::header::CACHE_CONTROL, "no-store")).json(ClientSecret {
+        client_id: row.id,
+        client_secret: secret,
+        secret_rotated_at: row.secret_rotated_at,
+    }))
+}

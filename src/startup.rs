@@ -1,0 +1,273 @@
+//! Start-up: the database (given, or a private one), migrations, keys, the first
+//! administrator, and the HTTP server with every route, Swagger UI and the fallbacks.
+use std::{fs, io::Write, net::TcpListener, os::unix::fs::OpenOptionsExt, path::Path, sync::Arc, time::Duration};
+
+use actix_web::{App, HttpResponse, HttpServer, dev::Server, http::header, middleware::from_fn, web};
+use anyhow::Context;
+use diesel::{Connection, PgConnection, RunQueryDsl, sql_query};
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
+use uuid::Uuid;
+
+use crate::{
+    auth::{Role, jwt::Keys, password},
+    config::Settings,
+    db::{
+        self,
+        audit::{self, Actor, Event},
+        users::{self, NewUser},
+    },
+    error::ApiError,
+    http::{context, pagination::CursorKey, problem},
+    openapi,
+    pgserver::PrivatePostgres,
+    routes,
+    state::AppState,
+};
+
+/// Arbitrary constants naming the advisory locks that serialise start-up work
+/// between several instances on one database.
+const MIGRATION_LOCK: i64 = 0x6363_6863_0001;
+const BOOTSTRAP_LOCK: i64 = 0x6363_6863_0002;
+const PRIVATE_DATABASE: &str = "cchc";
+
+/// `serve`: run until stopped (Ctrl-C or SIGTERM), then stop the private database if
+/// this process started it.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let (url, private) = database(&settings)?;
+    let result = async {
+        let app = Application::build(settings, &url).await?;
+        tracing::info!("listening on http://{}  (Swagger UI: /swagger-ui/)", app.address());
+        app.run_until_stopped().await.context("server failed")
+    }
+    .await;
+    if let Some(pg) = private {
+        pg.stop();
+    }
+    result
+}
+
+/// `migrate`: apply pending migrations and exit.
+pub fn migrate_only(settings: &Settings) -> anyhow::Result<()> {
+    let (url, private) = database(settings)?;
+    let result = migrate(&url);
+    if let Some(pg) = private {
+        pg.stop();
+    }
+    let applied = result?;
+    tracing::info!("{applied} migration(s) applied");
+    Ok(())
+}
+
+/// The database URL: `DATABASE_URL`, or a private server under the data directory.
+pub fn database(settings: &Settings) -> anyhow::Result<(String, Option<PrivatePostgres>)> {
+    if let Some(url) = &settings.database_url {
+        return Ok((url.clone(), None));
+    }
+    let dir = settings.data_dir.join("postgres");
+    tracing::info!("DATABASE_URL is not set: starting a private PostgreSQL in {}", dir.display());
+    let pg = PrivatePostgres::start(&dir, settings.pg_bin_dir.as_deref(), settings.pg_user.as_deref())?;
+    let mut conn = PgConnection::establish(&pg.url("postgres")).context("cannot connect to the private PostgreSQL")?;
+    let exists: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+        "EXISTS (SELECT 1 FROM pg_database WHERE datname = '{PRIVATE_DATABASE}')"
+    )))
+    .get_result(&mut conn)?;
+    if !exists {
+        sql_query(format!("CREATE DATABASE {PRIVATE_DATABASE}")).execute(&mut conn)?;
+    }
+    Ok((pg.url(PRIVATE_DATABASE), Some(pg)))
+}
+
+/// Applies pending migrations, one instance at a time.
+pub fn migrate(url: &str) -> anyhow::Result<usize> {
+    let mut conn = PgConnection::establish(url).context("cannot connect to the database")?;
+    sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).execute(&mut conn)?;
+    let result = db::migrate(&mut conn);
+    sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(&mut conn)?;
+    result
+}
+
+pub struct Application {
+    server: Server,
+    address: std::net::SocketAddr,
+}
+
+impl Application {
+    /// Migrates, prepares keys and the first administrator, and binds (port 0 picks a
+    /// free port, as the tests do).
+    pub async fn build(settings: Settings, database_url: &str) -> anyhow::Result<Self> {
+        let url = database_url.to_owned();
+        let settings = Arc::new(settings);
+        let prepared = {
+            let settings = settings.clone();
+            web::block(move || -> anyhow::Result<(Vec<u8>, String)> {
+                migrate(&url)?;
+                let secret = jwt_secret(&settings)?;
+                bootstrap_admin(&url, &settings)?;
+                Ok((secret, password::hash(&password::random_secret(16))))
+            })
+            .await??
+        };
+        let (secret, dummy_hash) = prepared;
+        let keys = Keys::new(&secret, &settings.jwt, settings.external_idp.as_ref())?;
+        let pool = db::pool(database_url, settings.db_pool_size, settings.db_timeout);
+        let state = web::Data::new(AppState {
+            pool,
+            keys,
+            settings: settings.clone(),
+            cursor_key: CursorKey::derive(&secret),
+            dummy_hash,
+        });
+
+        let api = openapi::build();
+        let routes_table = web::Data::new(openapi::route_table(&api));
+        let document = web::Data::new(OpenApiJson(openapi::document_json()));
+
+        let listener = TcpListener::bind(&settings.bind).with_context(|| format!("cannot bind {}", settings.bind))?;
+        let address = listener.local_addr()?;
+        spawn_housekeeping(state.clone());
+        let workers = if settings.workers == 0 {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        } else {
+            settings.workers
+        };
+        let max_json = settings.max_json_bytes;
+        let server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .app_data(state.clone())
+                .app_data(routes_table.clone())
+                .app_data(document.clone())
+                .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
+                .app_data(web::PayloadConfig::new(max_json))
+                .wrap(from_fn(problem::middleware))
+                .wrap(from_fn(context::middleware))
+                .into_utoipa_app()
+                .service(scope::scope("/api/v1").configure(routes::api))
+                .configure(routes::root)
+                .split_for_parts();
+            app.route("/api-docs/openapi.json", web::get().to(serve_openapi))
+                .service(
+                    SwaggerUi::new("/swagger-ui/{_:.*}")
+                        .config(SwaggerConfig::new(["/api-docs/openapi.json"]).persist_authorization(true)),
+                )
+                .route("/swagger-ui", web::get().to(to_swagger_ui))
+                .route("/", web::get().to(to_swagger_ui))
+                .default_service(web::to(problem::fallback))
+        })
+        .workers(workers)
+        .shutdown_timeout(10)
+        .listen(listener)?
+        .run();
+        Ok(Self { server, address })
+    }
+
+    pub fn address(&self) -> std::net::SocketAddr {
+        self.address
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub fn server(self) -> Server {
+        self.server
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+struct OpenApiJson(String);
+
+async fn serve_openapi(doc: web::Data<OpenApiJson>) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(doc.0.clone())
+}
+
+async fn to_swagger_ui() -> HttpResponse {
+    HttpResponse::Found().insert_header((header::LOCATION, "/swagger-ui/")).finish()
+}
+
+/// Forgets idempotency keys past their 24 hours, hourly.
+fn spawn_housekeeping(state: web::Data<AppState>) {
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if let Err(err) = db::run(&state.pool, |conn| Ok(db::idempotency::purge_expired(conn)?)).await {
+                tracing::warn!("idempotency key purge failed: {err}");
+            }
+        }
+    });
+}
+
+/// `CCHC_JWT_SECRET`, or a random one generated once and kept in the data directory.
+fn jwt_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = &settings.jwt.secret {
+        return Ok(secret.expose().as_bytes().to_vec());
+    }
+    let path = settings.data_dir.join("jwt-secret");
+    if let Ok(existing) = fs::read_to_string(&path) {
+        let existing = existing.trim();
+        if existing.len() >= 32 {
+            return Ok(existing.as_bytes().to_vec());
+        }
+    }
+    fs::create_dir_all(&settings.data_dir)?;
+    let secret = password::random_secret(48);
+    write_private(&path, &secret).with_context(|| format!("cannot write {}", path.display()))?;
+    tracing::info!("generated a token-signing key in {} (set CCHC_JWT_SECRET to use your own)", path.display());
+    Ok(secret.into_bytes())
+}
+
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    let mut file = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    file.write_all(content.as_bytes())
+}
+
+/// On an empty database, creates the system administrator: with `CCHC_ADMIN_PASSWORD`,
+/// or a random password printed once.
+fn bootstrap_admin(url: &str, settings: &Settings) -> anyhow::Result<()> {
+    let mut conn = PgConnection::establish(url)?;
+    conn.transaction(|conn| -> anyhow::Result<()> {
+        sql_query(format!("SELECT pg_advisory_xact_lock({BOOTSTRAP_LOCK})")).execute(conn)?;
+        if users::any_admin(conn)? {
+            return Ok(());
+        }
+        let (password, generated) = match &settings.admin_password {
+            Some(p) => (p.expose().to_owned(), false),
+            None => (password::random_secret(18), true),
+        };
+        let row = users::insert(
+            conn,
+            &NewUser {
+                id: Uuid::now_v7(),
+                organization_id: None,
+                department_id: None,
+                username: settings.admin_username.clone(),
+                full_name: "Quản trị hệ thống".to_owned(),
+                email: None,
+                role: Role::Admin,
+                active: true,
+                password_hash: password::hash(&password),
+                created_by: None,
+            },
+        )?;
+        audit::record(
+            conn,
+            &Actor::system(),
+            Event::created("user", row.id, None, &serde_json::json!({"username": row.username, "role": "admin"})),
+        )?;
+        if generated {
+            // Printed once, on purpose, to the console rather than the structured log.
+            eprintln!(
+                "\n  First start: created the system administrator\n    username: {}\n    password: {password}\n  \
+                 Change it now: POST /api/v1/users/{}/password (or set CCHC_ADMIN_PASSWORD on a fresh database).\n",
+                row.username, row.id
+            );
+        } else {
+            tracing::info!("created the system administrator {:?} with CCHC_ADMIN_PASSWORD", row.username);
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,14 @@
+//! What every handler can reach: the pool, keys and settings.
+use std::sync::Arc;
+
+use crate::{auth::jwt::Keys, config::Settings, db::PgPool, http::pagination::CursorKey};
+
+pub struct AppState {
+    pub pool: PgPool,
+    pub keys: Keys,
+    pub settings: Arc<Settings>,
+    pub cursor_key: CursorKey,
+    /// Verified against when a username is unknown, so that a wrong username and a
+    /// wrong password take the same time.
+    pub dummy_hash: String,
+}
