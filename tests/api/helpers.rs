@@ -1,0 +1,341 @@
+//! `TestApp`: a real server on a random port over its own PostgreSQL database, cloned
+//! from a migrated template and dropped when the test ends, so tests run in parallel.
+//!
+//! With `DATABASE_URL` set the databases are made on that server; otherwise one private
+//! server is started for the whole test run (the same mechanism the service uses) and
+//! stopped when the run ends.
+use std::{
+    path::PathBuf,
+    sync::{Mutex, OnceLock},
+    time::Duration,
+};
+
+use actix_web::http::{Method, header::HeaderMap};
+use cchc_outreach::{
+    config::{ExternalIdpSettings, Settings},
+    pgserver::PrivatePostgres,
+    startup::Application,
+};
+use diesel::{Connection, PgConnection, RunQueryDsl, sql_query};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+pub const ADMIN: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+pub const PASSWORD: &str = "password-for-tests";
+pub const MAX_FAILURES: &str = "3";
+
+struct Server {
+    /// `(base URL without database, query string)`.
+    base: String,
+    query: String,
+    template: String,
+}
+
+static SERVER: OnceLock<Server> = OnceLock::new();
+static PRIVATE: Mutex<Option<PrivatePostgres>> = Mutex::new(None);
+static PRIVATE_DIR: OnceLock<PathBuf> = OnceLock::new();
+
+extern "C" fn stop_private_server() {
+    if let Ok(mut guard) = PRIVATE.lock()
+        && let Some(pg) = guard.take()
+    {
+        pg.stop_immediately();
+    }
+    if let Some(dir) = PRIVATE_DIR.get() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// Splits `postgres://host/db?x=y` into `postgres://host/` and `?x=y`.
+fn split_url(url: &str) -> (String, String) {
+    let (head, query) = match url.split_once('?') {
+        Some((h, q)) => (h.to_owned(), format!("?{q}")),
+        None => (url.to_owned(), String::new()),
+    };
+    let scheme_end = head.find("://").map_or(0, |i| i + 3);
+    let base = match head[scheme_end..].find('/') {
+        Some(slash) => head[..scheme_end + slash + 1].to_owned(),
+        None => format!("{head}/"),
+    };
+    (base, query)
+}
+
+fn server() -> &'static Server {
+    SERVER.get_or_init(|| {
+        let url = match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+            Some(url) => url,
+            None => {
+                let dir = std::env::temp_dir().join(format!("cchc-test-{}", std::process::id()));
+                let pg = PrivatePostgres::start(&dir, None, None).expect("start a private PostgreSQL for the tests");
+                let url = pg.url("postgres");
+                *PRIVATE.lock().unwrap() = Some(pg);
+                PRIVATE_DIR.set(dir).ok();
+                // SAFETY: registers a plain function to run at process exit.
+                unsafe { nix::libc::atexit(stop_private_server) };
+                url
+            }
+        };
+        let (base, query) = split_url(&url);
+        let template = format!("cchc_tpl_{}", env!("CCHC_MIGRATIONS_FINGERPRINT"));
+        let mut conn = PgConnection::establish(&format!("{base}postgres{query}")).expect("connect to PostgreSQL");
+        // One test process at a time builds the template; the others wait and reuse it.
+        sql_query("SELECT pg_advisory_lock(7365001)").execute(&mut conn).unwrap();
+        let exists: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+            "(SELECT count(*) FROM pg_database WHERE datname = '{template}')"
+        )))
+        .get_result(&mut conn)
+        .unwrap();
+        if exists == 0 {
+            let building = format!("{template}_building");
+            sql_query(format!("DROP DATABASE IF EXISTS {building}")).execute(&mut conn).unwrap();
+            sql_query(format!("CREATE DATABASE {building}")).execute(&mut conn).unwrap();
+            cchc_outreach::startup::migrate(&format!("{base}{building}{query}")).expect("migrate the template");
+            sql_query(format!("ALTER DATABASE {building} RENAME TO {template}")).execute(&mut conn).unwrap();
+        }
+        sql_query("SELECT pg_advisory_unlock(7365001)").execute(&mut conn).unwrap();
+        Server { base, query, template }
+    })
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub database: String,
+    pub database_url: String,
+    client: awc::Client,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let s = server();
+        if let Ok(mut conn) = PgConnection::establish(&format!("{}postgres{}", s.base, s.query)) {
+            let _ = sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.database)).execute(&mut conn);
+        }
+    }
+}
+
+/// Settings for a test: a fresh key, a known administrator password, a port of its own.
+pub fn test_settings() -> Settings {
+    let secret = format!("test-secret-{}", Uuid::now_v7().simple());
+    let values = [
+        ("CCHC_BIND", "127.0.0.1:0".to_owned()),
+        ("CCHC_WORKERS", "1".to_owned()),
+        ("CCHC_DB_POOL_SIZE", "4".to_owned()),
+        ("CCHC_DB_TIMEOUT_MS", "2000".to_owned()),
+        ("CCHC_JWT_SECRET", secret),
+        ("CCHC_ADMIN_PASSWORD", ADMIN_PASSWORD.to_owned()),
+        ("CCHC_LOGIN_MAX_FAILURES", MAX_FAILURES.to_owned()),
+        ("CCHC_MAX_JSON_BYTES", "65536".to_owned()),
+        ("CCHC_DATA_DIR", std::env::temp_dir().join("cchc-test-data").display().to_string()),
+    ];
+    Settings::from_lookup(|key| values.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone())).unwrap()
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(test_settings()).await
+    }
+
+    pub async fn spawn_with_idp(idp: ExternalIdpSettings) -> Self {
+        let mut settings = test_settings();
+        settings.external_idp = Some(idp);
+        Self::spawn_with(settings).await
+    }
+
+    pub async fn spawn_with(mut settings: Settings) -> Self {
+        let s = server();
+        let database = format!("cchc_t_{}", Uuid::now_v7().simple());
+        let create = format!("CREATE DATABASE {database} TEMPLATE {}", s.template);
+        let maintenance = format!("{}postgres{}", s.base, s.query);
+        actix_web::web::block(move || {
+            let mut conn = PgConnection::establish(&maintenance).unwrap();
+            // Concurrent clones of one template can collide briefly; retry.
+            for attempt in 0..20 {
+                match sql_query(&create).execute(&mut conn) {
+                    Ok(_) => return,
+                    Err(e) if attempt < 19 && e.to_string().contains("being accessed by other users") => {
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                    Err(e) => panic!("cannot create the test database: {e}"),
+                }
+            }
+        })
+        .await
+        .unwrap();
+        let database_url = format!("{}{database}{}", s.base, s.query);
+        settings.database_url = Some(database_url.clone());
+        let app = Application::build(settings, &database_url).await.expect("the application builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        actix_web::rt::spawn(app.run_until_stopped());
+        let client = awc::Client::builder().timeout(Duration::from_secs(30)).disable_redirects().finish();
+        Self { address, database, database_url, client }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub fn call(&self, method: Method, path: &str) -> Call {
+        Call { req: self.client.request(method, self.url(path)), body: None }
+    }
+
+    pub fn get(&self, path: &str) -> Call {
+        self.call(Method::GET, path)
+    }
+    pub fn post(&self, path: &str) -> Call {
+        self.call(Method::POST, path)
+    }
+    pub fn patch(&self, path: &str) -> Call {
+        self.call(Method::PATCH, path)
+    }
+    pub fn delete(&self, path: &str) -> Call {
+        self.call(Method::DELETE, path)
+    }
+
+    /// A password-grant token.
+    pub async fn token(&self, username: &str, password: &str) -> String {
+        let res = self
+            .post("/api/v1/auth/token")
+            .json(json!({"grant_type": "password", "username": username, "password": password}))
+            .send()
+            .await;
+        assert_eq!(res.status, 200, "sign-in of {username} failed: {}", res.text());
+        res.json()["access_token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        self.token(ADMIN, ADMIN_PASSWORD).await
+    }
+
+    /// Creates an organisation (as the administrator) and returns its id.
+    pub async fn organization(&self, admin: &str, code: &str) -> Uuid {
+        let res = self
+            .post("/api/v1/organizations")
+            .token(admin)
+            .json(json!({"code": code, "name": format!("Tổ chức {code}")}))
+            .send()
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        res.id()
+    }
+
+    /// Creates a person in `org` and returns `(id, token)`.
+    pub async fn person(&self, admin: &str, org: Uuid, username: &str, role: &str) -> (Uuid, String) {
+        let res = self
+            .post("/api/v1/users")
+            .token(admin)
+            .json(json!({"username": username, "full_name": format!("Người dùng {username}"), "role": role,
+                "password": PASSWORD, "organization_id": org}))
+            .send()
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        (res.id(), self.token(username, PASSWORD).await)
+    }
+
+    /// Runs SQL against this test's database (for checks the API cannot make).
+    pub fn sql_count(&self, query: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = PgConnection::establish(&self.database_url).unwrap();
+        sql_query(query).get_result::<Count>(&mut conn).unwrap().n
+    }
+
+    /// Runs SQL on the server's maintenance database (for what cannot run inside the
+    /// test's own database, such as refusing connections to it).
+    pub fn server_sql(&self, query: &str) {
+        let s = server();
+        let mut conn = PgConnection::establish(&format!("{}postgres{}", s.base, s.query)).unwrap();
+        sql_query(query).execute(&mut conn).unwrap();
+    }
+}
+
+pub struct Call {
+    req: awc::ClientRequest,
+    body: Option<(String, Vec<u8>)>,
+}
+
+impl Call {
+    pub fn token(self, token: &str) -> Self {
+        self.header("Authorization", &format!("Bearer {token}"))
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.req = self.req.insert_header((name, value));
+        self
+    }
+
+    pub fn json(self, body: Value) -> Self {
+        self.raw("application/json", serde_json::to_vec(&body).unwrap())
+    }
+
+    pub fn raw(mut self, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
+        self.body = Some((content_type.to_owned(), body.into()));
+        self
+    }
+
+    pub async fn send(self) -> TestResponse {
+        let sent = match self.body {
+            Some((ct, bytes)) => self.req.insert_header(("Content-Type", ct)).send_body(bytes).await,
+            None => self.req.send().await,
+        };
+        let mut res = sent.expect("the request reaches the server");
+        let body = res.body().limit(64 * 1024 * 1024).await.expect("a readable body").to_vec();
+        TestResponse { status: res.status().as_u16(), headers: res.headers().clone(), body }
+    }
+}
+
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).map(|v| v.to_str().unwrap().to_owned())
+    }
+
+    pub fn id(&self) -> Uuid {
+        Uuid::parse_str(self.json()["id"].as_str().expect("an id")).unwrap()
+    }
+
+    /// Asserts an RFC 9457 problem with this status and code, and returns its body.
+    #[track_caller]
+    pub fn problem(&self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status, status, "{}", self.text());
+        assert_eq!(self.header("content-type").as_deref(), Some("application/problem+json"), "{}", self.text());
+        let body = self.json();
+        assert_eq!(body["status"], status);
+        assert_eq!(body["code"], code, "{body}");
+        assert!(body["type"].as_str().unwrap().starts_with("https://cchc.example/problems/"));
+        assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
+        assert!(body["detail"].as_str().is_some_and(|t| !t.is_empty()));
+        assert_eq!(body["request_id"].as_str(), self.header("x-request-id").as_deref());
+        body
+    }
+
+    /// The `field` → `code` pairs of a validation problem.
+    pub fn field_errors(&self) -> Vec<(String, String)> {
+        self.json()["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .map(|e| (e["field"].as_str().unwrap().to_owned(), e["code"].as_str().unwrap().to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,6 @@
+mod auth;
+mod conventions;
+mod directory;
+mod helpers;
+mod idempotency;
+mod openapi;
