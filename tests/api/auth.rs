@@ -296,3 +296,55 @@ async fn tokens_of_a_configured_identity_provider_are_accepted_for_known_people(
     app.get("/api/v1/me").token(&forged).send().await.problem(401, "invalid_token");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[actix_web::test]
+async fn a_jwks_file_picks_the_key_by_kid() {
+    let first = p256::SecretKey::random(&mut rand::rngs::OsRng);
+    let second = p256::SecretKey::random(&mut rand::rngs::OsRng);
+    let jwk = |key: &p256::SecretKey, kid: &str| {
+        let mut jwk: Value = serde_json::from_str(&key.public_key().to_jwk_string()).unwrap();
+        jwk["kid"] = json!(kid);
+        jwk["alg"] = json!("ES256");
+        jwk["use"] = json!("sig");
+        jwk
+    };
+    let dir = std::env::temp_dir().join(format!("cchc-jwks-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let jwks_file = dir.join("jwks.json");
+    std::fs::write(&jwks_file, json!({"keys": [jwk(&first, "k1"), jwk(&second, "k2")]}).to_string()).unwrap();
+
+    let app = TestApp::spawn_with_idp(ExternalIdpSettings {
+        issuer: "https://sso.example".to_owned(),
+        audience: "cchc".to_owned(),
+        algorithm: Algorithm::ES256,
+        key: ExternalKey::JwksFile(jwks_file),
+        username_claim: "preferred_username".to_owned(),
+    })
+    .await;
+    let admin = app.admin_token().await;
+    let org = app.organization(&admin, "KDPM").await;
+    app.person(&admin, org, "sso.viewer", "viewer").await;
+
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({"iss": "https://sso.example", "aud": "cchc", "sub": "s", "preferred_username": "sso.viewer", "exp": now + 300});
+    let sign = |key: &p256::SecretKey, kid: Option<&str>| {
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = kid.map(str::to_owned);
+        encode(
+            &header,
+            &claims,
+            &EncodingKey::from_ec_pem(key.to_pkcs8_pem(LineEnding::LF).unwrap().as_bytes()).unwrap(),
+        )
+        .unwrap()
+    };
+    for (token, expected) in [
+        (sign(&first, Some("k1")), 200),
+        (sign(&second, Some("k2")), 200),
+        (sign(&first, Some("k2")), 401),
+        (sign(&first, Some("k3")), 401),
+        (sign(&first, None), 401),
+    ] {
+        assert_eq!(app.get("/api/v1/me").token(&token).send().await.status, expected);
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -4,3 +4,4 @@ mod directory;
 mod helpers;
 mod idempotency;
 mod openapi;
+mod private_server;
