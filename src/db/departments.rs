@@ -5,7 +5,7 @@ use uuid::Uuid;
 use crate::{
     db::{lower, organizations::escape_like, schema::departments},
     http::PageRequest,
-    impl_row, keyset, org_scoped_fns,
+    keyset, org_scoped_fns,
 };
 
 #[derive(Queryable, Selectable, Clone, Debug)]
@@ -22,7 +22,6 @@ pub struct DepartmentRow {
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
 }
-impl_row!(DepartmentRow);
 
 #[derive(Insertable)]
 #[diesel(table_name = departments)]
@@ -50,7 +49,7 @@ pub struct Filter {
     pub q: Option<String>,
 }
 
-org_scoped_fns!(departments, DepartmentRow, DepartmentChanges);
+org_scoped_fns!(departments, DepartmentRow, DepartmentChanges, "department");
 
 pub fn list(conn: &mut PgConnection, filter: &Filter, page: &PageRequest) -> QueryResult<Vec<DepartmentRow>> {
     let mut q = departments::table.into_boxed();

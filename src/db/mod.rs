@@ -111,12 +111,48 @@ macro_rules! impl_row {
     };
 }
 
-/// `find`, `lock`, `update` (bumping `version` and `updated_at`) and `soft_delete`
-/// for a table whose rows belong to an organisation through `organization_id`.
-/// `org: None` (the system administrator) reaches every organisation.
+/// A versioned, soft-deletable record that belongs to an organisation: what the
+/// shared read, update and delete flows (`routes::crud`) need of a table's row.
+pub trait Record: crate::http::pagination::Row + Clone + Send + 'static {
+    /// The `entity_type` of its audit events.
+    const ENTITY: &'static str;
+    fn version(&self) -> i32;
+    /// The organisation it belongs to.
+    fn organization(&self) -> Option<uuid::Uuid>;
+    /// The live record, within `org` unless `None` (the system administrator).
+    fn find(conn: &mut PgConnection, id: uuid::Uuid, org: Option<uuid::Uuid>) -> diesel::QueryResult<Self>;
+    /// Like `find`, and locks the row until the transaction ends.
+    fn lock(conn: &mut PgConnection, id: uuid::Uuid, org: Option<uuid::Uuid>) -> diesel::QueryResult<Self>;
+    fn soft_delete(conn: &mut PgConnection, id: uuid::Uuid) -> diesel::QueryResult<Self>;
+}
+
+/// For a table whose rows belong to an organisation through `organization_id`:
+/// `Record` and `pagination::Row` for the row type, and the free functions `find`,
+/// `lock`, `update` (bumping `version` and `updated_at`) and `soft_delete`.
 #[macro_export]
 macro_rules! org_scoped_fns {
-    ($table:ident, $row:ty, $changes:ty) => {
+    ($table:ident, $row:ty, $changes:ty, $entity:literal) => {
+        $crate::impl_row!($row);
+
+        impl $crate::db::Record for $row {
+            const ENTITY: &'static str = $entity;
+            fn version(&self) -> i32 {
+                self.version
+            }
+            fn organization(&self) -> Option<Uuid> {
+                self.organization_id.into()
+            }
+            fn find(conn: &mut PgConnection, id: Uuid, org: Option<Uuid>) -> QueryResult<Self> {
+                find(conn, id, org)
+            }
+            fn lock(conn: &mut PgConnection, id: Uuid, org: Option<Uuid>) -> QueryResult<Self> {
+                lock(conn, id, org)
+            }
+            fn soft_delete(conn: &mut PgConnection, id: Uuid) -> QueryResult<Self> {
+                soft_delete(conn, id)
+            }
+        }
+
         pub fn find(conn: &mut PgConnection, id: Uuid, org: Option<Uuid>) -> QueryResult<$row> {
             let mut q = $table::table.filter($table::id.eq(id)).filter($table::deleted_at.is_null()).into_boxed();
             if let Some(org) = org {
@@ -125,7 +161,6 @@ macro_rules! org_scoped_fns {
             q.select(<$row>::as_select()).first(conn)
         }
 
-        /// Like `find`, and locks the row until the transaction ends.
         pub fn lock(conn: &mut PgConnection, id: Uuid, org: Option<Uuid>) -> QueryResult<$row> {
             let q = $table::table.filter($table::id.eq(id)).filter($table::deleted_at.is_null());
             match org {

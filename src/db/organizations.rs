@@ -25,6 +25,26 @@ pub struct OrganizationRow {
 }
 impl_row!(OrganizationRow);
 
+/// An organisation belongs to itself; `only` confines reads to one organisation.
+impl crate::db::Record for OrganizationRow {
+    const ENTITY: &'static str = "organization";
+    fn version(&self) -> i32 {
+        self.version
+    }
+    fn organization(&self) -> Option<Uuid> {
+        Some(self.id)
+    }
+    fn find(conn: &mut PgConnection, id: Uuid, only: Option<Uuid>) -> QueryResult<Self> {
+        find(conn, id, only)
+    }
+    fn lock(conn: &mut PgConnection, id: Uuid, only: Option<Uuid>) -> QueryResult<Self> {
+        lock(conn, id, only)
+    }
+    fn soft_delete(conn: &mut PgConnection, id: Uuid) -> QueryResult<Self> {
+        soft_delete(conn, id)
+    }
+}
+
 #[derive(Insertable)]
 #[diesel(table_name = organizations)]
 pub struct NewOrganization {

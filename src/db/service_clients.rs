@@ -5,7 +5,7 @@ use uuid::Uuid;
 use crate::{
     db::{organizations::escape_like, schema::service_clients},
     http::PageRequest,
-    impl_row, keyset, org_scoped_fns,
+    keyset, org_scoped_fns,
 };
 
 #[derive(Queryable, Selectable, Clone, Debug)]
@@ -25,7 +25,6 @@ pub struct ServiceClientRow {
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
 }
-impl_row!(ServiceClientRow);
 
 #[derive(Insertable)]
 #[diesel(table_name = service_clients)]
@@ -56,7 +55,7 @@ pub struct Filter {
     pub q: Option<String>,
 }
 
-org_scoped_fns!(service_clients, ServiceClientRow, ServiceClientChanges);
+org_scoped_fns!(service_clients, ServiceClientRow, ServiceClientChanges, "service_client");
 
 pub fn list(conn: &mut PgConnection, filter: &Filter, page: &PageRequest) -> QueryResult<Vec<ServiceClientRow>> {
     let mut q = service_clients::table.into_boxed();

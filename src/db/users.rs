@@ -6,7 +6,7 @@ use crate::{
     auth::Role,
     db::{lower, organizations::escape_like, schema::users},
     http::PageRequest,
-    impl_row, keyset, org_scoped_fns,
+    keyset, org_scoped_fns,
 };
 
 #[derive(Queryable, Selectable, Clone, Debug)]
@@ -28,7 +28,6 @@ pub struct UserRow {
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
 }
-impl_row!(UserRow);
 
 #[derive(Insertable)]
 #[diesel(table_name = users)]
@@ -64,7 +63,7 @@ pub struct Filter {
     pub q: Option<String>,
 }
 
-org_scoped_fns!(users, UserRow, UserChanges);
+org_scoped_fns!(users, UserRow, UserChanges, "user");
 
 pub fn list(conn: &mut PgConnection, filter: &Filter, page: &PageRequest) -> QueryResult<Vec<UserRow>> {
     let mut q = users::table.into_boxed();

@@ -1,6 +1,5 @@
 //! Departments (phòng) of an organisation, e.g. TCHC, QLDA1, TCKT.
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -9,20 +8,15 @@ use validator::Validate;
 use crate::{
     auth::{AuthUser, Permission},
     db::{
-        self,
-        audit::{Actor, Event},
+        audit::Actor,
         departments::{self as store, DepartmentChanges, DepartmentRow, NewDepartment},
         organizations,
     },
     error::ApiError,
     http::{
-        ApiJson, IfMatch, Page, RequestContext,
-        etag::{created, ok_with_etag},
-        json::double_option,
-        pagination::PageParams,
-        query::ListQuery,
-        validate,
+        ApiJson, IfMatch, Page, RequestContext, json::double_option, pagination::PageParams, query::ListQuery, validate,
     },
+    routes::crud::{self, Resource},
     state::AppState,
 };
 
@@ -106,8 +100,9 @@ pub struct DepartmentFilter {
     pub q: Option<String>,
 }
 
-fn location(id: Uuid) -> String {
-    format!("/api/v1/departments/{id}")
+impl Resource for Department {
+    type Row = DepartmentRow;
+    const COLLECTION: &'static str = "/api/v1/departments";
 }
 
 /// List departments.
@@ -132,9 +127,7 @@ pub async fn list_departments(
         code: filter.code,
         q: filter.q,
     };
-    let fetch = page.clone();
-    let rows = db::run(&state.pool, move |conn| Ok(store::list(conn, &filter, &fetch)?)).await?;
-    Ok(Page::build(rows, &page, &req, &state.cursor_key, Department::from).respond(&req))
+    crud::list::<Department, _>(&req, &state, page, move |conn, page| store::list(conn, &filter, page)).await
 }
 
 /// Read a department.
@@ -149,11 +142,8 @@ pub async fn get_department(
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = auth.0;
-    principal.require(Permission::DepartmentsRead)?;
-    let (id, org) = (id.into_inner(), principal.organization_id);
-    let dept = Department::from(db::run(&state.pool, move |conn| Ok(store::find(conn, id, org)?)).await?);
-    Ok(ok_with_etag(dept.version, &dept))
+    auth.0.require(Permission::DepartmentsRead)?;
+    crud::get::<Department>(&state, id.into_inner(), auth.0.organization_id).await
 }
 
 /// Create a department.
@@ -178,7 +168,6 @@ pub async fn create_department(
     principal.require(Permission::DepartmentsWrite)?;
     let body = body.0;
     let org = principal.acting_org(body.organization_id)?;
-    let actor = Actor::of(&principal, &ctx);
     let new = NewDepartment {
         id: Uuid::now_v7(),
         organization_id: org,
@@ -187,21 +176,11 @@ pub async fn create_department(
         name_en: body.name_en,
         created_by: Some(principal.id),
     };
-    let row = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            organizations::find(conn, org, None).map_err(|_| ApiError::unprocessable("organization_not_found"))?;
-            let row = store::insert(conn, &new)?;
-            db::audit::record(
-                conn,
-                &actor,
-                Event::created("department", row.id, Some(org), &Department::from(row.clone())),
-            )?;
-            Ok(row)
-        })
+    crud::create::<Department, _>(&state, Actor::of(&principal, &ctx), move |conn| {
+        organizations::find(conn, org, None).map_err(|_| ApiError::unprocessable("organization_not_found"))?;
+        Ok(store::insert(conn, &new)?)
     })
-    .await?;
-    let dept = Department::from(row);
-    Ok(created(location(dept.id), dept.version, &dept))
+    .await
 }
 
 /// Change a department.
@@ -226,27 +205,18 @@ pub async fn update_department(
     let principal = auth.0;
     principal.require(Permission::DepartmentsWrite)?;
     let body = body.0;
-    let (id, org) = (id.into_inner(), principal.organization_id);
-    let actor = Actor::of(&principal, &ctx);
     let changes =
         DepartmentChanges { code: body.code, name: body.name.map(|n| n.trim().to_owned()), name_en: body.name_en };
-    let row = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let current = store::lock(conn, id, org)?;
-            if_match.check(current.version)?;
-            let row = store::update(conn, id, &changes)?;
-            let (before, after) = (Department::from(current), Department::from(row.clone()));
-            db::audit::record(
-                conn,
-                &actor,
-                Event::updated("department", id, Some(row.organization_id), &before, &after),
-            )?;
-            Ok(row)
-        })
-    })
-    .await?;
-    let dept = Department::from(row);
-    Ok(ok_with_etag(dept.version, &dept))
+    let actor = Actor::of(&principal, &ctx);
+    crud::update::<Department, _>(
+        &state,
+        actor,
+        id.into_inner(),
+        principal.organization_id,
+        if_match,
+        move |conn, current| Ok(store::update(conn, current.id, &changes)?),
+    )
+    .await
 }
 
 /// Delete a department.
@@ -270,24 +240,19 @@ pub async fn delete_department(
 ) -> Result<HttpResponse, ApiError> {
     let principal = auth.0;
     principal.require(Permission::DepartmentsWrite)?;
-    let (id, org) = (id.into_inner(), principal.organization_id);
     let actor = Actor::of(&principal, &ctx);
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let current = store::lock(conn, id, org)?;
-            if_match.check(current.version)?;
-            if store::has_members(conn, id)? {
+    crud::delete::<Department, _>(
+        &state,
+        actor,
+        id.into_inner(),
+        principal.organization_id,
+        if_match,
+        |conn, current| {
+            if store::has_members(conn, current.id)? {
                 return Err(ApiError::conflict("has_dependents").arg("what", "users"));
             }
-            store::soft_delete(conn, id)?;
-            db::audit::record(
-                conn,
-                &actor,
-                Event::deleted("department", id, Some(current.organization_id), &Department::from(current)),
-            )?;
             Ok(())
-        })
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+        },
+    )
+    .await
 }

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod crud;
 pub mod departments;
 pub mod health;
 pub mod organizations;

@@ -1,6 +1,5 @@
 //! Organisations: the province, its departments (Sở), boards such as the KDPM.
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -9,19 +8,14 @@ use validator::Validate;
 use crate::{
     auth::{AuthUser, Permission},
     db::{
-        self,
-        audit::{Actor, Event},
+        audit::Actor,
         organizations::{self as store, NewOrganization, OrganizationChanges, OrganizationRow},
     },
     error::ApiError,
     http::{
-        ApiJson, IfMatch, Page, RequestContext,
-        etag::{created, ok_with_etag},
-        json::double_option,
-        pagination::PageParams,
-        query::ListQuery,
-        validate,
+        ApiJson, IfMatch, Page, RequestContext, json::double_option, pagination::PageParams, query::ListQuery, validate,
     },
+    routes::crud::{self, Resource},
     state::AppState,
 };
 
@@ -121,8 +115,9 @@ pub struct OrganizationFilter {
     pub q: Option<String>,
 }
 
-fn location(id: Uuid) -> String {
-    format!("/api/v1/organizations/{id}")
+impl Resource for Organization {
+    type Row = OrganizationRow;
+    const COLLECTION: &'static str = "/api/v1/organizations";
 }
 
 /// List organisations.
@@ -146,9 +141,7 @@ pub async fn list_organizations(
     let ListQuery { page, filter } = query;
     let filter =
         store::Filter { only: principal.organization_id, parent_id: filter.parent_id, code: filter.code, q: filter.q };
-    let fetch = page.clone();
-    let rows = db::run(&state.pool, move |conn| Ok(store::list(conn, &filter, &fetch)?)).await?;
-    Ok(Page::build(rows, &page, &req, &state.cursor_key, Organization::from).respond(&req))
+    crud::list::<Organization, _>(&req, &state, page, move |conn, page| store::list(conn, &filter, page)).await
 }
 
 /// Read an organisation.
@@ -164,11 +157,8 @@ pub async fn get_organization(
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = auth.0;
-    principal.require(Permission::OrganizationsRead)?;
-    let (id, only) = (id.into_inner(), principal.organization_id);
-    let org = Organization::from(db::run(&state.pool, move |conn| Ok(store::find(conn, id, only)?)).await?);
-    Ok(ok_with_etag(org.version, &org))
+    auth.0.require(Permission::OrganizationsRead)?;
+    crud::get::<Organization>(&state, id.into_inner(), auth.0.organization_id).await
 }
 
 /// Create an organisation.
@@ -193,7 +183,6 @@ pub async fn create_organization(
     let principal = auth.0;
     principal.require(Permission::OrganizationsManage)?;
     let body = body.0;
-    let actor = Actor::of(&principal, &ctx);
     let new = NewOrganization {
         id: Uuid::now_v7(),
         code: body.code,
@@ -203,20 +192,13 @@ pub async fn create_organization(
         website: body.website,
         created_by: Some(principal.id),
     };
-    let row = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            if let Some(parent) = new.parent_id {
-                store::find(conn, parent, None).map_err(|_| ApiError::unprocessable("reference_invalid"))?;
-            }
-            let row = store::insert(conn, &new)?;
-            let after = Organization::from(row.clone());
-            db::audit::record(conn, &actor, Event::created("organization", row.id, Some(row.id), &after))?;
-            Ok(row)
-        })
+    crud::create::<Organization, _>(&state, Actor::of(&principal, &ctx), move |conn| {
+        if let Some(parent) = new.parent_id {
+            store::find(conn, parent, None).map_err(|_| ApiError::unprocessable("reference_invalid"))?;
+        }
+        Ok(store::insert(conn, &new)?)
     })
-    .await?;
-    let org = Organization::from(row);
-    Ok(created(location(org.id), org.version, &org))
+    .await
 }
 
 /// Change an organisation.
@@ -248,8 +230,6 @@ pub async fn update_organization(
     if body.parent_id.is_some() && !principal.is_admin() {
         return Err(ApiError::forbidden());
     }
-    let (id, only) = (id.into_inner(), principal.organization_id);
-    let actor = Actor::of(&principal, &ctx);
     let changes = OrganizationChanges {
         code: body.code,
         name: body.name.map(|n| n.trim().to_owned()),
@@ -257,25 +237,24 @@ pub async fn update_organization(
         parent_id: body.parent_id,
         website: body.website,
     };
-    let row = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let current = store::lock(conn, id, only)?;
-            if_match.check(current.version)?;
+    let actor = Actor::of(&principal, &ctx);
+    crud::update::<Organization, _>(
+        &state,
+        actor,
+        id.into_inner(),
+        principal.organization_id,
+        if_match,
+        move |conn, current| {
             if let Some(Some(parent)) = changes.parent_id {
                 store::find(conn, parent, None).map_err(|_| ApiError::unprocessable("reference_invalid"))?;
-                if store::would_cycle(conn, id, parent)? {
+                if store::would_cycle(conn, current.id, parent)? {
                     return Err(ApiError::unprocessable("parent_cycle"));
                 }
             }
-            let row = store::update(conn, id, &changes)?;
-            let (before, after) = (Organization::from(current), Organization::from(row.clone()));
-            db::audit::record(conn, &actor, Event::updated("organization", id, Some(id), &before, &after))?;
-            Ok(row)
-        })
-    })
-    .await?;
-    let org = Organization::from(row);
-    Ok(ok_with_etag(org.version, &org))
+            Ok(store::update(conn, current.id, &changes)?)
+        },
+    )
+    .await
 }
 
 /// Delete an organisation.
@@ -300,25 +279,13 @@ pub async fn delete_organization(
 ) -> Result<HttpResponse, ApiError> {
     let principal = auth.0;
     principal.require(Permission::OrganizationsManage)?;
-    let id = id.into_inner();
     let actor = Actor::of(&principal, &ctx);
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let current = store::lock(conn, id, None)?;
-            if_match.check(current.version)?;
-            let dependents = store::dependents(conn, id)?;
-            if !dependents.is_empty() {
-                return Err(ApiError::conflict("has_dependents").arg("what", dependents.join(", ")));
-            }
-            store::soft_delete(conn, id)?;
-            db::audit::record(
-                conn,
-                &actor,
-                Event::deleted("organization", id, Some(id), &Organization::from(current)),
-            )?;
-            Ok(())
-        })
+    crud::delete::<Organization, _>(&state, actor, id.into_inner(), None, if_match, |conn, current| {
+        let dependents = store::dependents(conn, current.id)?;
+        if !dependents.is_empty() {
+            return Err(ApiError::conflict("has_dependents").arg("what", dependents.join(", ")));
+        }
+        Ok(())
     })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    .await
 }

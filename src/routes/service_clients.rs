@@ -17,14 +17,10 @@ use crate::{
     },
     error::ApiError,
     http::{
-        ApiJson, IfMatch, Page, RequestContext,
-        etag::{created, ok_with_etag},
-        idempotency::SecretFields,
-        json::double_option,
-        pagination::PageParams,
-        query::ListQuery,
-        validate,
+        ApiJson, IfMatch, Page, RequestContext, etag::created, idempotency::SecretFields, json::double_option,
+        pagination::PageParams, query::ListQuery, validate,
     },
+    routes::crud::{self, Resource},
     state::AppState,
 };
 
@@ -141,8 +137,9 @@ pub struct ServiceClientFilter {
     pub q: Option<String>,
 }
 
-fn location(id: Uuid) -> String {
-    format!("/api/v1/service-clients/{id}")
+impl Resource for ServiceClient {
+    type Row = ServiceClientRow;
+    const COLLECTION: &'static str = "/api/v1/service-clients";
 }
 
 fn scope_codes(scopes: &[Scope]) -> Vec<Option<String>> {
@@ -174,9 +171,7 @@ pub async fn list_service_clients(
         active: filter.active,
         q: filter.q,
     };
-    let fetch = page.clone();
-    let rows = db::run(&state.pool, move |conn| Ok(store::list(conn, &filter, &fetch)?)).await?;
-    Ok(Page::build(rows, &page, &req, &state.cursor_key, ServiceClient::from).respond(&req))
+    crud::list::<ServiceClient, _>(&req, &state, page, move |conn, page| store::list(conn, &filter, page)).await
 }
 
 /// Read a service client.
@@ -191,11 +186,8 @@ pub async fn get_service_client(
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = auth.0;
-    principal.require(Permission::ServiceClientsManage)?;
-    let (id, org) = (id.into_inner(), principal.organization_id);
-    let client = ServiceClient::from(db::run(&state.pool, move |conn| Ok(store::find(conn, id, org)?)).await?);
-    Ok(ok_with_etag(client.version, &client))
+    auth.0.require(Permission::ServiceClientsManage)?;
+    crud::get::<ServiceClient>(&state, id.into_inner(), auth.0.organization_id).await
 }
 
 /// Create a service client.
@@ -236,23 +228,15 @@ pub async fn create_service_client(
         secret_hash,
         created_by: Some(principal.id),
     };
-    let row = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            organizations::find(conn, org, None).map_err(|_| ApiError::unprocessable("organization_not_found"))?;
-            let row = store::insert(conn, &new)?;
-            db::audit::record(
-                conn,
-                &actor,
-                Event::created("service_client", row.id, Some(org), &ServiceClient::from(row.clone())),
-            )?;
-            Ok(row)
-        })
+    let row = crud::insert_audited::<ServiceClient, _>(&state, actor, move |conn| {
+        organizations::find(conn, org, None).map_err(|_| ApiError::unprocessable("organization_not_found"))?;
+        Ok(store::insert(conn, &new)?)
     })
     .await?;
     let client = ServiceClient::from(row);
     let (id, version) = (client.id, client.version);
-    let mut res =
-        created(location(id), version, &ServiceClientCreated { client, client_id: id, client_secret: Some(secret) });
+    let created_body = ServiceClientCreated { client, client_id: id, client_secret: Some(secret) };
+    let mut res = created(crud::location::<ServiceClient>(id), version, &created_body);
     res.extensions_mut().insert(SecretFields(&["client_secret"]));
     Ok(res)
 }
@@ -276,31 +260,22 @@ pub async fn update_service_client(
     let principal = auth.0;
     principal.require(Permission::ServiceClientsManage)?;
     let body = body.0;
-    let (id, org) = (id.into_inner(), principal.organization_id);
-    let actor = Actor::of(&principal, &ctx);
     let changes = ServiceClientChanges {
         name: body.name.map(|n| n.trim().to_owned()),
         description: body.description,
         scopes: body.scopes.as_deref().map(scope_codes),
         active: body.active,
     };
-    let row = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let current = store::lock(conn, id, org)?;
-            if_match.check(current.version)?;
-            let row = store::update(conn, id, &changes)?;
-            let (before, after) = (ServiceClient::from(current), ServiceClient::from(row.clone()));
-            db::audit::record(
-                conn,
-                &actor,
-                Event::updated("service_client", id, Some(row.organization_id), &before, &after),
-            )?;
-            Ok(row)
-        })
-    })
-    .await?;
-    let client = ServiceClient::from(row);
-    Ok(ok_with_etag(client.version, &client))
+    let actor = Actor::of(&principal, &ctx);
+    crud::update::<ServiceClient, _>(
+        &state,
+        actor,
+        id.into_inner(),
+        principal.organization_id,
+        if_match,
+        move |conn, current| Ok(store::update(conn, current.id, &changes)?),
+    )
+    .await
 }
 
 /// Delete a service client. It can no longer sign in and its tokens stop working.
@@ -319,23 +294,16 @@ pub async fn delete_service_client(
 ) -> Result<HttpResponse, ApiError> {
     let principal = auth.0;
     principal.require(Permission::ServiceClientsManage)?;
-    let (id, org) = (id.into_inner(), principal.organization_id);
     let actor = Actor::of(&principal, &ctx);
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let current = store::lock(conn, id, org)?;
-            if_match.check(current.version)?;
-            store::soft_delete(conn, id)?;
-            db::audit::record(
-                conn,
-                &actor,
-                Event::deleted("service_client", id, Some(current.organization_id), &ServiceClient::from(current)),
-            )?;
-            Ok(())
-        })
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    crud::delete::<ServiceClient, _>(
+        &state,
+        actor,
+        id.into_inner(),
+        principal.organization_id,
+        if_match,
+        crud::no_guard,
+    )
+    .await
 }
 
 /// Rotate a service client's secret.

@@ -16,13 +16,9 @@ use crate::{
     },
     error::{ApiError, FieldError},
     http::{
-        ApiJson, IfMatch, Page, RequestContext,
-        etag::{created, ok_with_etag},
-        json::double_option,
-        pagination::PageParams,
-        query::ListQuery,
-        validate,
+        ApiJson, IfMatch, Page, RequestContext, json::double_option, pagination::PageParams, query::ListQuery, validate,
     },
+    routes::crud::{self, Resource},
     state::AppState,
 };
 
@@ -154,8 +150,9 @@ pub struct UserFilter {
     pub q: Option<String>,
 }
 
-fn location(id: Uuid) -> String {
-    format!("/api/v1/users/{id}")
+impl Resource for User {
+    type Row = UserRow;
+    const COLLECTION: &'static str = "/api/v1/users";
 }
 
 /// List people.
@@ -182,9 +179,7 @@ pub async fn list_users(
         active: filter.active,
         q: filter.q,
     };
-    let fetch = page.clone();
-    let rows = db::run(&state.pool, move |conn| Ok(store::list(conn, &filter, &fetch)?)).await?;
-    Ok(Page::build(rows, &page, &req, &state.cursor_key, User::from).respond(&req))
+    crud::list::<User, _>(&req, &state, page, move |conn, page| store::list(conn, &filter, page)).await
 }
 
 /// Read a person.
@@ -199,11 +194,8 @@ pub async fn get_user(
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = auth.0;
-    principal.require(Permission::UsersRead)?;
-    let (id, org) = (id.into_inner(), principal.organization_id);
-    let user = User::from(db::run(&state.pool, move |conn| Ok(store::find(conn, id, org)?)).await?);
-    Ok(ok_with_etag(user.version, &user))
+    auth.0.require(Permission::UsersRead)?;
+    crud::get::<User>(&state, id.into_inner(), auth.0.organization_id).await
 }
 
 /// Create a person.
@@ -235,7 +227,6 @@ pub async fn create_user(
         Role::Admin => None,
         _ => Some(principal.acting_org(body.organization_id)?),
     };
-    let actor = Actor::of(&principal, &ctx);
     let secret = body.password;
     let password_hash = web::block(move || password::hash(&secret)).await?;
     let new = NewUser {
@@ -250,20 +241,14 @@ pub async fn create_user(
         password_hash,
         created_by: Some(principal.id),
     };
-    let row = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            if let Some(org) = org {
-                organizations::find(conn, org, None).map_err(|_| ApiError::unprocessable("organization_not_found"))?;
-                check_department(conn, new.department_id, org)?;
-            }
-            let row = store::insert(conn, &new)?;
-            db::audit::record(conn, &actor, Event::created("user", row.id, org, &User::from(row.clone())))?;
-            Ok(row)
-        })
+    crud::create::<User, _>(&state, Actor::of(&principal, &ctx), move |conn| {
+        if let Some(org) = org {
+            organizations::find(conn, org, None).map_err(|_| ApiError::unprocessable("organization_not_found"))?;
+            check_department(conn, new.department_id, org)?;
+        }
+        Ok(store::insert(conn, &new)?)
     })
-    .await?;
-    let user = User::from(row);
-    Ok(created(location(user.id), user.version, &user))
+    .await
 }
 
 fn check_department(conn: &mut diesel::PgConnection, department: Option<Uuid>, org: Uuid) -> Result<(), ApiError> {
@@ -300,11 +285,10 @@ pub async fn update_user(
     let principal = auth.0;
     principal.require(Permission::UsersWrite)?;
     let body = body.0;
-    let (id, org) = (id.into_inner(), principal.organization_id);
+    let id = id.into_inner();
     if id == principal.id && (body.role.is_some() || body.active.is_some()) {
         return Err(ApiError::unprocessable("cannot_change_own_account"));
     }
-    let actor = Actor::of(&principal, &ctx);
     let changes = UserChanges {
         full_name: body.full_name.map(|n| n.trim().to_owned()),
         email: body.email,
@@ -312,30 +296,22 @@ pub async fn update_user(
         role: body.role,
         active: body.active,
     };
-    let row = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let current = store::lock(conn, id, org)?;
-            if_match.check(current.version)?;
-            let was_admin = current.role == Role::Admin;
-            if changes.role.is_some_and(|r| (r == Role::Admin) != was_admin) {
-                return Err(
-                    ApiError::unprocessable("invalid_role").with_errors(vec![FieldError::new("role", "invalid_role")])
-                );
-            }
-            match (current.organization_id, changes.department_id) {
-                (Some(user_org), Some(dept)) => check_department(conn, dept, user_org)?,
-                (None, Some(Some(_))) => return Err(ApiError::unprocessable("department_not_found")),
-                _ => {}
-            }
-            let row = store::update(conn, id, &changes)?;
-            let (before, after) = (User::from(current), User::from(row.clone()));
-            db::audit::record(conn, &actor, Event::updated("user", id, row.organization_id, &before, &after))?;
-            Ok(row)
-        })
+    let actor = Actor::of(&principal, &ctx);
+    crud::update::<User, _>(&state, actor, id, principal.organization_id, if_match, move |conn, current| {
+        let was_admin = current.role == Role::Admin;
+        if changes.role.is_some_and(|r| (r == Role::Admin) != was_admin) {
+            return Err(
+                ApiError::unprocessable("invalid_role").with_errors(vec![FieldError::new("role", "invalid_role")])
+            );
+        }
+        match (current.organization_id, changes.department_id) {
+            (Some(user_org), Some(dept)) => check_department(conn, dept, user_org)?,
+            (None, Some(Some(_))) => return Err(ApiError::unprocessable("department_not_found")),
+            _ => {}
+        }
+        Ok(store::update(conn, current.id, &changes)?)
     })
-    .await?;
-    let user = User::from(row);
-    Ok(ok_with_etag(user.version, &user))
+    .await
 }
 
 /// Delete a person.
@@ -360,22 +336,12 @@ pub async fn delete_user(
 ) -> Result<HttpResponse, ApiError> {
     let principal = auth.0;
     principal.require(Permission::UsersWrite)?;
-    let (id, org) = (id.into_inner(), principal.organization_id);
+    let id = id.into_inner();
     if id == principal.id {
         return Err(ApiError::unprocessable("cannot_change_own_account"));
     }
     let actor = Actor::of(&principal, &ctx);
-    db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let current = store::lock(conn, id, org)?;
-            if_match.check(current.version)?;
-            store::soft_delete(conn, id)?;
-            db::audit::record(conn, &actor, Event::deleted("user", id, current.organization_id, &User::from(current)))?;
-            Ok(())
-        })
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    crud::delete::<User, _>(&state, actor, id, principal.organization_id, if_match, crud::no_guard).await
 }
 
 /// Set a password.

@@ -1,0 +1,145 @@
+//! The flows every resource shares — list, read, create, change, delete — with the
+//! conventions built in: organisation scoping, `If-Match`, the audit event in the
+//! same transaction, `ETag`, `Location` and paging. A handler authorises, parses, and
+//! hands over only what is its own (filters, the insert, the change, extra checks).
+use actix_web::{HttpRequest, HttpResponse};
+use diesel::{Connection, PgConnection, QueryResult};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{
+    db::{
+        self, Record,
+        audit::{Actor, Event},
+    },
+    error::ApiError,
+    http::{
+        IfMatch, Page, PageRequest,
+        etag::{created, ok_with_etag},
+        pagination::Row,
+    },
+    state::AppState,
+};
+
+/// The API shape of a record, and where its collection lives.
+pub trait Resource: Serialize + From<Self::Row> + 'static {
+    type Row: Record;
+    /// E.g. `/api/v1/departments`; a record is at `<COLLECTION>/<id>`.
+    const COLLECTION: &'static str;
+}
+
+pub fn location<A: Resource>(id: Uuid) -> String {
+    format!("{}/{id}", A::COLLECTION)
+}
+
+/// A page of `A`, loaded by `load` (which applies the filters and `keyset!`).
+pub async fn list<A, F>(
+    req: &HttpRequest,
+    state: &AppState,
+    page: PageRequest,
+    load: F,
+) -> Result<HttpResponse, ApiError>
+where
+    A: Resource,
+    F: FnOnce(&mut PgConnection, &PageRequest) -> QueryResult<Vec<A::Row>> + Send + 'static,
+{
+    let fetch = page.clone();
+    let rows = db::run(&state.pool, move |conn| Ok(load(conn, &fetch)?)).await?;
+    Ok(Page::build(rows, &page, req, &state.cursor_key, A::from).respond(req))
+}
+
+/// `200` with the record and its `ETag`; 404 if absent or of another organisation.
+pub async fn get<A: Resource>(state: &AppState, id: Uuid, org: Option<Uuid>) -> Result<HttpResponse, ApiError> {
+    let row = db::run(&state.pool, move |conn| Ok(A::Row::find(conn, id, org)?)).await?;
+    Ok(ok_with_etag(row.version(), &A::from(row)))
+}
+
+/// `201` with `Location`, `ETag` and the record `insert` made, audited as `create`.
+pub async fn create<A, F>(state: &AppState, actor: Actor, insert: F) -> Result<HttpResponse, ApiError>
+where
+    A: Resource,
+    F: FnOnce(&mut PgConnection) -> Result<A::Row, ApiError> + Send + 'static,
+{
+    let row = insert_audited::<A, F>(state, actor, insert).await?;
+    let (id, version) = (row.id(), row.version());
+    Ok(created(location::<A>(id), version, &A::from(row)))
+}
+
+/// Runs `insert` and audits it as `create`, in one transaction.
+pub async fn insert_audited<A, F>(state: &AppState, actor: Actor, insert: F) -> Result<A::Row, ApiError>
+where
+    A: Resource,
+    F: FnOnce(&mut PgConnection) -> Result<A::Row, ApiError> + Send + 'static,
+{
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let row = insert(conn)?;
+            let after = A::from(row.clone());
+            db::audit::record(conn, &actor, Event::created(A::Row::ENTITY, row.id(), row.organization(), &after))?;
+            Ok(row)
+        })
+    })
+    .await
+}
+
+/// Locks the record, checks `If-Match`, lets `apply` change it (and check what it
+/// must), audits the difference as `update`; `200` with the new record and `ETag`.
+pub async fn update<A, F>(
+    state: &AppState,
+    actor: Actor,
+    id: Uuid,
+    org: Option<Uuid>,
+    if_match: IfMatch,
+    apply: F,
+) -> Result<HttpResponse, ApiError>
+where
+    A: Resource,
+    F: FnOnce(&mut PgConnection, &A::Row) -> Result<A::Row, ApiError> + Send + 'static,
+{
+    let row = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let current = A::Row::lock(conn, id, org)?;
+            if_match.check(current.version())?;
+            let row = apply(conn, &current)?;
+            let (before, after) = (A::from(current), A::from(row.clone()));
+            db::audit::record(conn, &actor, Event::updated(A::Row::ENTITY, id, row.organization(), &before, &after))?;
+            Ok(row)
+        })
+    })
+    .await?;
+    Ok(ok_with_etag(row.version(), &A::from(row)))
+}
+
+/// Locks the record, checks `If-Match` and `guard` (e.g. no dependents), soft-deletes
+/// it and audits `delete`; `204`.
+pub async fn delete<A, F>(
+    state: &AppState,
+    actor: Actor,
+    id: Uuid,
+    org: Option<Uuid>,
+    if_match: IfMatch,
+    guard: F,
+) -> Result<HttpResponse, ApiError>
+where
+    A: Resource,
+    F: FnOnce(&mut PgConnection, &A::Row) -> Result<(), ApiError> + Send + 'static,
+{
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let current = A::Row::lock(conn, id, org)?;
+            if_match.check(current.version())?;
+            guard(conn, &current)?;
+            A::Row::soft_delete(conn, id)?;
+            let organization = current.organization();
+            db::audit::record(conn, &actor, Event::deleted(A::Row::ENTITY, id, organization, &A::from(current)))?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// No extra check before a delete.
+pub fn no_guard<R>(_: &mut PgConnection, _: &R) -> Result<(), ApiError> {
+    Ok(())
+}
