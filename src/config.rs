@@ -30,6 +30,9 @@ pub struct Settings {
     pub pg_user: Option<String>,
     /// `CCHC_PG_BIN_DIR`: where `initdb` and `pg_ctl` are; found automatically if unset.
     pub pg_bin_dir: Option<PathBuf>,
+    /// `CCHC_DEMO_DATA`: load the 2021 plan into an empty database. Unset: only for
+    /// the private database.
+    pub demo_data: Option<bool>,
 }
 
 #[derive(Clone, Debug)]
@@ -137,6 +140,12 @@ impl Settings {
             login_lockout: Duration::from_secs(parse("CCHC_LOGIN_LOCKOUT_SECONDS", 900)?),
             pg_user: lookup("CCHC_PG_USER"),
             pg_bin_dir: lookup("CCHC_PG_BIN_DIR").map(PathBuf::from),
+            demo_data: match lookup("CCHC_DEMO_DATA").as_deref().map(str::to_ascii_lowercase).as_deref() {
+                None => None,
+                Some("true" | "1" | "yes") => Some(true),
+                Some("false" | "0" | "no") => Some(false),
+                Some(other) => bail!("CCHC_DEMO_DATA must be true or false, got {other:?}"),
+            },
         })
     }
 }

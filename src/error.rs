@@ -22,9 +22,16 @@ const TYPE_BASE: &str = "https://cchc.example/problems/";
 pub struct ApiError {
     status: StatusCode,
     code: &'static str,
+    /// Boxed: errors travel in every `Result`, and most are never built.
+    more: Box<Details>,
+}
+
+#[derive(Debug, Default)]
+struct Details {
     args: Vec<(&'static str, String)>,
     errors: Vec<FieldError>,
     headers: Vec<(header::HeaderName, String)>,
+    allowed: Option<Vec<String>>,
     internal: Option<String>,
 }
 
@@ -73,6 +80,9 @@ pub struct Problem {
     /// Field-level problems, for validation errors.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ProblemField>,
+    /// For `transition_not_allowed`: the statuses that may follow the current one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -95,16 +105,16 @@ pub struct ProblemContext {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str) -> Self {
-        Self { status, code, args: Vec::new(), errors: Vec::new(), headers: Vec::new(), internal: None }
+        Self { status, code, more: Box::default() }
     }
 
     pub fn arg(mut self, name: &'static str, value: impl ToString) -> Self {
-        self.args.push((name, value.to_string()));
+        self.more.args.push((name, value.to_string()));
         self
     }
 
     pub fn header(mut self, name: header::HeaderName, value: impl ToString) -> Self {
-        self.headers.push((name, value.to_string()));
+        self.more.headers.push((name, value.to_string()));
         self
     }
 
@@ -114,7 +124,7 @@ impl ApiError {
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
         let mut err = Self::bad_request("validation_failed");
-        err.errors = errors;
+        err.more.errors = errors;
         err
     }
 
@@ -156,24 +166,40 @@ impl ApiError {
 
     pub fn unavailable(cause: impl fmt::Display) -> Self {
         let mut err = Self::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable").header(header::RETRY_AFTER, 5);
-        err.internal = Some(cause.to_string());
+        err.more.internal = Some(cause.to_string());
         err
     }
 
     pub fn internal(cause: impl fmt::Display) -> Self {
         let mut err = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error");
-        err.internal = Some(cause.to_string());
+        err.more.internal = Some(cause.to_string());
+        err
+    }
+
+    /// A status change that the record's rules do not allow: 409 naming the allowed ones
+    /// (also as the member `allowed`).
+    pub fn transition_not_allowed(from: &str, to: &str, allowed: &[&str]) -> Self {
+        let mut err = Self::conflict("transition_not_allowed")
+            .arg("from", from)
+            .arg("to", to)
+            .arg("allowed", if allowed.is_empty() { "—".to_owned() } else { allowed.join(", ") });
+        err.more.allowed = Some(allowed.iter().map(|s| (*s).to_owned()).collect());
         err
     }
 
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
-        self.errors = errors;
+        self.more.errors = errors;
         self
+    }
+
+    /// The field errors, whatever the status.
+    pub fn all_field_errors(&self) -> Option<&[FieldError]> {
+        (!self.more.errors.is_empty()).then_some(self.more.errors.as_slice())
     }
 
     /// The field errors of a validation error.
     pub fn field_errors(&self) -> Option<&[FieldError]> {
-        (self.code == "validation_failed").then_some(self.errors.as_slice())
+        (self.code == "validation_failed").then_some(self.more.errors.as_slice())
     }
 
     pub fn code(&self) -> &'static str {
@@ -182,7 +208,12 @@ impl ApiError {
 
     /// The cause to log, for server-side errors.
     pub fn internal_cause(&self) -> Option<&str> {
-        self.internal.as_deref()
+        self.more.internal.as_deref()
+    }
+
+    /// The detail message in `lang`.
+    pub fn detail(&self, lang: Lang) -> String {
+        i18n::message(self.code, lang, &self.more.args)
     }
 
     pub fn to_problem(&self, ctx: &ProblemContext) -> Problem {
@@ -191,11 +222,12 @@ impl ApiError {
             type_: format!("{TYPE_BASE}{}", i18n::type_slug(status)),
             title: i18n::title(status, ctx.lang).to_owned(),
             status,
-            detail: i18n::message(self.code, ctx.lang, &self.args),
+            detail: self.detail(ctx.lang),
             instance: ctx.instance.clone(),
             code: self.code.to_owned(),
             request_id: ctx.request_id.clone(),
             errors: self
+                .more
                 .errors
                 .iter()
                 .map(|e| ProblemField {
@@ -204,12 +236,13 @@ impl ApiError {
                     message: i18n::message(&e.code, ctx.lang, &e.args),
                 })
                 .collect(),
+            allowed: self.more.allowed.clone(),
         }
     }
 
     pub fn render(&self, ctx: &ProblemContext) -> HttpResponse {
         let mut res = HttpResponse::build(self.status);
-        for (name, value) in &self.headers {
+        for (name, value) in &self.more.headers {
             res.insert_header((name.clone(), value.as_str()));
         }
         res.insert_header((header::CONTENT_LANGUAGE, ctx.lang.code()));
@@ -254,6 +287,10 @@ const CONSTRAINTS: &[(&str, StatusCode, &str, &str, &str)] = &[
         "department_id",
         "reference_invalid",
     ),
+    ("documents_number_key", StatusCode::CONFLICT, "document_number_taken", "number", "code_taken"),
+    ("plans_code_key", StatusCode::CONFLICT, "plan_code_taken", "code", "code_taken"),
+    ("plan_items_reference_key", StatusCode::CONFLICT, "reference_taken", "reference", "code_taken"),
+    ("indicators_code_key", StatusCode::CONFLICT, "indicator_code_taken", "code", "code_taken"),
 ];
 
 impl From<DieselError> for ApiError {

@@ -173,13 +173,13 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Đã xảy ra lỗi máy chủ; mã yêu cầu giúp tra cứu nhật ký.",
         "A server error occurred; the request id helps find it in the logs.",
     ),
-    ("organization_code_taken", "Mã tổ chức {code} đã tồn tại.", "The organisation code {code} is already taken."),
+    ("organization_code_taken", "Mã tổ chức này đã tồn tại.", "This organisation code is already taken."),
     (
         "department_code_taken",
-        "Mã phòng ban {code} đã tồn tại trong tổ chức.",
-        "The department code {code} is already taken in this organisation.",
+        "Mã phòng ban này đã có trong tổ chức.",
+        "This department code is already taken in the organisation.",
     ),
-    ("username_taken", "Tên đăng nhập {username} đã tồn tại.", "The username {username} is already taken."),
+    ("username_taken", "Tên đăng nhập này đã tồn tại.", "This username is already taken."),
     ("code_taken", "Giá trị đã tồn tại.", "The value is already taken."),
     ("has_dependents", "Không thể xóa: còn {what} liên quan.", "Cannot delete: {what} still refer to it."),
     ("parent_cycle", "Tổ chức cấp trên tạo thành vòng lặp.", "The parent organisation would create a cycle."),
@@ -190,6 +190,56 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "You cannot change your own role or active flag, or delete yourself.",
     ),
     ("not_a_client", "Chỉ người dùng mới đổi được mật khẩu.", "Only people have passwords."),
+    (
+        "transition_not_allowed",
+        "Không thể chuyển từ trạng thái {from} sang {to}; được phép: {allowed}.",
+        "Cannot go from {from} to {to}; allowed: {allowed}.",
+    ),
+    ("plan_closed", "Kế hoạch đã kết thúc; không thể sửa.", "The plan is closed and can no longer be changed."),
+    ("plan_code_taken", "Mã kế hoạch này đã có trong tổ chức.", "This plan code is already taken in the organisation."),
+    (
+        "plan_exists",
+        "Kế hoạch {code} đã có; muốn cập nhật thì yêu cầu rõ (on_conflict=update, hoặc --update).",
+        "The plan {code} already exists; to update it, ask explicitly (on_conflict=update, or --update).",
+    ),
+    (
+        "document_number_taken",
+        "Văn bản cùng số và cơ quan ban hành đã có.",
+        "A document with this number and issuer is already recorded.",
+    ),
+    ("reference_taken", "Số hiệu mục này đã có trong kế hoạch.", "This item reference is already used in the plan."),
+    (
+        "indicator_code_taken",
+        "Mã chỉ tiêu này đã có trong kế hoạch.",
+        "This indicator code is already used in the plan.",
+    ),
+    (
+        "item_cycle",
+        "Không thể đặt mục vào chính nó hoặc mục con của nó.",
+        "An item cannot be placed under itself or one of its descendants.",
+    ),
+    ("parent_other_plan", "Mục cha phải thuộc cùng kế hoạch.", "The parent item must belong to the same plan."),
+    (
+        "item_has_dependents",
+        "Mục còn {what}; gửi cascade=true để xóa cả.",
+        "The item still has {what}; send cascade=true to delete them too.",
+    ),
+    (
+        "import_invalid",
+        "Tệp nhập có {count} lỗi; không có gì được ghi.",
+        "The file has {count} problem(s); nothing was written.",
+    ),
+    (
+        "document_cited",
+        "Văn bản đang được kế hoạch hoặc mục kế hoạch trích dẫn.",
+        "The document is cited by a plan or plan item.",
+    ),
+    ("plan_has_children", "Kế hoạch đang được kế hoạch khác triển khai.", "Other plans implement this plan."),
+    (
+        "parent_plan_invalid",
+        "Kế hoạch cấp trên phải thuộc tổ chức này hoặc tổ chức cấp trên.",
+        "The parent plan must belong to this organisation or one above it.",
+    ),
     // Field-level messages.
     ("required", "Bắt buộc nhập.", "Required."),
     ("too_short", "Quá ngắn (tối thiểu {min}).", "Too short (at least {min})."),
@@ -226,6 +276,25 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("department_not_found", "Phòng ban không tồn tại trong tổ chức.", "No such department in the organisation."),
     ("organization_not_found", "Tổ chức không tồn tại.", "No such organisation."),
     ("limit_too_large", "Tối đa {max}.", "At most {max}."),
+    ("computed_by_service", "Chỉ dịch vụ mới ghi số liệu tính toán.", "Only the service records computed values."),
+    (
+        "tree_view_unpaged",
+        "Dạng cây trả về toàn bộ cây; không dùng tham số phân trang.",
+        "The tree view returns the whole tree; paging parameters do not apply.",
+    ),
+    ("unknown_reference", "Không tìm thấy {what} “{value}”.", "No {what} “{value}”."),
+    ("duplicate", "Trùng lặp: {value}.", "Duplicate: {value}."),
+    ("not_permitted_here", "Bạn không có quyền tạo {what} này.", "You may not create this {what}."),
+    (
+        "invalid_period",
+        "Kỳ phải có dạng 2021, 2021-H1, 2021-Q2 hoặc 2021-M07.",
+        "A period is 2021, 2021-H1, 2021-Q2 or 2021-M07.",
+    ),
+    (
+        "citation_required",
+        "Số liệu nhập tay cần nguồn trích dẫn hoặc đường dẫn.",
+        "An entered value needs a citation or a link.",
+    ),
 ];
 
 #[cfg(test)]

@@ -19,6 +19,14 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document to stdout: the same bytes the server serves.
     Openapi,
+    /// Import a plan file (`plan-fixture/1`, see docs/plan-fixture.md), all or nothing.
+    Import {
+        /// The JSON file.
+        file: std::path::PathBuf,
+        /// Update the plan in place if the organisation already has one with its code.
+        #[arg(long)]
+        update: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -37,6 +45,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Some(Command::Migrate) => startup::migrate_only(&settings),
+        Some(Command::Import { file, update }) => startup::import_only(&settings, &file, update),
         _ => actix_web::rt::System::new().block_on(startup::serve(settings)),
     };
     match result {

@@ -55,6 +55,10 @@ UI, use *Authorize*: either paste a token under `bearer`, or sign in with userna
         (name = "departments", description = "Departments (phòng) of an organisation."),
         (name = "users", description = "People and their roles."),
         (name = "service-clients", description = "Other e-government systems that call this API."),
+        (name = "documents", description = "Legal texts that plans cite or implement."),
+        (name = "plans", description = "Plans issued by a decision, and importing a whole plan."),
+        (name = "plan-items", description = "The tree of a plan's parts, sections, objectives, content, channels and tasks."),
+        (name = "indicators", description = "Measurable targets, their measurements and status."),
         (name = "audit", description = "The audit trail."),
         (name = "health", description = "Liveness and readiness."),
     )

@@ -94,7 +94,7 @@ impl PrivatePostgres {
         let data = self.data_dir.to_string_lossy().into_owned();
         let out = self.run(
             "initdb",
-            &["-D", &data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync"],
+            &["-D", &data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"],
         )?;
         if !out.status.success() {
             bail!("initdb failed: {}", String::from_utf8_lossy(&out.stderr).trim());

@@ -4,7 +4,7 @@ use std::{fs, io::Write, net::TcpListener, os::unix::fs::OpenOptionsExt, path::P
 
 use actix_web::{App, HttpResponse, HttpServer, dev::Server, http::header, middleware::from_fn, web};
 use anyhow::Context;
-use diesel::{Connection, PgConnection, RunQueryDsl, sql_query};
+use diesel::{Connection, PgConnection, QueryDsl, RunQueryDsl, sql_query};
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 use uuid::Uuid;
@@ -104,6 +104,9 @@ impl Application {
                 migrate(&url)?;
                 let secret = jwt_secret(&settings)?;
                 bootstrap_admin(&url, &settings)?;
+                if settings.demo_data.unwrap_or(settings.database_url.is_none()) {
+                    load_demo_data(&url)?;
+                }
                 Ok((secret, password::hash(&password::random_secret(16))))
             })
             .await??
@@ -223,6 +226,76 @@ fn jwt_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
 fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     let mut file = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
     file.write_all(content.as_bytes())
+}
+
+/// The 2021 plan of the Khanh Hoa Provincial Development Project Management Board.
+pub const DEMO_PLAN: &str = include_str!("../fixtures/kdpm-2021.json");
+
+/// Imports the 2021 plan into a database that has no organisations yet.
+fn load_demo_data(url: &str) -> anyhow::Result<()> {
+    let mut conn = PgConnection::establish(url)?;
+    conn.transaction(|conn| -> anyhow::Result<()> {
+        sql_query(format!("SELECT pg_advisory_xact_lock({BOOTSTRAP_LOCK})")).execute(conn)?;
+        let orgs: i64 = crate::db::schema::organizations::table.count().get_result(conn)?;
+        if orgs > 0 {
+            return Ok(());
+        }
+        let summary = import_file(conn, serde_json::from_str(DEMO_PLAN)?, false)?;
+        tracing::info!(
+            "loaded the demo plan KH-TTCCHC-2021 ({} items, {} indicators); CCHC_DEMO_DATA=false turns this off",
+            summary.items,
+            summary.indicators
+        );
+        Ok(())
+    })
+}
+
+/// Checks and imports a plan file as the system, with every right.
+pub fn import_file(
+    conn: &mut PgConnection,
+    raw: serde_json::Value,
+    update: bool,
+) -> anyhow::Result<crate::db::imports::ImportSummary> {
+    let file = crate::domain::import::parse(&raw).map_err(|errors| {
+        let list: Vec<String> = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, crate::i18n::message(&e.code, crate::i18n::Lang::En, &e.args)))
+            .collect();
+        anyhow::anyhow!("the file has {} problem(s):\n  {}", errors.len(), list.join("\n  "))
+    })?;
+    let rights =
+        crate::db::imports::Rights { organization: None, create_organizations: true, create_departments: true };
+    conn.transaction(|conn| crate::db::imports::import(conn, &file, &raw, &rights, &Actor::system(), update))
+        .map_err(|e| anyhow::anyhow!("import refused: {}{}", e.detail(crate::i18n::Lang::En), describe_fields(&e)))
+}
+
+fn describe_fields(err: &ApiError) -> String {
+    err.all_field_errors()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| format!("\n  {}: {}", e.field, crate::i18n::message(&e.code, crate::i18n::Lang::En, &e.args)))
+                .collect::<String>()
+        })
+        .unwrap_or_default()
+}
+
+/// `import <file>`: imports a plan file into the configured database.
+pub fn import_only(settings: &Settings, path: &Path, update: bool) -> anyhow::Result<()> {
+    let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let raw: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    let (url, private) = database(settings)?;
+    let result = migrate(&url).and_then(|_| {
+        let mut conn = PgConnection::establish(&url)?;
+        import_file(&mut conn, raw, update)
+    });
+    if let Some(pg) = private {
+        pg.stop();
+    }
+    let summary = result?;
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(())
 }
 
 /// On an empty database, creates the system administrator: with `CCHC_ADMIN_PASSWORD`,

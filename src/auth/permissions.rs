@@ -43,6 +43,8 @@ pub enum Permission {
     UsersWrite,
     ServiceClientsManage,
     AuditRead,
+    PlansRead,
+    PlansWrite,
 }
 
 pub struct Grant {
@@ -101,6 +103,18 @@ pub const MATRIX: &[Grant] = &[
         scopes: &[],
     },
     Grant {
+        permission: Permission::PlansRead,
+        what: "read documents, plans, plan items, indicators and measurements",
+        roles: EVERYONE,
+        scopes: &[Scope::PlansRead, Scope::PlansWrite],
+    },
+    Grant {
+        permission: Permission::PlansWrite,
+        what: "create, change, import and delete documents, plans, plan items, indicators; move plans through their statuses; enter measurements",
+        roles: &[Admin, OrgAdmin, Leader, Coordinator],
+        scopes: &[Scope::PlansWrite],
+    },
+    Grant {
         permission: Permission::AuditRead,
         what: "read the audit trail",
         roles: &[Admin, OrgAdmin, Leader],
@@ -154,6 +168,30 @@ pub const OPERATIONS: &[(&str, Access)] = &[
     ("delete_service_client", Access::Needs(Permission::ServiceClientsManage)),
     ("rotate_service_client_secret", Access::Needs(Permission::ServiceClientsManage)),
     ("list_audit_events", Access::Needs(Permission::AuditRead)),
+    ("list_documents", Access::Needs(Permission::PlansRead)),
+    ("get_document", Access::Needs(Permission::PlansRead)),
+    ("create_document", Access::Needs(Permission::PlansWrite)),
+    ("update_document", Access::Needs(Permission::PlansWrite)),
+    ("delete_document", Access::Needs(Permission::PlansWrite)),
+    ("list_plans", Access::Needs(Permission::PlansRead)),
+    ("get_plan", Access::Needs(Permission::PlansRead)),
+    ("create_plan", Access::Needs(Permission::PlansWrite)),
+    ("update_plan", Access::Needs(Permission::PlansWrite)),
+    ("delete_plan", Access::Needs(Permission::PlansWrite)),
+    ("transition_plan", Access::Needs(Permission::PlansWrite)),
+    ("import_plan", Access::Needs(Permission::PlansWrite)),
+    ("list_plan_items", Access::Needs(Permission::PlansRead)),
+    ("get_plan_item", Access::Needs(Permission::PlansRead)),
+    ("create_plan_item", Access::Needs(Permission::PlansWrite)),
+    ("update_plan_item", Access::Needs(Permission::PlansWrite)),
+    ("delete_plan_item", Access::Needs(Permission::PlansWrite)),
+    ("list_indicators", Access::Needs(Permission::PlansRead)),
+    ("get_indicator", Access::Needs(Permission::PlansRead)),
+    ("create_indicator", Access::Needs(Permission::PlansWrite)),
+    ("update_indicator", Access::Needs(Permission::PlansWrite)),
+    ("delete_indicator", Access::Needs(Permission::PlansWrite)),
+    ("list_measurements", Access::Needs(Permission::PlansRead)),
+    ("create_measurement", Access::Needs(Permission::PlansWrite)),
 ];
 
 pub fn access_of(operation_id: &str) -> Option<Access> {

@@ -57,7 +57,7 @@ pub fn list(conn: &mut PgConnection, filter: &Filter, page: &PageRequest) -> Que
         q = q.filter(departments::organization_id.eq(org));
     }
     if let Some(code) = &filter.code {
-        q = q.filter(lower(departments::code).eq(code.to_lowercase()));
+        q = q.filter(lower(departments::code).eq(lower(code.as_str())));
     }
     if let Some(text) = &filter.q {
         let pattern = format!("%{}%", escape_like(text));

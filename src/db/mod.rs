@@ -3,9 +3,14 @@
 
 pub mod audit;
 pub mod departments;
+pub mod documents;
 pub mod idempotency;
+pub mod imports;
+pub mod indicators;
 pub mod login_throttle;
 pub mod organizations;
+pub mod plan_items;
+pub mod plans;
 pub mod principals;
 pub mod schema;
 pub mod service_clients;
@@ -128,10 +133,21 @@ pub trait Record: crate::http::pagination::Row + Clone + Send + 'static {
 
 /// For a table whose rows belong to an organisation through `organization_id`:
 /// `Record` and `pagination::Row` for the row type, and the free functions `find`,
-/// `lock`, `update` (bumping `version` and `updated_at`) and `soft_delete`.
+/// `lock`, `soft_delete` and, given a changeset type, `update` (bumping `version` and
+/// `updated_at`).
 #[macro_export]
 macro_rules! org_scoped_fns {
     ($table:ident, $row:ty, $changes:ty, $entity:literal) => {
+        $crate::org_scoped_fns!($table, $row, $entity);
+
+        pub fn update(conn: &mut PgConnection, id: Uuid, changes: &$changes) -> QueryResult<$row> {
+            diesel::update($table::table.find(id))
+                .set((changes, $table::version.eq($table::version + 1), $table::updated_at.eq(diesel::dsl::now)))
+                .returning(<$row>::as_returning())
+                .get_result(conn)
+        }
+    };
+    ($table:ident, $row:ty, $entity:literal) => {
         $crate::impl_row!($row);
 
         impl $crate::db::Record for $row {
@@ -171,13 +187,6 @@ macro_rules! org_scoped_fns {
             }
         }
 
-        pub fn update(conn: &mut PgConnection, id: Uuid, changes: &$changes) -> QueryResult<$row> {
-            diesel::update($table::table.find(id))
-                .set((changes, $table::version.eq($table::version + 1), $table::updated_at.eq(diesel::dsl::now)))
-                .returning(<$row>::as_returning())
-                .get_result(conn)
-        }
-
         pub fn soft_delete(conn: &mut PgConnection, id: Uuid) -> QueryResult<$row> {
             diesel::update($table::table.find(id))
                 .set((
@@ -189,4 +198,73 @@ macro_rules! org_scoped_fns {
                 .get_result(conn)
         }
     };
+}
+
+/// A record with the documents it cites, in order (a plan's legal bases, an item's
+/// cited documents), loaded together so the API shows them inline.
+#[derive(Clone, Debug)]
+pub struct Cited<R> {
+    pub row: R,
+    pub documents: Vec<uuid::Uuid>,
+}
+
+/// A record type whose citations live in a link table.
+pub trait CitesDocuments: Record {
+    /// `(record id, document id)` pairs for `ids`, each record's in citation order.
+    fn citations(conn: &mut PgConnection, ids: &[uuid::Uuid]) -> diesel::QueryResult<Vec<(uuid::Uuid, uuid::Uuid)>>;
+}
+
+impl<R: CitesDocuments> Cited<R> {
+    /// Attaches citations to many rows with one query.
+    pub fn load_all(conn: &mut PgConnection, rows: Vec<R>) -> diesel::QueryResult<Vec<Self>> {
+        use crate::http::pagination::Row;
+        let ids: Vec<uuid::Uuid> = rows.iter().map(Row::id).collect();
+        let links = if ids.is_empty() { Vec::new() } else { R::citations(conn, &ids)? };
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let id = row.id();
+                let documents = links.iter().filter(|(owner, _)| *owner == id).map(|(_, doc)| *doc).collect();
+                Self { row, documents }
+            })
+            .collect())
+    }
+
+    fn load(conn: &mut PgConnection, row: R) -> diesel::QueryResult<Self> {
+        Ok(Self::load_all(conn, vec![row])?.pop().expect("one row in, one out"))
+    }
+}
+
+impl<R: CitesDocuments> crate::http::pagination::Row for Cited<R> {
+    fn id(&self) -> uuid::Uuid {
+        self.row.id()
+    }
+    fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.row.updated_at()
+    }
+    fn deleted_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.row.deleted_at()
+    }
+}
+
+impl<R: CitesDocuments> Record for Cited<R> {
+    const ENTITY: &'static str = R::ENTITY;
+    fn version(&self) -> i32 {
+        self.row.version()
+    }
+    fn organization(&self) -> Option<uuid::Uuid> {
+        self.row.organization()
+    }
+    fn find(conn: &mut PgConnection, id: uuid::Uuid, org: Option<uuid::Uuid>) -> diesel::QueryResult<Self> {
+        let row = R::find(conn, id, org)?;
+        Self::load(conn, row)
+    }
+    fn lock(conn: &mut PgConnection, id: uuid::Uuid, org: Option<uuid::Uuid>) -> diesel::QueryResult<Self> {
+        let row = R::lock(conn, id, org)?;
+        Self::load(conn, row)
+    }
+    fn soft_delete(conn: &mut PgConnection, id: uuid::Uuid) -> diesel::QueryResult<Self> {
+        let row = R::soft_delete(conn, id)?;
+        Self::load(conn, row)
+    }
 }

@@ -109,7 +109,7 @@ pub fn list(conn: &mut PgConnection, filter: &Filter, page: &PageRequest) -> Que
         q = q.filter(organizations::parent_id.eq(parent));
     }
     if let Some(code) = &filter.code {
-        q = q.filter(lower(organizations::code).eq(code.to_lowercase()));
+        q = q.filter(lower(organizations::code).eq(lower(code.as_str())));
     }
     if let Some(text) = &filter.q {
         let pattern = format!("%{}%", escape_like(text));

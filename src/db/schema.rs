@@ -33,6 +33,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    documents (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        number -> Text,
+        issued_on -> Nullable<Date>,
+        issuer -> Text,
+        title -> Text,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     idempotency_keys (principal_id, key) {
         principal_id -> Uuid,
         key -> Text,
@@ -47,11 +63,52 @@ diesel::table! {
 }
 
 diesel::table! {
+    indicators (id) {
+        id -> Uuid,
+        plan_id -> Uuid,
+        organization_id -> Uuid,
+        plan_item_id -> Nullable<Uuid>,
+        code -> Text,
+        name -> Text,
+        unit -> Text,
+        comparator -> Text,
+        target_value -> Nullable<Float8>,
+        baseline -> Nullable<Float8>,
+        scope -> Text,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     login_throttle (subject) {
         subject -> Text,
         failures -> Int4,
         window_started_at -> Timestamptz,
         locked_until -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    measurements (id) {
+        id -> Uuid,
+        indicator_id -> Uuid,
+        organization_id -> Uuid,
+        value -> Float8,
+        measured_on -> Date,
+        period -> Nullable<Text>,
+        source -> Text,
+        citation -> Nullable<Text>,
+        link -> Nullable<Text>,
+        note -> Nullable<Text>,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -68,6 +125,81 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    plan_documents (plan_id, document_id) {
+        plan_id -> Uuid,
+        document_id -> Uuid,
+        position -> Int4,
+    }
+}
+
+diesel::table! {
+    plan_imports (id) {
+        id -> Uuid,
+        plan_id -> Uuid,
+        organization_id -> Uuid,
+        format -> Text,
+        content -> Jsonb,
+        sha256 -> Text,
+        mode -> Text,
+        imported_by -> Nullable<Uuid>,
+        imported_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    plan_item_documents (plan_item_id, document_id) {
+        plan_item_id -> Uuid,
+        document_id -> Uuid,
+        position -> Int4,
+    }
+}
+
+diesel::table! {
+    plan_items (id) {
+        id -> Uuid,
+        plan_id -> Uuid,
+        organization_id -> Uuid,
+        parent_id -> Nullable<Uuid>,
+        position -> Int4,
+        reference -> Text,
+        kind -> Text,
+        audience -> Nullable<Text>,
+        channel -> Nullable<Text>,
+        title -> Text,
+        body -> Nullable<Text>,
+        due_on -> Nullable<Date>,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+        search -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    plans (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        code -> Text,
+        year -> Int4,
+        title -> Text,
+        status -> Text,
+        period_from -> Nullable<Date>,
+        period_to -> Nullable<Date>,
+        decision -> Nullable<Jsonb>,
+        parent_plan_id -> Nullable<Uuid>,
+        implements_document_id -> Nullable<Uuid>,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+        search -> Nullable<Text>,
     }
 }
 
@@ -110,6 +242,22 @@ diesel::table! {
 }
 
 diesel::joinable!(departments -> organizations (organization_id));
+diesel::joinable!(documents -> organizations (organization_id));
+diesel::joinable!(indicators -> organizations (organization_id));
+diesel::joinable!(indicators -> plan_items (plan_item_id));
+diesel::joinable!(indicators -> plans (plan_id));
+diesel::joinable!(measurements -> indicators (indicator_id));
+diesel::joinable!(measurements -> organizations (organization_id));
+diesel::joinable!(plan_documents -> documents (document_id));
+diesel::joinable!(plan_documents -> plans (plan_id));
+diesel::joinable!(plan_imports -> organizations (organization_id));
+diesel::joinable!(plan_imports -> plans (plan_id));
+diesel::joinable!(plan_item_documents -> documents (document_id));
+diesel::joinable!(plan_item_documents -> plan_items (plan_item_id));
+diesel::joinable!(plan_items -> organizations (organization_id));
+diesel::joinable!(plan_items -> plans (plan_id));
+diesel::joinable!(plans -> documents (implements_document_id));
+diesel::joinable!(plans -> organizations (organization_id));
 diesel::joinable!(service_clients -> organizations (organization_id));
 diesel::joinable!(users -> departments (department_id));
 diesel::joinable!(users -> organizations (organization_id));
@@ -117,9 +265,17 @@ diesel::joinable!(users -> organizations (organization_id));
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     departments,
+    documents,
     idempotency_keys,
+    indicators,
     login_throttle,
+    measurements,
     organizations,
+    plan_documents,
+    plan_imports,
+    plan_item_documents,
+    plan_items,
+    plans,
     service_clients,
     users,
 );

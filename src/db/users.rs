@@ -93,7 +93,7 @@ pub fn insert(conn: &mut PgConnection, new: &NewUser) -> QueryResult<UserRow> {
 /// The live account with this username (case-insensitive), active or not.
 pub fn by_username(conn: &mut PgConnection, username: &str) -> QueryResult<Option<UserRow>> {
     users::table
-        .filter(lower(users::username).eq(username.to_lowercase()))
+        .filter(lower(users::username).eq(lower(username)))
         .filter(users::deleted_at.is_null())
         .select(UserRow::as_select())
         .first(conn)

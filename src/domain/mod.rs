@@ -1,4 +1,6 @@
 //! Rules with no HTTP and no SQL.
 
 pub mod codes;
+pub mod import;
+pub mod plans;
 pub mod time;

@@ -4,8 +4,12 @@ pub mod audit;
 pub mod auth;
 pub mod crud;
 pub mod departments;
+pub mod documents;
 pub mod health;
+pub mod indicators;
 pub mod organizations;
+pub mod plan_items;
+pub mod plans;
 pub mod service_clients;
 pub mod users;
 
@@ -38,7 +42,31 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(service_clients::update_service_client)
         .service(service_clients::delete_service_client)
         .service(service_clients::rotate_service_client_secret)
-        .service(audit::list_audit_events);
+        .service(audit::list_audit_events)
+        .service(documents::list_documents)
+        .service(documents::create_document)
+        .service(documents::get_document)
+        .service(documents::update_document)
+        .service(documents::delete_document)
+        .service(plans::list_plans)
+        .service(plans::create_plan)
+        .service(plans::import_plan)
+        .service(plans::get_plan)
+        .service(plans::update_plan)
+        .service(plans::delete_plan)
+        .service(plans::transition_plan)
+        .service(plan_items::list_plan_items)
+        .service(plan_items::create_plan_item)
+        .service(plan_items::get_plan_item)
+        .service(plan_items::update_plan_item)
+        .service(plan_items::delete_plan_item)
+        .service(indicators::list_indicators)
+        .service(indicators::create_indicator)
+        .service(indicators::get_indicator)
+        .service(indicators::update_indicator)
+        .service(indicators::delete_indicator)
+        .service(indicators::list_measurements)
+        .service(indicators::create_measurement);
 }
 
 /// Operations outside `/api/v1`.

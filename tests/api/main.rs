@@ -4,4 +4,5 @@ mod directory;
 mod helpers;
 mod idempotency;
 mod openapi;
+mod plans;
 mod private_server;

@@ -53,14 +53,20 @@ async fn without_database_url_the_service_runs_its_own_postgres_and_keeps_the_da
             let res = client
                 .post(format!("{base}/api/v1/organizations"))
                 .bearer_auth(&token)
-                .send_json(&json!({"code": "KDPM", "name": "Ban QLDA"}))
+                .send_json(&json!({"code": "SO-NOI-VU", "name": "Sở Nội vụ"}))
                 .await
                 .unwrap();
             assert_eq!(res.status(), 201);
         }
         let mut res = client.get(format!("{base}/api/v1/organizations")).bearer_auth(&token).send().await.unwrap();
         let orgs: serde_json::Value = res.json().await.unwrap();
-        assert_eq!(orgs["items"][0]["code"], "KDPM", "round {round}: the organisation is still there");
+        let codes: Vec<&str> = orgs["items"].as_array().unwrap().iter().map(|o| o["code"].as_str().unwrap()).collect();
+        assert_eq!(codes, ["UBND-KH", "KDPM", "SO-NOI-VU"], "round {round}: the demo data and what was added are kept");
+        // The demo plan is loaded once, into the empty database only.
+        let mut res = client.get(format!("{base}/api/v1/plans")).bearer_auth(&token).send().await.unwrap();
+        let plans: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(plans["items"].as_array().unwrap().len(), 1, "round {round}");
+        assert_eq!(plans["items"][0]["code"], "KH-TTCCHC-2021");
 
         handle.stop(true).await;
         cleanup.pg.take().expect("started here").stop();

@@ -1,0 +1,9 @@
+DROP TABLE plan_imports;
+DROP TABLE measurements;
+DROP TABLE indicators;
+DROP TABLE plan_item_documents;
+DROP TABLE plan_items;
+DROP TABLE plan_documents;
+DROP TABLE plans;
+DROP TABLE documents;
+DROP FUNCTION f_unaccent(text);

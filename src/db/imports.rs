@@ -1,0 +1,448 @@
+//! Writing a checked plan file (`domain::import`) in one transaction: organisations,
+//! departments and documents are matched by code or number (created when missing and
+//! allowed), then the plan, its items and indicators are created — or, when asked,
+//! updated in place — and the file itself is kept.
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    db::{
+        audit::{self, Actor, Event},
+        departments, documents, indicators, lower, organizations, plan_items, plans,
+        schema::{departments as departments_t, organizations as organizations_t, plan_imports, plans as plans_t},
+    },
+    domain::{
+        import::{FORMAT, PlanFile},
+        plans::PlanStatus,
+    },
+    error::{ApiError, FieldError},
+};
+
+/// What the caller may create besides the plan.
+pub struct Rights {
+    /// `None` for the system administrator: any organisation.
+    pub organization: Option<Uuid>,
+    pub create_organizations: bool,
+    pub create_departments: bool,
+}
+
+/// What an import did.
+#[derive(Serialize, ToSchema, Debug)]
+pub struct ImportSummary {
+    pub plan_id: Uuid,
+    /// `created`, or `updated` when an existing plan was updated in place.
+    #[schema(example = "created")]
+    pub outcome: &'static str,
+    pub organizations_created: usize,
+    pub departments_created: usize,
+    pub documents_created: usize,
+    pub items: usize,
+    pub indicators: usize,
+}
+
+fn find_org(conn: &mut PgConnection, code: &str) -> QueryResult<Option<organizations::OrganizationRow>> {
+    organizations_t::table
+        .filter(lower(organizations_t::code).eq(lower(code)))
+        .filter(organizations_t::deleted_at.is_null())
+        .select(organizations::OrganizationRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn import(
+    conn: &mut PgConnection,
+    file: &PlanFile,
+    raw: &Value,
+    rights: &Rights,
+    actor: &Actor,
+    update: bool,
+) -> Result<ImportSummary, ApiError> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    let denied = |path: &str, what: &str| FieldError::new(path, "not_permitted_here").arg("what", what);
+    let mut summary = ImportSummary {
+        plan_id: Uuid::nil(),
+        outcome: "created",
+        organizations_created: 0,
+        departments_created: 0,
+        documents_created: 0,
+        items: file.items.len(),
+        indicators: file.indicators.len(),
+    };
+
+    // Organisations, in the order written (a parent before its children).
+    let mut orgs: HashMap<String, Uuid> = HashMap::new();
+    for spec in &file.organizations {
+        if let Some(existing) = find_org(conn, &spec.code)? {
+            orgs.insert(spec.code.clone(), existing.id);
+            continue;
+        }
+        if !rights.create_organizations {
+            errors.push(denied(&format!("{}.code", spec.path), "organization"));
+            continue;
+        }
+        let parent = match &spec.parent {
+            None => None,
+            Some(code) => match orgs.get(code).copied().or(find_org(conn, code)?.map(|o| o.id)) {
+                Some(id) => Some(id),
+                None => {
+                    errors.push(
+                        FieldError::new(format!("{}.parent", spec.path), "unknown_reference")
+                            .arg("what", "organization")
+                            .arg("value", code),
+                    );
+                    continue;
+                }
+            },
+        };
+        let row = organizations::insert(
+            conn,
+            &organizations::NewOrganization {
+                id: Uuid::now_v7(),
+                code: spec.code.clone(),
+                name: spec.name.clone(),
+                name_en: spec.name_en.clone(),
+                parent_id: parent,
+                website: spec.website.clone(),
+                created_by: actor.id,
+            },
+        )?;
+        audit::record(
+            conn,
+            actor,
+            Event::created("organization", row.id, Some(row.id), &json!({"code": row.code, "name": row.name})),
+        )?;
+        orgs.insert(spec.code.clone(), row.id);
+        summary.organizations_created += 1;
+    }
+    let plan_org =
+        match orgs.get(&file.plan_organization).copied().or(find_org(conn, &file.plan_organization)?.map(|o| o.id)) {
+            Some(id) if rights.organization.is_none_or(|own| own == id) => id,
+            Some(_) => return Err(fail(vec![denied("$.plan.organization", "plan")])),
+            None => {
+                errors.push(
+                    FieldError::new("$.plan.organization", "unknown_reference")
+                        .arg("what", "organization")
+                        .arg("value", &file.plan_organization),
+                );
+                return Err(fail(errors));
+            }
+        };
+
+    for spec in &file.departments {
+        let Some(&org) = orgs.get(&spec.organization) else {
+            errors.push(
+                FieldError::new(format!("{}.organization", spec.path), "unknown_reference")
+                    .arg("what", "organization")
+                    .arg("value", &spec.organization),
+            );
+            continue;
+        };
+        let existing: Option<Uuid> = departments_t::table
+            .filter(departments_t::organization_id.eq(org))
+            .filter(lower(departments_t::code).eq(lower(spec.code.as_str())))
+            .filter(departments_t::deleted_at.is_null())
+            .select(departments_t::id)
+            .first(conn)
+            .optional()?;
+        if existing.is_some() {
+            continue;
+        }
+        if !rights.create_departments || rights.organization.is_some_and(|own| own != org) {
+            errors.push(denied(&format!("{}.code", spec.path), "department"));
+            continue;
+        }
+        let row = departments::insert(
+            conn,
+            &departments::NewDepartment {
+                id: Uuid::now_v7(),
+                organization_id: org,
+                code: spec.code.clone(),
+                name: spec.name.clone(),
+                name_en: spec.name_en.clone(),
+                created_by: actor.id,
+            },
+        )?;
+        audit::record(
+            conn,
+            actor,
+            Event::created("department", row.id, Some(org), &json!({"code": row.code, "name": row.name})),
+        )?;
+        summary.departments_created += 1;
+    }
+    if !errors.is_empty() {
+        return Err(fail(errors));
+    }
+
+    // Documents, recorded by the plan's organisation.
+    let mut docs: HashMap<String, Uuid> = HashMap::new();
+    for spec in &file.documents {
+        let id = match documents::by_number(conn, plan_org, &spec.issuer, &spec.number)? {
+            Some(existing) => existing.id,
+            None => {
+                let row = documents::insert(
+                    conn,
+                    &documents::NewDocument {
+                        id: Uuid::now_v7(),
+                        organization_id: plan_org,
+                        number: spec.number.clone(),
+                        issued_on: spec.issued_on,
+                        issuer: spec.issuer.clone(),
+                        title: spec.title.clone(),
+                        created_by: actor.id,
+                    },
+                )?;
+                audit::record(
+                    conn,
+                    actor,
+                    Event::created(
+                        "document",
+                        row.id,
+                        Some(plan_org),
+                        &json!({"number": row.number, "title": row.title}),
+                    ),
+                )?;
+                summary.documents_created += 1;
+                row.id
+            }
+        };
+        docs.insert(spec.number.clone(), id);
+    }
+
+    let implements = file.implements.as_ref().and_then(|n| docs.get(n).copied());
+    let parent_plan = match &file.implements {
+        Some(number) => parent_plan_by_decision(conn, plan_org, number)?,
+        None => None,
+    };
+    let decision = file.decision.clone();
+    let existing: Option<plans::PlanRow> = plans_t::table
+        .filter(plans_t::organization_id.eq(plan_org))
+        .filter(lower(plans_t::code).eq(lower(file.plan_code.as_str())))
+        .filter(plans_t::deleted_at.is_null())
+        .select(plans::PlanRow::as_select())
+        .first(conn)
+        .optional()?;
+    let plan = match existing {
+        Some(_) if !update => return Err(ApiError::conflict("plan_exists").arg("code", &file.plan_code)),
+        Some(current) => {
+            if current.status == PlanStatus::Closed {
+                return Err(ApiError::conflict("plan_closed"));
+            }
+            summary.outcome = "updated";
+            let changes = plans::PlanChanges {
+                year: Some(file.year),
+                title: Some(file.title.clone()),
+                period_from: Some(file.period_from),
+                period_to: Some(file.period_to),
+                decision: Some(decision),
+                parent_plan_id: Some(parent_plan),
+                implements_document_id: Some(implements),
+                ..Default::default()
+            };
+            plans::update(conn, current.id, &changes)?
+        }
+        None => plans::insert(
+            conn,
+            &plans::NewPlan {
+                id: Uuid::now_v7(),
+                organization_id: plan_org,
+                code: file.plan_code.clone(),
+                year: file.year,
+                title: file.title.clone(),
+                status: if file.decision.is_some() { PlanStatus::Issued } else { PlanStatus::Draft },
+                period_from: file.period_from,
+                period_to: file.period_to,
+                decision,
+                parent_plan_id: parent_plan,
+                implements_document_id: implements,
+                created_by: actor.id,
+            },
+        )?,
+    };
+    summary.plan_id = plan.id;
+    let bases: Vec<Uuid> = file.legal_bases.iter().filter_map(|n| docs.get(n).copied()).collect();
+    plans::set_legal_bases(conn, plan.id, &bases)?;
+
+    // Items in tree order: a parent is always written before its children.
+    let mut existing_items: HashMap<String, plan_items::PlanItemRow> =
+        plan_items::all_of_plan(conn, plan.id)?.into_iter().map(|row| (row.reference.clone(), row)).collect();
+    let mut ids: Vec<Uuid> = Vec::with_capacity(file.items.len());
+    let mut by_ref: HashMap<&str, Uuid> = HashMap::new();
+    for spec in &file.items {
+        let parent = spec.parent.map(|p| ids[p]);
+        let item_docs: Vec<Uuid> = spec.documents.iter().filter_map(|n| docs.get(n).copied()).collect();
+        let id = match existing_items.remove(&spec.reference) {
+            Some(current) => {
+                let changes = plan_items::PlanItemChanges {
+                    reference: None,
+                    kind: Some(spec.kind),
+                    audience: Some(spec.audience),
+                    channel: Some(spec.channel),
+                    title: Some(spec.title.clone()),
+                    body: Some(spec.body.clone()),
+                    due_on: Some(spec.due_on),
+                };
+                plan_items::update(conn, current.id, &changes)?;
+                diesel::update(crate::db::schema::plan_items::table.find(current.id))
+                    .set((
+                        crate::db::schema::plan_items::parent_id.eq(parent),
+                        crate::db::schema::plan_items::position.eq(spec.position),
+                    ))
+                    .execute(conn)?;
+                current.id
+            }
+            None => {
+                let row = plan_items::insert(
+                    conn,
+                    &plan_items::NewPlanItem {
+                        id: Uuid::now_v7(),
+                        plan_id: plan.id,
+                        organization_id: plan_org,
+                        parent_id: parent,
+                        position: spec.position,
+                        reference: spec.reference.clone(),
+                        kind: spec.kind,
+                        audience: spec.audience,
+                        channel: spec.channel,
+                        title: spec.title.clone(),
+                        body: spec.body.clone(),
+                        due_on: spec.due_on,
+                        created_by: actor.id,
+                    },
+                )?;
+                audit::record(
+                    conn,
+                    actor,
+                    Event::created(
+                        "plan_item",
+                        row.id,
+                        Some(plan_org),
+                        &json!({"reference": row.reference, "title": row.title}),
+                    ),
+                )?;
+                row.id
+            }
+        };
+        plan_items::set_documents(conn, id, &item_docs)?;
+        ids.push(id);
+        by_ref.insert(spec.reference.as_str(), id);
+    }
+    let gone: Vec<Uuid> = existing_items.values().map(|row| row.id).collect();
+    if !gone.is_empty() {
+        plan_items::delete_many(conn, &gone)?;
+    }
+
+    let mut existing_indicators: HashMap<String, indicators::IndicatorRow> = crate::db::schema::indicators::table
+        .filter(crate::db::schema::indicators::plan_id.eq(plan.id))
+        .filter(crate::db::schema::indicators::deleted_at.is_null())
+        .select(indicators::IndicatorRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|row| (row.code.to_lowercase(), row))
+        .collect();
+    for spec in &file.indicators {
+        let item = spec.item.as_deref().and_then(|r| by_ref.get(r).copied());
+        match existing_indicators.remove(&spec.code.to_lowercase()) {
+            Some(current) => {
+                let changes = indicators::IndicatorChanges {
+                    plan_item_id: Some(item),
+                    code: None,
+                    name: Some(spec.name.clone()),
+                    unit: Some(spec.unit),
+                    comparator: Some(spec.comparator),
+                    target_value: Some(spec.target),
+                    baseline: Some(spec.baseline),
+                    scope: Some(spec.scope),
+                };
+                indicators::update(conn, current.id, &changes)?;
+            }
+            None => {
+                let row = indicators::insert(
+                    conn,
+                    &indicators::NewIndicator {
+                        id: Uuid::now_v7(),
+                        plan_id: plan.id,
+                        organization_id: plan_org,
+                        plan_item_id: item,
+                        code: spec.code.clone(),
+                        name: spec.name.clone(),
+                        unit: spec.unit,
+                        comparator: spec.comparator,
+                        target_value: spec.target,
+                        baseline: spec.baseline,
+                        scope: spec.scope,
+                        created_by: actor.id,
+                    },
+                )?;
+                audit::record(
+                    conn,
+                    actor,
+                    Event::created("indicator", row.id, Some(plan_org), &json!({"code": row.code, "name": row.name})),
+                )?;
+            }
+        }
+    }
+    for gone in existing_indicators.values() {
+        indicators::soft_delete(conn, gone.id)?;
+    }
+
+    let text = serde_json::to_vec(raw).unwrap_or_default();
+    let sha = Sha256::digest(&text).iter().map(|b| format!("{b:02x}")).collect::<String>();
+    diesel::insert_into(plan_imports::table)
+        .values((
+            plan_imports::id.eq(Uuid::now_v7()),
+            plan_imports::plan_id.eq(plan.id),
+            plan_imports::organization_id.eq(plan_org),
+            plan_imports::format.eq(FORMAT),
+            plan_imports::content.eq(raw),
+            plan_imports::sha256.eq(&sha),
+            plan_imports::mode.eq(if update { "update" } else { "create" }),
+            plan_imports::imported_by.eq(actor.id),
+        ))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        Event {
+            action: "import",
+            entity_type: "plan",
+            entity_id: Some(plan.id),
+            organization_id: Some(plan_org),
+            changes: json!({"code": file.plan_code, "outcome": summary.outcome, "sha256": sha, "items": summary.items, "indicators": summary.indicators}),
+        },
+    )?;
+    Ok(summary)
+}
+
+fn fail(errors: Vec<FieldError>) -> ApiError {
+    ApiError::unprocessable("import_invalid").arg("count", errors.len()).with_errors(errors)
+}
+
+/// The plan of an ancestor organisation issued by decision `number`, if the service has it.
+fn parent_plan_by_decision(conn: &mut PgConnection, org: Uuid, number: &str) -> QueryResult<Option<Uuid>> {
+    let mut ancestor =
+        organizations_t::table.find(org).select(organizations_t::parent_id).first::<Option<Uuid>>(conn)?;
+    for _ in 0..16 {
+        let Some(at) = ancestor else { return Ok(None) };
+        let found: Option<Uuid> = plans_t::table
+            .filter(plans_t::organization_id.eq(at))
+            .filter(plans_t::deleted_at.is_null())
+            .filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("decision->>'number' = ")
+                    .bind::<diesel::sql_types::Text, _>(number),
+            )
+            .select(plans_t::id)
+            .first(conn)
+            .optional()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+        ancestor = organizations_t::table.find(at).select(organizations_t::parent_id).first::<Option<Uuid>>(conn)?;
+    }
+    Ok(None)
+}

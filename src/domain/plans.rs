@@ -1,0 +1,311 @@
+//! Plans, their items and indicators: the codes and the rules.
+use validator::Validate;
+
+use crate::code_enum;
+
+code_enum! {
+    /// A plan's life: drafted, issued by its decision, carried out, closed.
+    pub enum PlanStatus {
+        Draft = "draft",
+        Issued = "issued",
+        InProgress = "in_progress",
+        Closed = "closed",
+    }
+}
+
+impl PlanStatus {
+    /// Where a plan may go from here.
+    pub fn next(self) -> &'static [PlanStatus] {
+        match self {
+            Self::Draft => &[Self::Issued],
+            Self::Issued => &[Self::InProgress],
+            Self::InProgress => &[Self::Closed],
+            Self::Closed => &[],
+        }
+    }
+}
+
+code_enum! {
+    /// What a plan item is: the parts and sections that structure the plan, and the
+    /// objectives, requirements, content topics, channels and tasks they hold.
+    pub enum ItemKind {
+        Part = "part",
+        Section = "section",
+        Objective = "objective",
+        Requirement = "requirement",
+        Content = "content",
+        Channel = "channel",
+        Task = "task",
+    }
+}
+
+code_enum! {
+    /// Whom communication is for: staff (cán bộ, công chức, viên chức), the public
+    /// (citizens, organisations, businesses, investors), or both.
+    pub enum Audience {
+        Staff = "staff",
+        Public = "public",
+        All = "all",
+    }
+}
+
+code_enum! {
+    /// How communication happens: the form a plan asks for and the form an activity used.
+    pub enum Channel {
+        Meeting = "meeting",
+        Conference = "conference",
+        Training = "training",
+        InternalNetwork = "internal_network",
+        WebsitePost = "website_post",
+        PortalNews = "portal_news",
+        PressArticle = "press_article",
+        Interview = "interview",
+        PartyMeeting = "party_meeting",
+        Oral = "oral",
+        Banner = "banner",
+        SmsEmail = "sms_email",
+        ContestEntry = "contest_entry",
+        Other = "other",
+    }
+}
+
+code_enum! {
+    /// The unit of an indicator's values.
+    pub enum Unit {
+        Percent = "percent",
+        Count = "count",
+        /// A position in a ranking: lower is better.
+        Rank = "rank",
+        Score = "score",
+        Index = "index",
+        Days = "days",
+        Vnd = "vnd",
+        Other = "other",
+    }
+}
+
+code_enum! {
+    /// How a value is held against the target. `improves`: better than the baseline
+    /// (lower for `rank`, higher for any other unit).
+    pub enum Comparator {
+        AtLeast = ">=",
+        Above = ">",
+        AtMost = "<=",
+        Below = "<",
+        Equal = "=",
+        Improves = "improves",
+    }
+}
+
+code_enum! {
+    /// Whose result an indicator measures: the organisation's own, or the province's
+    /// that the organisation contributes to.
+    pub enum IndicatorScope {
+        Organization = "organization",
+        Province = "province",
+    }
+}
+
+code_enum! {
+    /// Where a measurement comes from: entered by a person with a citation, or
+    /// computed by the service from its own records.
+    pub enum MeasurementSource {
+        Entered = "entered",
+        Computed = "computed",
+    }
+}
+
+code_enum! {
+    /// Whether the latest value meets the target.
+    pub enum TargetStatus {
+        Met = "met",
+        NotMet = "not_met",
+        NoData = "no_data",
+    }
+}
+
+/// Values closer than this count as equal (values come from reports and percentages).
+const EPSILON: f64 = 1e-9;
+
+/// The status of an indicator from its latest value. `reference` is what `improves`
+/// compares with: the baseline, or failing that the first measurement.
+pub fn target_status(
+    comparator: Comparator,
+    unit: Unit,
+    target: Option<f64>,
+    reference: Option<f64>,
+    latest: Option<f64>,
+) -> TargetStatus {
+    let Some(value) = latest else { return TargetStatus::NoData };
+    let met = match comparator {
+        Comparator::Improves => match reference {
+            Some(base) if unit == Unit::Rank => value < base - EPSILON,
+            Some(base) => value > base + EPSILON,
+            None => return TargetStatus::NoData,
+        },
+        _ => {
+            let Some(target) = target else { return TargetStatus::NoData };
+            match comparator {
+                Comparator::AtLeast => value >= target - EPSILON,
+                Comparator::Above => value > target + EPSILON,
+                Comparator::AtMost => value <= target + EPSILON,
+                Comparator::Below => value < target - EPSILON,
+                Comparator::Equal | Comparator::Improves => (value - target).abs() <= EPSILON,
+            }
+        }
+    };
+    if met { TargetStatus::Met } else { TargetStatus::NotMet }
+}
+
+/// A reporting period: `2021`, `2021-H1`, `2021-Q2` or `2021-M07`.
+pub fn valid_period(period: &str) -> bool {
+    let (year, rest) = period.split_at(period.len().min(4));
+    if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    match rest.strip_prefix('-') {
+        None => rest.is_empty(),
+        Some(p) => {
+            matches!(p, "H1" | "H2" | "Q1" | "Q2" | "Q3" | "Q4")
+                || p.strip_prefix('M')
+                    .and_then(|m| m.parse::<u8>().ok())
+                    .is_some_and(|m| (1..=12).contains(&m) && p.len() == 3)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Comparator::*, TargetStatus::*, Unit, target_status, valid_period};
+
+    #[test]
+    fn every_comparator_decides_against_the_target() {
+        let s = |c, target, latest| target_status(c, Unit::Percent, Some(target), None, latest);
+        assert_eq!(s(AtLeast, 30.0, Some(30.0)), Met);
+        assert_eq!(s(AtLeast, 30.0, Some(29.9)), NotMet);
+        assert_eq!(s(Above, 81.0, Some(81.0)), NotMet);
+        assert_eq!(s(Above, 81.0, Some(81.5)), Met);
+        assert_eq!(s(AtMost, 5.0, Some(5.0)), Met);
+        assert_eq!(s(AtMost, 5.0, Some(6.0)), NotMet);
+        assert_eq!(s(Below, 5.0, Some(5.0)), NotMet);
+        assert_eq!(s(Below, 5.0, Some(4.0)), Met);
+        assert_eq!(s(Equal, 100.0, Some(100.0)), Met);
+        assert_eq!(s(Equal, 100.0, Some(99.0)), NotMet);
+        assert_eq!(s(AtLeast, 30.0, None), NoData);
+    }
+
+    #[test]
+    fn improves_compares_with_the_baseline_and_ranks_improve_downwards() {
+        assert_eq!(target_status(Improves, Unit::Rank, None, Some(20.0), Some(15.0)), Met);
+        assert_eq!(target_status(Improves, Unit::Rank, None, Some(20.0), Some(20.0)), NotMet);
+        assert_eq!(target_status(Improves, Unit::Score, None, Some(60.0), Some(65.5)), Met);
+        assert_eq!(target_status(Improves, Unit::Score, None, Some(60.0), Some(59.0)), NotMet);
+        assert_eq!(target_status(Improves, Unit::Score, None, None, Some(59.0)), NoData);
+    }
+
+    #[test]
+    fn periods_are_years_halves_quarters_or_months() {
+        for ok in ["2021", "2021-H1", "2021-Q4", "2021-M07", "2021-M12"] {
+            assert!(valid_period(ok), "{ok}");
+        }
+        for bad in ["21", "2021-Q5", "2021-M13", "2021-M7", "2021-", "2021-H3", "abcd", "2021-M00"] {
+            assert!(!valid_period(bad), "{bad}");
+        }
+    }
+}
+
+/// The decision (quyết định) that issues a plan, as written.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"number": "18/QĐ-BQL", "issued_on": "2021-03-24", "place": "Khánh Hòa",
+    "signer": {"name": "Châu Ngô Anh Nhân", "title": "Giám đốc"},
+    "articles": [{"no": 2, "text": "Phòng Tổ chức hành chính có trách nhiệm tham mưu…", "departments": [{"code": "TCHC", "role": "lead"}]}],
+    "recipients": [{"name": "UBND tỉnh", "purpose": "báo cáo"}]}))]
+pub struct Decision {
+    /// E.g. `18/QĐ-BQL`.
+    #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub number: String,
+    pub issued_on: Option<chrono::NaiveDate>,
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
+    pub place: Option<String>,
+    #[validate(length(max = 1000))]
+    #[schema(max_length = 1000)]
+    pub title: Option<String>,
+    #[validate(nested)]
+    pub signer: Option<Signer>,
+    /// Who proposed it, e.g. `Trưởng phòng Tổ chức hành chính`.
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
+    pub proposed_by: Option<String>,
+    #[serde(default)]
+    #[validate(nested, length(max = 50))]
+    #[schema(max_items = 50)]
+    pub articles: Vec<Article>,
+    /// Nơi nhận: who receives it, and why.
+    #[serde(default)]
+    #[validate(nested, length(max = 50))]
+    #[schema(max_items = 50)]
+    pub recipients: Vec<Recipient>,
+}
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct Signer {
+    #[validate(length(min = 1, max = 255))]
+    #[schema(min_length = 1, max_length = 255)]
+    pub name: String,
+    /// E.g. `Giám đốc`.
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
+    pub title: Option<String>,
+}
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct Article {
+    #[validate(range(min = 1, max = 100))]
+    #[schema(minimum = 1, maximum = 100)]
+    pub no: i32,
+    #[validate(length(min = 1, max = 10000))]
+    #[schema(min_length = 1, max_length = 10000)]
+    pub text: String,
+    /// Departments the article makes responsible, by code.
+    #[serde(default)]
+    #[validate(nested, length(max = 50))]
+    #[schema(max_items = 50)]
+    pub departments: Vec<ArticleDepartment>,
+}
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleDepartment {
+    #[validate(length(min = 1, max = 32))]
+    #[schema(min_length = 1, max_length = 32)]
+    pub code: String,
+    /// `lead`, `coordinate` or `execute`.
+    #[validate(custom(function = "assignment_role"))]
+    #[schema(pattern = "^(lead|coordinate|execute)$")]
+    pub role: String,
+}
+
+fn assignment_role(role: &str) -> Result<(), validator::ValidationError> {
+    if matches!(role, "lead" | "coordinate" | "execute") {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("invalid_format"))
+    }
+}
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, utoipa::ToSchema, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct Recipient {
+    #[validate(length(min = 1, max = 255))]
+    #[schema(min_length = 1, max_length = 255)]
+    pub name: String,
+    /// E.g. `báo cáo` (for report), `thi hành` (to carry out).
+    #[validate(length(max = 255))]
+    #[schema(max_length = 255)]
+    pub purpose: Option<String>,
+}
