@@ -510,16 +510,20 @@ async fn other_organisations_see_nothing_except_the_parent_plan_they_implement()
     ] {
         app.patch(&path).token(&outsider).json(body).send().await.problem(404, "not_found");
     }
-    for path in [
-        format!("/api/v1/plans/{plan}/items"),
-        format!("/api/v1/plans/{plan}/indicators"),
-        format!("/api/v1/indicators/{indicator}/measurements"),
-        format!("/api/v1/plans/{plan}/transitions"),
+    // Valid requests, so that only the organisation stands in the way.
+    for (path, body) in [
+        (format!("/api/v1/plans/{plan}/items"), json!({"reference": "X", "kind": "task", "title": "x"})),
+        (
+            format!("/api/v1/plans/{plan}/indicators"),
+            json!({"code": "X", "name": "x", "unit": "count", "comparator": "=", "target_value": 1}),
+        ),
+        (
+            format!("/api/v1/indicators/{indicator}/measurements"),
+            json!({"value": 1, "measured_on": "2021-01-01", "citation": "x"}),
+        ),
+        (format!("/api/v1/plans/{plan}/transitions"), json!({"to": "in_progress"})),
     ] {
-        let body = json!({"reference": "X", "kind": "task", "title": "x", "code": "X", "name": "x", "unit": "count",
-            "comparator": "=", "target_value": 1, "value": 1, "measured_on": "2021-01-01", "citation": "x", "to": "in_progress"});
-        let res = app.post(&path).token(&outsider).json(body).send().await;
-        assert!(res.status == 404 || res.status == 400, "{path}: {}", res.text());
+        app.post(&path).token(&outsider).json(body).send().await.problem(404, "not_found");
     }
     for path in [
         format!("/api/v1/plans/{plan}"),
@@ -748,4 +752,146 @@ async fn demo_data_loads_the_2021_plan_into_an_empty_database() {
     assert_eq!(plans["items"][0]["code"], "KH-TTCCHC-2021");
     let plan: Uuid = plans["items"][0]["id"].as_str().unwrap().parse().unwrap();
     assert_eq!(tree_refs(&app, &admin, plan).await, fixture_refs());
+}
+
+/// Walks every page of `path` with `limit`; returns the ids in order, checking that no
+/// record comes twice.
+async fn walk(app: &TestApp, token: &str, path: &str, limit: usize) -> Vec<String> {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let mut ids = Vec::new();
+    let mut next = format!("{path}{sep}limit={limit}");
+    loop {
+        let res = app.get(&next).token(token).send().await;
+        assert_eq!(res.status, 200, "{next}: {}", res.text());
+        let body = res.json();
+        let items = body["items"].as_array().unwrap();
+        assert!(items.len() <= limit);
+        ids.extend(items.iter().map(|i| i["id"].as_str().unwrap().to_owned()));
+        match body["next_cursor"].as_str() {
+            Some(c) => next = format!("{path}{sep}limit={limit}&cursor={c}"),
+            None => break,
+        }
+    }
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ids.len(), "{path}: a record came twice");
+    ids
+}
+
+#[actix_web::test]
+async fn every_new_collection_pages_and_feeds_changes_with_tombstones() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let plan = import(&app, &admin).await;
+    let org = app.get(&format!("/api/v1/plans/{plan}")).token(&admin).send().await.json()["organization_id"].clone();
+    for code in ["KH-2022", "KH-2023"] {
+        let body = json!({"code": code, "year": 2022, "title": code, "organization_id": org});
+        assert_eq!(app.post("/api/v1/plans").token(&admin).json(body).send().await.status, 201);
+    }
+    let uncited = app
+        .post("/api/v1/documents")
+        .token(&admin)
+        .json(json!({"number": "12/TB-BQL", "issuer": "KDPM", "title": "Thông báo", "organization_id": org}))
+        .send()
+        .await
+        .id();
+    let indicators = walk(&app, &admin, &format!("/api/v1/plans/{plan}/indicators"), 2).await;
+    let measurements = format!("/api/v1/indicators/{}/measurements", indicators[0]);
+    for day in 1..=5 {
+        let res = app
+            .post(&measurements)
+            .token(&admin)
+            .json(json!({"value": 90 + day, "measured_on": format!("2021-10-0{day}"), "citation": "Báo cáo"}))
+            .send()
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
+    for (path, limit, count) in [
+        ("/api/v1/documents".to_owned(), 3, 11),
+        ("/api/v1/plans".to_owned(), 2, 3),
+        (format!("/api/v1/plans/{plan}/items"), 7, 45),
+        (format!("/api/v1/plans/{plan}/indicators"), 2, 5),
+        (measurements.clone(), 2, 5),
+    ] {
+        assert_eq!(walk(&app, &admin, &path, limit).await.len(), count, "{path}");
+    }
+
+    // From now on: changes and deletions in each collection.
+    let since = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true).replace('+', "%2B");
+    let uncited = uncited.to_string();
+    let plans = walk(&app, &admin, "/api/v1/plans?year=2022", 50).await;
+    for (record, body) in [
+        (format!("/api/v1/documents/{uncited}"), json!({"title": "Chương trình hành động (sửa)"})),
+        (format!("/api/v1/plans/{}", plans[0]), json!({"title": "Kế hoạch 2022 (sửa)"})),
+        (format!("/api/v1/indicators/{}", indicators[1]), json!({"name": "Tên mới"})),
+    ] {
+        assert_eq!(app.patch(&record).token(&admin).json(body).send().await.status, 200, "{record}");
+    }
+    let new_measurement = app
+        .post(&measurements)
+        .token(&admin)
+        .json(json!({"value": 99, "measured_on": "2021-12-31", "citation": "Báo cáo năm"}))
+        .send()
+        .await
+        .id();
+    for record in [
+        format!("/api/v1/documents/{uncited}"),
+        format!("/api/v1/plans/{}", plans[1]),
+        format!("/api/v1/indicators/{}", indicators[2]),
+    ] {
+        assert_eq!(app.delete(&record).token(&admin).send().await.status, 204, "{record}");
+    }
+    let feed = |path: String| {
+        let app = &app;
+        let admin = admin.clone();
+        let since = since.clone();
+        async move {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let body = app.get(&format!("{path}{sep}updated_since={since}")).token(&admin).send().await.json();
+            body["items"].as_array().unwrap().clone()
+        }
+    };
+    // The document was changed, then deleted: one entry, now a tombstone.
+    let docs = feed("/api/v1/documents".to_owned()).await;
+    assert_eq!(docs.len(), 1, "{docs:?}");
+    assert_eq!((docs[0]["id"].as_str(), docs[0].as_object().unwrap().len()), (Some(uncited.as_str()), 2));
+    let plan_feed = feed("/api/v1/plans".to_owned()).await;
+    assert_eq!(plan_feed.len(), 2, "{plan_feed:?}");
+    assert_eq!(plan_feed[0]["title"], "Kế hoạch 2022 (sửa)");
+    assert_eq!((plan_feed[1]["id"].as_str(), plan_feed[1].as_object().unwrap().len()), (Some(plans[1].as_str()), 2));
+    let indicator_feed = feed(format!("/api/v1/plans/{plan}/indicators")).await;
+    assert_eq!(indicator_feed.len(), 2, "{indicator_feed:?}");
+    assert_eq!(indicator_feed[0]["name"], "Tên mới");
+    assert!(indicator_feed[1]["deleted_at"].is_string());
+    let measurement_feed = feed(measurements).await;
+    assert_eq!(measurement_feed.len(), 1);
+    assert_eq!(measurement_feed[0]["id"], json!(new_measurement));
+}
+
+#[actix_web::test]
+async fn an_imported_plan_finds_the_parent_plan_its_decision_implements() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let plan = import(&app, &admin).await;
+    assert_eq!(
+        app.get(&format!("/api/v1/plans/{plan}")).token(&admin).send().await.json()["parent_plan_id"],
+        Value::Null
+    );
+    // The province records its own plan, issued by 590/QĐ-UBND…
+    let province =
+        app.get("/api/v1/organizations?code=UBND-KH").token(&admin).send().await.json()["items"][0]["id"].clone();
+    let parent = app
+        .post("/api/v1/plans")
+        .token(&admin)
+        .json(json!({"code": "KH-590", "year": 2021, "title": "Kế hoạch tuyên truyền CCHC tỉnh Khánh Hòa năm 2021",
+            "organization_id": province, "decision": {"number": "590/QĐ-UBND", "issued_on": "2021-03-11"}}))
+        .send()
+        .await;
+    assert_eq!(parent.status, 201, "{}", parent.text());
+    // …and the board's plan, imported again, now points at it.
+    let res = app.post("/api/v1/plans/import?on_conflict=update").token(&admin).json(fixture()).send().await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let read = app.get(&format!("/api/v1/plans/{plan}")).token(&admin).send().await.json();
+    assert_eq!(read["parent_plan_id"], json!(parent.id()));
 }
