@@ -33,6 +33,12 @@ pub struct Settings {
     /// `CCHC_DEMO_DATA`: load the 2021 plan into an empty database. Unset: only for
     /// the private database.
     pub demo_data: Option<bool>,
+    /// `CCHC_REPORT_DUE_DAYS`: a periodic report is due this many days after its
+    /// period ends.
+    pub report_due_days: i64,
+    /// Where "now" comes from: the system clock, or (tests only, never the
+    /// environment) a fixed one.
+    pub clock: crate::domain::time::Clock,
 }
 
 #[derive(Clone, Debug)]
@@ -146,6 +152,8 @@ impl Settings {
                 Some("false" | "0" | "no") => Some(false),
                 Some(other) => bail!("CCHC_DEMO_DATA must be true or false, got {other:?}"),
             },
+            report_due_days: i64::try_from(parse("CCHC_REPORT_DUE_DAYS", 5)?)?.min(366),
+            clock: crate::domain::time::Clock::system(),
         })
     }
 }

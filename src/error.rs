@@ -291,6 +291,8 @@ const CONSTRAINTS: &[(&str, StatusCode, &str, &str, &str)] = &[
     ("plans_code_key", StatusCode::CONFLICT, "plan_code_taken", "code", "code_taken"),
     ("plan_items_reference_key", StatusCode::CONFLICT, "reference_taken", "reference", "code_taken"),
     ("indicators_code_key", StatusCode::CONFLICT, "indicator_code_taken", "code", "code_taken"),
+    ("assignments_one_lead", StatusCode::CONFLICT, "lead_taken", "role", "lead_taken"),
+    ("assignments_department_key", StatusCode::CONFLICT, "already_assigned", "department_id", "code_taken"),
 ];
 
 impl From<DieselError> for ApiError {

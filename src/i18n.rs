@@ -240,6 +240,26 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Kế hoạch cấp trên phải thuộc tổ chức này hoặc tổ chức cấp trên.",
         "The parent plan must belong to this organisation or one above it.",
     ),
+    ("lead_taken", "Mục này đã có phòng chủ trì.", "This item already has a lead department."),
+    ("already_assigned", "Phòng này đã được giao mục này.", "This department is already assigned to this item."),
+    (
+        "report_pending",
+        "Báo cáo kỳ này đang chờ duyệt; hãy sửa bằng PATCH.",
+        "This period's report awaits review; change it with PATCH.",
+    ),
+    (
+        "report_frozen",
+        "Báo cáo đã được chấp nhận và không sửa được; hãy gửi bản đính chính.",
+        "The report was accepted and is frozen; submit a correction instead.",
+    ),
+    (
+        "unknown_period",
+        "Kỳ {period} không phải là kỳ báo cáo của nhiệm vụ này; các kỳ: {allowed}.",
+        "{period} is not a reporting period of this assignment; its periods: {allowed}.",
+    ),
+    ("no_reporting", "Nhiệm vụ này không có nghĩa vụ báo cáo định kỳ.", "This assignment has no periodic reporting."),
+    ("other_department", "Chỉ được báo cáo cho phòng của mình.", "You may only report for your own department."),
+    ("plan_or_item_required", "Cần plan_id hoặc plan_item_id.", "Give plan_id or plan_item_id."),
     // Field-level messages.
     ("required", "Bắt buộc nhập.", "Required."),
     ("too_short", "Quá ngắn (tối thiểu {min}).", "Too short (at least {min})."),

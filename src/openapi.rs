@@ -9,7 +9,7 @@ use utoipa::{
     OpenApi,
     openapi::{
         self, Content, Ref, RefOr, ResponseBuilder,
-        path::{Operation, PathItem},
+        path::{Operation, ParameterIn, PathItem},
         security::{
             ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityRequirement,
             SecurityScheme,
@@ -59,6 +59,7 @@ UI, use *Authorize*: either paste a token under `bearer`, or sign in with userna
         (name = "plans", description = "Plans issued by a decision, and importing a whole plan."),
         (name = "plan-items", description = "The tree of a plan's parts, sections, objectives, content, channels and tasks."),
         (name = "indicators", description = "Measurable targets, their measurements and status."),
+        (name = "assignments", description = "Department assignments, reporting duties and progress reports."),
         (name = "audit", description = "The audit trail."),
         (name = "health", description = "Liveness and readiness."),
     )
@@ -160,8 +161,15 @@ fn conventions(api: &mut openapi::OpenApi) {
                 add(op, 404, "No such record, or it belongs to another organisation.");
             }
             let is_list = op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.name == "limit"));
+            let has_query = op
+                .parameters
+                .iter()
+                .flatten()
+                .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query));
             if is_list {
                 add(op, 400, "Invalid, unknown or repeated query parameter, or a tampered cursor.");
+            } else if has_query {
+                add(op, 400, "Invalid, unknown or repeated query parameter.");
             }
             if op.request_body.is_some() {
                 add(op, 400, "Malformed JSON, a missing, invalid, unknown or server-owned field.");

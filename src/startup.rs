@@ -107,6 +107,7 @@ impl Application {
                 if settings.demo_data.unwrap_or(settings.database_url.is_none()) {
                     load_demo_data(&url)?;
                 }
+                backfill_assignments(&url)?;
                 Ok((secret, password::hash(&password::random_secret(16))))
             })
             .await??
@@ -120,6 +121,7 @@ impl Application {
             settings: settings.clone(),
             cursor_key: CursorKey::derive(&secret),
             dummy_hash,
+            clock: settings.clock.clone(),
         });
 
         let api = openapi::build();
@@ -248,6 +250,23 @@ fn load_demo_data(url: &str) -> anyhow::Result<()> {
         );
         Ok(())
     })
+}
+
+/// Creates the assignments named in plan files imported before assignments existed.
+fn backfill_assignments(url: &str) -> anyhow::Result<()> {
+    let mut conn = PgConnection::establish(url)?;
+    let created = conn
+        .transaction(|conn| {
+            sql_query(format!("SELECT pg_advisory_xact_lock({BOOTSTRAP_LOCK})")).execute(conn)?;
+            crate::db::imports::backfill_assignments(conn)
+        })
+        .map_err(|e| {
+            anyhow::anyhow!("creating assignments from kept plan files failed: {}", e.detail(crate::i18n::Lang::En))
+        })?;
+    if created > 0 {
+        tracing::info!("created {created} department assignment(s) named in plan files imported earlier");
+    }
+    Ok(())
 }
 
 /// Checks and imports a plan file as the system, with every right.

@@ -1,7 +1,7 @@
 //! What every handler can reach: the pool, keys and settings.
 use std::sync::Arc;
 
-use crate::{auth::jwt::Keys, config::Settings, db::PgPool, http::pagination::CursorKey};
+use crate::{auth::jwt::Keys, config::Settings, db::PgPool, domain::time::Clock, http::pagination::CursorKey};
 
 pub struct AppState {
     pub pool: PgPool,
@@ -11,4 +11,5 @@ pub struct AppState {
     /// Verified against when a username is unknown, so that a wrong username and a
     /// wrong password take the same time.
     pub dummy_hash: String,
+    pub clock: Clock,
 }

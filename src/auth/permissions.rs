@@ -45,6 +45,10 @@ pub enum Permission {
     AuditRead,
     PlansRead,
     PlansWrite,
+    AssignmentsRead,
+    AssignmentsWrite,
+    ReportsSubmit,
+    ReportsReview,
 }
 
 pub struct Grant {
@@ -113,6 +117,30 @@ pub const MATRIX: &[Grant] = &[
         what: "create, change, import and delete documents, plans, plan items, indicators; move plans through their statuses; enter measurements",
         roles: &[Admin, OrgAdmin, Leader, Coordinator],
         scopes: &[Scope::PlansWrite],
+    },
+    Grant {
+        permission: Permission::AssignmentsRead,
+        what: "read department assignments, reporting duties and progress reports",
+        roles: EVERYONE,
+        scopes: &[Scope::PlansRead, Scope::PlansWrite],
+    },
+    Grant {
+        permission: Permission::AssignmentsWrite,
+        what: "create, change, move through their statuses and delete department assignments",
+        roles: &[Admin, OrgAdmin, Leader, Coordinator],
+        scopes: &[Scope::PlansWrite],
+    },
+    Grant {
+        permission: Permission::ReportsSubmit,
+        what: "submit and correct progress reports (a `member`: only for their own department)",
+        roles: &[Admin, OrgAdmin, Leader, Coordinator, Member],
+        scopes: &[Scope::PlansWrite],
+    },
+    Grant {
+        permission: Permission::ReportsReview,
+        what: "accept (freeze) or return progress reports",
+        roles: &[Admin, OrgAdmin, Leader, Coordinator],
+        scopes: &[],
     },
     Grant {
         permission: Permission::AuditRead,
@@ -192,6 +220,20 @@ pub const OPERATIONS: &[(&str, Access)] = &[
     ("delete_indicator", Access::Needs(Permission::PlansWrite)),
     ("list_measurements", Access::Needs(Permission::PlansRead)),
     ("create_measurement", Access::Needs(Permission::PlansWrite)),
+    ("list_assignments", Access::Needs(Permission::AssignmentsRead)),
+    ("get_assignment", Access::Needs(Permission::AssignmentsRead)),
+    ("create_assignment", Access::Needs(Permission::AssignmentsWrite)),
+    ("update_assignment", Access::Needs(Permission::AssignmentsWrite)),
+    ("delete_assignment", Access::Needs(Permission::AssignmentsWrite)),
+    ("transition_assignment", Access::Needs(Permission::AssignmentsWrite)),
+    ("list_department_assignments", Access::Needs(Permission::AssignmentsRead)),
+    ("list_reporting_duties", Access::Needs(Permission::AssignmentsRead)),
+    ("list_plan_reporting_duties", Access::Needs(Permission::AssignmentsRead)),
+    ("get_progress_report", Access::Needs(Permission::AssignmentsRead)),
+    ("list_progress_report_versions", Access::Needs(Permission::AssignmentsRead)),
+    ("submit_progress_report", Access::Needs(Permission::ReportsSubmit)),
+    ("update_progress_report", Access::Needs(Permission::ReportsSubmit)),
+    ("review_progress_report", Access::Needs(Permission::ReportsReview)),
 ];
 
 pub fn access_of(operation_id: &str) -> Option<Access> {

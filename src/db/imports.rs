@@ -13,11 +13,13 @@ use uuid::Uuid;
 
 use crate::{
     db::{
+        assignments,
         audit::{self, Actor, Event},
         departments, documents, indicators, lower, organizations, plan_items, plans,
         schema::{departments as departments_t, organizations as organizations_t, plan_imports, plans as plans_t},
     },
     domain::{
+        assignments::AssignmentStatus,
         import::{FORMAT, PlanFile},
         plans::PlanStatus,
     },
@@ -44,6 +46,8 @@ pub struct ImportSummary {
     pub documents_created: usize,
     pub items: usize,
     pub indicators: usize,
+    /// Department assignments created (those already there are kept).
+    pub assignments_created: usize,
 }
 
 fn find_org(conn: &mut PgConnection, code: &str) -> QueryResult<Option<organizations::OrganizationRow>> {
@@ -73,6 +77,7 @@ pub fn import(
         documents_created: 0,
         items: file.items.len(),
         indicators: file.indicators.len(),
+        assignments_created: 0,
     };
 
     // Organisations, in the order written (a parent before its children).
@@ -391,6 +396,8 @@ pub fn import(
         indicators::soft_delete(conn, gone.id)?;
     }
 
+    summary.assignments_created = apply_assignments(conn, file, &plan, actor)?;
+
     let text = serde_json::to_vec(raw).unwrap_or_default();
     let sha = Sha256::digest(&text).iter().map(|b| format!("{b:02x}")).collect::<String>();
     diesel::insert_into(plan_imports::table)
@@ -403,6 +410,7 @@ pub fn import(
             plan_imports::sha256.eq(&sha),
             plan_imports::mode.eq(if update { "update" } else { "create" }),
             plan_imports::imported_by.eq(actor.id),
+            plan_imports::assignments_applied.eq(true),
         ))
         .execute(conn)?;
     audit::record(
@@ -417,6 +425,126 @@ pub fn import(
         },
     )?;
     Ok(summary)
+}
+
+/// Creates the department assignments the file names — plan-wide ones from the
+/// decision's articles, and those of each item — that the plan does not have yet, from
+/// the plan's period; an existing one takes the file's role and reporting frequency.
+/// Returns how many were created.
+pub fn apply_assignments(
+    conn: &mut PgConnection,
+    file: &PlanFile,
+    plan: &plans::PlanRow,
+    actor: &Actor,
+) -> Result<usize, ApiError> {
+    use crate::db::schema::{assignments as assignments_t, plan_items as items_t};
+    let departments: HashMap<String, Uuid> = departments_t::table
+        .filter(departments_t::organization_id.eq(plan.organization_id))
+        .filter(departments_t::deleted_at.is_null())
+        .select((departments_t::code, departments_t::id))
+        .load::<(String, Uuid)>(conn)?
+        .into_iter()
+        .map(|(code, id)| (code.to_lowercase(), id))
+        .collect();
+    let items: HashMap<String, Uuid> = items_t::table
+        .filter(items_t::plan_id.eq(plan.id))
+        .filter(items_t::deleted_at.is_null())
+        .select((items_t::reference, items_t::id))
+        .load::<(String, Uuid)>(conn)?
+        .into_iter()
+        .collect();
+    let wanted = file.plan_assignments.iter().map(|a| (None, a)).chain(
+        file.items.iter().flat_map(|item| item.assignments.iter().map(move |a| (Some(item.reference.as_str()), a))),
+    );
+    let mut errors = Vec::new();
+    let mut created = 0;
+    for (reference, spec) in wanted {
+        let Some(&department) = departments.get(&spec.department.to_lowercase()) else {
+            errors.push(
+                FieldError::new(&spec.path, "unknown_reference")
+                    .arg("what", "department")
+                    .arg("value", &spec.department),
+            );
+            continue;
+        };
+        let item = reference.and_then(|r| items.get(r).copied());
+        let mut existing = assignments_t::table
+            .filter(assignments_t::plan_id.eq(plan.id))
+            .filter(assignments_t::department_id.eq(department))
+            .filter(assignments_t::deleted_at.is_null())
+            .filter(assignments_t::status.ne(AssignmentStatus::Cancelled))
+            .into_boxed();
+        existing = match item {
+            Some(item) => existing.filter(assignments_t::plan_item_id.eq(item)),
+            None => existing.filter(assignments_t::plan_item_id.is_null()),
+        };
+        match existing.select(assignments::AssignmentRow::as_select()).first(conn).optional()? {
+            Some(current) if current.role == spec.role && current.reporting == spec.reporting => {}
+            Some(current) => {
+                let changes = assignments::AssignmentChanges {
+                    role: Some(spec.role),
+                    reporting: Some(spec.reporting),
+                    ..Default::default()
+                };
+                assignments::update(conn, current.id, &changes)?;
+            }
+            None => {
+                let row = assignments::insert(
+                    conn,
+                    &assignments::NewAssignment {
+                        id: Uuid::now_v7(),
+                        organization_id: plan.organization_id,
+                        plan_id: plan.id,
+                        plan_item_id: item,
+                        department_id: department,
+                        role: spec.role,
+                        duty: spec.duty.clone(),
+                        start_on: plan.period_from,
+                        due_on: plan.period_to,
+                        reporting: spec.reporting,
+                        created_by: actor.id,
+                    },
+                )?;
+                audit::record(
+                    conn,
+                    actor,
+                    Event::created(
+                        "assignment",
+                        row.id,
+                        Some(plan.organization_id),
+                        &json!({"department": spec.department, "role": row.role, "reporting": row.reporting, "plan_item_id": item}),
+                    ),
+                )?;
+                created += 1;
+            }
+        }
+    }
+    if errors.is_empty() { Ok(created) } else { Err(fail(errors)) }
+}
+
+/// Files imported before assignments existed: create the assignments they name, once.
+pub fn backfill_assignments(conn: &mut PgConnection) -> Result<usize, ApiError> {
+    let pending: Vec<(Uuid, Value)> = plan_imports::table
+        .inner_join(plans_t::table)
+        .filter(plan_imports::assignments_applied.eq(false))
+        .filter(plans_t::deleted_at.is_null())
+        .order((plan_imports::plan_id, plan_imports::imported_at.desc()))
+        .distinct_on(plan_imports::plan_id)
+        .select((plan_imports::plan_id, plan_imports::content))
+        .load(conn)?;
+    let mut created = 0;
+    for (plan_id, content) in pending {
+        let Ok(file) = crate::domain::import::parse(&content) else {
+            tracing::warn!(%plan_id, "a kept plan file no longer reads; its assignments were not created");
+            continue;
+        };
+        let plan = plans::find(conn, plan_id, None)?;
+        created += apply_assignments(conn, &file, &plan, &Actor::system())?;
+        diesel::update(plan_imports::table.filter(plan_imports::plan_id.eq(plan_id)))
+            .set(plan_imports::assignments_applied.eq(true))
+            .execute(conn)?;
+    }
+    Ok(created)
 }
 
 fn fail(errors: Vec<FieldError>) -> ApiError {

@@ -1,6 +1,27 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    assignments (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        plan_id -> Uuid,
+        plan_item_id -> Nullable<Uuid>,
+        department_id -> Uuid,
+        role -> Text,
+        duty -> Nullable<Text>,
+        start_on -> Nullable<Date>,
+        due_on -> Nullable<Date>,
+        reporting -> Text,
+        status -> Text,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     audit_events (id) {
         id -> Uuid,
         occurred_at -> Timestamptz,
@@ -147,6 +168,7 @@ diesel::table! {
         mode -> Text,
         imported_by -> Nullable<Uuid>,
         imported_at -> Timestamptz,
+        assignments_applied -> Bool,
     }
 }
 
@@ -204,6 +226,31 @@ diesel::table! {
 }
 
 diesel::table! {
+    progress_reports (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        assignment_id -> Uuid,
+        period -> Text,
+        version_no -> Int4,
+        summary -> Text,
+        progress_percent -> Nullable<Int4>,
+        activity_ids -> Array<Nullable<Uuid>>,
+        status -> Text,
+        due_on -> Date,
+        late -> Bool,
+        submitted_by -> Nullable<Uuid>,
+        submitted_at -> Timestamptz,
+        reviewed_by -> Nullable<Uuid>,
+        reviewed_at -> Nullable<Timestamptz>,
+        review_note -> Nullable<Text>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     service_clients (id) {
         id -> Uuid,
         organization_id -> Uuid,
@@ -241,6 +288,10 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(assignments -> departments (department_id));
+diesel::joinable!(assignments -> organizations (organization_id));
+diesel::joinable!(assignments -> plan_items (plan_item_id));
+diesel::joinable!(assignments -> plans (plan_id));
 diesel::joinable!(departments -> organizations (organization_id));
 diesel::joinable!(documents -> organizations (organization_id));
 diesel::joinable!(indicators -> organizations (organization_id));
@@ -258,11 +309,14 @@ diesel::joinable!(plan_items -> organizations (organization_id));
 diesel::joinable!(plan_items -> plans (plan_id));
 diesel::joinable!(plans -> documents (implements_document_id));
 diesel::joinable!(plans -> organizations (organization_id));
+diesel::joinable!(progress_reports -> assignments (assignment_id));
+diesel::joinable!(progress_reports -> organizations (organization_id));
 diesel::joinable!(service_clients -> organizations (organization_id));
 diesel::joinable!(users -> departments (department_id));
 diesel::joinable!(users -> organizations (organization_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    assignments,
     audit_events,
     departments,
     documents,
@@ -276,6 +330,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     plan_item_documents,
     plan_items,
     plans,
+    progress_reports,
     service_clients,
     users,
 );

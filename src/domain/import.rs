@@ -8,7 +8,10 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
 use crate::{
-    domain::plans::{Audience, Channel, Comparator, Decision, IndicatorScope, ItemKind, Unit},
+    domain::{
+        assignments::{AssignmentRole, Reporting},
+        plans::{Audience, Channel, Comparator, Decision, IndicatorScope, ItemKind, Unit},
+    },
     error::FieldError,
     http::validate,
 };
@@ -54,6 +57,19 @@ pub struct IndicatorSpec {
     pub scope: IndicatorScope,
 }
 
+/// A department's assignment named in the file: on an item, or (from the decision's
+/// articles) on the plan as a whole.
+#[derive(Debug, Clone)]
+pub struct AssignmentSpec {
+    /// The department's code, in the plan's organisation.
+    pub department: String,
+    pub role: AssignmentRole,
+    pub reporting: Reporting,
+    pub duty: Option<String>,
+    /// Where the department is named, for problems found against the database.
+    pub path: String,
+}
+
 /// An item, flattened in tree order: `parent` is the index of its parent in the list.
 #[derive(Debug, Clone)]
 pub struct ItemSpec {
@@ -65,6 +81,7 @@ pub struct ItemSpec {
     pub body: Option<String>,
     pub due_on: Option<NaiveDate>,
     pub documents: Vec<String>,
+    pub assignments: Vec<AssignmentSpec>,
     pub parent: Option<usize>,
     pub position: i32,
 }
@@ -86,6 +103,8 @@ pub struct PlanFile {
     pub period_to: Option<NaiveDate>,
     pub items: Vec<ItemSpec>,
     pub indicators: Vec<IndicatorSpec>,
+    /// Plan-wide assignments, from the decision's articles.
+    pub plan_assignments: Vec<AssignmentSpec>,
 }
 
 /// Collects problems while reading.
@@ -331,6 +350,7 @@ pub fn parse(root: &Value) -> Result<PlanFile, Vec<FieldError>> {
         period_to: None,
         items: Vec::new(),
         indicators: Vec::new(),
+        plan_assignments: Vec::new(),
     };
     let Some(plan) = plan_obj else { return Err(r.errors) };
 
@@ -409,6 +429,9 @@ pub fn parse(root: &Value) -> Result<PlanFile, Vec<FieldError>> {
             file.indicators.push(IndicatorSpec { code, name, unit, comparator, target, baseline, item, scope });
         }
     }
+    if let Some(decision) = decision {
+        file.plan_assignments = decision_assignments(&mut r, decision);
+    }
     for (code, at) in &item_indicators {
         if !file.indicators.iter().any(|i| i.code.eq_ignore_ascii_case(code)) {
             r.unknown(at, "indicator", code);
@@ -471,7 +494,7 @@ fn read_items(
         if kind == Some(ItemKind::Channel) && !obj.contains_key("channel") {
             r.error(&format!("{path}.channel"), "required");
         }
-        check_assignments(r, obj, &path, &file.plan_organization, &file.departments);
+        let assignments = read_assignments(r, obj, "assignments", "department", &path, title.as_deref());
         let children = r.array(obj, "children", &path);
         let mut index = None;
         if let (Some(reference), Some(kind), Some(title)) = (reference, kind, title) {
@@ -485,6 +508,7 @@ fn read_items(
                 body,
                 due_on,
                 documents,
+                assignments,
                 parent,
                 position: position as i32,
             });
@@ -494,30 +518,67 @@ fn read_items(
     }
 }
 
-/// Assignments are kept with the imported file for the assignments feature; here they
-/// are only checked, so that a bad one is reported now.
-fn check_assignments(r: &mut Reader, obj: &Map<String, Value>, path: &str, org: &str, departments: &[DepartmentSpec]) {
-    for (i, value) in r.array(obj, "assignments", path).iter().enumerate() {
-        let at = format!("{path}.assignments[{i}]");
+/// The departments named in `obj[key]` (by `code_key`), with their role and reporting
+/// frequency. Two entries for one department, or two leads, are problems.
+fn read_assignments(
+    r: &mut Reader,
+    obj: &Map<String, Value>,
+    key: &str,
+    code_key: &str,
+    path: &str,
+    duty: Option<&str>,
+) -> Vec<AssignmentSpec> {
+    let mut out: Vec<AssignmentSpec> = Vec::new();
+    for (i, value) in r.array(obj, key, path).iter().enumerate() {
+        let at = format!("{path}.{key}[{i}]");
         let Some(a) = r.object(Some(value), &at) else { continue };
-        if let Some(dept) = r.text(a, "department", &at, true)
-            && !departments.iter().any(|d| d.code == dept && (org.is_empty() || d.organization == org))
-        {
-            r.unknown(&format!("{at}.department"), "department", &dept);
+        let department = r.text(a, code_key, &at, true);
+        let role = r.code_of(a, "role", &at, true, AssignmentRole::parse);
+        let reporting = r.code_of(a, "reporting", &at, false, Reporting::parse).unwrap_or(Reporting::None);
+        let (Some(department), Some(role)) = (department, role) else { continue };
+        if out.iter().any(|o| o.department == department) {
+            r.duplicate(&format!("{at}.{code_key}"), &department);
+            continue;
         }
-        if let Some(role) = r.text(a, "role", &at, true)
-            && !["lead", "coordinate", "execute"].contains(&role.as_str())
-        {
-            r.error(&format!("{at}.role"), "invalid_value").args.push(("reason", format!("unknown code {role:?}")));
+        if role == AssignmentRole::Lead && out.iter().any(|o| o.role == AssignmentRole::Lead) {
+            r.error(&format!("{at}.role"), "invalid_value").args.push(("reason", "a second lead".to_owned()));
+            continue;
         }
-        if let Some(freq) = r.text(a, "reporting", &at, false)
-            && !["none", "monthly", "quarterly", "half_yearly", "yearly"].contains(&freq.as_str())
-        {
-            r.error(&format!("{at}.reporting"), "invalid_value")
-                .args
-                .push(("reason", format!("unknown code {freq:?}")));
+        out.push(AssignmentSpec {
+            department,
+            role,
+            reporting,
+            duty: duty.map(str::to_owned),
+            path: format!("{at}.{code_key}"),
+        });
+    }
+    out
+}
+
+/// Plan-wide assignments from the decision's articles, in article order. A department
+/// named again by a later article (Article 3 names TCHC, which Article 2 makes lead)
+/// keeps its first assignment.
+fn decision_assignments(r: &mut Reader, decision: &Value) -> Vec<AssignmentSpec> {
+    let mut out: Vec<AssignmentSpec> = Vec::new();
+    let Some(obj) = decision.as_object() else { return out };
+    for (i, article) in r.array(obj, "articles", "$.decision").iter().enumerate() {
+        let path = format!("$.decision.articles[{i}]");
+        let Some(a) = article.as_object() else { continue };
+        let text = a.get("text").and_then(Value::as_str).map(str::to_owned);
+        for spec in read_assignments(r, a, "departments", "code", &path, text.as_deref()) {
+            if out.iter().any(|o| o.department == spec.department) {
+                continue;
+            }
+            if spec.role == AssignmentRole::Lead && out.iter().any(|o| o.role == AssignmentRole::Lead) {
+                r.error(&format!("{path}.departments"), "invalid_value")
+                    .args
+                    .push(("reason", "a second lead for the plan".to_owned()));
+                continue;
+            }
+            out.push(spec);
         }
     }
+    out
 }
 
 #[cfg(test)]
@@ -551,6 +612,12 @@ mod tests {
             }
         }
         assert_eq!(file.legal_bases, ["3595/QĐ-UBND", "590/QĐ-UBND", "3322/QĐ-UBND", "05/QĐ-BQL"]);
+        let plan_wide: Vec<(&str, AssignmentRole)> =
+            file.plan_assignments.iter().map(|a| (a.department.as_str(), a.role)).collect();
+        assert_eq!(plan_wide[0], ("TCHC", AssignmentRole::Lead));
+        assert_eq!(plan_wide.len(), 6, "TCHC leads (Art. 2); five more carry it out (Art. 3)");
+        let per_item: usize = file.items.iter().map(|i| i.assignments.len()).sum();
+        assert_eq!(per_item, 8);
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Periods, deadlines and working days are reckoned in Vietnam's time zone,
 //! `Asia/Ho_Chi_Minh`: UTC+7 all year (no daylight saving since 1975).
+use std::sync::{Arc, Mutex};
+
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 
 pub fn vietnam() -> FixedOffset {
@@ -9,6 +11,39 @@ pub fn vietnam() -> FixedOffset {
 /// The calendar date in Vietnam at instant `at`.
 pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&vietnam()).date_naive()
+}
+
+/// Where "now" comes from: the system clock, or a fixed instant that tests set and move.
+#[derive(Clone, Debug, Default)]
+pub struct Clock(Option<Arc<Mutex<DateTime<Utc>>>>);
+
+impl Clock {
+    pub fn system() -> Self {
+        Self(None)
+    }
+
+    pub fn fixed(at: DateTime<Utc>) -> Self {
+        Self(Some(Arc::new(Mutex::new(at))))
+    }
+
+    /// Moves a fixed clock (no effect on the system clock).
+    pub fn set(&self, at: DateTime<Utc>) {
+        if let Some(cell) = &self.0 {
+            *cell.lock().expect("clock lock") = at;
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        match &self.0 {
+            Some(cell) => *cell.lock().expect("clock lock"),
+            None => Utc::now(),
+        }
+    }
+
+    /// Today's date in Vietnam.
+    pub fn today(&self) -> NaiveDate {
+        local_date(self.now())
+    }
 }
 
 #[cfg(test)]

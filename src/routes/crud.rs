@@ -26,6 +26,17 @@ pub trait Resource: Serialize + From<Self::Row> + 'static {
     type Row: Record;
     /// E.g. `/api/v1/departments`; a record is at `<COLLECTION>/<id>`.
     const COLLECTION: &'static str;
+
+    /// Fills in what depends on the moment of the request (e.g. `overdue`), after
+    /// `From<Row>`; nothing by default.
+    fn finish(&mut self, _state: &AppState) {}
+}
+
+/// The record as answered: `From<Row>`, then `finish`.
+pub fn present<A: Resource>(row: A::Row, state: &AppState) -> A {
+    let mut api = A::from(row);
+    api.finish(state);
+    api
 }
 
 pub fn location<A: Resource>(id: Uuid) -> String {
@@ -45,13 +56,13 @@ where
 {
     let fetch = page.clone();
     let rows = db::run(&state.pool, move |conn| Ok(load(conn, &fetch)?)).await?;
-    Ok(Page::build(rows, &page, req, &state.cursor_key, A::from).respond(req))
+    Ok(Page::build(rows, &page, req, &state.cursor_key, |row| present::<A>(row, state)).respond(req))
 }
 
 /// `200` with the record and its `ETag`; 404 if absent or of another organisation.
 pub async fn get<A: Resource>(state: &AppState, id: Uuid, org: Option<Uuid>) -> Result<HttpResponse, ApiError> {
     let row = db::run(&state.pool, move |conn| Ok(A::Row::find(conn, id, org)?)).await?;
-    Ok(ok_with_etag(row.version(), &A::from(row)))
+    Ok(ok_with_etag(row.version(), &present::<A>(row, state)))
 }
 
 /// `201` with `Location`, `ETag` and the record `insert` made, audited as `create`.
@@ -62,7 +73,7 @@ where
 {
     let row = insert_audited::<A, F>(state, actor, insert).await?;
     let (id, version) = (row.id(), row.version());
-    Ok(created(location::<A>(id), version, &A::from(row)))
+    Ok(created(location::<A>(id), version, &present::<A>(row, state)))
 }
 
 /// Runs `insert` and audits it as `create`, in one transaction.
@@ -107,7 +118,7 @@ where
         })
     })
     .await?;
-    Ok(ok_with_etag(row.version(), &A::from(row)))
+    Ok(ok_with_etag(row.version(), &present::<A>(row, state)))
 }
 
 /// Locks the record, checks `If-Match` and `guard` (e.g. no dependents), soft-deletes

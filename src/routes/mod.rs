@@ -1,5 +1,6 @@
 //! Handlers with their request and response types, one module per resource.
 
+pub mod assignments;
 pub mod audit;
 pub mod auth;
 pub mod crud;
@@ -66,7 +67,21 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(indicators::update_indicator)
         .service(indicators::delete_indicator)
         .service(indicators::list_measurements)
-        .service(indicators::create_measurement);
+        .service(indicators::create_measurement)
+        .service(assignments::list_assignments)
+        .service(assignments::create_assignment)
+        .service(assignments::get_assignment)
+        .service(assignments::update_assignment)
+        .service(assignments::delete_assignment)
+        .service(assignments::transition_assignment)
+        .service(assignments::list_department_assignments)
+        .service(assignments::list_reporting_duties)
+        .service(assignments::list_plan_reporting_duties)
+        .service(assignments::submit_progress_report)
+        .service(assignments::get_progress_report)
+        .service(assignments::update_progress_report)
+        .service(assignments::list_progress_report_versions)
+        .service(assignments::review_progress_report);
 }
 
 /// Operations outside `/api/v1`.

@@ -102,6 +102,7 @@ pub struct TestApp {
     pub address: String,
     pub database: String,
     pub database_url: String,
+    pub settings: Settings,
     client: awc::Client,
 }
 
@@ -164,11 +165,20 @@ impl TestApp {
         .unwrap();
         let database_url = format!("{}{database}{}", s.base, s.query);
         settings.database_url = Some(database_url.clone());
-        let app = Application::build(settings, &database_url).await.expect("the application builds");
+        let app = Application::build(settings.clone(), &database_url).await.expect("the application builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         actix_web::rt::spawn(app.run_until_stopped());
         let client = awc::Client::builder().timeout(Duration::from_secs(30)).disable_redirects().finish();
-        Self { address, database, database_url, client }
+        Self { address, database, database_url, settings, client }
+    }
+
+    /// Starts a second instance of the service on the same database and settings (as a
+    /// restart or a second replica would); returns its base URL.
+    pub async fn start_another(&self) -> String {
+        let app = Application::build(self.settings.clone(), &self.database_url).await.expect("the application builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        actix_web::rt::spawn(app.run_until_stopped());
+        address
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -241,6 +251,12 @@ impl TestApp {
         }
         let mut conn = PgConnection::establish(&self.database_url).unwrap();
         sql_query(query).get_result::<Count>(&mut conn).unwrap().n
+    }
+
+    /// Runs SQL in this test's database.
+    pub fn sql(&self, query: &str) {
+        let mut conn = PgConnection::establish(&self.database_url).unwrap();
+        sql_query(query).execute(&mut conn).unwrap();
     }
 
     /// Runs SQL on the server's maintenance database (for what cannot run inside the

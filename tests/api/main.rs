@@ -1,3 +1,4 @@
+mod assignments;
 mod auth;
 mod conventions;
 mod directory;

@@ -1,0 +1,3 @@
+ALTER TABLE plan_imports DROP COLUMN assignments_applied;
+DROP TABLE progress_reports;
+DROP TABLE assignments;
