@@ -36,6 +36,11 @@ pub struct Settings {
     /// `CCHC_REPORT_DUE_DAYS`: a periodic report is due this many days after its
     /// period ends.
     pub report_due_days: i64,
+    /// `CCHC_STORAGE_URL`: where evidence files go (`s3://bucket/prefix` or
+    /// `file:///path`); unset: `<data_dir>/evidence`.
+    pub storage_url: Option<String>,
+    /// `CCHC_MAX_UPLOAD_BYTES`: the largest evidence file.
+    pub max_upload_bytes: u64,
     /// Where "now" comes from: the system clock, or (tests only, never the
     /// environment) a fixed one.
     pub clock: crate::domain::time::Clock,
@@ -153,6 +158,8 @@ impl Settings {
                 Some(other) => bail!("CCHC_DEMO_DATA must be true or false, got {other:?}"),
             },
             report_due_days: i64::try_from(parse("CCHC_REPORT_DUE_DAYS", 5)?)?.min(366),
+            storage_url: lookup("CCHC_STORAGE_URL"),
+            max_upload_bytes: parse("CCHC_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)?.max(1024),
             clock: crate::domain::time::Clock::system(),
         })
     }

@@ -187,6 +187,12 @@ impl ApiError {
         err
     }
 
+    /// Keeps `cause` for the log (never shown to the caller).
+    pub fn with_internal(mut self, cause: impl fmt::Display) -> Self {
+        self.more.internal = Some(cause.to_string());
+        self
+    }
+
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
         self.more.errors = errors;
         self

@@ -60,6 +60,8 @@ UI, use *Authorize*: either paste a token under `bearer`, or sign in with userna
         (name = "plan-items", description = "The tree of a plan's parts, sections, objectives, content, channels and tasks."),
         (name = "indicators", description = "Measurable targets, their measurements and status."),
         (name = "assignments", description = "Department assignments, reporting duties and progress reports."),
+        (name = "activities", description = "Communication activities that carried the plan out, and staff reach."),
+        (name = "evidence", description = "Evidence files of activities."),
         (name = "audit", description = "The audit trail."),
         (name = "health", description = "Liveness and readiness."),
     )

@@ -23,6 +23,7 @@ use crate::{
     pgserver::PrivatePostgres,
     routes,
     state::AppState,
+    storage::EvidenceStore,
 };
 
 /// Arbitrary constants naming the advisory locks that serialise start-up work
@@ -114,6 +115,10 @@ impl Application {
         };
         let (secret, dummy_hash) = prepared;
         let keys = Keys::new(&secret, &settings.jwt, settings.external_idp.as_ref())?;
+        // TLS to an S3 store goes through rustls with the ring provider.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let evidence = EvidenceStore::open(settings.storage_url.as_deref(), &settings.data_dir)?;
+        fs::create_dir_all(settings.data_dir.join("tmp")).context("cannot create the upload folder")?;
         let pool = db::pool(database_url, settings.db_pool_size, settings.db_timeout);
         let state = web::Data::new(AppState {
             pool,
@@ -122,6 +127,7 @@ impl Application {
             cursor_key: CursorKey::derive(&secret),
             dummy_hash,
             clock: settings.clock.clone(),
+            evidence,
         });
 
         let api = openapi::build();
@@ -193,7 +199,9 @@ async fn to_swagger_ui() -> HttpResponse {
     HttpResponse::Found().insert_header((header::LOCATION, "/swagger-ui/")).finish()
 }
 
-/// Forgets idempotency keys past their 24 hours, hourly.
+/// Hourly: forgets idempotency keys past their 24 hours, and removes evidence objects
+/// that no row refers to and that are more than a day old (an upload whose row was
+/// never committed).
 fn spawn_housekeeping(state: web::Data<AppState>) {
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(Duration::from_secs(3600));
@@ -202,8 +210,33 @@ fn spawn_housekeeping(state: web::Data<AppState>) {
             if let Err(err) = db::run(&state.pool, |conn| Ok(db::idempotency::purge_expired(conn)?)).await {
                 tracing::warn!("idempotency key purge failed: {err}");
             }
+            match sweep_evidence(&state.evidence, &state.pool, chrono::Utc::now() - chrono::Duration::days(1)).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("removed {n} evidence object(s) that no record refers to"),
+                Err(err) => tracing::warn!("evidence sweep failed: {err}"),
+            }
         }
     });
+}
+
+/// Deletes stored evidence objects older than `before` that no evidence row refers to.
+pub async fn sweep_evidence(
+    store: &EvidenceStore,
+    pool: &db::PgPool,
+    before: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, ApiError> {
+    let candidates = store.list_older_than(before).await?;
+    if candidates.is_empty() {
+        return Ok(0);
+    }
+    let check = candidates.clone();
+    let kept = db::run(pool, move |conn| Ok(db::activities::referenced(conn, &check)?)).await?;
+    let mut removed = 0;
+    for sha in candidates.iter().filter(|sha| !kept.contains(*sha)) {
+        store.delete(sha).await?;
+        removed += 1;
+    }
+    Ok(removed)
 }
 
 /// `CCHC_JWT_SECRET`, or a random one generated once and kept in the data directory.

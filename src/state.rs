@@ -1,7 +1,10 @@
 //! What every handler can reach: the pool, keys and settings.
 use std::sync::Arc;
 
-use crate::{auth::jwt::Keys, config::Settings, db::PgPool, domain::time::Clock, http::pagination::CursorKey};
+use crate::{
+    auth::jwt::Keys, config::Settings, db::PgPool, domain::time::Clock, http::pagination::CursorKey,
+    storage::EvidenceStore,
+};
 
 pub struct AppState {
     pub pool: PgPool,
@@ -12,4 +15,5 @@ pub struct AppState {
     /// wrong password take the same time.
     pub dummy_hash: String,
     pub clock: Clock,
+    pub evidence: EvidenceStore,
 }

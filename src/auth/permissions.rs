@@ -49,6 +49,9 @@ pub enum Permission {
     AssignmentsWrite,
     ReportsSubmit,
     ReportsReview,
+    ActivitiesRead,
+    ActivitiesWrite,
+    ActivitiesVerify,
 }
 
 pub struct Grant {
@@ -139,6 +142,24 @@ pub const MATRIX: &[Grant] = &[
     Grant {
         permission: Permission::ReportsReview,
         what: "accept (freeze) or return progress reports",
+        roles: &[Admin, OrgAdmin, Leader, Coordinator],
+        scopes: &[],
+    },
+    Grant {
+        permission: Permission::ActivitiesRead,
+        what: "read activities, their evidence files and staff reach",
+        roles: EVERYONE,
+        scopes: &[Scope::ActivitiesRead, Scope::ActivitiesWrite],
+    },
+    Grant {
+        permission: Permission::ActivitiesWrite,
+        what: "record, change, submit and delete activities; upload and delete their evidence (a `member`: only for their own department)",
+        roles: &[Admin, OrgAdmin, Leader, Coordinator, Member],
+        scopes: &[Scope::ActivitiesWrite],
+    },
+    Grant {
+        permission: Permission::ActivitiesVerify,
+        what: "verify or return submitted activities",
         roles: &[Admin, OrgAdmin, Leader, Coordinator],
         scopes: &[],
     },
@@ -234,6 +255,18 @@ pub const OPERATIONS: &[(&str, Access)] = &[
     ("submit_progress_report", Access::Needs(Permission::ReportsSubmit)),
     ("update_progress_report", Access::Needs(Permission::ReportsSubmit)),
     ("review_progress_report", Access::Needs(Permission::ReportsReview)),
+    ("list_activities", Access::Needs(Permission::ActivitiesRead)),
+    ("get_activity", Access::Needs(Permission::ActivitiesRead)),
+    ("create_activity", Access::Needs(Permission::ActivitiesWrite)),
+    ("update_activity", Access::Needs(Permission::ActivitiesWrite)),
+    ("delete_activity", Access::Needs(Permission::ActivitiesWrite)),
+    ("transition_activity", Access::Needs(Permission::ActivitiesWrite)),
+    ("get_staff_reach", Access::Needs(Permission::ActivitiesRead)),
+    ("list_evidence", Access::Needs(Permission::ActivitiesRead)),
+    ("upload_evidence", Access::Needs(Permission::ActivitiesWrite)),
+    ("get_evidence", Access::Needs(Permission::ActivitiesRead)),
+    ("download_evidence", Access::Needs(Permission::ActivitiesRead)),
+    ("delete_evidence", Access::Needs(Permission::ActivitiesWrite)),
 ];
 
 pub fn access_of(operation_id: &str) -> Option<Access> {

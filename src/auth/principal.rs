@@ -78,6 +78,17 @@ impl Principal {
         if self.allows(permission) { Ok(()) } else { Err(ApiError::forbidden()) }
     }
 
+    /// `permission`, and for a `member` only on their own department's records.
+    pub fn require_for_department(&self, permission: Permission, department: Uuid) -> Result<(), ApiError> {
+        self.require(permission)?;
+        match self.kind {
+            PrincipalKind::User { role: Role::Member, department_id } if department_id != Some(department) => {
+                Err(ApiError::new(actix_web::http::StatusCode::FORBIDDEN, "other_department"))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The organisation a new record belongs to: the caller's own; only the system
     /// administrator names one (and must).
     pub fn acting_org(&self, requested: Option<Uuid>) -> Result<Uuid, ApiError> {

@@ -1,6 +1,7 @@
 //! Database access: the pool, the generated schema and one module per table. SQL lives
 //! here and nowhere else; handlers call these functions inside `run`.
 
+pub mod activities;
 pub mod assignments;
 pub mod audit;
 pub mod departments;

@@ -1,6 +1,51 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    activities (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        plan_id -> Uuid,
+        assignment_id -> Nullable<Uuid>,
+        department_id -> Uuid,
+        title -> Text,
+        description -> Nullable<Text>,
+        channel -> Text,
+        audience -> Text,
+        held_from -> Timestamptz,
+        held_to -> Nullable<Timestamptz>,
+        place -> Nullable<Text>,
+        participant_count -> Nullable<Int4>,
+        links -> Array<Nullable<Text>>,
+        status -> Text,
+        return_reason -> Nullable<Text>,
+        submitted_at -> Nullable<Timestamptz>,
+        verified_by -> Nullable<Uuid>,
+        verified_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+        search -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    activity_attendees (activity_id, user_id) {
+        activity_id -> Uuid,
+        user_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    activity_items (activity_id, plan_item_id) {
+        activity_id -> Uuid,
+        plan_item_id -> Uuid,
+        position -> Int4,
+    }
+}
+
+diesel::table! {
     assignments (id) {
         id -> Uuid,
         organization_id -> Uuid,
@@ -63,6 +108,24 @@ diesel::table! {
         title -> Text,
         version -> Int4,
         created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    evidence (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        activity_id -> Uuid,
+        sha256 -> Text,
+        size_bytes -> Int8,
+        content_type -> Text,
+        file_name -> Text,
+        caption -> Nullable<Text>,
+        uploaded_by -> Nullable<Uuid>,
+        version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
@@ -288,12 +351,22 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(activities -> assignments (assignment_id));
+diesel::joinable!(activities -> departments (department_id));
+diesel::joinable!(activities -> organizations (organization_id));
+diesel::joinable!(activities -> plans (plan_id));
+diesel::joinable!(activity_attendees -> activities (activity_id));
+diesel::joinable!(activity_attendees -> users (user_id));
+diesel::joinable!(activity_items -> activities (activity_id));
+diesel::joinable!(activity_items -> plan_items (plan_item_id));
 diesel::joinable!(assignments -> departments (department_id));
 diesel::joinable!(assignments -> organizations (organization_id));
 diesel::joinable!(assignments -> plan_items (plan_item_id));
 diesel::joinable!(assignments -> plans (plan_id));
 diesel::joinable!(departments -> organizations (organization_id));
 diesel::joinable!(documents -> organizations (organization_id));
+diesel::joinable!(evidence -> activities (activity_id));
+diesel::joinable!(evidence -> organizations (organization_id));
 diesel::joinable!(indicators -> organizations (organization_id));
 diesel::joinable!(indicators -> plan_items (plan_item_id));
 diesel::joinable!(indicators -> plans (plan_id));
@@ -316,10 +389,14 @@ diesel::joinable!(users -> departments (department_id));
 diesel::joinable!(users -> organizations (organization_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    activities,
+    activity_attendees,
+    activity_items,
     assignments,
     audit_events,
     departments,
     documents,
+    evidence,
     idempotency_keys,
     indicators,
     login_throttle,

@@ -1,5 +1,6 @@
 //! Rules with no HTTP and no SQL.
 
+pub mod activities;
 pub mod assignments;
 pub mod codes;
 pub mod import;

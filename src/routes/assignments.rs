@@ -12,7 +12,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::{
-    auth::{AuthUser, Permission, Principal, Role},
+    auth::{AuthUser, Permission},
     db::{
         self, Record,
         assignments::{
@@ -794,17 +794,6 @@ pub struct ReportReview {
     pub note: Option<String>,
 }
 
-/// Who may write a department's report: a `member` only for their own department.
-fn may_report_for(principal: &Principal, department: Uuid) -> Result<(), ApiError> {
-    principal.require(Permission::ReportsSubmit)?;
-    match principal.kind {
-        crate::auth::PrincipalKind::User { role: Role::Member, department_id } if department_id != Some(department) => {
-            Err(ApiError::new(actix_web::http::StatusCode::FORBIDDEN, "other_department"))
-        }
-        _ => Ok(()),
-    }
-}
-
 /// The assignment and the duty period named in the path, checked.
 fn duty_period(
     conn: &mut PgConnection,
@@ -826,6 +815,18 @@ fn duty_period(
     Ok((assignment, plan, period))
 }
 
+/// The activities a report refers to must be activities of the assignment's plan.
+fn check_activities(conn: &mut PgConnection, plan: Uuid, ids: &[Uuid]) -> Result<Vec<Option<Uuid>>, ApiError> {
+    let mut unique = ids.to_vec();
+    unique.sort();
+    unique.dedup();
+    if crate::db::activities::of_plan(conn, plan, &unique)?.len() != unique.len() {
+        return Err(ApiError::unprocessable("reference_invalid")
+            .with_errors(vec![FieldError::new("activity_ids", "reference_invalid")]));
+    }
+    Ok(unique.into_iter().map(Some).collect())
+}
+
 fn report_location(id: Uuid, period: &str) -> String {
     format!("/api/v1/assignments/{id}/reports/{period}")
 }
@@ -843,7 +844,7 @@ fn report_location(id: Uuid, period: &str) -> String {
     responses(
         (status = 201, description = "Submitted.", body = ProgressReport, headers(("Location" = String), ("ETag" = String))),
         (status = 409, description = "A version awaits review (`report_pending`), or the idempotency key is in use.", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not a reporting period of the assignment (`unknown_period`, `no_reporting`), or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a reporting period of the assignment (`unknown_period`, `no_reporting`), an activity not of the plan, or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post(
@@ -866,12 +867,13 @@ pub async fn submit_progress_report(
     let report = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let (assignment, _, period) = duty_period(conn, id, org, &code, due_days)?;
-            may_report_for(&principal, assignment.department_id)?;
+            principal.require_for_department(Permission::ReportsSubmit, assignment.department_id)?;
             let version_no = match store::lock_latest(conn, id, &code)? {
                 None => 1,
                 Some(latest) if latest.status == ReportStatus::Accepted => latest.version_no + 1,
                 Some(_) => return Err(ApiError::conflict("report_pending")),
             };
+            let activity_ids = check_activities(conn, assignment.plan_id, &body.activity_ids)?;
             let row = store::insert_report(
                 conn,
                 &NewReport {
@@ -882,7 +884,7 @@ pub async fn submit_progress_report(
                     version_no,
                     summary: body.summary.trim().to_owned(),
                     progress_percent: body.progress_percent,
-                    activity_ids: body.activity_ids.into_iter().map(Some).collect(),
+                    activity_ids,
                     due_on: period.due_on,
                     late: local_date(now) > period.due_on,
                     submitted_by: Some(principal.id),
@@ -978,6 +980,7 @@ fn latest_for_change(conn: &mut PgConnection, id: Uuid, code: &str, if_match: &I
     responses(
         (status = 200, description = "Changed.", body = ProgressReport, headers(("ETag" = String))),
         (status = 409, description = "The report is accepted and frozen (`report_frozen`).", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An activity is not of the assignment's plan.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[patch("/assignments/{id}/reports/{period}")]
@@ -998,15 +1001,19 @@ pub async fn update_progress_report(
     let row = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let assignment = AssignmentRow::lock(conn, id, org)?;
-            may_report_for(&principal, assignment.department_id)?;
+            principal.require_for_department(Permission::ReportsSubmit, assignment.department_id)?;
             let latest = latest_for_change(conn, id, &code, &if_match)?;
             if latest.status == ReportStatus::Accepted {
                 return Err(ApiError::conflict("report_frozen"));
             }
+            let activity_ids = match &body.activity_ids {
+                Some(ids) => Some(check_activities(conn, assignment.plan_id, ids)?),
+                None => None,
+            };
             let changes = ReportChanges {
                 summary: body.summary.map(|s| s.trim().to_owned()),
                 progress_percent: body.progress_percent,
-                activity_ids: body.activity_ids.map(|ids| ids.into_iter().map(Some).collect()),
+                activity_ids,
                 status: Some(ReportStatus::Submitted),
                 ..Default::default()
             };

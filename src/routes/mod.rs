@@ -1,11 +1,13 @@
 //! Handlers with their request and response types, one module per resource.
 
+pub mod activities;
 pub mod assignments;
 pub mod audit;
 pub mod auth;
 pub mod crud;
 pub mod departments;
 pub mod documents;
+pub mod evidence;
 pub mod health;
 pub mod indicators;
 pub mod organizations;
@@ -81,7 +83,19 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(assignments::get_progress_report)
         .service(assignments::update_progress_report)
         .service(assignments::list_progress_report_versions)
-        .service(assignments::review_progress_report);
+        .service(assignments::review_progress_report)
+        .service(activities::list_activities)
+        .service(activities::create_activity)
+        .service(activities::get_activity)
+        .service(activities::update_activity)
+        .service(activities::delete_activity)
+        .service(activities::transition_activity)
+        .service(activities::get_staff_reach)
+        .service(evidence::list_evidence)
+        .service(evidence::upload_evidence)
+        .service(evidence::get_evidence)
+        .service(evidence::download_evidence)
+        .service(evidence::delete_evidence);
 }
 
 /// Operations outside `/api/v1`.

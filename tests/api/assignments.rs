@@ -368,7 +368,31 @@ async fn accepted_reports_are_frozen_and_corrections_are_new_versions() {
     let a = assignment_of(&app, &admin, plan, Some("III.4"), "TCKT").await;
     let path = format!("/api/v1/assignments/{}/reports/2021-Q2", a["id"].as_str().unwrap());
 
-    let first = app.post(&path).token(&member).json(json!({"summary": "Bản đầu", "progress_percent": 30})).send().await;
+    // The activities a report refers to must be of the plan.
+    let res = app
+        .post(&path)
+        .token(&member)
+        .json(json!({"summary": "Bản đầu", "activity_ids": [Uuid::now_v7()]}))
+        .send()
+        .await;
+    res.problem(422, "reference_invalid");
+    let activity = app
+        .post("/api/v1/activities")
+        .token(&member)
+        .json(
+            json!({"title": "Họp phòng TCKT", "plan_item_ids": [a["plan_item_id"]], "department_id": a["department_id"],
+            "channel": "meeting", "audience": "staff", "held_from": "2021-05-10T08:00:00+07:00"}),
+        )
+        .send()
+        .await
+        .id();
+    let first = app
+        .post(&path)
+        .token(&member)
+        .json(json!({"summary": "Bản đầu", "progress_percent": 30, "activity_ids": [activity]}))
+        .send()
+        .await;
+    assert_eq!(first.json()["activity_ids"], json!([activity]));
     assert_eq!(first.status, 201);
     assert_eq!(first.json()["version_no"], 1);
     app.post(&path).token(&member).json(json!({"summary": "Gửi lại"})).send().await.problem(409, "report_pending");

@@ -108,6 +108,7 @@ pub struct TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.settings.data_dir);
         let s = server();
         if let Ok(mut conn) = PgConnection::establish(&format!("{}postgres{}", s.base, s.query)) {
             let _ = sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.database)).execute(&mut conn);
@@ -127,7 +128,10 @@ pub fn test_settings() -> Settings {
         ("CCHC_ADMIN_PASSWORD", ADMIN_PASSWORD.to_owned()),
         ("CCHC_LOGIN_MAX_FAILURES", MAX_FAILURES.to_owned()),
         ("CCHC_MAX_JSON_BYTES", "65536".to_owned()),
-        ("CCHC_DATA_DIR", std::env::temp_dir().join("cchc-test-data").display().to_string()),
+        (
+            "CCHC_DATA_DIR",
+            std::env::temp_dir().join(format!("cchc-test-data-{}", Uuid::now_v7().simple())).display().to_string(),
+        ),
     ];
     Settings::from_lookup(|key| values.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone())).unwrap()
 }

@@ -1,3 +1,4 @@
+mod activities;
 mod assignments;
 mod auth;
 mod conventions;
