@@ -41,6 +41,13 @@ pub struct Settings {
     pub storage_url: Option<String>,
     /// `CCHC_MAX_UPLOAD_BYTES`: the largest evidence file.
     pub max_upload_bytes: u64,
+    /// `CCHC_FEEDBACK_DEADLINE_DAYS`: working days to answer feedback of no category.
+    pub feedback_deadline_days: u32,
+    /// `CCHC_PUBLIC_RATE_LIMIT`: requests per minute per client address on `/api/v1/public`.
+    pub public_rate_limit: u32,
+    /// `CCHC_TRUST_FORWARDED_FOR`: take the client address from `X-Forwarded-For` (only
+    /// behind a proxy that sets it).
+    pub trust_forwarded_for: bool,
     /// Where "now" comes from: the system clock, or (tests only, never the
     /// environment) a fixed one.
     pub clock: crate::domain::time::Clock,
@@ -160,6 +167,9 @@ impl Settings {
             report_due_days: i64::try_from(parse("CCHC_REPORT_DUE_DAYS", 5)?)?.min(366),
             storage_url: lookup("CCHC_STORAGE_URL"),
             max_upload_bytes: parse("CCHC_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)?.max(1024),
+            feedback_deadline_days: u32::try_from(parse("CCHC_FEEDBACK_DEADLINE_DAYS", 10)?)?.clamp(1, 365),
+            public_rate_limit: u32::try_from(parse("CCHC_PUBLIC_RATE_LIMIT", 60)?)?.max(1),
+            trust_forwarded_for: matches!(lookup("CCHC_TRUST_FORWARDED_FOR").as_deref(), Some("true" | "1" | "yes")),
             clock: crate::domain::time::Clock::system(),
         })
     }

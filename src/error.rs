@@ -299,6 +299,15 @@ const CONSTRAINTS: &[(&str, StatusCode, &str, &str, &str)] = &[
     ("indicators_code_key", StatusCode::CONFLICT, "indicator_code_taken", "code", "code_taken"),
     ("assignments_one_lead", StatusCode::CONFLICT, "lead_taken", "role", "lead_taken"),
     ("assignments_department_key", StatusCode::CONFLICT, "already_assigned", "department_id", "code_taken"),
+    ("feedback_categories_code_key", StatusCode::CONFLICT, "category_code_taken", "code", "code_taken"),
+    (
+        "feedback_external_reference_key",
+        StatusCode::CONFLICT,
+        "external_reference_taken",
+        "external_reference",
+        "code_taken",
+    ),
+    ("holidays_day_key", StatusCode::CONFLICT, "holiday_taken", "day", "code_taken"),
 ];
 
 impl From<DieselError> for ApiError {

@@ -294,6 +294,38 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Nội dung tệp không khớp mã SHA-256 đã ghi.",
         "The file's content does not match its recorded SHA-256.",
     ),
+    (
+        "anonymous_with_sender",
+        "Phản ánh ẩn danh không được kèm thông tin người gửi.",
+        "An anonymous record carries no sender details.",
+    ),
+    ("department_required", "Cần giao phòng xử lý trước.", "Assign a department first."),
+    ("feedback_not_accepted", "Phản ánh chưa được tiếp nhận xử lý.", "The record has not been accepted for handling."),
+    ("feedback_not_answered", "Phản ánh chưa được trả lời.", "The record has not been answered."),
+    ("not_assigned_department", "Chỉ phòng được giao mới trả lời được.", "Only the assigned department answers."),
+    (
+        "rate_limited",
+        "Quá nhiều yêu cầu từ địa chỉ này; thử lại sau {seconds} giây.",
+        "Too many requests from this address; try again in {seconds} seconds.",
+    ),
+    (
+        "code_ambiguous",
+        "Nhiều tổ chức đã công bố mã này; hãy nêu tổ chức (organization).",
+        "Several organisations published this code; name one with `organization`.",
+    ),
+    ("sync_not_supported", "Danh sách này không hỗ trợ updated_since.", "This list does not support updated_since."),
+    (
+        "category_code_taken",
+        "Mã lĩnh vực này đã có trong tổ chức.",
+        "This category code is already taken in the organisation.",
+    ),
+    (
+        "external_reference_taken",
+        "Mã tham chiếu này đang được gửi đồng thời; gửi lại để nhận bản ghi đã lưu.",
+        "This external reference is being filed concurrently; send again to get the record filed.",
+    ),
+    ("holiday_taken", "Ngày nghỉ này đã được ghi.", "This day is already recorded as a holiday."),
+    ("deadline_reason_required", "Đổi hạn xử lý cần nêu lý do.", "Changing the deadline needs a reason."),
     // Field-level messages.
     ("required", "Bắt buộc nhập.", "Required."),
     ("too_short", "Quá ngắn (tối thiểu {min}).", "Too short (at least {min})."),

@@ -62,6 +62,8 @@ UI, use *Authorize*: either paste a token under `bearer`, or sign in with userna
         (name = "assignments", description = "Department assignments, reporting duties and progress reports."),
         (name = "activities", description = "Communication activities that carried the plan out, and staff reach."),
         (name = "evidence", description = "Evidence files of activities."),
+        (name = "feedback", description = "Feedback and hotline records (phản ánh, kiến nghị): categories, holidays, records, answers, satisfaction, publication."),
+        (name = "public", description = "Published feedback results, readable without signing in; rate limited per client address."),
         (name = "audit", description = "The audit trail."),
         (name = "health", description = "Liveness and readiness."),
     )

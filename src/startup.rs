@@ -128,6 +128,9 @@ impl Application {
             dummy_hash,
             clock: settings.clock.clone(),
             evidence,
+            public_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(
+                std::num::NonZeroU32::new(settings.public_rate_limit).expect("at least one request a minute"),
+            )),
         });
 
         let api = openapi::build();

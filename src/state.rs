@@ -16,4 +16,6 @@ pub struct AppState {
     pub dummy_hash: String,
     pub clock: Clock,
     pub evidence: EvidenceStore,
+    /// Requests per client address on the public endpoints.
+    pub public_limiter: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
 }

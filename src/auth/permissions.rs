@@ -52,6 +52,10 @@ pub enum Permission {
     ActivitiesRead,
     ActivitiesWrite,
     ActivitiesVerify,
+    FeedbackRead,
+    FeedbackCreate,
+    FeedbackManage,
+    FeedbackAnswer,
 }
 
 pub struct Grant {
@@ -164,6 +168,30 @@ pub const MATRIX: &[Grant] = &[
         scopes: &[],
     },
     Grant {
+        permission: Permission::FeedbackRead,
+        what: "read feedback records (personal data masked but for the coordinator, leader and assigned department; a service client reads the records it sent)",
+        roles: EVERYONE,
+        scopes: &[Scope::FeedbackRead, Scope::FeedbackWrite],
+    },
+    Grant {
+        permission: Permission::FeedbackCreate,
+        what: "file feedback records and record the sender's satisfaction",
+        roles: &[Admin, OrgAdmin, Leader, Coordinator, Member],
+        scopes: &[Scope::FeedbackWrite],
+    },
+    Grant {
+        permission: Permission::FeedbackManage,
+        what: "assign, change, move through statuses, publish and delete feedback; manage categories and holidays",
+        roles: &[Admin, OrgAdmin, Leader, Coordinator],
+        scopes: &[],
+    },
+    Grant {
+        permission: Permission::FeedbackAnswer,
+        what: "answer feedback (people of the assigned department only)",
+        roles: &[OrgAdmin, Leader, Coordinator, Member],
+        scopes: &[],
+    },
+    Grant {
         permission: Permission::AuditRead,
         what: "read the audit trail",
         roles: &[Admin, OrgAdmin, Leader],
@@ -267,6 +295,29 @@ pub const OPERATIONS: &[(&str, Access)] = &[
     ("get_evidence", Access::Needs(Permission::ActivitiesRead)),
     ("download_evidence", Access::Needs(Permission::ActivitiesRead)),
     ("delete_evidence", Access::Needs(Permission::ActivitiesWrite)),
+    ("list_feedback_categories", Access::Needs(Permission::FeedbackRead)),
+    ("get_feedback_category", Access::Needs(Permission::FeedbackRead)),
+    ("create_feedback_category", Access::Needs(Permission::FeedbackManage)),
+    ("update_feedback_category", Access::Needs(Permission::FeedbackManage)),
+    ("delete_feedback_category", Access::Needs(Permission::FeedbackManage)),
+    ("list_holidays", Access::Needs(Permission::FeedbackRead)),
+    ("create_holiday", Access::Needs(Permission::FeedbackManage)),
+    ("delete_holiday", Access::Needs(Permission::FeedbackManage)),
+    ("list_feedback", Access::Needs(Permission::FeedbackRead)),
+    ("get_feedback", Access::Needs(Permission::FeedbackRead)),
+    ("create_feedback", Access::Needs(Permission::FeedbackCreate)),
+    ("update_feedback", Access::Needs(Permission::FeedbackManage)),
+    ("delete_feedback", Access::Needs(Permission::FeedbackManage)),
+    ("transition_feedback", Access::Needs(Permission::FeedbackRead)),
+    ("list_feedback_history", Access::Needs(Permission::FeedbackRead)),
+    ("list_feedback_answers", Access::Needs(Permission::FeedbackRead)),
+    ("answer_feedback", Access::Needs(Permission::FeedbackAnswer)),
+    ("rate_feedback", Access::Needs(Permission::FeedbackCreate)),
+    ("publish_feedback", Access::Needs(Permission::FeedbackManage)),
+    ("unpublish_feedback", Access::Needs(Permission::FeedbackManage)),
+    ("get_satisfaction_rate", Access::Needs(Permission::FeedbackRead)),
+    ("list_public_feedback", Access::Public),
+    ("get_public_feedback", Access::Public),
 ];
 
 pub fn access_of(operation_id: &str) -> Option<Access> {

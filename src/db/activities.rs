@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::{
     db::{
-        Record, lower,
+        lower,
         plans::{f_unaccent, search_patterns},
         schema::{activities, activity_attendees, activity_items, departments, evidence, users},
     },
@@ -14,7 +14,7 @@ use crate::{
         activities::ActivityStatus,
         plans::{Audience, Channel},
     },
-    http::{PageRequest, pagination::Row},
+    http::PageRequest,
     keyset, org_scoped_fns,
 };
 
@@ -140,45 +140,9 @@ impl ActivityRecord {
             })
             .collect())
     }
-
-    fn load(conn: &mut PgConnection, row: ActivityRow) -> QueryResult<Self> {
-        Ok(Self::load_all(conn, vec![row])?.pop().expect("one row in, one out"))
-    }
 }
 
-impl Row for ActivityRecord {
-    fn id(&self) -> Uuid {
-        self.row.id
-    }
-    fn updated_at(&self) -> DateTime<Utc> {
-        self.row.updated_at
-    }
-    fn deleted_at(&self) -> Option<DateTime<Utc>> {
-        self.row.deleted_at
-    }
-}
-
-impl Record for ActivityRecord {
-    const ENTITY: &'static str = "activity";
-    fn version(&self) -> i32 {
-        self.row.version
-    }
-    fn organization(&self) -> Option<Uuid> {
-        Some(self.row.organization_id)
-    }
-    fn find(conn: &mut PgConnection, id: Uuid, org: Option<Uuid>) -> QueryResult<Self> {
-        let row = find(conn, id, org)?;
-        Self::load(conn, row)
-    }
-    fn lock(conn: &mut PgConnection, id: Uuid, org: Option<Uuid>) -> QueryResult<Self> {
-        let row = lock(conn, id, org)?;
-        Self::load(conn, row)
-    }
-    fn soft_delete(conn: &mut PgConnection, id: Uuid) -> QueryResult<Self> {
-        let row = soft_delete(conn, id)?;
-        Self::load(conn, row)
-    }
-}
+crate::composite_record!(ActivityRecord, "activity");
 
 pub fn list(conn: &mut PgConnection, filter: &Filter, page: &PageRequest) -> QueryResult<Vec<ActivityRecord>> {
     let mut q = activities::table.into_boxed();

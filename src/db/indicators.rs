@@ -5,12 +5,9 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::{
-    db::{
-        Record,
-        schema::{indicators, measurements},
-    },
+    db::schema::{indicators, measurements},
     domain::plans::{Comparator, IndicatorScope, MeasurementSource, Unit},
-    http::{PageRequest, pagination::Row},
+    http::PageRequest,
     keyset, org_scoped_fns,
 };
 
@@ -141,10 +138,6 @@ impl IndicatorRecord {
             })
             .collect())
     }
-
-    fn load(conn: &mut PgConnection, row: IndicatorRow) -> QueryResult<Self> {
-        Ok(Self::load_all(conn, vec![row])?.pop().expect("one row in, one out"))
-    }
 }
 
 /// The latest (or first) live measurement of each indicator, by date then entry time.
@@ -164,39 +157,7 @@ fn ends(conn: &mut PgConnection, ids: &[Uuid], latest: bool) -> QueryResult<Hash
     Ok(rows.into_iter().map(|m| (m.indicator_id, m)).collect())
 }
 
-impl Row for IndicatorRecord {
-    fn id(&self) -> Uuid {
-        self.row.id
-    }
-    fn updated_at(&self) -> DateTime<Utc> {
-        self.row.updated_at
-    }
-    fn deleted_at(&self) -> Option<DateTime<Utc>> {
-        self.row.deleted_at
-    }
-}
-
-impl Record for IndicatorRecord {
-    const ENTITY: &'static str = "indicator";
-    fn version(&self) -> i32 {
-        self.row.version
-    }
-    fn organization(&self) -> Option<Uuid> {
-        Some(self.row.organization_id)
-    }
-    fn find(conn: &mut PgConnection, id: Uuid, org: Option<Uuid>) -> QueryResult<Self> {
-        let row = find(conn, id, org)?;
-        Self::load(conn, row)
-    }
-    fn lock(conn: &mut PgConnection, id: Uuid, org: Option<Uuid>) -> QueryResult<Self> {
-        let row = lock(conn, id, org)?;
-        Self::load(conn, row)
-    }
-    fn soft_delete(conn: &mut PgConnection, id: Uuid) -> QueryResult<Self> {
-        let row = soft_delete(conn, id)?;
-        Self::load(conn, row)
-    }
-}
+crate::composite_record!(IndicatorRecord, "indicator");
 
 pub fn list(
     conn: &mut PgConnection,

@@ -6,6 +6,7 @@ pub mod assignments;
 pub mod audit;
 pub mod departments;
 pub mod documents;
+pub mod feedback;
 pub mod idempotency;
 pub mod imports;
 pub mod indicators;
@@ -198,6 +199,48 @@ macro_rules! org_scoped_fns {
                 ))
                 .returning(<$row>::as_returning())
                 .get_result(conn)
+        }
+    };
+}
+
+/// `pagination::Row` and `Record` for a record loaded together with what belongs to it:
+/// a struct with the table's `row` and an associated `load_all(conn, rows)`, in a module
+/// that has the table's `find`, `lock` and `soft_delete` (from `org_scoped_fns!`).
+#[macro_export]
+macro_rules! composite_record {
+    ($record:ty, $entity:literal) => {
+        impl $crate::http::pagination::Row for $record {
+            fn id(&self) -> uuid::Uuid {
+                self.row.id
+            }
+            fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
+                self.row.updated_at
+            }
+            fn deleted_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+                self.row.deleted_at
+            }
+        }
+
+        impl $crate::db::Record for $record {
+            const ENTITY: &'static str = $entity;
+            fn version(&self) -> i32 {
+                self.row.version
+            }
+            fn organization(&self) -> Option<uuid::Uuid> {
+                Some(self.row.organization_id)
+            }
+            fn find(conn: &mut PgConnection, id: uuid::Uuid, org: Option<uuid::Uuid>) -> diesel::QueryResult<Self> {
+                let row = find(conn, id, org)?;
+                Ok(Self::load_all(conn, vec![row])?.pop().expect("one row in, one out"))
+            }
+            fn lock(conn: &mut PgConnection, id: uuid::Uuid, org: Option<uuid::Uuid>) -> diesel::QueryResult<Self> {
+                let row = lock(conn, id, org)?;
+                Ok(Self::load_all(conn, vec![row])?.pop().expect("one row in, one out"))
+            }
+            fn soft_delete(conn: &mut PgConnection, id: uuid::Uuid) -> diesel::QueryResult<Self> {
+                let row = soft_delete(conn, id)?;
+                Ok(Self::load_all(conn, vec![row])?.pop().expect("one row in, one out"))
+            }
         }
     };
 }

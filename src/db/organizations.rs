@@ -88,6 +88,15 @@ pub fn find(conn: &mut PgConnection, id: Uuid, only: Option<Uuid>) -> QueryResul
 }
 
 /// Locks the live row for an update or delete.
+/// The live organisation with this code, regardless of case.
+pub fn by_code(conn: &mut PgConnection, code: &str) -> QueryResult<OrganizationRow> {
+    organizations::table
+        .filter(lower(organizations::code).eq(code.to_lowercase()))
+        .filter(organizations::deleted_at.is_null())
+        .select(OrganizationRow::as_select())
+        .first(conn)
+}
+
 pub fn lock(conn: &mut PgConnection, id: Uuid, only: Option<Uuid>) -> QueryResult<OrganizationRow> {
     if only.is_some_and(|only| only != id) {
         return Err(diesel::result::Error::NotFound);

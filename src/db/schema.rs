@@ -133,6 +133,131 @@ diesel::table! {
 }
 
 diesel::table! {
+    feedback (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        code -> Text,
+        received_at -> Timestamptz,
+        channel -> Text,
+        kind -> Text,
+        sender_type -> Text,
+        anonymous -> Bool,
+        subject -> Text,
+        content -> Text,
+        category_id -> Nullable<Uuid>,
+        plan_item_id -> Nullable<Uuid>,
+        department_id -> Nullable<Uuid>,
+        deadline_on -> Date,
+        deadline_reason -> Nullable<Text>,
+        external_reference -> Nullable<Text>,
+        source_client_id -> Nullable<Uuid>,
+        status -> Text,
+        status_reason -> Nullable<Text>,
+        forwarded_to -> Nullable<Text>,
+        answered_at -> Nullable<Timestamptz>,
+        closed_at -> Nullable<Timestamptz>,
+        satisfaction -> Nullable<Text>,
+        satisfaction_channel -> Nullable<Text>,
+        satisfaction_at -> Nullable<Timestamptz>,
+        internal_note -> Nullable<Text>,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+        search -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    feedback_answers (id) {
+        id -> Uuid,
+        feedback_id -> Uuid,
+        organization_id -> Uuid,
+        text -> Text,
+        attachments -> Array<Nullable<Text>>,
+        answered_by -> Nullable<Uuid>,
+        answered_at -> Timestamptz,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    feedback_categories (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        code -> Text,
+        name -> Text,
+        default_department_id -> Nullable<Uuid>,
+        deadline_days -> Int4,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    feedback_counters (organization_id, year) {
+        organization_id -> Uuid,
+        year -> Int4,
+        last_number -> Int4,
+    }
+}
+
+diesel::table! {
+    feedback_history (id) {
+        id -> Uuid,
+        feedback_id -> Uuid,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        note -> Nullable<Text>,
+        actor_kind -> Text,
+        actor_id -> Nullable<Uuid>,
+        actor_name -> Nullable<Text>,
+        at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    feedback_publications (feedback_id) {
+        feedback_id -> Uuid,
+        organization_id -> Uuid,
+        summary -> Text,
+        published_by -> Nullable<Uuid>,
+        published_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    feedback_senders (feedback_id) {
+        feedback_id -> Uuid,
+        name -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        address -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    holidays (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        day -> Date,
+        name -> Text,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     idempotency_keys (principal_id, key) {
         principal_id -> Uuid,
         key -> Text,
@@ -367,6 +492,21 @@ diesel::joinable!(departments -> organizations (organization_id));
 diesel::joinable!(documents -> organizations (organization_id));
 diesel::joinable!(evidence -> activities (activity_id));
 diesel::joinable!(evidence -> organizations (organization_id));
+diesel::joinable!(feedback -> departments (department_id));
+diesel::joinable!(feedback -> feedback_categories (category_id));
+diesel::joinable!(feedback -> organizations (organization_id));
+diesel::joinable!(feedback -> plan_items (plan_item_id));
+diesel::joinable!(feedback -> service_clients (source_client_id));
+diesel::joinable!(feedback_answers -> feedback (feedback_id));
+diesel::joinable!(feedback_answers -> organizations (organization_id));
+diesel::joinable!(feedback_categories -> departments (default_department_id));
+diesel::joinable!(feedback_categories -> organizations (organization_id));
+diesel::joinable!(feedback_counters -> organizations (organization_id));
+diesel::joinable!(feedback_history -> feedback (feedback_id));
+diesel::joinable!(feedback_publications -> feedback (feedback_id));
+diesel::joinable!(feedback_publications -> organizations (organization_id));
+diesel::joinable!(feedback_senders -> feedback (feedback_id));
+diesel::joinable!(holidays -> organizations (organization_id));
 diesel::joinable!(indicators -> organizations (organization_id));
 diesel::joinable!(indicators -> plan_items (plan_item_id));
 diesel::joinable!(indicators -> plans (plan_id));
@@ -397,6 +537,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     departments,
     documents,
     evidence,
+    feedback,
+    feedback_answers,
+    feedback_categories,
+    feedback_counters,
+    feedback_history,
+    feedback_publications,
+    feedback_senders,
+    holidays,
     idempotency_keys,
     indicators,
     login_throttle,

@@ -3,6 +3,7 @@
 pub mod activities;
 pub mod assignments;
 pub mod codes;
+pub mod feedback;
 pub mod import;
 pub mod plans;
 pub mod time;

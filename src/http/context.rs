@@ -44,7 +44,14 @@ impl RequestContext {
             })
             .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
         let lang = Lang::from_accept_language(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
-        let client_addr = req.peer_addr().map(|addr| addr.ip().to_string());
+        let forwarded = req
+            .app_data::<actix_web::web::Data<crate::state::AppState>>()
+            .is_some_and(|s| s.settings.trust_forwarded_for)
+            .then(|| req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()))
+            .flatten()
+            .and_then(|v| v.split(',').next())
+            .and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok());
+        let client_addr = forwarded.or_else(|| req.peer_addr().map(|addr| addr.ip())).map(|ip| ip.to_string());
         Self { request_id, lang, client_addr }
     }
 }

@@ -8,11 +8,13 @@ pub mod crud;
 pub mod departments;
 pub mod documents;
 pub mod evidence;
+pub mod feedback;
 pub mod health;
 pub mod indicators;
 pub mod organizations;
 pub mod plan_items;
 pub mod plans;
+pub mod public;
 pub mod service_clients;
 pub mod users;
 
@@ -95,7 +97,31 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(evidence::upload_evidence)
         .service(evidence::get_evidence)
         .service(evidence::download_evidence)
-        .service(evidence::delete_evidence);
+        .service(evidence::delete_evidence)
+        .service(feedback::list_feedback_categories)
+        .service(feedback::create_feedback_category)
+        .service(feedback::get_feedback_category)
+        .service(feedback::update_feedback_category)
+        .service(feedback::delete_feedback_category)
+        .service(feedback::list_holidays)
+        .service(feedback::create_holiday)
+        .service(feedback::delete_holiday)
+        // Before `/feedback/{id}`, which would otherwise take "satisfaction" for an id.
+        .service(feedback::get_satisfaction_rate)
+        .service(feedback::list_feedback)
+        .service(feedback::create_feedback)
+        .service(feedback::get_feedback)
+        .service(feedback::update_feedback)
+        .service(feedback::delete_feedback)
+        .service(feedback::transition_feedback)
+        .service(feedback::list_feedback_history)
+        .service(feedback::list_feedback_answers)
+        .service(feedback::answer_feedback)
+        .service(feedback::rate_feedback)
+        .service(feedback::publish_feedback)
+        .service(feedback::unpublish_feedback)
+        .service(public::list_public_feedback)
+        .service(public::get_public_feedback);
 }
 
 /// Operations outside `/api/v1`.

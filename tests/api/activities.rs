@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::helpers::{PASSWORD, TestApp, test_settings};
+use crate::helpers::{TestApp, test_settings};
 
 /// Test files made for this suite (see tests/fixtures/README.md).
 const PDF: &[u8] = include_bytes!("../fixtures/minutes.pdf");
@@ -81,28 +81,6 @@ async fn setup(app: &TestApp, admin: &str, code: &str) -> Setup {
         .await;
     assert_eq!(res.status, 201, "{}", res.text());
     Setup { org, plan, items, departments }
-}
-
-/// A person of `org` in `department` with `role`; returns `(id, token)`.
-async fn person(
-    app: &TestApp,
-    admin: &str,
-    org: Uuid,
-    department: &str,
-    username: &str,
-    role: &str,
-) -> (String, String) {
-    let res = app
-        .post("/api/v1/users")
-        .token(admin)
-        .json(
-            json!({"username": username, "full_name": format!("Cán bộ {username}"), "role": role, "password": PASSWORD,
-            "organization_id": org, "department_id": department}),
-        )
-        .send()
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    (res.json()["id"].as_str().unwrap().to_owned(), app.token(username, PASSWORD).await)
 }
 
 async fn activity(app: &TestApp, token: &str, s: &Setup, dept: usize, audience: &str, attendees: &[String]) -> Value {
@@ -324,9 +302,9 @@ async fn departments_record_and_the_coordinator_verifies() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
     let s = setup(&app, &admin, "KDPM").await;
-    let (_, member) = person(&app, &admin, s.org, &s.departments[0], "a.member", "member").await;
-    let (_, coordinator) = person(&app, &admin, s.org, &s.departments[1], "b.coordinator", "coordinator").await;
-    let (_, viewer) = person(&app, &admin, s.org, &s.departments[0], "a.viewer", "viewer").await;
+    let (_, member) = app.staff(&admin, s.org, &s.departments[0], "a.member", "member").await;
+    let (_, coordinator) = app.staff(&admin, s.org, &s.departments[1], "b.coordinator", "coordinator").await;
+    let (_, viewer) = app.staff(&admin, s.org, &s.departments[0], "a.viewer", "viewer").await;
 
     // A member records for their own department only.
     let body = |dept: usize| {
@@ -399,9 +377,9 @@ async fn staff_reach_counts_people_reached_by_verified_staff_activities() {
     for i in 0..8 {
         let dept = if i < 5 { &s.departments[0] } else { &s.departments[1] };
         let role = if i == 0 { "coordinator" } else { "member" };
-        people.push(person(&app, &admin, s.org, dept, &format!("staff{i}"), role).await);
+        people.push(app.staff(&admin, s.org, dept, &format!("staff{i}"), role).await);
     }
-    let (gone, _) = person(&app, &admin, s.org, &s.departments[1], "staff-left", "member").await;
+    let (gone, _) = app.staff(&admin, s.org, &s.departments[1], "staff-left", "member").await;
     app.patch(&format!("/api/v1/users/{gone}")).token(&admin).json(json!({"active": false})).send().await;
     let coordinator = people[0].1.clone();
     let ids: Vec<String> = people.iter().map(|(id, _)| id.clone()).collect();
@@ -468,7 +446,7 @@ async fn activities_and_their_files_stay_inside_their_organisation() {
     let uploaded = upload(&app, &admin, id, &[("file", Some("biên bản.pdf"), PDF)]).await.json();
     let evidence = uploaded["items"][0]["id"].as_str().unwrap();
     let other = setup(&app, &admin, "OTHER").await;
-    let (_, outsider) = person(&app, &admin, other.org, &other.departments[0], "outsider", "coordinator").await;
+    let (_, outsider) = app.staff(&admin, other.org, &other.departments[0], "outsider", "coordinator").await;
 
     for path in [
         format!("/api/v1/activities/{id}"),
@@ -504,7 +482,7 @@ async fn activities_and_their_files_stay_inside_their_organisation() {
         .send()
         .await;
     res.problem(422, "items_other_plan");
-    let (someone, _) = person(&app, &admin, s.org, &s.departments[0], "insider", "member").await;
+    let (someone, _) = app.staff(&admin, s.org, &s.departments[0], "insider", "member").await;
     let res = app
         .post("/api/v1/activities")
         .token(&outsider)

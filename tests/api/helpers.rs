@@ -246,6 +246,45 @@ impl TestApp {
         (res.id(), self.token(username, PASSWORD).await)
     }
 
+    /// Creates a person of `org` in `department` with `role`; returns `(id, token)`.
+    pub async fn staff(
+        &self,
+        admin: &str,
+        org: Uuid,
+        department: &str,
+        username: &str,
+        role: &str,
+    ) -> (String, String) {
+        let res = self
+            .post("/api/v1/users")
+            .token(admin)
+            .json(json!({"username": username, "full_name": format!("Cán bộ {username}"), "role": role,
+                "password": PASSWORD, "organization_id": org, "department_id": department}))
+            .send()
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        (res.json()["id"].as_str().unwrap().to_owned(), self.token(username, PASSWORD).await)
+    }
+
+    /// Creates a service client of `org` with `scopes`; returns `(id, token)`.
+    pub async fn service_client(&self, admin: &str, org: Uuid, scopes: &[&str]) -> (String, String) {
+        let created = self
+            .post("/api/v1/service-clients")
+            .token(admin)
+            .json(json!({"name": format!("Hệ thống {}", scopes.join(" ")), "scopes": scopes, "organization_id": org}))
+            .send()
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text());
+        let created = created.json();
+        let res = self
+            .post("/api/v1/auth/token")
+            .json(json!({"grant_type": "client_credentials", "client_id": created["id"], "client_secret": created["client_secret"]}))
+            .send()
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        (created["id"].as_str().unwrap().to_owned(), res.json()["access_token"].as_str().unwrap().to_owned())
+    }
+
     /// Runs SQL against this test's database (for checks the API cannot make).
     pub fn sql_count(&self, query: &str) -> i64 {
         #[derive(diesel::QueryableByName)]
@@ -270,6 +309,40 @@ impl TestApp {
         let mut conn = PgConnection::establish(&format!("{}postgres{}", s.base, s.query)).unwrap();
         sql_query(query).execute(&mut conn).unwrap();
     }
+}
+
+/// Everything the service logs while the tests run, once `capture_logs` was called:
+/// the same events a deployment writes, at debug level.
+static LOGS: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+
+struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Sends the logs of every service in this test process to a buffer (from now on).
+pub fn capture_logs() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("debug"))
+            .with_ansi(false)
+            .with_writer(|| LogWriter)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("no other subscriber in the tests");
+    });
+}
+
+/// The logs captured so far.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
 }
 
 pub struct Call {

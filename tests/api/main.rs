@@ -3,6 +3,7 @@ mod assignments;
 mod auth;
 mod conventions;
 mod directory;
+mod feedback;
 mod helpers;
 mod idempotency;
 mod openapi;

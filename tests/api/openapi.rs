@@ -28,7 +28,7 @@ fn every_operation_says_who_may_call_it_and_documents_its_errors() {
             let id = op["operationId"].as_str().unwrap();
             assert!(op["description"].as_str().unwrap().contains("**Access:**"), "{id}");
             assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{id} has no summary");
-            let public = ["healthz", "readyz", "issue_token"].contains(&id);
+            let public = ["healthz", "readyz", "issue_token"].contains(&id) || path.starts_with("/api/v1/public/");
             assert_eq!(op.get("security").is_none(), public, "{id}");
             let responses = op["responses"].as_object().unwrap();
             for (status, response) in responses {
@@ -39,6 +39,9 @@ fn every_operation_says_who_may_call_it_and_documents_its_errors() {
             }
             if !public {
                 assert!(responses.contains_key("401"), "{id}");
+            }
+            if path.starts_with("/api/v1/public/") {
+                assert!(responses.contains_key("429"), "{id} documents its rate limit");
             }
             if path.contains('{') {
                 assert!(responses.contains_key("404"), "{id}");

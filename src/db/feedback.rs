@@ -1,0 +1,599 @@
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::{
+    db::{
+        lower,
+        plans::{f_unaccent, search_patterns},
+        schema::{
+            feedback, feedback_answers, feedback_categories, feedback_counters, feedback_history,
+            feedback_publications, feedback_senders, holidays,
+        },
+    },
+    domain::feedback::{FeedbackChannel, FeedbackKind, FeedbackStatus, Satisfaction, SenderType},
+    http::PageRequest,
+    keyset, org_scoped_fns,
+};
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = feedback_categories)]
+pub struct CategoryRow {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub default_department_id: Option<Uuid>,
+    pub deadline_days: i32,
+    pub version: i32,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = feedback_categories)]
+pub struct NewCategory {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub default_department_id: Option<Uuid>,
+    pub deadline_days: i32,
+    pub created_by: Option<Uuid>,
+}
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = feedback_categories)]
+pub struct CategoryChanges {
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub default_department_id: Option<Option<Uuid>>,
+    pub deadline_days: Option<i32>,
+}
+
+pub mod categories {
+    use diesel::prelude::*;
+    use uuid::Uuid;
+
+    use super::{CategoryChanges, CategoryRow, NewCategory};
+    use crate::{db::schema::feedback_categories, http::PageRequest, keyset, org_scoped_fns};
+
+    org_scoped_fns!(feedback_categories, CategoryRow, CategoryChanges, "feedback_category");
+
+    pub fn list(conn: &mut PgConnection, org: Option<Uuid>, page: &PageRequest) -> QueryResult<Vec<CategoryRow>> {
+        let mut q = feedback_categories::table.into_boxed();
+        if let Some(org) = org {
+            q = q.filter(feedback_categories::organization_id.eq(org));
+        }
+        keyset!(q, feedback_categories, page).select(CategoryRow::as_select()).load(conn)
+    }
+
+    pub fn insert(conn: &mut PgConnection, new: &NewCategory) -> QueryResult<CategoryRow> {
+        diesel::insert_into(feedback_categories::table)
+            .values(new)
+            .returning(CategoryRow::as_returning())
+            .get_result(conn)
+    }
+}
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = holidays)]
+pub struct HolidayRow {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub day: NaiveDate,
+    pub name: String,
+    pub version: i32,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+pub mod holiday_fns {
+    use chrono::NaiveDate;
+    use diesel::prelude::*;
+    use uuid::Uuid;
+
+    use super::HolidayRow;
+    use crate::{db::schema::holidays, http::PageRequest, keyset, org_scoped_fns};
+
+    org_scoped_fns!(holidays, HolidayRow, "holiday");
+
+    pub fn list(
+        conn: &mut PgConnection,
+        org: Option<Uuid>,
+        range: (Option<NaiveDate>, Option<NaiveDate>),
+        page: &PageRequest,
+    ) -> QueryResult<Vec<HolidayRow>> {
+        let mut q = holidays::table.into_boxed();
+        if let Some(org) = org {
+            q = q.filter(holidays::organization_id.eq(org));
+        }
+        if let Some(from) = range.0 {
+            q = q.filter(holidays::day.ge(from));
+        }
+        if let Some(to) = range.1 {
+            q = q.filter(holidays::day.le(to));
+        }
+        keyset!(q, holidays, page).select(HolidayRow::as_select()).load(conn)
+    }
+
+    pub fn insert(
+        conn: &mut PgConnection,
+        id: Uuid,
+        org: Uuid,
+        day: NaiveDate,
+        name: &str,
+        by: Uuid,
+    ) -> QueryResult<HolidayRow> {
+        diesel::insert_into(holidays::table)
+            .values((
+                holidays::id.eq(id),
+                holidays::organization_id.eq(org),
+                holidays::day.eq(day),
+                holidays::name.eq(name),
+                holidays::created_by.eq(by),
+            ))
+            .returning(HolidayRow::as_returning())
+            .get_result(conn)
+    }
+
+    /// The live holiday of `org` on `day`.
+    pub fn on(conn: &mut PgConnection, org: Uuid, day: NaiveDate) -> QueryResult<HolidayRow> {
+        holidays::table
+            .filter(holidays::organization_id.eq(org))
+            .filter(holidays::day.eq(day))
+            .filter(holidays::deleted_at.is_null())
+            .select(HolidayRow::as_select())
+            .first(conn)
+    }
+}
+
+/// The organisation's holidays from `from` on (a deadline never reaches a year past).
+pub fn holidays_from(conn: &mut PgConnection, org: Uuid, from: NaiveDate) -> QueryResult<HashSet<NaiveDate>> {
+    Ok(holidays::table
+        .filter(holidays::organization_id.eq(org))
+        .filter(holidays::day.ge(from))
+        .filter(holidays::day.lt(from + chrono::Duration::days(800)))
+        .filter(holidays::deleted_at.is_null())
+        .select(holidays::day)
+        .load::<NaiveDate>(conn)?
+        .into_iter()
+        .collect())
+}
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = feedback)]
+pub struct FeedbackRow {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub code: String,
+    pub received_at: DateTime<Utc>,
+    pub channel: FeedbackChannel,
+    pub kind: FeedbackKind,
+    pub sender_type: SenderType,
+    pub anonymous: bool,
+    pub subject: String,
+    pub content: String,
+    pub category_id: Option<Uuid>,
+    pub plan_item_id: Option<Uuid>,
+    pub department_id: Option<Uuid>,
+    pub deadline_on: NaiveDate,
+    pub deadline_reason: Option<String>,
+    pub external_reference: Option<String>,
+    pub source_client_id: Option<Uuid>,
+    pub status: FeedbackStatus,
+    pub status_reason: Option<String>,
+    pub forwarded_to: Option<String>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub satisfaction: Option<Satisfaction>,
+    pub satisfaction_channel: Option<FeedbackChannel>,
+    pub satisfaction_at: Option<DateTime<Utc>>,
+    pub internal_note: Option<String>,
+    pub version: i32,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = feedback)]
+pub struct NewFeedback {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub code: String,
+    pub received_at: DateTime<Utc>,
+    pub channel: FeedbackChannel,
+    pub kind: FeedbackKind,
+    pub sender_type: SenderType,
+    pub anonymous: bool,
+    pub subject: String,
+    pub content: String,
+    pub category_id: Option<Uuid>,
+    pub plan_item_id: Option<Uuid>,
+    pub department_id: Option<Uuid>,
+    pub deadline_on: NaiveDate,
+    pub deadline_reason: Option<String>,
+    pub external_reference: Option<String>,
+    pub source_client_id: Option<Uuid>,
+    pub internal_note: Option<String>,
+    pub created_by: Option<Uuid>,
+}
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = feedback)]
+pub struct FeedbackChanges {
+    pub subject: Option<String>,
+    pub content: Option<String>,
+    pub kind: Option<FeedbackKind>,
+    pub category_id: Option<Option<Uuid>>,
+    pub plan_item_id: Option<Option<Uuid>>,
+    pub department_id: Option<Option<Uuid>>,
+    pub deadline_on: Option<NaiveDate>,
+    pub deadline_reason: Option<Option<String>>,
+    pub status: Option<FeedbackStatus>,
+    pub status_reason: Option<Option<String>>,
+    pub forwarded_to: Option<Option<String>>,
+    pub answered_at: Option<Option<DateTime<Utc>>>,
+    pub closed_at: Option<Option<DateTime<Utc>>>,
+    pub satisfaction: Option<Option<Satisfaction>>,
+    pub satisfaction_channel: Option<Option<FeedbackChannel>>,
+    pub satisfaction_at: Option<Option<DateTime<Utc>>>,
+    pub internal_note: Option<Option<String>>,
+}
+
+org_scoped_fns!(feedback, FeedbackRow, FeedbackChanges, "feedback");
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset, Clone, Debug)]
+#[diesel(table_name = feedback_senders, treat_none_as_null = true)]
+pub struct SenderRow {
+    pub feedback_id: Uuid,
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+}
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = feedback_publications)]
+pub struct PublicationRow {
+    pub feedback_id: Uuid,
+    pub organization_id: Uuid,
+    pub summary: String,
+    pub published_by: Option<Uuid>,
+    pub published_at: DateTime<Utc>,
+}
+
+/// A record with its sender (none if anonymous) and publication (none if not public).
+#[derive(Clone, Debug)]
+pub struct FeedbackRecord {
+    pub row: FeedbackRow,
+    pub sender: Option<SenderRow>,
+    pub publication: Option<PublicationRow>,
+}
+
+impl FeedbackRecord {
+    pub fn load_all(conn: &mut PgConnection, rows: Vec<FeedbackRow>) -> QueryResult<Vec<Self>> {
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let (mut senders, mut publications): (HashMap<Uuid, SenderRow>, HashMap<Uuid, PublicationRow>) =
+            if ids.is_empty() {
+                Default::default()
+            } else {
+                (
+                    feedback_senders::table
+                        .filter(feedback_senders::feedback_id.eq_any(&ids))
+                        .select(SenderRow::as_select())
+                        .load(conn)?
+                        .into_iter()
+                        .map(|s| (s.feedback_id, s))
+                        .collect(),
+                    feedback_publications::table
+                        .filter(feedback_publications::feedback_id.eq_any(&ids))
+                        .select(PublicationRow::as_select())
+                        .load(conn)?
+                        .into_iter()
+                        .map(|p| (p.feedback_id, p))
+                        .collect(),
+                )
+            };
+        Ok(rows
+            .into_iter()
+            .map(|row| Self { sender: senders.remove(&row.id), publication: publications.remove(&row.id), row })
+            .collect())
+    }
+}
+
+crate::composite_record!(FeedbackRecord, "feedback");
+
+#[derive(Default, Clone)]
+pub struct Filter {
+    pub organization_id: Option<Uuid>,
+    /// A service client sees the records it sent.
+    pub source_client_id: Option<Uuid>,
+    pub status: Option<FeedbackStatus>,
+    pub channel: Option<FeedbackChannel>,
+    pub kind: Option<FeedbackKind>,
+    pub category_id: Option<Uuid>,
+    pub department_id: Option<Uuid>,
+    /// `(overdue?, today in Vietnam)`.
+    pub overdue: Option<(bool, NaiveDate)>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub q: Option<String>,
+}
+
+const OPEN: [FeedbackStatus; 3] = [FeedbackStatus::Received, FeedbackStatus::Accepted, FeedbackStatus::InProgress];
+
+pub fn list(conn: &mut PgConnection, filter: &Filter, page: &PageRequest) -> QueryResult<Vec<FeedbackRecord>> {
+    let mut q = feedback::table.into_boxed();
+    if let Some(org) = filter.organization_id {
+        q = q.filter(feedback::organization_id.eq(org));
+    }
+    if let Some(client) = filter.source_client_id {
+        q = q.filter(feedback::source_client_id.eq(client));
+    }
+    if let Some(status) = filter.status {
+        q = q.filter(feedback::status.eq(status));
+    }
+    if let Some(channel) = filter.channel {
+        q = q.filter(feedback::channel.eq(channel));
+    }
+    if let Some(kind) = filter.kind {
+        q = q.filter(feedback::kind.eq(kind));
+    }
+    if let Some(category) = filter.category_id {
+        q = q.filter(feedback::category_id.eq(category));
+    }
+    if let Some(dept) = filter.department_id {
+        q = q.filter(feedback::department_id.eq(dept));
+    }
+    match filter.overdue {
+        Some((true, today)) => q = q.filter(feedback::deadline_on.lt(today)).filter(feedback::status.eq_any(OPEN)),
+        Some((false, today)) => q = q.filter(feedback::deadline_on.ge(today).or(feedback::status.ne_all(OPEN))),
+        None => {}
+    }
+    if let Some(from) = filter.from {
+        q = q.filter(feedback::received_at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        q = q.filter(feedback::received_at.lt(to));
+    }
+    for pattern in filter.q.as_deref().map(search_patterns).unwrap_or_default() {
+        q = q.filter(feedback::search.like(lower(f_unaccent(pattern)).nullable()));
+    }
+    let rows = keyset!(q, feedback, page).select(FeedbackRow::as_select()).load(conn)?;
+    FeedbackRecord::load_all(conn, rows)
+}
+
+/// The next number of the organisation's year, taken under the counter row's lock: the
+/// transaction that takes it either commits with it or gives it back.
+pub fn next_number(conn: &mut PgConnection, org: Uuid, year: i32) -> QueryResult<i32> {
+    diesel::insert_into(feedback_counters::table)
+        .values((
+            feedback_counters::organization_id.eq(org),
+            feedback_counters::year.eq(year),
+            feedback_counters::last_number.eq(1),
+        ))
+        .on_conflict((feedback_counters::organization_id, feedback_counters::year))
+        .do_update()
+        .set(feedback_counters::last_number.eq(feedback_counters::last_number + 1))
+        .returning(feedback_counters::last_number)
+        .get_result(conn)
+}
+
+pub fn insert(conn: &mut PgConnection, new: &NewFeedback) -> QueryResult<FeedbackRow> {
+    diesel::insert_into(feedback::table).values(new).returning(FeedbackRow::as_returning()).get_result(conn)
+}
+
+pub fn set_sender(conn: &mut PgConnection, sender: &SenderRow) -> QueryResult<()> {
+    diesel::insert_into(feedback_senders::table)
+        .values(sender)
+        .on_conflict(feedback_senders::feedback_id)
+        .do_update()
+        .set(sender)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The record a service client already sent with this external reference.
+pub fn by_external_reference(
+    conn: &mut PgConnection,
+    client: Uuid,
+    reference: &str,
+) -> QueryResult<Option<FeedbackRow>> {
+    feedback::table
+        .filter(feedback::source_client_id.eq(client))
+        .filter(feedback::external_reference.eq(reference))
+        .select(FeedbackRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = feedback_history)]
+pub struct HistoryRow {
+    pub id: Uuid,
+    pub feedback_id: Uuid,
+    pub from_status: Option<FeedbackStatus>,
+    pub to_status: FeedbackStatus,
+    pub note: Option<String>,
+    pub actor_kind: String,
+    pub actor_id: Option<Uuid>,
+    pub actor_name: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[allow(clippy::too_many_arguments, reason = "one row's columns")]
+pub fn add_history(
+    conn: &mut PgConnection,
+    feedback_id: Uuid,
+    from: Option<FeedbackStatus>,
+    to: FeedbackStatus,
+    note: Option<&str>,
+    actor: &crate::db::audit::Actor,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(feedback_history::table)
+        .values((
+            feedback_history::id.eq(Uuid::now_v7()),
+            feedback_history::feedback_id.eq(feedback_id),
+            feedback_history::from_status.eq(from),
+            feedback_history::to_status.eq(to),
+            feedback_history::note.eq(note),
+            feedback_history::actor_kind.eq(actor.kind),
+            feedback_history::actor_id.eq(actor.id),
+            feedback_history::actor_name.eq(actor.name.as_deref()),
+            feedback_history::at.eq(at),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn history(conn: &mut PgConnection, feedback_id: Uuid) -> QueryResult<Vec<HistoryRow>> {
+    feedback_history::table
+        .filter(feedback_history::feedback_id.eq(feedback_id))
+        .order((feedback_history::at, feedback_history::id))
+        .select(HistoryRow::as_select())
+        .load(conn)
+}
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = feedback_answers)]
+pub struct AnswerRow {
+    pub id: Uuid,
+    pub feedback_id: Uuid,
+    pub organization_id: Uuid,
+    pub text: String,
+    pub attachments: Vec<Option<String>>,
+    pub answered_by: Option<Uuid>,
+    pub answered_at: DateTime<Utc>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+pub fn add_answer(
+    conn: &mut PgConnection,
+    row: &FeedbackRow,
+    text: &str,
+    attachments: &[String],
+    by: Uuid,
+    at: DateTime<Utc>,
+) -> QueryResult<AnswerRow> {
+    diesel::insert_into(feedback_answers::table)
+        .values((
+            feedback_answers::id.eq(Uuid::now_v7()),
+            feedback_answers::feedback_id.eq(row.id),
+            feedback_answers::organization_id.eq(row.organization_id),
+            feedback_answers::text.eq(text),
+            feedback_answers::attachments.eq(attachments.iter().cloned().map(Some).collect::<Vec<_>>()),
+            feedback_answers::answered_by.eq(by),
+            feedback_answers::answered_at.eq(at),
+        ))
+        .returning(AnswerRow::as_returning())
+        .get_result(conn)
+}
+
+/// The answers of these records, oldest first.
+pub fn answers(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<AnswerRow>> {
+    feedback_answers::table
+        .filter(feedback_answers::feedback_id.eq_any(ids))
+        .filter(feedback_answers::deleted_at.is_null())
+        .order((feedback_answers::feedback_id, feedback_answers::answered_at, feedback_answers::id))
+        .select(AnswerRow::as_select())
+        .load(conn)
+}
+
+pub fn publish(
+    conn: &mut PgConnection,
+    row: &FeedbackRow,
+    summary: &str,
+    by: Uuid,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(feedback_publications::table)
+        .values((
+            feedback_publications::feedback_id.eq(row.id),
+            feedback_publications::organization_id.eq(row.organization_id),
+            feedback_publications::summary.eq(summary),
+            feedback_publications::published_by.eq(by),
+            feedback_publications::published_at.eq(at),
+        ))
+        .on_conflict(feedback_publications::feedback_id)
+        .do_update()
+        .set((
+            feedback_publications::summary.eq(summary),
+            feedback_publications::published_by.eq(by),
+            feedback_publications::published_at.eq(at),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn unpublish(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
+    diesel::delete(feedback_publications::table.find(id)).execute(conn)
+}
+
+/// The published records of an organisation, in id order.
+pub fn published(conn: &mut PgConnection, org: Uuid, page: &PageRequest) -> QueryResult<Vec<FeedbackRecord>> {
+    use crate::http::pagination::Position;
+    let mut q = feedback::table
+        .inner_join(feedback_publications::table)
+        .filter(feedback::organization_id.eq(org))
+        .filter(feedback::deleted_at.is_null())
+        .into_boxed();
+    if let Some(Position::Id(after)) = page.after {
+        q = q.filter(feedback::id.gt(after));
+    }
+    let rows: Vec<FeedbackRow> =
+        q.order(feedback::id.asc()).limit(page.fetch()).select(FeedbackRow::as_select()).load(conn)?;
+    FeedbackRecord::load_all(conn, rows)
+}
+
+/// Published records with this code (codes are per organisation): at most two, enough
+/// to tell whether the code alone is ambiguous.
+pub fn published_by_code(conn: &mut PgConnection, code: &str, org: Option<Uuid>) -> QueryResult<Vec<FeedbackRecord>> {
+    let mut q = feedback::table
+        .inner_join(feedback_publications::table)
+        .filter(feedback::code.eq(code.to_uppercase()))
+        .filter(feedback::deleted_at.is_null())
+        .into_boxed();
+    if let Some(org) = org {
+        q = q.filter(feedback::organization_id.eq(org));
+    }
+    let rows: Vec<FeedbackRow> = q.order(feedback::id).limit(2).select(FeedbackRow::as_select()).load(conn)?;
+    FeedbackRecord::load_all(conn, rows)
+}
+
+/// The categories with these ids.
+pub fn categories_by_id(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<CategoryRow>> {
+    feedback_categories::table.filter(feedback_categories::id.eq_any(ids)).select(CategoryRow::as_select()).load(conn)
+}
+
+/// `(satisfied, neutral, dissatisfied)` among records received in `[from, to)`.
+pub fn satisfaction_counts(
+    conn: &mut PgConnection,
+    org: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> QueryResult<(i64, i64, i64)> {
+    let rows: Vec<(Option<Satisfaction>, i64)> = feedback::table
+        .filter(feedback::organization_id.eq(org))
+        .filter(feedback::deleted_at.is_null())
+        .filter(feedback::received_at.ge(from))
+        .filter(feedback::received_at.lt(to))
+        .filter(feedback::satisfaction.is_not_null())
+        .group_by(feedback::satisfaction)
+        .select((feedback::satisfaction, diesel::dsl::count_star()))
+        .load(conn)?;
+    let count = |s: Satisfaction| rows.iter().filter(|(r, _)| *r == Some(s)).map(|(_, n)| *n).sum();
+    Ok((count(Satisfaction::Satisfied), count(Satisfaction::Neutral), count(Satisfaction::Dissatisfied)))
+}
