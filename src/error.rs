@@ -307,6 +307,7 @@ const CONSTRAINTS: &[(&str, StatusCode, &str, &str, &str)] = &[
         "external_reference",
         "code_taken",
     ),
+    ("report_snapshots_period_key", StatusCode::CONFLICT, "snapshot_exists", "period", "code_taken"),
     ("holidays_day_key", StatusCode::CONFLICT, "holiday_taken", "day", "code_taken"),
 ];
 

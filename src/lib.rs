@@ -10,6 +10,7 @@ pub mod http;
 pub mod i18n;
 pub mod openapi;
 pub mod pgserver;
+pub mod reports;
 pub mod routes;
 pub mod startup;
 pub mod state;

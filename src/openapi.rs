@@ -64,6 +64,8 @@ UI, use *Authorize*: either paste a token under `bearer`, or sign in with userna
         (name = "evidence", description = "Evidence files of activities."),
         (name = "feedback", description = "Feedback and hotline records (phản ánh, kiến nghị): categories, holidays, records, answers, satisfaction, publication."),
         (name = "public", description = "Published feedback results, readable without signing in; rate limited per client address."),
+        (name = "reports", description = "Reports of plans and feedback as JSON, CSV or XLSX, and frozen snapshots."),
+        (name = "exports", description = "Whole collections for scripts, streamed as CSV or NDJSON."),
         (name = "audit", description = "The audit trail."),
         (name = "health", description = "Liveness and readiness."),
     )
@@ -158,7 +160,7 @@ fn conventions(api: &mut openapi::OpenApi) {
                 ]);
                 add(op, 401, "No token, or an invalid, expired or revoked one.");
             }
-            if matches!(access, Access::Needs(_) | Access::PersonOnly) {
+            if matches!(access, Access::Needs(_) | Access::PersonOnly | Access::Export) {
                 add(op, 403, "Signed in, but not allowed to do this.");
             }
             if has_id {

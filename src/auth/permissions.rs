@@ -56,6 +56,8 @@ pub enum Permission {
     FeedbackCreate,
     FeedbackManage,
     FeedbackAnswer,
+    ReportsRead,
+    ReportsSnapshot,
 }
 
 pub struct Grant {
@@ -169,7 +171,7 @@ pub const MATRIX: &[Grant] = &[
     },
     Grant {
         permission: Permission::FeedbackRead,
-        what: "read feedback records (personal data masked but for the coordinator, leader and assigned department; a service client reads the records it sent)",
+        what: "read feedback records (personal data masked but for the coordinator, leader and assigned department; a service client with `feedback:write` only the records it sent)",
         roles: EVERYONE,
         scopes: &[Scope::FeedbackRead, Scope::FeedbackWrite],
     },
@@ -189,6 +191,18 @@ pub const MATRIX: &[Grant] = &[
         permission: Permission::FeedbackAnswer,
         what: "answer feedback (people of the assigned department only)",
         roles: &[OrgAdmin, Leader, Coordinator, Member],
+        scopes: &[],
+    },
+    Grant {
+        permission: Permission::ReportsRead,
+        what: "read reports of plans and feedback, as JSON, CSV or XLSX, and their snapshots (a `member`: their own department's section only)",
+        roles: EVERYONE,
+        scopes: &[Scope::ReportsRead],
+    },
+    Grant {
+        permission: Permission::ReportsSnapshot,
+        what: "freeze a plan's report for a closed period as a snapshot",
+        roles: &[Admin, OrgAdmin, Leader, Coordinator],
         scopes: &[],
     },
     Grant {
@@ -213,6 +227,8 @@ pub enum Access {
     Needs(Permission),
     /// Any signed-in person (not a service client).
     PersonOnly,
+    /// The permission to read the collection exported.
+    Export,
 }
 
 /// Every operation of the API by its OpenAPI `operationId`. An operation missing here
@@ -318,6 +334,13 @@ pub const OPERATIONS: &[(&str, Access)] = &[
     ("get_satisfaction_rate", Access::Needs(Permission::FeedbackRead)),
     ("list_public_feedback", Access::Public),
     ("get_public_feedback", Access::Public),
+    ("get_plan_report", Access::Needs(Permission::ReportsRead)),
+    ("get_feedback_report", Access::Needs(Permission::ReportsRead)),
+    ("create_report_snapshot", Access::Needs(Permission::ReportsSnapshot)),
+    ("list_report_snapshots", Access::Needs(Permission::ReportsRead)),
+    ("get_report_snapshot", Access::Needs(Permission::ReportsRead)),
+    ("get_report_snapshot_content", Access::Needs(Permission::ReportsRead)),
+    ("export_collection", Access::Export),
 ];
 
 pub fn access_of(operation_id: &str) -> Option<Access> {
@@ -335,6 +358,11 @@ pub fn describe(access: Access) -> String {
         Access::SignedIn => "**Access:** any valid token (person or service client).".to_owned(),
         Access::PersonOnly => "**Access:** a person: their own password (with the current one), \
             or anyone's in their organisation for `org_admin`, anyone's for `admin`."
+            .to_owned(),
+        Access::Export => "**Access:** the permission to read the collection: `plans`, `plan-items`, \
+            `indicators` and `measurements` as plans are read, `assignments` as assignments are read, \
+            `activities` and `evidence` as activities are read, `feedback` as feedback is read (a service client with `feedback:write`: the \
+            records it sent)."
             .to_owned(),
         Access::Needs(permission) => {
             let g = grant(permission);

@@ -15,6 +15,7 @@ pub mod organizations;
 pub mod plan_items;
 pub mod plans;
 pub mod principals;
+pub mod reports;
 pub mod schema;
 pub mod service_clients;
 pub mod users;

@@ -439,6 +439,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    report_snapshots (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        plan_id -> Uuid,
+        period -> Text,
+        period_from -> Date,
+        period_to -> Date,
+        body -> Text,
+        sha256 -> Text,
+        size_bytes -> Int8,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     service_clients (id) {
         id -> Uuid,
         organization_id -> Uuid,
@@ -524,6 +543,8 @@ diesel::joinable!(plans -> documents (implements_document_id));
 diesel::joinable!(plans -> organizations (organization_id));
 diesel::joinable!(progress_reports -> assignments (assignment_id));
 diesel::joinable!(progress_reports -> organizations (organization_id));
+diesel::joinable!(report_snapshots -> organizations (organization_id));
+diesel::joinable!(report_snapshots -> plans (plan_id));
 diesel::joinable!(service_clients -> organizations (organization_id));
 diesel::joinable!(users -> departments (department_id));
 diesel::joinable!(users -> organizations (organization_id));
@@ -556,6 +577,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     plan_items,
     plans,
     progress_reports,
+    report_snapshots,
     service_clients,
     users,
 );

@@ -615,7 +615,7 @@ fn span(assignment: &AssignmentRow, plan: &plans::PlanRow) -> (NaiveDate, NaiveD
     (from, to.max(from))
 }
 
-fn assignment_periods(assignment: &AssignmentRow, plan: &plans::PlanRow, due_days: i64) -> Vec<Period> {
+pub(crate) fn assignment_periods(assignment: &AssignmentRow, plan: &plans::PlanRow, due_days: i64) -> Vec<Period> {
     let (from, to) = span(assignment, plan);
     periods(assignment.reporting, from, to, due_days)
 }

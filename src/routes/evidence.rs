@@ -381,7 +381,7 @@ fn byte_range(header: Option<&str>, size: u64) -> Result<Option<std::ops::Range<
 }
 
 /// `attachment; filename="<ASCII fallback>"; filename*=UTF-8''<the real name>` (RFC 6266).
-fn disposition(name: &str) -> ContentDisposition {
+pub(crate) fn disposition(name: &str) -> ContentDisposition {
     let fallback: String =
         name.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' }).filter(|c| *c != '"').collect();
     ContentDisposition {

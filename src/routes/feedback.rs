@@ -16,7 +16,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::{
-    auth::{AuthUser, Permission, Principal, PrincipalKind, Role},
+    auth::{AuthUser, Permission, Principal, PrincipalKind, Role, Scope},
     db::{
         self, Record,
         audit::{self, Actor, Event},
@@ -575,9 +575,14 @@ fn sees_sender(principal: &Principal, department: Option<Uuid>) -> bool {
     }
 }
 
-/// A service client reads only the records it sent.
-fn client_scope(principal: &Principal) -> Option<Uuid> {
-    matches!(principal.kind, PrincipalKind::Client { .. }).then_some(principal.id)
+/// A service client that files records (`feedback:write`: a hotline, a portal) reads
+/// only the records it sent; one that only reads (`feedback:read`: a reporting system)
+/// reads the organisation's, masked like everyone's.
+pub(crate) fn client_scope(principal: &Principal) -> Option<Uuid> {
+    match &principal.kind {
+        PrincipalKind::Client { scopes } if scopes.contains(&Scope::FeedbackWrite) => Some(principal.id),
+        _ => None,
+    }
 }
 
 fn phone(value: &str) -> Result<(), validator::ValidationError> {

@@ -8,6 +8,7 @@ pub mod crud;
 pub mod departments;
 pub mod documents;
 pub mod evidence;
+pub mod exports;
 pub mod feedback;
 pub mod health;
 pub mod indicators;
@@ -15,6 +16,7 @@ pub mod organizations;
 pub mod plan_items;
 pub mod plans;
 pub mod public;
+pub mod reports;
 pub mod service_clients;
 pub mod users;
 
@@ -121,7 +123,14 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(feedback::publish_feedback)
         .service(feedback::unpublish_feedback)
         .service(public::list_public_feedback)
-        .service(public::get_public_feedback);
+        .service(public::get_public_feedback)
+        .service(reports::get_plan_report)
+        .service(reports::get_feedback_report)
+        .service(reports::create_report_snapshot)
+        .service(reports::list_report_snapshots)
+        .service(reports::get_report_snapshot)
+        .service(reports::get_report_snapshot_content)
+        .service(exports::export_collection);
 }
 
 /// Operations outside `/api/v1`.

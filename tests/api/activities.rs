@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, test_settings};
+use crate::helpers::{TestApp, multipart, test_settings};
 
 /// Test files made for this suite (see tests/fixtures/README.md).
 const PDF: &[u8] = include_bytes!("../fixtures/minutes.pdf");
@@ -13,25 +13,6 @@ const JPEG: &[u8] = include_bytes!("../fixtures/photo.jpg");
 
 fn sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A `multipart/form-data` body: `(field, file name, bytes)`; no file name for text fields.
-fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "----cchc-test-boundary-7MA4YWxkTrZu0gW";
-    let mut body = Vec::new();
-    for (name, file, bytes) in parts {
-        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        match file {
-            Some(file) => body.extend_from_slice(
-                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
-            ),
-            None => body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
-        }
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 /// The ids of everything the tests need in one organisation.

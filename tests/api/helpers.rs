@@ -302,6 +302,18 @@ impl TestApp {
         sql_query(query).execute(&mut conn).unwrap();
     }
 
+    /// Runs slow SQL in this test's database off the test's thread, so the client's
+    /// connections stay served meanwhile.
+    pub async fn sql_slow(&self, query: String) {
+        let url = self.database_url.clone();
+        actix_web::web::block(move || {
+            let mut conn = PgConnection::establish(&url).unwrap();
+            sql_query(query).execute(&mut conn).unwrap();
+        })
+        .await
+        .unwrap();
+    }
+
     /// Runs SQL on the server's maintenance database (for what cannot run inside the
     /// test's own database, such as refusing connections to it).
     pub fn server_sql(&self, query: &str) {
@@ -309,6 +321,26 @@ impl TestApp {
         let mut conn = PgConnection::establish(&format!("{}postgres{}", s.base, s.query)).unwrap();
         sql_query(query).execute(&mut conn).unwrap();
     }
+}
+
+/// A `multipart/form-data` body: `(field, file name, bytes)`; no file name for text
+/// fields. Returns `(content type, body)`.
+pub fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----cchc-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, file, bytes) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match file {
+            Some(file) => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+            ),
+            None => body.extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes()),
+        }
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 /// Everything the service logs while the tests run, once `capture_logs` was called:
@@ -377,6 +409,20 @@ impl Call {
         let mut res = sent.expect("the request reaches the server");
         let body = res.body().limit(64 * 1024 * 1024).await.expect("a readable body").to_vec();
         TestResponse { status: res.status().as_u16(), headers: res.headers().clone(), body }
+    }
+
+    /// Sends a GET and reads the answer chunk by chunk as it arrives, handing each to
+    /// `each` and keeping none; returns the status and the number of bytes.
+    pub async fn stream(self, mut each: impl FnMut(&[u8])) -> (u16, u64) {
+        use futures_util::StreamExt;
+        let mut res = self.req.send().await.expect("the request reaches the server");
+        let mut total = 0;
+        while let Some(chunk) = res.next().await {
+            let chunk = chunk.expect("the stream continues");
+            total += chunk.len() as u64;
+            each(&chunk);
+        }
+        (res.status().as_u16(), total)
     }
 }
 

@@ -9,3 +9,4 @@ mod idempotency;
 mod openapi;
 mod plans;
 mod private_server;
+mod reports;

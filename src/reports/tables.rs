@@ -1,0 +1,369 @@
+//! Reports as tables: one per section, each column with a stable English key (the CSV
+//! header, documented in `docs/reports.md`) and a Vietnamese heading (the XLSX sheet).
+use chrono::NaiveDate;
+
+use super::{FeedbackGroup, FeedbackReport, FeedbackStats, PlanReport};
+use crate::domain::plans::Channel;
+
+/// One cell, typed so a spreadsheet gets numbers and dates, not text.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Int(i64),
+    Num(f64),
+    Date(NaiveDate),
+    Bool(bool),
+    Empty,
+}
+
+impl Cell {
+    fn text(value: impl Into<String>) -> Self {
+        Self::Text(value.into())
+    }
+
+    fn opt_text(value: Option<impl Into<String>>) -> Self {
+        value.map_or(Self::Empty, |v| Self::Text(v.into()))
+    }
+
+    fn opt_num(value: Option<f64>) -> Self {
+        value.map_or(Self::Empty, Self::Num)
+    }
+
+    fn opt_date(value: Option<NaiveDate>) -> Self {
+        value.map_or(Self::Empty, Self::Date)
+    }
+
+    /// As written in a CSV file.
+    pub fn to_csv(&self) -> String {
+        match self {
+            Self::Text(s) => s.clone(),
+            Self::Int(n) => n.to_string(),
+            Self::Num(x) => x.to_string(),
+            Self::Date(d) => d.to_string(),
+            Self::Bool(b) => b.to_string(),
+            Self::Empty => String::new(),
+        }
+    }
+}
+
+/// A column: its CSV key and its Vietnamese heading.
+#[derive(Clone, Debug)]
+pub struct Column {
+    pub key: String,
+    pub heading: String,
+}
+
+fn columns(list: &[(&str, &str)]) -> Vec<Column> {
+    list.iter().map(|(key, heading)| Column { key: (*key).to_owned(), heading: (*heading).to_owned() }).collect()
+}
+
+/// A section of a report as rows.
+#[derive(Clone, Debug)]
+pub struct Table {
+    /// `items`, `departments`, … (the `section=` of a CSV download).
+    pub section: &'static str,
+    /// The worksheet's name.
+    pub sheet: &'static str,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    /// RFC 4180 CSV with a header row of the column keys, UTF-8, CRLF line ends.
+    pub fn to_csv(&self) -> Vec<u8> {
+        let mut out = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+        out.write_record(self.columns.iter().map(|c| c.key.as_str())).expect("writing to memory");
+        for row in &self.rows {
+            out.write_record(row.iter().map(Cell::to_csv)).expect("writing to memory");
+        }
+        out.into_inner().expect("writing to memory")
+    }
+}
+
+/// The sections of a plan report, in order.
+pub const PLAN_SECTIONS: &[&str] = &["items", "departments", "indicators", "activities_by_month", "feedback"];
+
+const DUTIES: [(&str, &str); 5] = [
+    ("reports_on_time", "Báo cáo đúng hạn"),
+    ("reports_late", "Báo cáo trễ hạn"),
+    ("reports_missing", "Báo cáo còn thiếu"),
+    ("reports_due", "Báo cáo đến hạn"),
+    ("reports_upcoming", "Báo cáo chưa đến kỳ"),
+];
+
+const STATS: [(&str, &str); 13] = [
+    ("received", "Số tiếp nhận"),
+    ("answered", "Đã trả lời"),
+    ("answered_on_time", "Trả lời đúng hạn"),
+    ("overdue", "Quá hạn chưa trả lời"),
+    ("rejected", "Không thuộc thẩm quyền"),
+    ("forwarded", "Chuyển cơ quan khác"),
+    ("median_working_days", "Trung vị ngày làm việc để trả lời"),
+    ("p90_working_days", "Phân vị 90 ngày làm việc để trả lời"),
+    ("rated", "Số lượt đánh giá"),
+    ("satisfied", "Hài lòng"),
+    ("neutral", "Bình thường"),
+    ("dissatisfied", "Không hài lòng"),
+    ("satisfaction_rate", "Tỷ lệ hài lòng (%)"),
+];
+
+fn stats_cells(s: &FeedbackStats) -> Vec<Cell> {
+    vec![
+        Cell::Int(s.received),
+        Cell::Int(s.answered),
+        Cell::Int(s.answered_on_time),
+        Cell::Int(s.overdue),
+        Cell::Int(s.rejected),
+        Cell::Int(s.forwarded),
+        Cell::opt_num(s.median_working_days),
+        Cell::opt_num(s.p90_working_days),
+        Cell::Int(s.rated),
+        Cell::Int(s.satisfied),
+        Cell::Int(s.neutral),
+        Cell::Int(s.dissatisfied),
+        Cell::opt_num(s.satisfaction_rate),
+    ]
+}
+
+fn duty_cells(d: &super::DutyCounts) -> [Cell; 5] {
+    [Cell::Int(d.on_time), Cell::Int(d.late), Cell::Int(d.missing), Cell::Int(d.due), Cell::Int(d.upcoming)]
+}
+
+fn feedback_rows<'a>(
+    total: &FeedbackStats,
+    groups: impl Iterator<Item = (&'a str, &'a FeedbackGroup)>,
+) -> Vec<Vec<Cell>> {
+    let mut rows =
+        vec![[vec![Cell::text("total"), Cell::Empty, Cell::Empty, Cell::Empty], stats_cells(total)].concat()];
+    for (dimension, g) in groups {
+        rows.push(
+            [
+                vec![
+                    Cell::text(dimension),
+                    Cell::opt_text(g.key.clone()),
+                    Cell::opt_text(g.code.clone()),
+                    Cell::opt_text(g.name.clone()),
+                ],
+                stats_cells(&g.stats),
+            ]
+            .concat(),
+        );
+    }
+    rows
+}
+
+fn feedback_columns() -> Vec<Column> {
+    let mut list = vec![("dimension", "Nhóm"), ("key", "Khóa"), ("code", "Mã"), ("name", "Tên")];
+    list.extend(STATS);
+    columns(&list)
+}
+
+impl PlanReport {
+    pub fn tables(&self) -> Vec<Table> {
+        let mut item_columns = vec![
+            ("item_id", "Mã định danh mục"),
+            ("reference", "Số hiệu"),
+            ("depth", "Cấp"),
+            ("kind", "Loại"),
+            ("title", "Nội dung"),
+            ("verified_activities", "Hoạt động đã xác nhận"),
+            ("evidence_files", "Tệp minh chứng"),
+            ("department_code", "Phòng"),
+            ("role", "Vai trò"),
+            ("assignment_status", "Trạng thái nhiệm vụ"),
+            ("due_on", "Hạn hoàn thành"),
+            ("overdue", "Quá hạn"),
+        ];
+        item_columns.extend(DUTIES);
+        let mut items = Vec::new();
+        for item in &self.items {
+            let head = vec![
+                Cell::opt_text(item.item_id.map(|i| i.to_string())),
+                Cell::text(item.reference.clone()),
+                Cell::Int(i64::from(item.depth)),
+                Cell::opt_text(item.kind.map(|k| k.as_str())),
+                Cell::text(item.title.clone()),
+                Cell::Int(item.verified_activities),
+                Cell::Int(item.evidence_files),
+            ];
+            if item.assignments.is_empty() {
+                items.push([head.clone(), vec![Cell::Empty; 5 + DUTIES.len()]].concat());
+            }
+            for a in &item.assignments {
+                let assignment = vec![
+                    Cell::text(a.department_code.clone()),
+                    Cell::text(a.role.as_str()),
+                    Cell::text(a.status.as_str()),
+                    Cell::opt_date(a.due_on),
+                    Cell::Bool(a.overdue),
+                ];
+                items.push([head.clone(), assignment, duty_cells(&a.reports).to_vec()].concat());
+            }
+        }
+
+        let mut department_columns: Vec<(String, String)> = [
+            ("department_id", "Mã định danh phòng"),
+            ("code", "Mã phòng"),
+            ("name", "Tên phòng"),
+            ("assigned", "Nhiệm vụ được giao"),
+            ("in_progress", "Đang thực hiện"),
+            ("done", "Hoàn thành"),
+            ("cancelled", "Hủy"),
+            ("overdue", "Quá hạn"),
+            ("verified_activities", "Hoạt động đã xác nhận"),
+            ("evidence_files", "Tệp minh chứng"),
+        ]
+        .iter()
+        .map(|(k, h)| ((*k).to_owned(), (*h).to_owned()))
+        .collect();
+        department_columns.extend(DUTIES.iter().map(|(k, h)| ((*k).to_owned(), (*h).to_owned())));
+        department_columns.extend(
+            Channel::ALL
+                .iter()
+                .map(|c| (format!("activities_{}", c.as_str()), format!("Hoạt động: {}", channel_vi(*c)))),
+        );
+        let departments = self
+            .departments
+            .iter()
+            .map(|d| {
+                let a = &d.assignments;
+                let mut row = vec![
+                    Cell::text(d.department_id.to_string()),
+                    Cell::text(d.code.clone()),
+                    Cell::text(d.name.clone()),
+                    Cell::Int(a.assigned),
+                    Cell::Int(a.in_progress),
+                    Cell::Int(a.done),
+                    Cell::Int(a.cancelled),
+                    Cell::Int(a.overdue),
+                    Cell::Int(d.verified_activities),
+                    Cell::Int(d.evidence_files),
+                ];
+                row.extend(duty_cells(&d.reports));
+                row.extend(
+                    Channel::ALL
+                        .iter()
+                        .map(|c| Cell::Int(d.activities_by_channel.get(c.as_str()).copied().unwrap_or(0))),
+                );
+                row
+            })
+            .collect();
+
+        let indicators = self
+            .indicators
+            .iter()
+            .map(|i| {
+                vec![
+                    Cell::text(i.indicator_id.to_string()),
+                    Cell::text(i.code.clone()),
+                    Cell::text(i.name.clone()),
+                    Cell::text(i.unit.as_str()),
+                    Cell::text(i.comparator.as_str()),
+                    Cell::opt_num(i.target_value),
+                    Cell::opt_num(i.baseline),
+                    Cell::opt_num(i.value),
+                    Cell::opt_date(i.measured_on),
+                    Cell::opt_text(i.source.map(|s| s.as_str())),
+                    Cell::opt_text(i.citation.clone()),
+                    Cell::text(i.status.as_str()),
+                ]
+            })
+            .collect();
+
+        let months = self
+            .activities_by_month
+            .iter()
+            .map(|m| vec![Cell::text(m.month.clone()), Cell::Int(m.verified_activities), Cell::Int(m.evidence_files)])
+            .collect();
+
+        let f = &self.feedback;
+        let groups = f
+            .by_channel
+            .iter()
+            .map(|g| ("channel", g))
+            .chain(f.by_category.iter().map(|g| ("category", g)))
+            .chain(f.by_department.iter().map(|g| ("department", g)));
+
+        vec![
+            Table { section: "items", sheet: "Nhiệm vụ", columns: columns(&item_columns), rows: items },
+            Table {
+                section: "departments",
+                sheet: "Phòng ban",
+                columns: department_columns.into_iter().map(|(key, heading)| Column { key, heading }).collect(),
+                rows: departments,
+            },
+            Table {
+                section: "indicators",
+                sheet: "Chỉ tiêu",
+                columns: columns(&[
+                    ("indicator_id", "Mã định danh chỉ tiêu"),
+                    ("code", "Mã chỉ tiêu"),
+                    ("name", "Tên chỉ tiêu"),
+                    ("unit", "Đơn vị"),
+                    ("comparator", "So sánh"),
+                    ("target_value", "Chỉ tiêu"),
+                    ("baseline", "Giá trị gốc"),
+                    ("value", "Giá trị trong kỳ"),
+                    ("measured_on", "Ngày đo"),
+                    ("source", "Nguồn"),
+                    ("citation", "Căn cứ"),
+                    ("status", "Đánh giá"),
+                ]),
+                rows: indicators,
+            },
+            Table {
+                section: "activities_by_month",
+                sheet: "Hoạt động theo tháng",
+                columns: columns(&[
+                    ("month", "Tháng"),
+                    ("verified_activities", "Hoạt động đã xác nhận"),
+                    ("evidence_files", "Tệp minh chứng"),
+                ]),
+                rows: months,
+            },
+            Table {
+                section: "feedback",
+                sheet: "Phản ánh kiến nghị",
+                columns: feedback_columns(),
+                rows: feedback_rows(&f.total, groups),
+            },
+        ]
+    }
+}
+
+impl FeedbackReport {
+    pub fn table(&self) -> Table {
+        let dimension = match self.group_by {
+            super::GroupBy::Category => "category",
+            super::GroupBy::Channel => "channel",
+            super::GroupBy::Department => "department",
+            super::GroupBy::Month => "month",
+        };
+        Table {
+            section: "feedback",
+            sheet: "Phản ánh kiến nghị",
+            columns: feedback_columns(),
+            rows: feedback_rows(&self.total, self.groups.iter().map(|g| (dimension, g))),
+        }
+    }
+}
+
+/// Vietnamese names of channels, for headings.
+fn channel_vi(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Meeting => "họp",
+        Channel::Conference => "hội nghị",
+        Channel::Training => "tập huấn",
+        Channel::InternalNetwork => "mạng nội bộ",
+        Channel::WebsitePost => "trang thông tin điện tử",
+        Channel::PortalNews => "cổng thông tin",
+        Channel::PressArticle => "báo chí",
+        Channel::Interview => "phỏng vấn",
+        Channel::PartyMeeting => "sinh hoạt chi bộ",
+        Channel::Oral => "tuyên truyền miệng",
+        Channel::Banner => "băng rôn, pa-nô",
+        Channel::SmsEmail => "tin nhắn, thư điện tử",
+        Channel::ContestEntry => "bài dự thi",
+        Channel::Other => "khác",
+    }
+}

@@ -1,0 +1,481 @@
+//! Reports of plans and feedback as JSON, CSV or XLSX, and frozen snapshots of them.
+use actix_web::{
+    HttpRequest, HttpResponse, get,
+    http::header::{self, HeaderValue},
+    post, web,
+};
+use base64::{Engine, engine::general_purpose::STANDARD};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::{
+    auth::{AuthUser, Permission, Principal, PrincipalKind, Role},
+    db::{
+        self, Record,
+        audit::Actor,
+        plans,
+        reports::{NewSnapshot, SnapshotRow, snapshots},
+    },
+    error::{ApiError, FieldError},
+    http::{
+        ApiJson, Page, RequestContext,
+        pagination::PageParams,
+        query::{ApiQuery, ListQuery},
+    },
+    reports::{
+        self, Context, FeedbackReport, GroupBy, PlanReport, ReportPeriod,
+        tables::{PLAN_SECTIONS, Table},
+        xlsx,
+    },
+    routes::crud::{self, Resource},
+    state::AppState,
+};
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+const CSV: &str = "text/csv; charset=utf-8; header=present";
+
+/// The form of a report.
+#[derive(Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportFormat {
+    Json,
+    Csv,
+    Xlsx,
+}
+
+/// `format=…` if given, else from `Accept` (`text/csv`, the XLSX type), else JSON.
+fn negotiate(format: Option<ReportFormat>, req: &HttpRequest) -> ReportFormat {
+    if let Some(format) = format {
+        return format;
+    }
+    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if accept.contains("text/csv") {
+        ReportFormat::Csv
+    } else if accept.contains(XLSX) {
+        ReportFormat::Xlsx
+    } else {
+        ReportFormat::Json
+    }
+}
+
+/// A file to download: `Content-Type` and `Content-Disposition`.
+fn download(content_type: &'static str, name: &str, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header(crate::routes::evidence::disposition(name))
+        .body(body)
+}
+
+/// A safe piece of a file name.
+fn file_part(text: &str) -> String {
+    text.chars().map(|c| if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '-' }).collect()
+}
+
+/// The CSV of one section, chosen with `section`.
+fn csv_of(tables: Vec<Table>, section: Option<&str>, name: &str) -> Result<HttpResponse, ApiError> {
+    let Some(section) = section else {
+        return Err(ApiError::validation(vec![
+            FieldError::new("section", "required").arg("allowed", PLAN_SECTIONS.join(", ")),
+        ]));
+    };
+    let table = tables.into_iter().find(|t| t.section == section).expect("every section has a table");
+    Ok(download(CSV, &format!("{name}_{section}.csv"), table.to_csv()))
+}
+
+fn xlsx_of(tables: &[Table], name: &str) -> Result<HttpResponse, ApiError> {
+    let bytes = xlsx::workbook(tables).map_err(ApiError::internal)?;
+    Ok(download(XLSX, &format!("{name}.xlsx"), bytes))
+}
+
+/// A plan report in the asked-for form.
+fn render_plan(report: &PlanReport, format: ReportFormat, section: Option<Section>) -> Result<HttpResponse, ApiError> {
+    let name = format!("bao-cao_{}_{}", file_part(&report.plan.code), file_part(&report.period.label()));
+    match format {
+        ReportFormat::Json => Ok(HttpResponse::Ok().json(report)),
+        ReportFormat::Csv => csv_of(report.tables(), section.map(Section::as_str), &name),
+        ReportFormat::Xlsx => xlsx_of(&report.tables(), &name),
+    }
+}
+
+/// A section of a plan report.
+#[derive(Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Section {
+    Items,
+    Departments,
+    Indicators,
+    ActivitiesByMonth,
+    Feedback,
+}
+
+impl Section {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Items => "items",
+            Self::Departments => "departments",
+            Self::Indicators => "indicators",
+            Self::ActivitiesByMonth => "activities_by_month",
+            Self::Feedback => "feedback",
+        }
+    }
+}
+
+#[derive(Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PlanReportParams {
+    /// `2021`, `2021-H1`, `2021-Q2` or `2021-M07`; or give `from` and `to` instead.
+    pub period: Option<String>,
+    /// First day (Vietnam), with `to`.
+    pub from: Option<NaiveDate>,
+    /// Last day (Vietnam), with `from`.
+    pub to: Option<NaiveDate>,
+    /// `json` (default), `csv` (with `section`) or `xlsx`; or ask with `Accept`.
+    pub format: Option<ReportFormat>,
+    /// The section a CSV holds: `items`, `departments`, `indicators`,
+    /// `activities_by_month` or `feedback`.
+    pub section: Option<Section>,
+}
+
+/// For a department member, the department the report is confined to.
+fn own_department(principal: &Principal) -> Result<Option<Uuid>, ApiError> {
+    match principal.kind {
+        PrincipalKind::User { role: Role::Member, department_id: Some(dept) } => Ok(Some(dept)),
+        PrincipalKind::User { role: Role::Member, department_id: None } => {
+            Err(ApiError::new(actix_web::http::StatusCode::FORBIDDEN, "other_department"))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn context(state: &AppState, department: Option<Uuid>) -> Context {
+    Context {
+        today: state.clock.today(),
+        now: state.clock.now(),
+        report_due_days: state.settings.report_due_days,
+        department,
+    }
+}
+
+/// A plan's report over a period.
+///
+/// Items with their assignments, the states of their reporting duties whose period ends
+/// in the report's, and the verified activities and evidence files of the period;
+/// departments with assignments by status, activities by channel, evidence and reports
+/// on time / late / missing; indicators with their latest value in the period and
+/// whether it meets the target; verified activities per month; and the organisation's
+/// feedback received in the period. A department `member` gets their department's part.
+///
+/// As JSON, as CSV (one section, `section=`; the columns are listed in
+/// `docs/reports.md`) or as an XLSX workbook (a sheet per section, Vietnamese headings,
+/// charts of activities per month and of indicators against their targets).
+#[utoipa::path(
+    tag = "reports",
+    params(("plan_id" = Uuid, Path), PlanReportParams),
+    responses(
+        (status = 200, description = "The report.", content(
+            (PlanReport = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+    )
+)]
+#[get("/reports/plans/{plan_id}")]
+pub async fn get_plan_report(
+    auth: AuthUser,
+    plan_id: web::Path<Uuid>,
+    query: ApiQuery<PlanReportParams>,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::ReportsRead)?;
+    let params = query.0;
+    let period = ReportPeriod::parse(params.period.as_deref(), params.from, params.to)?;
+    let format = negotiate(params.format, &req);
+    let ctx = context(&state, own_department(&principal)?);
+    let (id, org) = (plan_id.into_inner(), principal.organization_id);
+    let report = db::run(&state.pool, move |conn| {
+        let plan = plans::find(conn, id, org)?;
+        reports::plan_report(conn, plan, period, ctx)
+    })
+    .await?;
+    render_plan(&report, format, params.section)
+}
+
+#[derive(Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FeedbackReportParams {
+    /// `2021`, `2021-H1`, `2021-Q2` or `2021-M07`; or give `from` and `to` instead.
+    pub period: Option<String>,
+    /// First day of receipt (Vietnam), with `to`.
+    pub from: Option<NaiveDate>,
+    /// Last day of receipt (Vietnam), with `from`.
+    pub to: Option<NaiveDate>,
+    /// `category` (default), `channel`, `department` or `month`.
+    pub group_by: Option<GroupBy>,
+    /// `json` (default), `csv` or `xlsx`; or ask with `Accept`.
+    pub format: Option<ReportFormat>,
+    /// System administrator only: that organisation's.
+    pub organization_id: Option<Uuid>,
+}
+
+/// Feedback statistics over a period.
+///
+/// Records received in the period: how many were answered, on time, are overdue,
+/// rejected or forwarded; the median and 90th percentile of working days to answer;
+/// the satisfaction rate — in total and per group. A department `member` gets their
+/// department's records only.
+#[utoipa::path(
+    tag = "reports",
+    params(FeedbackReportParams),
+    responses(
+        (status = 200, description = "The statistics.", content(
+            (FeedbackReport = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+    )
+)]
+#[get("/reports/feedback")]
+pub async fn get_feedback_report(
+    auth: AuthUser,
+    query: ApiQuery<FeedbackReportParams>,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::ReportsRead)?;
+    let params = query.0;
+    let org = principal.acting_org(params.organization_id)?;
+    let period = ReportPeriod::parse(params.period.as_deref(), params.from, params.to)?;
+    let format = negotiate(params.format, &req);
+    let group_by = params.group_by.unwrap_or_default();
+    let ctx = context(&state, own_department(&principal)?);
+    let report: FeedbackReport = db::run(&state.pool, move |conn| {
+        db::organizations::find(conn, org, None)?;
+        reports::feedback_report(conn, org, period, group_by, ctx)
+    })
+    .await?;
+    let name = format!("phan-anh_{}", file_part(&report.period.label()));
+    match format {
+        ReportFormat::Json => Ok(HttpResponse::Ok().json(&report)),
+        ReportFormat::Csv => Ok(download(CSV, &format!("{name}.csv"), report.table().to_csv())),
+        ReportFormat::Xlsx => xlsx_of(&[report.table()], &name),
+    }
+}
+
+// ---- Snapshots --------------------------------------------------------------------
+
+/// A frozen report: what it is, not its content (that is at its `content` link).
+#[derive(Serialize, ToSchema)]
+pub struct Snapshot {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    pub plan_id: Uuid,
+    pub period: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// SHA-256 of the stored JSON document, in hex.
+    pub sha256: String,
+    pub size_bytes: i64,
+    /// Where the report is: `GET` it as JSON, CSV or XLSX.
+    pub content: String,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<SnapshotRow> for Snapshot {
+    fn from(r: SnapshotRow) -> Self {
+        Self {
+            content: format!("/api/v1/reports/snapshots/{}/content", r.id),
+            id: r.id,
+            organization_id: r.organization_id,
+            plan_id: r.plan_id,
+            period: r.period,
+            from: r.period_from,
+            to: r.period_to,
+            sha256: r.sha256,
+            size_bytes: r.size_bytes,
+            created_by: r.created_by,
+            created_at: r.created_at,
+        }
+    }
+}
+
+impl Resource for Snapshot {
+    type Row = SnapshotRow;
+    const COLLECTION: &'static str = "/api/v1/reports/snapshots";
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"period": "2021-Q2"}))]
+pub struct CreateSnapshot {
+    /// `2021`, `2021-H1`, `2021-Q2` or `2021-M07`; or give `from` and `to` instead.
+    pub period: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+/// Freeze a plan's report for a closed period.
+///
+/// The report as it stands now is kept byte for byte with its SHA-256; later changes
+/// to the data do not change it. Only a period that has ended (in Vietnam) can be
+/// frozen, and once per plan (409 `snapshot_exists` the second time).
+#[utoipa::path(
+    tag = "reports",
+    params(("plan_id" = Uuid, Path), crate::http::idempotency::IdempotencyKeyHeader),
+    request_body = CreateSnapshot,
+    responses(
+        (status = 201, description = "Frozen.", body = Snapshot, headers(("Location" = String), ("ETag" = String))),
+        (status = 409, description = "The period has not ended (`period_not_closed`), it is frozen already (`snapshot_exists`), or the idempotency key is in use.", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post(
+    "/reports/plans/{plan_id}/snapshots",
+    wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)"
+)]
+pub async fn create_report_snapshot(
+    auth: AuthUser,
+    ctx: RequestContext,
+    plan_id: web::Path<Uuid>,
+    body: ApiJson<CreateSnapshot>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::ReportsSnapshot)?;
+    let body = body.0;
+    let period = ReportPeriod::parse(body.period.as_deref(), body.from, body.to)?;
+    let report_ctx = context(&state, None);
+    if !period.is_closed(report_ctx.today) {
+        return Err(ApiError::conflict("period_not_closed").arg("to", period.to.to_string()));
+    }
+    let (id, org, by) = (plan_id.into_inner(), principal.organization_id, principal.id);
+    crud::create::<Snapshot, _>(&state, Actor::of(&principal, &ctx), move |conn| {
+        let plan = plans::find(conn, id, org)?;
+        let report = reports::plan_report(conn, plan, period.clone(), report_ctx)?;
+        let body = serde_json::to_string(&report).map_err(ApiError::internal)?;
+        let sha256 = Sha256::digest(body.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        Ok(snapshots::insert(
+            conn,
+            &NewSnapshot {
+                id: Uuid::now_v7(),
+                organization_id: report.plan.organization_id,
+                plan_id: report.plan.id,
+                period: period.label(),
+                period_from: period.from,
+                period_to: period.to,
+                size_bytes: i64::try_from(body.len()).map_err(ApiError::internal)?,
+                sha256,
+                body,
+                created_by: Some(by),
+            },
+        )?)
+    })
+    .await
+}
+
+/// The snapshots of a plan, oldest first.
+#[utoipa::path(
+    tag = "reports",
+    params(("plan_id" = Uuid, Path), PageParams),
+    responses((status = 200, description = "A page of snapshots.", body = Page<Snapshot>,
+        headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
+)]
+#[get("/reports/plans/{plan_id}/snapshots")]
+pub async fn list_report_snapshots(
+    auth: AuthUser,
+    plan_id: web::Path<Uuid>,
+    query: ListQuery<NoFilter>,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::ReportsRead)?;
+    let (id, org) = (plan_id.into_inner(), principal.organization_id);
+    db::run(&state.pool, move |conn| Ok(plans::find(conn, id, org)?)).await?;
+    crud::list::<Snapshot, _>(&req, &state, query.page, move |conn, page| snapshots::list(conn, id, page)).await
+}
+
+#[derive(Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct NoFilter {}
+
+#[derive(Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SnapshotParams {
+    /// `json` (default: the stored document, byte for byte), `csv` (with `section`) or `xlsx`.
+    pub format: Option<ReportFormat>,
+    pub section: Option<Section>,
+}
+
+/// What a snapshot is.
+#[utoipa::path(
+    tag = "reports",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The snapshot.", body = Snapshot))
+)]
+#[get("/reports/snapshots/{id}")]
+pub async fn get_report_snapshot(
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::ReportsRead)?;
+    own_department(&principal)?;
+    crud::get::<Snapshot>(&state, id.into_inner(), principal.organization_id).await
+}
+
+/// A snapshot's report.
+///
+/// As JSON it is the stored document, byte for byte, with its SHA-256 in `Repr-Digest`
+/// (RFC 9530); as CSV or XLSX it is made from that document. A department `member`
+/// reads the whole organisation's snapshot only if not a member (403 otherwise).
+#[utoipa::path(
+    tag = "reports",
+    params(("id" = Uuid, Path), SnapshotParams),
+    responses(
+        (status = 200, description = "The frozen report.", content(
+            (PlanReport = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ), headers(("Repr-Digest" = String, description = "`sha-256=:<base64>:` of the JSON document."))),
+    )
+)]
+#[get("/reports/snapshots/{id}/content")]
+pub async fn get_report_snapshot_content(
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+    query: ApiQuery<SnapshotParams>,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::ReportsRead)?;
+    if own_department(&principal)?.is_some() {
+        return Err(ApiError::new(actix_web::http::StatusCode::FORBIDDEN, "other_department"));
+    }
+    let (id, org) = (id.into_inner(), principal.organization_id);
+    let row = db::run(&state.pool, move |conn| Ok(SnapshotRow::find(conn, id, org)?)).await?;
+    let format = negotiate(query.0.format, &req);
+    if format == ReportFormat::Json {
+        let digest = Sha256::digest(row.body.as_bytes());
+        let mut res = HttpResponse::Ok().content_type("application/json").body(row.body);
+        if let Ok(value) = HeaderValue::from_str(&format!("sha-256=:{}:", STANDARD.encode(digest))) {
+            res.headers_mut().insert(header::HeaderName::from_static("repr-digest"), value);
+        }
+        return Ok(res);
+    }
+    let report: PlanReport = serde_json::from_str(&row.body).map_err(ApiError::internal)?;
+    render_plan(&report, format, query.0.section)
+}
