@@ -48,6 +48,19 @@ pub struct Settings {
     /// `CCHC_TRUST_FORWARDED_FOR`: take the client address from `X-Forwarded-For` (only
     /// behind a proxy that sets it).
     pub trust_forwarded_for: bool,
+    /// `CCHC_RATE_LIMIT`: requests a minute per token on `/api/v1` (0: no limit).
+    pub rate_limit_per_token: u32,
+    /// `CCHC_RATE_LIMIT_PER_ADDRESS`: requests a minute per client address on `/api/v1`
+    /// (0: no limit).
+    pub rate_limit_per_address: u32,
+    /// `CCHC_CORS_ORIGINS`: origins allowed to call from a browser; empty: CORS off.
+    pub cors_origins: Vec<String>,
+    /// `CCHC_REQUEST_TIMEOUT_SECONDS`: the longest a JSON body may take to arrive.
+    pub request_timeout: Duration,
+    /// `CCHC_UPLOAD_TIMEOUT_SECONDS`: the longest an evidence upload may take.
+    pub upload_timeout: Duration,
+    /// `CCHC_SHUTDOWN_GRACE_SECONDS`: how long requests in flight may finish on SIGTERM.
+    pub shutdown_grace: Duration,
     /// Where "now" comes from: the system clock, or (tests only, never the
     /// environment) a fixed one.
     pub clock: crate::domain::time::Clock,
@@ -170,9 +183,31 @@ impl Settings {
             feedback_deadline_days: u32::try_from(parse("CCHC_FEEDBACK_DEADLINE_DAYS", 10)?)?.clamp(1, 365),
             public_rate_limit: u32::try_from(parse("CCHC_PUBLIC_RATE_LIMIT", 60)?)?.max(1),
             trust_forwarded_for: matches!(lookup("CCHC_TRUST_FORWARDED_FOR").as_deref(), Some("true" | "1" | "yes")),
+            rate_limit_per_token: u32::try_from(parse("CCHC_RATE_LIMIT", 1200)?)?,
+            rate_limit_per_address: u32::try_from(parse("CCHC_RATE_LIMIT_PER_ADDRESS", 3000)?)?,
+            cors_origins: cors_origins(lookup("CCHC_CORS_ORIGINS"))?,
+            request_timeout: Duration::from_secs(parse("CCHC_REQUEST_TIMEOUT_SECONDS", 30)?.max(1)),
+            upload_timeout: Duration::from_secs(parse("CCHC_UPLOAD_TIMEOUT_SECONDS", 600)?.max(1)),
+            shutdown_grace: Duration::from_secs(parse("CCHC_SHUTDOWN_GRACE_SECONDS", 30)?),
             clock: crate::domain::time::Clock::system(),
         })
     }
+}
+
+/// `https://portal.khanhhoa.gov.vn,http://localhost:3000`: scheme, host and port only.
+fn cors_origins(value: Option<String>) -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for origin in value.iter().flat_map(|v| v.split(',')).map(|o| o.trim().trim_end_matches('/')) {
+        if origin.is_empty() {
+            continue;
+        }
+        let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+        if !rest.is_some_and(|r| !r.is_empty() && !r.contains(['/', '?', '#', '*'])) {
+            bail!("CCHC_CORS_ORIGINS takes origins like https://portal.example.gov.vn, got {origin:?}");
+        }
+        out.push(origin.to_owned());
+    }
+    Ok(out)
 }
 
 fn external_idp(lookup: &impl Fn(&str) -> Option<String>) -> anyhow::Result<Option<ExternalIdpSettings>> {

@@ -177,7 +177,11 @@ fn conventions(api: &mut openapi::OpenApi) {
             } else if has_query {
                 add(op, 400, "Invalid, unknown or repeated query parameter.");
             }
+            if path.starts_with("/api/v1/") {
+                add(op, 429, "Too many requests from this token or address; `Retry-After` says when to try again.");
+            }
             if op.request_body.is_some() {
+                add(op, 408, "The body did not arrive within `CCHC_REQUEST_TIMEOUT_SECONDS`.");
                 add(op, 400, "Malformed JSON, a missing, invalid, unknown or server-owned field.");
                 add(op, 413, "The body is larger than allowed.");
                 add(op, 415, "The body is not JSON.");

@@ -2,7 +2,13 @@
 //! administrator, and the HTTP server with every route, Swagger UI and the fallbacks.
 use std::{fs, io::Write, net::TcpListener, os::unix::fs::OpenOptionsExt, path::Path, sync::Arc, time::Duration};
 
-use actix_web::{App, HttpResponse, HttpServer, dev::Server, http::header, middleware::from_fn, web};
+use actix_web::{
+    App, HttpResponse, HttpServer,
+    dev::Server,
+    http::header,
+    middleware::{Condition, from_fn},
+    web,
+};
 use anyhow::Context;
 use diesel::{Connection, PgConnection, QueryDsl, RunQueryDsl, sql_query};
 use utoipa_actix_web::{AppExt, scope};
@@ -18,7 +24,7 @@ use crate::{
         users::{self, NewUser},
     },
     error::ApiError,
-    http::{context, pagination::CursorKey, problem},
+    http::{context, pagination::CursorKey, problem, rate_limit, security},
     openapi,
     pgserver::PrivatePostgres,
     routes,
@@ -131,6 +137,10 @@ impl Application {
             public_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(
                 std::num::NonZeroU32::new(settings.public_rate_limit).expect("at least one request a minute"),
             )),
+            client_limits: crate::http::rate_limit::ClientLimits::new(
+                settings.rate_limit_per_token,
+                settings.rate_limit_per_address,
+            ),
         });
 
         let api = openapi::build();
@@ -146,6 +156,7 @@ impl Application {
             settings.workers
         };
         let max_json = settings.max_json_bytes;
+        let origins = settings.cors_origins.clone();
         let server = HttpServer::new(move || {
             let (app, _) = App::new()
                 .app_data(state.clone())
@@ -153,8 +164,11 @@ impl Application {
                 .app_data(document.clone())
                 .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
                 .app_data(web::PayloadConfig::new(max_json))
+                .wrap(from_fn(rate_limit::middleware))
                 .wrap(from_fn(problem::middleware))
                 .wrap(from_fn(context::middleware))
+                .wrap(from_fn(security::middleware))
+                .wrap(Condition::new(!origins.is_empty(), security::cors(&origins)))
                 .into_utoipa_app()
                 .service(scope::scope("/api/v1").configure(routes::api))
                 .configure(routes::root)
@@ -169,7 +183,11 @@ impl Application {
                 .default_service(web::to(problem::fallback))
         })
         .workers(workers)
-        .shutdown_timeout(10)
+        // A client gets this long to send its request line and headers (slow senders
+        // are cut off); bodies have CCHC_REQUEST_TIMEOUT_SECONDS.
+        .client_request_timeout(Duration::from_secs(5))
+        .client_disconnect_timeout(Duration::from_secs(1))
+        .shutdown_timeout(settings.shutdown_grace.as_secs())
         .listen(listener)?
         .run();
         Ok(Self { server, address })
@@ -210,6 +228,8 @@ fn spawn_housekeeping(state: web::Data<AppState>) {
         let mut tick = actix_web::rt::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
+            state.client_limits.forget_idle();
+            state.public_limiter.retain_recent();
             if let Err(err) = db::run(&state.pool, |conn| Ok(db::idempotency::purge_expired(conn)?)).await {
                 tracing::warn!("idempotency key purge failed: {err}");
             }

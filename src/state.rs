@@ -18,4 +18,6 @@ pub struct AppState {
     pub evidence: EvidenceStore,
     /// Requests per client address on the public endpoints.
     pub public_limiter: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
+    /// The general limits per token and per address.
+    pub client_limits: crate::http::rate_limit::ClientLimits,
 }

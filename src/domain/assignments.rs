@@ -273,4 +273,55 @@ mod tests {
         assert!(!is_overdue(due, AssignmentStatus::Cancelled, d("2021-07-01")));
         assert!(!is_overdue(None, AssignmentStatus::Assigned, d("2030-01-01")));
     }
+
+    mod properties {
+        use chrono::Datelike;
+        use proptest::prelude::*;
+
+        use super::super::{Reporting, period_bounds, periods};
+
+        fn code() -> impl Strategy<Value = String> {
+            (1000i32..=9999, 0u8..4, 1u32..=12).prop_map(|(y, kind, n)| match kind {
+                0 => format!("{y}"),
+                1 => format!("{y}-H{}", 1 + n % 2),
+                2 => format!("{y}-Q{}", 1 + n % 4),
+                _ => format!("{y}-M{n:02}"),
+            })
+        }
+
+        proptest! {
+            /// A valid code names whole months of its year, in order.
+            #[test]
+            fn every_valid_period_is_a_run_of_whole_months(code in code()) {
+                let (from, to) = period_bounds(&code).expect("valid");
+                prop_assert!(from <= to);
+                prop_assert_eq!(from.day(), 1);
+                prop_assert_eq!((to + chrono::Duration::days(1)).day(), 1);
+                prop_assert_eq!(from.year(), code[..4].parse::<i32>().unwrap());
+                prop_assert_eq!(to.year(), from.year());
+            }
+
+            /// Anything else is refused, without panicking.
+            #[test]
+            fn any_other_string_is_no_period(text in ".{0,12}") {
+                let valid = period_bounds(&text).is_some();
+                prop_assert_eq!(valid, crate::domain::plans::valid_period(&text));
+            }
+
+            /// The periods of a cycle cover the span exactly, without gaps or overlaps.
+            #[test]
+            fn reporting_periods_tile_the_span(start in 0i64..3000, len in 0i64..800, cycle in 1usize..5) {
+                let reporting = [Reporting::None, Reporting::Monthly, Reporting::Quarterly, Reporting::HalfYearly, Reporting::Yearly][cycle];
+                let from = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + chrono::Duration::days(start);
+                let to = from + chrono::Duration::days(len);
+                let list = periods(reporting, from, to, 5);
+                prop_assert_eq!(list.first().map(|p| p.covers_from), Some(from));
+                prop_assert_eq!(list.last().map(|p| p.covers_to), Some(to));
+                for pair in list.windows(2) {
+                    prop_assert_eq!(pair[0].covers_to + chrono::Duration::days(1), pair[1].covers_from);
+                    prop_assert_eq!(period_bounds(&pair[0].code), Some((pair[0].starts_on, pair[0].ends_on)));
+                }
+            }
+        }
+    }
 }

@@ -637,4 +637,79 @@ mod tests {
             ]
         );
     }
+
+    mod properties {
+        use proptest::prelude::*;
+        use serde_json::Value;
+
+        use super::{fixture, parse};
+
+        /// Any JSON value.
+        fn json() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+                ".{0,40}".prop_map(Value::String),
+            ];
+            leaf.prop_recursive(4, 64, 8, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                    prop::collection::btree_map("[a-z_]{1,12}", inner, 0..8)
+                        .prop_map(|m| Value::Object(m.into_iter().collect())),
+                ]
+            })
+        }
+
+        /// Every leaf of `value`, as paths of keys and indexes.
+        fn leaves(value: &Value, path: Vec<String>, out: &mut Vec<Vec<String>>) {
+            match value {
+                Value::Object(map) => {
+                    map.iter().for_each(|(k, v)| leaves(v, [path.clone(), vec![k.clone()]].concat(), out))
+                }
+                Value::Array(list) => list
+                    .iter()
+                    .enumerate()
+                    .for_each(|(i, v)| leaves(v, [path.clone(), vec![i.to_string()]].concat(), out)),
+                _ => out.push(path),
+            }
+        }
+
+        fn at<'a>(value: &'a mut Value, path: &[String]) -> &'a mut Value {
+            path.iter().fold(value, |v, key| match v {
+                Value::Array(list) => &mut list[key.parse::<usize>().unwrap()],
+                other => &mut other[key.as_str()],
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// Whatever arrives, the reader answers with a plan or with problems, each
+            /// pointing into the document; it never panics.
+            #[test]
+            fn any_json_is_read_or_refused_with_located_problems(value in json()) {
+                if let Err(errors) = parse(&value) {
+                    prop_assert!(!errors.is_empty());
+                    prop_assert!(errors.iter().all(|e| e.field.starts_with('$')));
+                }
+            }
+
+            /// The real plan with one value replaced by anything: read, or refused
+            /// with located problems.
+            #[test]
+            fn the_plan_with_any_one_value_changed_is_read_or_refused(pick in any::<prop::sample::Index>(), new in json()) {
+                let mut doc = fixture();
+                let mut paths = Vec::new();
+                leaves(&doc, Vec::new(), &mut paths);
+                let path = pick.get(&paths).clone();
+                *at(&mut doc, &path) = new;
+                match parse(&doc) {
+                    Ok(file) => prop_assert!(!file.items.is_empty()),
+                    Err(errors) => prop_assert!(errors.iter().all(|e| e.field.starts_with('$'))),
+                }
+            }
+        }
+    }
 }

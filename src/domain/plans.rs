@@ -159,17 +159,21 @@ pub fn target_status(
 
 /// A reporting period: `2021`, `2021-H1`, `2021-Q2` or `2021-M07`.
 pub fn valid_period(period: &str) -> bool {
-    let (year, rest) = period.split_at(period.len().min(4));
-    if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
+    // Bytes, not characters: the text may be anything, and must not be cut inside one.
+    let bytes = period.as_bytes();
+    if bytes.len() < 4 || !bytes[..4].iter().all(u8::is_ascii_digit) {
         return false;
     }
+    let rest = &period[4..];
     match rest.strip_prefix('-') {
         None => rest.is_empty(),
         Some(p) => {
             matches!(p, "H1" | "H2" | "Q1" | "Q2" | "Q3" | "Q4")
-                || p.strip_prefix('M')
-                    .and_then(|m| m.parse::<u8>().ok())
-                    .is_some_and(|m| (1..=12).contains(&m) && p.len() == 3)
+                || p.strip_prefix('M').is_some_and(|m| {
+                    m.len() == 2
+                        && m.bytes().all(|b| b.is_ascii_digit())
+                        && (1..=12).contains(&m.parse::<u8>().unwrap_or(0))
+                })
         }
     }
 }
@@ -177,6 +181,13 @@ pub fn valid_period(period: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{Comparator::*, TargetStatus::*, Unit, target_status, valid_period};
+
+    #[test]
+    fn odd_period_strings_are_refused_not_panicked_on() {
+        for text in ["^\u{dbb1f}", "202\u{1ec5}", "2021-M+1", "2021-M1", "2021-M13", "2021-Q5", "2021-", "12345"] {
+            assert!(!valid_period(text), "{text}");
+        }
+    }
 
     #[test]
     fn every_comparator_decides_against_the_target() {

@@ -35,7 +35,10 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ApiJson<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let content_type_ok = is_json(req);
-        let limit = req.app_data::<web::Data<AppState>>().map_or(1024 * 1024, |s| s.settings.max_json_bytes);
+        let (limit, timeout) =
+            req.app_data::<web::Data<AppState>>().map_or((1024 * 1024, std::time::Duration::from_secs(30)), |s| {
+                (s.settings.max_json_bytes, s.settings.request_timeout)
+            });
         let payload = payload.take();
         let declared = declared_length(req);
         Box::pin(async move {
@@ -46,11 +49,19 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ApiJson<T> {
                 )
                 .arg("expected", "application/json"));
             }
-            let bytes = read_limited(payload, declared, limit).await?;
+            // A body that trickles in (one byte a second) is cut off.
+            let bytes = actix_web::rt::time::timeout(timeout, read_limited(payload, declared, limit))
+                .await
+                .map_err(|_| request_timeout())??;
             let value = parse_object(&bytes)?;
             from_value(value).map(ApiJson)
         })
     }
+}
+
+/// 408: the body did not arrive in time; the connection is closed.
+pub fn request_timeout() -> ApiError {
+    ApiError::new(actix_web::http::StatusCode::REQUEST_TIMEOUT, "request_timeout").header(header::CONNECTION, "close")
 }
 
 /// `application/json`, or any `application/*+json`.

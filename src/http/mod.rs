@@ -9,6 +9,8 @@ pub mod json;
 pub mod pagination;
 pub mod problem;
 pub mod query;
+pub mod rate_limit;
+pub mod security;
 pub mod validate;
 
 pub use context::RequestContext;

@@ -245,4 +245,49 @@ mod tests {
         assert_eq!(decode(&s, "/x", &key), Some(Position::Sync(at, id)));
         assert_eq!(decode("garbage", "/x", &key), None);
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        fn position() -> impl Strategy<Value = Position> {
+            prop_oneof![
+                any::<u128>().prop_map(|n| Position::Id(Uuid::from_u128(n))),
+                (0i64..4_102_444_800_000_000, any::<u128>()).prop_map(|(micros, n)| {
+                    Position::Sync(DateTime::from_timestamp_micros(micros).unwrap(), Uuid::from_u128(n))
+                }),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn every_cursor_reads_back_on_its_own_path_only(pos in position(), path in "/api/v1/[a-z/-]{1,30}") {
+                let key = CursorKey::derive(b"property test secret, long enough.");
+                let cursor = encode(pos, &path, &key);
+                prop_assert_eq!(decode(&cursor, &path, &key), Some(pos));
+                let elsewhere = format!("{path}x");
+                prop_assert_eq!(decode(&cursor, &elsewhere, &key), None);
+                let other_key = CursorKey::derive(b"another property test secret......");
+                prop_assert_eq!(decode(&cursor, &path, &other_key), None);
+            }
+
+            #[test]
+            fn a_cursor_with_any_character_changed_is_refused(pos in position(), at in any::<prop::sample::Index>(), c in "[A-Za-z0-9_.-]") {
+                let key = CursorKey::derive(b"property test secret, long enough.");
+                let cursor = encode(pos, "/api/v1/plans", &key);
+                let i = at.index(cursor.len());
+                let mut tampered = cursor.clone();
+                tampered.replace_range(i..=i, &c);
+                prop_assume!(tampered != cursor);
+                prop_assert_eq!(decode(&tampered, "/api/v1/plans", &key), None);
+            }
+
+            #[test]
+            fn any_string_is_refused_without_panicking(text in ".{0,200}") {
+                let key = CursorKey::derive(b"property test secret, long enough.");
+                prop_assert_eq!(decode(&text, "/api/v1/plans", &key), None);
+            }
+        }
+    }
 }

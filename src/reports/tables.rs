@@ -367,3 +367,49 @@ fn channel_vi(channel: Channel) -> &'static str {
         Channel::Other => "khác",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Text with what breaks naive CSV: commas, quotes, line breaks, Vietnamese.
+    fn text() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof![
+                Just(",".to_owned()),
+                Just("\"".to_owned()),
+                Just("\n".to_owned()),
+                Just("\r\n".to_owned()),
+                Just("Nguyễn Thị Hồng Nhung".to_owned()),
+                Just("Phản ánh, kiến nghị".to_owned()),
+                "[ -~]{0,8}",
+                "\\PC{0,4}",
+            ],
+            0..6,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn csv_reads_back_exactly_what_was_written(rows in prop::collection::vec((text(), any::<i64>(), text()), 0..20)) {
+            let table = Table {
+                section: "test",
+                sheet: "Thử",
+                columns: columns(&[("title", "Tiêu đề"), ("count", "Số"), ("note", "Ghi chú")]),
+                rows: rows.iter().map(|(a, n, b)| vec![Cell::Text(a.clone()), Cell::Int(*n), Cell::Text(b.clone())]).collect(),
+            };
+            let bytes = table.to_csv();
+            let mut reader = csv::ReaderBuilder::new().from_reader(bytes.as_slice());
+            prop_assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), vec!["title", "count", "note"]);
+            let back: Vec<(String, i64, String)> = reader
+                .records()
+                .map(|r| r.unwrap())
+                .map(|r| (r[0].to_owned(), r[1].parse().unwrap(), r[2].to_owned()))
+                .collect();
+            prop_assert_eq!(back, rows);
+        }
+    }
+}

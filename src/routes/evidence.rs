@@ -255,7 +255,12 @@ pub async fn upload_evidence(
     }
     let limit = state.settings.max_upload_bytes;
     let form = Multipart::new(req.headers(), payload);
-    let (files, captions) = receive(form, state.settings.data_dir.join("tmp"), limit).await?;
+    let (files, captions) = actix_web::rt::time::timeout(
+        state.settings.upload_timeout,
+        receive(form, state.settings.data_dir.join("tmp"), limit),
+    )
+    .await
+    .map_err(|_| crate::http::json::request_timeout())??;
     if files.is_empty() {
         return Err(ApiError::bad_request("no_files").with_errors(vec![FieldError::new("file", "required")]));
     }

@@ -185,6 +185,11 @@ impl TestApp {
         address
     }
 
+    /// Calls to another instance of the service at `base`, with this test's client.
+    pub fn at(&self, base: &str) -> Remote<'_> {
+        Remote { client: &self.client, base: base.to_owned() }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }
@@ -377,6 +382,21 @@ pub fn captured_logs() -> String {
     String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
 }
 
+/// Another instance of the service (see `TestApp::at`).
+pub struct Remote<'a> {
+    client: &'a awc::Client,
+    base: String,
+}
+
+impl Remote<'_> {
+    pub fn get(&self, path: &str) -> Call {
+        Call { req: self.client.get(format!("{}{path}", self.base)), body: None }
+    }
+    pub fn post(&self, path: &str) -> Call {
+        Call { req: self.client.post(format!("{}{path}", self.base)), body: None }
+    }
+}
+
 pub struct Call {
     req: awc::ClientRequest,
     body: Option<(String, Vec<u8>)>,
@@ -409,6 +429,13 @@ impl Call {
         let mut res = sent.expect("the request reaches the server");
         let body = res.body().limit(64 * 1024 * 1024).await.expect("a readable body").to_vec();
         TestResponse { status: res.status().as_u16(), headers: res.headers().clone(), body }
+    }
+
+    /// Like `send`, but `None` when the server cannot be reached.
+    pub async fn try_send(self) -> Option<TestResponse> {
+        let mut res = self.req.send().await.ok()?;
+        let body = res.body().limit(64 * 1024 * 1024).await.ok()?.to_vec();
+        Some(TestResponse { status: res.status().as_u16(), headers: res.headers().clone(), body })
     }
 
     /// Sends a GET and reads the answer chunk by chunk as it arrives, handing each to

@@ -4,6 +4,7 @@ mod auth;
 mod conventions;
 mod directory;
 mod feedback;
+mod hardening;
 mod helpers;
 mod idempotency;
 mod openapi;
