@@ -132,6 +132,16 @@ impl ApiError {
         Self::validation(vec![FieldError::new(field, code)])
     }
 
+    /// 422: each field well-formed, but together they break a rule the schema cannot
+    /// state (a reason a transition needs, two dates out of order, either this or that).
+    pub fn rule(field: impl Into<String>, code: &'static str) -> Self {
+        Self::rules(vec![FieldError::new(field, code)])
+    }
+
+    pub fn rules(errors: Vec<FieldError>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "rule_violated").with_errors(errors)
+    }
+
     pub fn unauthenticated(code: &'static str) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, code).header(header::WWW_AUTHENTICATE, "Bearer realm=\"cchc-outreach\"")
     }

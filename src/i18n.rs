@@ -321,6 +321,29 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("sync_not_supported", "Danh sách này không hỗ trợ updated_since.", "This list does not support updated_since."),
     (
+        "storage_unavailable",
+        "Kho lưu trữ tệp minh chứng tạm thời không truy cập được; thử lại sau.",
+        "The evidence store is unavailable for now; try again later.",
+    ),
+    (
+        "request_timeout",
+        "Nội dung yêu cầu gửi đến quá chậm; kết nối bị đóng.",
+        "The request body arrived too slowly; the connection is closed.",
+    ),
+    ("uri_too_long", "Địa chỉ yêu cầu dài quá {limit} byte.", "The request target is longer than {limit} bytes."),
+    ("headers_too_large", "Phần đầu yêu cầu lớn quá {limit} byte.", "The request headers exceed {limit} bytes."),
+    (
+        "rule_violated",
+        "Yêu cầu không thỏa quy tắc nghiệp vụ; xem chi tiết từng trường.",
+        "The request breaks a rule; see each field.",
+    ),
+    (
+        "period_not_closed",
+        "Kỳ báo cáo chưa kết thúc (đến hết ngày {to}); chỉ chốt số liệu kỳ đã qua.",
+        "The period has not ended (it runs to {to}); only a past period can be frozen.",
+    ),
+    ("snapshot_exists", "Báo cáo kỳ này đã được chốt.", "The report of this period is frozen already."),
+    (
         "category_code_taken",
         "Mã lĩnh vực này đã có trong tổ chức.",
         "This category code is already taken in the organisation.",
@@ -409,5 +432,61 @@ mod tests {
         for (code, vi, en) in MESSAGES {
             assert!(!vi.is_empty() && !en.is_empty(), "{code}");
         }
+    }
+
+    /// Every problem and field code written in the source has its message: a code
+    /// without one would reach callers as a bare code.
+    #[test]
+    fn every_code_used_in_the_source_has_a_message() {
+        fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    files(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(path);
+                }
+            }
+        }
+        let mut paths = Vec::new();
+        files(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut paths);
+        let calls = [
+            "ApiError::unprocessable(\"",
+            "ApiError::conflict(\"",
+            "ApiError::bad_request(\"",
+            "ApiError::too_many_requests(\"",
+            "ValidationError::new(\"",
+            ", \"",
+        ];
+        let mut missing = Vec::new();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).unwrap();
+            for call in calls {
+                for (at, _) in text.match_indices(call) {
+                    let rest = &text[at + call.len()..];
+                    let code: String = rest.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+                    let closed = rest[code.len()..].starts_with('"');
+                    // Only snake_case codes of the calls above; `, "` also finds the code in
+                    // `field(…, "code")`, `rule(…, "code")`, `FieldError::new(…, "code")`,
+                    // `ApiError::new(status, "code")` and the constraint table.
+                    let is_code = code.contains('_') || MESSAGES.iter().any(|(c, _, _)| *c == code);
+                    let caller = &text[text[..at].rfind('\n').unwrap_or(0)..at];
+                    // After a status, only the string right after it is a code (the
+                    // constraint table goes on with field names).
+                    let after_status = caller.rsplit("StatusCode::").next().is_some_and(|tail| !tail.contains('"'));
+                    let relevant = call != ", \""
+                        || ["ApiError::field(", "ApiError::rule(", "FieldError::new("]
+                            .iter()
+                            .any(|c| caller.contains(c))
+                        || (caller.contains("StatusCode::") && after_status);
+                    if closed && relevant && is_code && !MESSAGES.iter().any(|(c, _, _)| *c == code) {
+                        missing.push(format!("{code} ({})", path.display()));
+                    }
+                }
+            }
+        }
+        missing.sort();
+        missing.dedup();
+        assert!(missing.is_empty(), "codes without a message: {missing:#?}");
     }
 }

@@ -143,6 +143,19 @@ fn conventions(api: &mut openapi::OpenApi) {
     for (path, item) in api.paths.paths.iter_mut() {
         let has_id = path.contains('{');
         for (method, op) in operations_mut(item) {
+            // What `If-Match` accepts, so that a generator of valid requests sends that.
+            for param in op.parameters.iter_mut().flatten() {
+                if let RefOr::T(param) = param
+                    && param.name == "If-Match"
+                {
+                    param.schema = Some(RefOr::T(openapi::Schema::Object(
+                        openapi::ObjectBuilder::new()
+                            .schema_type(openapi::schema::Type::String)
+                            .pattern(Some(r#"^(\*|(W/)?"[0-9]{1,9}")$"#))
+                            .build(),
+                    )));
+                }
+            }
             let id = op.operation_id.clone().unwrap_or_default();
             let access = access_of(&id).unwrap_or_else(|| {
                 panic!("operation {id} is not in auth::permissions::OPERATIONS: decide who may call it")
@@ -177,6 +190,22 @@ fn conventions(api: &mut openapi::OpenApi) {
             } else if has_query {
                 add(op, 400, "Invalid, unknown or repeated query parameter.");
             }
+            if op.request_body.is_some()
+                || op
+                    .parameters
+                    .iter()
+                    .flatten()
+                    .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query))
+            {
+                add(
+                    op,
+                    422,
+                    "Well-formed, but breaks a rule the schema cannot state (`rule_violated`, with the fields), or names a record that does not exist.",
+                );
+            }
+            if op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.name == "organization_id")) {
+                add(op, 422, "The system administrator must name an organisation (`organization_required`).");
+            }
             if path.starts_with("/api/v1/") {
                 add(op, 429, "Too many requests from this token or address; `Retry-After` says when to try again.");
             }
@@ -192,6 +221,8 @@ fn conventions(api: &mut openapi::OpenApi) {
             }
             if op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.name == "Idempotency-Key")) {
                 add(op, 400, "A malformed `Idempotency-Key`.");
+                add(op, 409, "A request with this `Idempotency-Key` is still running.");
+                add(op, 422, "This `Idempotency-Key` was used with another request.");
             }
             if id != "healthz" {
                 add(op, 503, "The database is unavailable; retry later.");

@@ -162,7 +162,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(routes_table.clone())
                 .app_data(document.clone())
-                .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
+                .app_data(web::PathConfig::default().error_handler(|_, req| problem::path_error(req).into()))
                 .app_data(web::PayloadConfig::new(max_json))
                 .wrap(from_fn(rate_limit::middleware))
                 .wrap(from_fn(problem::middleware))

@@ -91,12 +91,16 @@ impl Principal {
 
     /// The organisation a new record belongs to: the caller's own; only the system
     /// administrator names one (and must).
+    /// Naming one's own organisation is allowed; naming another is a 403, and the
+    /// administrator naming none a 422.
     pub fn acting_org(&self, requested: Option<Uuid>) -> Result<Uuid, ApiError> {
         match (self.organization_id, requested) {
             (Some(own), None) => Ok(own),
-            (Some(_), Some(_)) => Err(ApiError::field("organization_id", "organization_not_allowed")),
+            (Some(own), Some(org)) if org == own => Ok(own),
+            (Some(_), Some(_)) => Err(not_allowed()),
             (None, Some(org)) => Ok(org),
-            (None, None) => Err(ApiError::field("organization_id", "organization_required")),
+            (None, None) => Err(ApiError::unprocessable("organization_required")
+                .with_errors(vec![FieldError::new("organization_id", "organization_required")])),
         }
     }
 
@@ -105,9 +109,8 @@ impl Principal {
     pub fn read_scope(&self, requested: Option<Uuid>) -> Result<Option<Uuid>, ApiError> {
         match (self.organization_id, requested) {
             (Some(own), None) => Ok(Some(own)),
-            (Some(_), Some(_)) => {
-                Err(ApiError::validation(vec![FieldError::new("organization_id", "organization_not_allowed")]))
-            }
+            (Some(own), Some(org)) if org == own => Ok(Some(own)),
+            (Some(_), Some(_)) => Err(not_allowed()),
             (None, requested) => Ok(requested),
         }
     }
@@ -181,4 +184,10 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Option<Principal>, ApiErr
         .ok_or_else(|| ApiError::unauthenticated("invalid_token"))?;
     req.extensions_mut().insert(principal.clone());
     Ok(Some(principal))
+}
+
+/// Another organisation's `organization_id`, named by someone of one organisation.
+fn not_allowed() -> ApiError {
+    ApiError::new(actix_web::http::StatusCode::FORBIDDEN, "organization_not_allowed")
+        .with_errors(vec![FieldError::new("organization_id", "organization_not_allowed")])
 }

@@ -41,27 +41,39 @@ pub fn reserve(conn: &mut PgConnection, principal: Uuid, key: &str, hash: &[u8])
                 .filter(idempotency_keys::created_at.lt(now - chrono::Duration::hours(RETENTION_HOURS))),
         )
         .execute(conn)?;
-        let inserted = diesel::insert_into(idempotency_keys::table)
-            .values((
-                idempotency_keys::principal_id.eq(principal),
-                idempotency_keys::key.eq(key),
-                idempotency_keys::request_hash.eq(hash),
-            ))
-            .on_conflict_do_nothing()
-            .execute(conn)?;
-        if inserted == 1 {
-            return Ok(Reservation::Reserved);
-        }
-        let row: KeyRow =
-            idempotency_keys::table.find((principal, key)).select(KeyRow::as_select()).for_update().first(conn)?;
-        let stale = now - row.locked_at > chrono::Duration::seconds(STALE_LOCK_SECS);
-        if row.state == "in_progress" && stale && row.request_hash == hash {
-            diesel::update(idempotency_keys::table.find((principal, key)))
-                .set(idempotency_keys::locked_at.eq(now))
+        // The key's row may be released (deleted) by a failing request between our
+        // attempt to insert and our read: then try again.
+        for _ in 0..5 {
+            let inserted = diesel::insert_into(idempotency_keys::table)
+                .values((
+                    idempotency_keys::principal_id.eq(principal),
+                    idempotency_keys::key.eq(key),
+                    idempotency_keys::request_hash.eq(hash),
+                ))
+                .on_conflict_do_nothing()
                 .execute(conn)?;
-            return Ok(Reservation::Reserved);
+            if inserted == 1 {
+                return Ok(Reservation::Reserved);
+            }
+            let Some(row) = idempotency_keys::table
+                .find((principal, key))
+                .select(KeyRow::as_select())
+                .for_update()
+                .first::<KeyRow>(conn)
+                .optional()?
+            else {
+                continue;
+            };
+            let stale = now - row.locked_at > chrono::Duration::seconds(STALE_LOCK_SECS);
+            if row.state == "in_progress" && stale && row.request_hash == hash {
+                diesel::update(idempotency_keys::table.find((principal, key)))
+                    .set(idempotency_keys::locked_at.eq(now))
+                    .execute(conn)?;
+                return Ok(Reservation::Reserved);
+            }
+            return Ok(Reservation::Existing(row));
         }
-        Ok(Reservation::Existing(row))
+        Err(diesel::result::Error::RollbackTransaction)
     })
 }
 

@@ -43,7 +43,7 @@ pub struct IdempotencyKeyHeader {
     /// Up to 255 visible ASCII characters, unique per request you mean to make once
     /// (a UUID is a good choice). Retrying with the same key and body within 24 hours
     /// replays the first response instead of creating again.
-    #[param(rename = "Idempotency-Key", max_length = 255, min_length = 1)]
+    #[param(rename = "Idempotency-Key", max_length = 255, min_length = 1, pattern = "^[!-~]{1,255}$")]
     idempotency_key: Option<String>,
 }
 

@@ -53,9 +53,28 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ApiJson<T> {
             let bytes = actix_web::rt::time::timeout(timeout, read_limited(payload, declared, limit))
                 .await
                 .map_err(|_| request_timeout())??;
-            let value = parse_object(&bytes)?;
+            let mut value = parse_object(&bytes)?;
+            whole_numbers(&mut value);
             from_value(value).map(ApiJson)
         })
+    }
+}
+
+/// `12.0` is the whole number 12, as JSON Schema has it: written as an integer so that
+/// integer fields take it (fields of real numbers take integers too).
+fn whole_numbers(value: &mut Value) {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(x) = n.as_f64()
+                && x.fract() == 0.0
+                && x.abs() < 9.0e15
+            {
+                *value = Value::from(x as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        Value::Object(map) => map.values_mut().for_each(whole_numbers),
+        _ => {}
     }
 }
 

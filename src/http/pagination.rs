@@ -93,6 +93,8 @@ impl PageRequest {
                     Ok(t) => req.updated_since = Some(t.with_timezone(&Utc)),
                     Err(_) => errors.push(FieldError::new("updated_since", "invalid_timestamp")),
                 },
+                // An empty cursor (a script's first page) is no cursor.
+                "cursor" if value.is_empty() => {}
                 "cursor" => cursor = Some(value.as_str()),
                 _ => {}
             }

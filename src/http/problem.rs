@@ -112,27 +112,65 @@ impl RouteTable {
         Self { routes }
     }
 
-    /// The methods allowed on `path`, or `None` if no route matches it.
+    /// The methods allowed on `path`, or `None` if no route matches it. Where routes
+    /// overlap (`/plans/import` and `/plans/{id}`), the most literal one decides, as
+    /// the router does.
     pub fn allowed(&self, path: &str) -> Option<Vec<Method>> {
         let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let mut allowed: Vec<Method> = Vec::new();
-        let mut matched = false;
+        let mut best: Option<(usize, Vec<Method>)> = None;
         for (segments, methods) in &self.routes {
             let fits = segments.len() == parts.len()
                 && segments.iter().zip(&parts).all(|(seg, part)| match seg {
                     Segment::Param => !part.is_empty(),
                     Segment::Literal(lit) => lit == part,
                 });
-            if fits {
-                matched = true;
-                for m in methods {
-                    if !allowed.contains(m) {
-                        allowed.push(m.clone());
+            if !fits {
+                continue;
+            }
+            let literal = segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count();
+            match &mut best {
+                Some((n, allowed)) if *n == literal => {
+                    for m in methods {
+                        if !allowed.contains(m) {
+                            allowed.push(m.clone());
+                        }
                     }
                 }
+                Some((n, _)) if *n > literal => {}
+                _ => best = Some((literal, methods.clone())),
             }
         }
-        matched.then_some(allowed)
+        best.map(|(_, allowed)| allowed)
+    }
+}
+
+impl RouteTable {
+    /// The methods of the route written exactly as `path` (no parameters), if any.
+    fn exact(&self, path: &str) -> Option<&[Method]> {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        self.routes
+            .iter()
+            .find(|(segments, _)| {
+                segments.len() == parts.len()
+                    && segments.iter().zip(&parts).all(|(seg, part)| matches!(seg, Segment::Literal(l) if l == part))
+            })
+            .map(|(_, methods)| methods.as_slice())
+    }
+}
+
+/// A path parameter that does not parse (e.g. `PATCH /plans/import` reaching
+/// `/plans/{id}`): 405 if the path is a route of its own with other methods, else 404.
+pub fn path_error(req: &HttpRequest) -> ApiError {
+    let exact = req.app_data::<web::Data<RouteTable>>().and_then(|t| t.exact(req.path()).map(<[Method]>::to_vec));
+    match exact {
+        Some(methods) if !methods.contains(req.method()) => {
+            let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+                .arg("method", req.method())
+                .arg("allow", &allow)
+                .header(header::ALLOW, allow)
+        }
+        _ => ApiError::not_found(),
     }
 }
 

@@ -24,7 +24,7 @@ impl<T: DeserializeOwned + Validate> FromRequest for ApiQuery<T> {
 }
 
 fn parse<T: DeserializeOwned + Validate>(query: &str) -> Result<T, ApiError> {
-    let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
         let mut err = serde_field_error(&e.path().to_string(), &e.inner().to_string());
         if err.code == "unknown_field" {
@@ -58,7 +58,7 @@ impl<F: DeserializeOwned + Validate> FromRequest for ListQuery<F> {
 fn list_query<F: DeserializeOwned + Validate>(req: &HttpRequest) -> Result<ListQuery<F>, ApiError> {
     let mut paging = Vec::new();
     let mut rest = form_urlencoded::Serializer::new(String::new());
-    for (key, value) in form_urlencoded::parse(req.query_string().as_bytes()) {
+    for (key, value) in form_urlencoded_parse(req.query_string()) {
         if PageRequest::PARAMS.contains(&key.as_ref()) {
             paging.push((key.into_owned(), value.into_owned()));
         } else {

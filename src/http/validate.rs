@@ -11,16 +11,29 @@ pub fn code(value: &str) -> Result<(), ValidationError> {
 
 /// Text with something other than white space in it.
 pub fn not_blank(value: &str) -> Result<(), ValidationError> {
-    if value.trim().is_empty() { Err(ValidationError::new("not_blank")) } else { Ok(()) }
+    // Blank: nothing but spaces, line breaks and control characters.
+    if value.chars().all(|c| c.is_whitespace() || c.is_control()) {
+        Err(ValidationError::new("not_blank"))
+    } else {
+        Ok(())
+    }
 }
 
 /// An absolute `http` or `https` URL with a host.
+/// What `http_url` accepts, for the OpenAPI document.
+pub const HTTP_URL_PATTERN: &str = r"^https?://[^\s/?#\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*$";
+
+/// An http or https address (the schema of a list of links).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, pattern = r"^https?://[^\s/?#\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*$", max_length = 2048)]
+pub struct HttpUrl(pub String);
+
 pub fn http_url(value: &str) -> Result<(), ValidationError> {
     let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"));
     let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
     let ok = value.len() <= 2048
-        && host.is_some_and(|h| !h.is_empty() && !h.contains(char::is_whitespace))
-        && !value.contains(char::is_whitespace);
+        && host.is_some_and(|h| !h.is_empty())
+        && !value.contains(|c: char| c.is_whitespace() || c.is_control());
     if ok { Ok(()) } else { Err(ValidationError::new("invalid_url")) }
 }
 

@@ -54,10 +54,10 @@ impl ReportPeriod {
             (None, Some(from), Some(to)) if from <= to && (to - from).num_days() <= 3 * 366 => {
                 Ok(Self { code: None, from, to })
             }
-            (None, Some(_), Some(_)) => Err(ApiError::validation(vec![
+            (None, Some(_), Some(_)) => Err(ApiError::rules(vec![
                 FieldError::new("to", "invalid_value").arg("reason", "on or after from, at most three years later"),
             ])),
-            _ => Err(ApiError::validation(vec![
+            _ => Err(ApiError::rules(vec![
                 FieldError::new("period", "invalid_value").arg("reason", "give either period, or both from and to"),
             ])),
         }

@@ -131,7 +131,7 @@ fn some_items(value: &[Uuid]) -> Result<(), ValidationError> {
     "participant_count": 9, "attendee_ids": []}))]
 pub struct CreateActivity {
     #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
-    #[schema(min_length = 1, max_length = 1000)]
+    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 1000)]
     pub title: String,
     #[validate(length(max = 20000))]
     #[schema(max_length = 20000)]
@@ -162,7 +162,7 @@ pub struct CreateActivity {
     /// http/https only.
     #[serde(default)]
     #[validate(custom(function = "http_links"), length(max = 20))]
-    #[schema(max_items = 20)]
+    #[schema(max_items = 20, value_type = Vec<crate::http::validate::HttpUrl>)]
     pub links: Vec<String>,
 }
 
@@ -172,7 +172,7 @@ pub struct CreateActivity {
 #[serde(deny_unknown_fields)]
 pub struct UpdateActivity {
     #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
-    #[schema(min_length = 1, max_length = 1000)]
+    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 1000)]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(length(max = 20000))]
@@ -203,7 +203,7 @@ pub struct UpdateActivity {
     #[schema(max_items = 5000)]
     pub attendee_ids: Option<Vec<Uuid>>,
     #[validate(custom(function = "http_links"), length(max = 20))]
-    #[schema(max_items = 20)]
+    #[schema(max_items = 20, value_type = Option<Vec<crate::http::validate::HttpUrl>>)]
     pub links: Option<Vec<String>>,
 }
 
@@ -227,6 +227,7 @@ pub struct ActivityFilter {
     /// Words in the title, description or place, regardless of case and Vietnamese
     /// diacritics.
     #[validate(length(min = 1, max = 100))]
+    #[param(min_length = 1, max_length = 100)]
     pub q: Option<String>,
 }
 
@@ -294,7 +295,7 @@ fn check_links(
 
 fn check_held(from: DateTime<Utc>, to: Option<DateTime<Utc>>) -> Result<(), ApiError> {
     if to.is_some_and(|t| t < from) {
-        return Err(ApiError::validation(vec![
+        return Err(ApiError::rules(vec![
             FieldError::new("held_to", "invalid_value").arg("reason", "before held_from"),
         ]));
     }
@@ -553,7 +554,7 @@ pub async fn transition_activity(
         principal.require(Permission::ActivitiesVerify)?;
     }
     if to == ActivityStatus::Returned && reason.is_none() {
-        return Err(ApiError::field("reason", "required"));
+        return Err(ApiError::rule("reason", "required"));
     }
     let (id, org, now) = (id.into_inner(), principal.organization_id, state.clock.now());
     let actor = Actor::of(&principal, &ctx);

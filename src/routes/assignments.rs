@@ -262,7 +262,7 @@ pub async fn create_assignment(
     principal.require(Permission::AssignmentsWrite)?;
     let body = body.0;
     if body.plan_item_id.is_none() && body.plan_id.is_none() {
-        return Err(ApiError::validation(vec![FieldError::new("plan_id", "plan_or_item_required")]));
+        return Err(ApiError::rule("plan_id", "plan_or_item_required"));
     }
     check_dates(body.start_on, body.due_on)?;
     let (org, author) = (principal.organization_id, principal.id);
@@ -754,7 +754,7 @@ pub async fn list_plan_reporting_duties(
 #[schema(example = json!({"summary": "Đã phổ biến Kế hoạch tại cuộc họp phòng ngày 12/4; đăng 3 tin trên trang của Ban.", "progress_percent": 40}))]
 pub struct SubmitReport {
     #[validate(length(min = 1, max = 20000), custom(function = "crate::http::validate::not_blank"))]
-    #[schema(min_length = 1, max_length = 20000)]
+    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 20000)]
     pub summary: String,
     #[validate(range(min = 0, max = 100))]
     #[schema(minimum = 0, maximum = 100)]
@@ -771,7 +771,7 @@ pub struct SubmitReport {
 #[serde(deny_unknown_fields)]
 pub struct UpdateReport {
     #[validate(length(min = 1, max = 20000), custom(function = "crate::http::validate::not_blank"))]
-    #[schema(min_length = 1, max_length = 20000)]
+    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 20000)]
     pub summary: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(range(min = 0, max = 100))]

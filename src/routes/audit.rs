@@ -66,11 +66,13 @@ pub struct AuditFilter {
     pub organization_id: Option<Uuid>,
     /// `organization`, `department`, `user`, `service_client`, …
     #[validate(length(min = 1, max = 64))]
+    #[param(min_length = 1, max_length = 64)]
     pub entity_type: Option<String>,
     pub entity_id: Option<Uuid>,
     /// The person or client who acted.
     pub actor_id: Option<Uuid>,
     #[validate(length(min = 1, max = 64))]
+    #[param(min_length = 1, max_length = 64)]
     pub action: Option<String>,
     /// Events at or after this time.
     pub from: Option<DateTime<Utc>>,

@@ -265,6 +265,7 @@ pub struct ExportParams {
     /// Without it: every live record, in id order.
     pub updated_since: Option<DateTime<Utc>>,
     /// `csv` (default) or `ndjson`; or ask with `Accept: application/x-ndjson`.
+    #[param(inline)]
     pub format: Option<ExportFormat>,
     /// System administrator only: that organisation's records (default: all).
     pub organization_id: Option<Uuid>,

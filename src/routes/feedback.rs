@@ -100,7 +100,7 @@ pub struct CreateCategory {
     #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9._-]{1,32}$")]
     pub code: String,
     #[validate(length(min = 1, max = 255), custom(function = "validate::not_blank"))]
-    #[schema(min_length = 1, max_length = 255)]
+    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 255)]
     pub name: String,
     pub default_department_id: Option<Uuid>,
     #[validate(range(min = 1, max = 365))]
@@ -118,7 +118,7 @@ pub struct UpdateCategory {
     #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9._-]{1,32}$")]
     pub code: Option<String>,
     #[validate(length(min = 1, max = 255), custom(function = "validate::not_blank"))]
-    #[schema(min_length = 1, max_length = 255)]
+    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 255)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Uuid>)]
@@ -333,7 +333,7 @@ impl Resource for Holiday {
 pub struct CreateHoliday {
     pub day: NaiveDate,
     #[validate(length(min = 1, max = 255), custom(function = "validate::not_blank"))]
-    #[schema(min_length = 1, max_length = 255)]
+    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 255)]
     pub name: String,
     /// Only the system administrator sends this, naming the organisation to act for.
     pub organization_id: Option<Uuid>,
@@ -609,19 +609,19 @@ pub struct CreateFeedback {
     #[schema(min_length = 1, max_length = 255)]
     pub sender_name: Option<String>,
     #[validate(length(max = 32), custom(function = "phone"))]
-    #[schema(max_length = 32)]
+    #[schema(max_length = 32, pattern = r"^(?:[+ .()-]*[0-9]){6}[+ .()0-9-]*$")]
     pub sender_phone: Option<String>,
     #[validate(email, length(max = 254))]
-    #[schema(max_length = 254)]
+    #[schema(max_length = 254, format = Email)]
     pub sender_email: Option<String>,
     #[validate(length(min = 1, max = 1000))]
     #[schema(min_length = 1, max_length = 1000)]
     pub sender_address: Option<String>,
     #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
-    #[schema(min_length = 1, max_length = 1000)]
+    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 1000)]
     pub subject: String,
     #[validate(length(min = 1, max = 50000), custom(function = "validate::not_blank"))]
-    #[schema(min_length = 1, max_length = 50000)]
+    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 50000)]
     pub content: String,
     pub category_id: Option<Uuid>,
     pub plan_item_id: Option<Uuid>,
@@ -650,10 +650,10 @@ pub struct CreateFeedback {
 #[serde(deny_unknown_fields)]
 pub struct UpdateFeedback {
     #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
-    #[schema(min_length = 1, max_length = 1000)]
+    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 1000)]
     pub subject: Option<String>,
     #[validate(length(min = 1, max = 50000), custom(function = "validate::not_blank"))]
-    #[schema(min_length = 1, max_length = 50000)]
+    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 50000)]
     pub content: Option<String>,
     pub kind: Option<FeedbackKind>,
     #[serde(default, deserialize_with = "double_option")]
@@ -695,6 +695,7 @@ pub struct FeedbackFilter {
     pub to: Option<DateTime<Utc>>,
     /// Words in the code, subject or content, regardless of case and Vietnamese diacritics.
     #[validate(length(min = 1, max = 100))]
+    #[param(min_length = 1, max_length = 100)]
     pub q: Option<String>,
 }
 
@@ -834,12 +835,12 @@ pub async fn create_feedback(
         || body.sender_email.is_some()
         || body.sender_address.is_some();
     if body.anonymous && has_sender {
-        return Err(ApiError::field("anonymous", "anonymous_with_sender"));
+        return Err(ApiError::rule("anonymous", "anonymous_with_sender"));
     }
     if body.deadline_on.is_some() {
         principal.require(Permission::FeedbackManage)?;
         if body.deadline_reason.is_none() {
-            return Err(ApiError::field("deadline_reason", "deadline_reason_required"));
+            return Err(ApiError::rule("deadline_reason", "deadline_reason_required"));
         }
     }
     let client = client_scope(&principal);
@@ -940,7 +941,7 @@ pub async fn update_feedback(
     principal.require(Permission::FeedbackManage)?;
     let body = body.0;
     if body.deadline_on.is_some() != body.deadline_reason.is_some() {
-        return Err(ApiError::field("deadline_reason", "deadline_reason_required"));
+        return Err(ApiError::rule("deadline_reason", "deadline_reason_required"));
     }
     let default_days = state.settings.feedback_deadline_days;
     let actor = Actor::of(&principal, &ctx);
@@ -1067,8 +1068,8 @@ pub async fn transition_feedback(
     principal.require(Permission::FeedbackRead)?;
     let FeedbackTransition { to, note, reason, forwarded_to } = body.0;
     match to {
-        FeedbackStatus::Rejected if reason.is_none() => return Err(ApiError::field("reason", "required")),
-        FeedbackStatus::Forwarded if forwarded_to.is_none() => return Err(ApiError::field("forwarded_to", "required")),
+        FeedbackStatus::Rejected if reason.is_none() => return Err(ApiError::rule("reason", "required")),
+        FeedbackStatus::Forwarded if forwarded_to.is_none() => return Err(ApiError::rule("forwarded_to", "required")),
         _ => {}
     }
     let (id, org, now) = (id.into_inner(), principal.organization_id, state.clock.now());
@@ -1225,12 +1226,12 @@ fn attachment_links(value: &[String]) -> Result<(), validator::ValidationError> 
 #[schema(example = json!({"text": "Ban đã làm việc với đơn vị tư vấn; hồ sơ được trả kết quả ngày 15/6/2021."}))]
 pub struct CreateAnswer {
     #[validate(length(min = 1, max = 50000), custom(function = "validate::not_blank"))]
-    #[schema(min_length = 1, max_length = 50000)]
+    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 50000)]
     pub text: String,
     /// Links (http/https) to attached documents.
     #[serde(default)]
     #[validate(custom(function = "attachment_links"), length(max = 20))]
-    #[schema(max_items = 20)]
+    #[schema(max_items = 20, value_type = Vec<crate::http::validate::HttpUrl>)]
     pub attachments: Vec<String>,
 }
 
@@ -1432,7 +1433,7 @@ fn record_satisfaction_rate(conn: &mut PgConnection, org: Uuid, year: i32, day: 
 pub struct Publish {
     /// What the public reads, written without personal data.
     #[validate(length(min = 1, max = 10000), custom(function = "validate::not_blank"))]
-    #[schema(min_length = 1, max_length = 10000)]
+    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 10000)]
     pub summary: String,
 }
 
@@ -1558,7 +1559,7 @@ pub async fn get_satisfaction_rate(
     let to = params.to.unwrap_or(today);
     let from = params.from.unwrap_or_else(|| NaiveDate::from_ymd_opt(to.year(), 1, 1).expect("1 January"));
     if from > to {
-        return Err(ApiError::validation(vec![FieldError::new("from", "invalid_value").arg("reason", "after to")]));
+        return Err(ApiError::rules(vec![FieldError::new("from", "invalid_value").arg("reason", "after to")]));
     }
     let start = |d: NaiveDate| {
         vietnam()

@@ -151,14 +151,16 @@ pub struct CreateIndicator {
     #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9._-]{1,32}$")]
     pub code: String,
     #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
-    #[schema(min_length = 1, max_length = 1000)]
+    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 1000)]
     pub name: String,
     pub unit: Unit,
     pub comparator: Comparator,
     /// Required unless the comparator is `improves`.
     #[validate(custom(function = "finite"))]
+    #[schema(minimum = -999_999_999_999_999.0, maximum = 999_999_999_999_999.0)]
     pub target_value: Option<f64>,
     #[validate(custom(function = "finite"))]
+    #[schema(minimum = -999_999_999_999_999.0, maximum = 999_999_999_999_999.0)]
     pub baseline: Option<f64>,
     /// An item of the same plan.
     pub plan_item_id: Option<Uuid>,
@@ -174,17 +176,17 @@ pub struct UpdateIndicator {
     #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9._-]{1,32}$")]
     pub code: Option<String>,
     #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
-    #[schema(min_length = 1, max_length = 1000)]
+    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 1000)]
     pub name: Option<String>,
     pub unit: Option<Unit>,
     pub comparator: Option<Comparator>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(custom(function = "finite"))]
-    #[schema(value_type = Option<f64>)]
+    #[schema(value_type = Option<f64>, minimum = -999_999_999_999_999.0, maximum = 999_999_999_999_999.0)]
     pub target_value: Option<Option<f64>>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(custom(function = "finite"))]
-    #[schema(value_type = Option<f64>)]
+    #[schema(value_type = Option<f64>, minimum = -999_999_999_999_999.0, maximum = 999_999_999_999_999.0)]
     pub baseline: Option<Option<f64>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Uuid>)]
@@ -206,6 +208,7 @@ pub struct IndicatorFilter {
     "citation": "Báo cáo kết quả khảo sát SIPAS 2021 của Sở Nội vụ"}))]
 pub struct CreateMeasurement {
     #[validate(custom(function = "finite"))]
+    #[schema(minimum = -999_999_999_999_999.0, maximum = 999_999_999_999_999.0)]
     pub value: f64,
     pub measured_on: NaiveDate,
     #[validate(custom(function = "valid_period_code"))]
@@ -219,7 +222,7 @@ pub struct CreateMeasurement {
     pub citation: Option<String>,
     /// `http` or `https`.
     #[validate(custom(function = "validate::http_url"))]
-    #[schema(max_length = 2048)]
+    #[schema(max_length = 2048, pattern = r"^https?://[^\s/?#\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*$")]
     pub link: Option<String>,
     #[validate(length(max = 2000))]
     #[schema(max_length = 2000)]
@@ -235,13 +238,14 @@ pub struct MeasurementFilter {
     /// Measured on or before this date.
     pub to: Option<NaiveDate>,
     #[validate(custom(function = "valid_period_code"))]
+    #[param(pattern = "^[0-9]{4}(-(H[12]|Q[1-4]|M(0[1-9]|1[0-2])))?$")]
     pub period: Option<String>,
 }
 
 /// A target is required unless the comparator is `improves`.
 fn check_target(comparator: Comparator, target: Option<f64>) -> Result<(), ApiError> {
     if comparator != Comparator::Improves && target.is_none() {
-        return Err(ApiError::field("target_value", "required"));
+        return Err(ApiError::rule("target_value", "required"));
     }
     Ok(())
 }
@@ -503,10 +507,10 @@ pub async fn create_measurement(
     principal.require(Permission::PlansWrite)?;
     let body = body.0;
     if body.source == Some(MeasurementSource::Computed) {
-        return Err(ApiError::field("source", "computed_by_service"));
+        return Err(ApiError::rule("source", "computed_by_service"));
     }
     if body.citation.is_none() && body.link.is_none() {
-        return Err(ApiError::field("citation", "citation_required"));
+        return Err(ApiError::rule("citation", "citation_required"));
     }
     let (id, org, author) = (id.into_inner(), principal.organization_id, principal.id);
     crud::create::<Measurement, _>(&state, Actor::of(&principal, &ctx), move |conn| {

@@ -66,7 +66,7 @@ pub struct CreateOrganization {
     #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9._-]{1,32}$")]
     pub code: String,
     #[validate(length(min = 1, max = 255), custom(function = "validate::not_blank"))]
-    #[schema(min_length = 1, max_length = 255)]
+    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 255)]
     pub name: String,
     #[validate(length(max = 255))]
     #[schema(max_length = 255)]
@@ -74,7 +74,7 @@ pub struct CreateOrganization {
     pub parent_id: Option<Uuid>,
     /// `http` or `https` URL.
     #[validate(custom(function = "validate::http_url"))]
-    #[schema(max_length = 2048)]
+    #[schema(max_length = 2048, pattern = r"^https?://[^\s/?#\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*$")]
     pub website: Option<String>,
 }
 
@@ -86,7 +86,7 @@ pub struct UpdateOrganization {
     #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9._-]{1,32}$")]
     pub code: Option<String>,
     #[validate(length(min = 1, max = 255), custom(function = "validate::not_blank"))]
-    #[schema(min_length = 1, max_length = 255)]
+    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 255)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(length(max = 255))]
@@ -97,7 +97,7 @@ pub struct UpdateOrganization {
     pub parent_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(custom(function = "validate::http_url"))]
-    #[schema(value_type = Option<String>, max_length = 2048)]
+    #[schema(value_type = Option<String>, max_length = 2048, pattern = r"^https?://[^\s/?#\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*$")]
     pub website: Option<Option<String>>,
 }
 
@@ -109,9 +109,11 @@ pub struct OrganizationFilter {
     pub parent_id: Option<Uuid>,
     /// Exact code (case-insensitive).
     #[validate(length(max = 32))]
+    #[param(max_length = 32)]
     pub code: Option<String>,
     /// Text in the name or English name.
     #[validate(length(min = 1, max = 100))]
+    #[param(min_length = 1, max_length = 100)]
     pub q: Option<String>,
 }
 

@@ -116,10 +116,15 @@ pub enum PlanItemListing {
     Tree(PlanItemTree),
 }
 
+/// Digits, Latin letters with Vietnamese ones (`đ`, `ư`, `ạ`…), `.`, `-`, `_`, `/`, `(`, `)`:
+/// the same set as the schema's pattern.
 fn valid_reference(value: &str) -> Result<(), ValidationError> {
-    let ok = !value.is_empty()
-        && value.chars().count() <= 32
-        && value.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | '(' | ')'));
+    let letter = |c: char| {
+        c.is_ascii_alphanumeric()
+            || matches!(c, 'À'..='Ö' | 'Ø'..='ö' | 'ø'..='ɏ' | 'Ḁ'..='ỿ')
+            || matches!(c, '.' | '-' | '_' | '/' | '(' | ')')
+    };
+    let ok = !value.is_empty() && value.chars().count() <= 32 && value.chars().all(letter);
     if ok { Ok(()) } else { Err(ValidationError::new("invalid_format")) }
 }
 
@@ -128,9 +133,9 @@ fn valid_reference(value: &str) -> Result<(), ValidationError> {
 #[schema(example = json!({"reference": "II.1.11", "kind": "content", "parent_id": "01938f6e-7d3c-7b1a-9c55-3f1f0b6f1a2e",
     "audience": "staff", "title": "Kết quả thực hiện Đề án 06 về dữ liệu dân cư"}))]
 pub struct CreatePlanItem {
-    /// 1–32 letters (any script), digits, `.`, `-`, `_`, `/`, `(`, `)`; unique within the plan.
+    /// 1–32 digits, Latin (and Vietnamese) letters, `.`, `-`, `_`, `/`, `(`, `)`; unique within the plan.
     #[validate(custom(function = "valid_reference"))]
-    #[schema(min_length = 1, max_length = 32)]
+    #[schema(min_length = 1, max_length = 32, pattern = r"^[0-9A-Za-zÀ-ÖØ-öø-ɏḀ-ỿ._/()-]{1,32}$")]
     pub reference: String,
     pub kind: ItemKind,
     /// An item of the same plan; absent for the top level.
@@ -142,7 +147,7 @@ pub struct CreatePlanItem {
     pub audience: Option<Audience>,
     pub channel: Option<Channel>,
     #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
-    #[schema(min_length = 1, max_length = 1000)]
+    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 1000)]
     pub title: String,
     #[validate(length(max = 20000))]
     #[schema(max_length = 20000)]
@@ -160,7 +165,7 @@ pub struct CreatePlanItem {
 #[serde(deny_unknown_fields)]
 pub struct UpdatePlanItem {
     #[validate(custom(function = "valid_reference"))]
-    #[schema(min_length = 1, max_length = 32)]
+    #[schema(min_length = 1, max_length = 32, pattern = r"^[0-9A-Za-zÀ-ÖØ-öø-ɏḀ-ỿ._/()-]{1,32}$")]
     pub reference: Option<String>,
     pub kind: Option<ItemKind>,
     #[serde(default, deserialize_with = "double_option")]
@@ -176,7 +181,7 @@ pub struct UpdatePlanItem {
     #[schema(value_type = Option<Channel>)]
     pub channel: Option<Option<Channel>>,
     #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
-    #[schema(min_length = 1, max_length = 1000)]
+    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 1000)]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(length(max = 20000))]
@@ -203,6 +208,7 @@ pub enum ItemView {
 pub struct ItemFilter {
     /// `flat` (default): a page of items; `tree`: the whole tree nested, in order, in
     /// one answer (no paging or other filters then).
+    #[param(inline)]
     pub view: Option<ItemView>,
     pub kind: Option<ItemKind>,
     pub audience: Option<Audience>,
@@ -212,6 +218,7 @@ pub struct ItemFilter {
     /// Words in the reference, title or body, regardless of case and Vietnamese
     /// diacritics (`dich vu cong` finds `dịch vụ công`).
     #[validate(length(min = 1, max = 100))]
+    #[param(min_length = 1, max_length = 100)]
     pub q: Option<String>,
 }
 
@@ -300,7 +307,7 @@ pub async fn list_plan_items(
     if filter.view == Some(ItemView::Tree) {
         let extra = form_urlencoded::parse(req.query_string().as_bytes()).any(|(k, _)| k != "view");
         if extra {
-            return Err(ApiError::validation(vec![FieldError::new("view", "tree_view_unpaged")]));
+            return Err(ApiError::rule("view", "tree_view_unpaged"));
         }
         let items = db::run(&state.pool, move |conn| {
             plans::find_readable(conn, plan_id, org)?;

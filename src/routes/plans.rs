@@ -103,7 +103,7 @@ pub struct CreatePlan {
     #[schema(minimum = 2000, maximum = 2100)]
     pub year: i32,
     #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
-    #[schema(min_length = 1, max_length = 1000)]
+    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 1000)]
     pub title: String,
     pub period_from: Option<NaiveDate>,
     pub period_to: Option<NaiveDate>,
@@ -133,7 +133,7 @@ pub struct UpdatePlan {
     #[schema(minimum = 2000, maximum = 2100)]
     pub year: Option<i32>,
     #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
-    #[schema(min_length = 1, max_length = 1000)]
+    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 1000)]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<NaiveDate>)]
@@ -163,11 +163,13 @@ pub struct PlanFilter {
     /// System administrator only: plans of this organisation.
     pub organization_id: Option<Uuid>,
     #[validate(range(min = 2000, max = 2100))]
+    #[param(minimum = 2000, maximum = 2100)]
     pub year: Option<i32>,
     pub status: Option<PlanStatus>,
     /// Words in the code or title, regardless of case and Vietnamese diacritics
     /// (`tuyen truyen` finds `tuyên truyền`).
     #[validate(length(min = 1, max = 100))]
+    #[param(min_length = 1, max_length = 100)]
     pub q: Option<String>,
 }
 
@@ -348,7 +350,7 @@ pub async fn create_plan(
 
 fn check_period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<(), ApiError> {
     match (from, to) {
-        (Some(f), Some(t)) if f > t => Err(ApiError::validation(vec![
+        (Some(f), Some(t)) if f > t => Err(ApiError::rules(vec![
             FieldError::new("period_to", "invalid_value").arg("reason", "before period_from"),
         ])),
         _ => Ok(()),
@@ -511,6 +513,7 @@ pub struct ImportParams {
     /// When the organisation already has a plan with the file's code: `error` (409,
     /// the default) or `update` to bring it in line with the file — items and
     /// indicators matched by reference and code, those not in the file deleted.
+    #[param(inline)]
     pub on_conflict: Option<OnConflict>,
 }
 

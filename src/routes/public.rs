@@ -32,7 +32,7 @@ use crate::{
     http::{
         Page, RequestContext,
         etag::ok_with_etag,
-        pagination::{PageParams, Row},
+        pagination::Row,
         query::{ApiQuery, ListQuery},
     },
     state::AppState,
@@ -150,10 +150,22 @@ fn rate_limit(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
 #[into_params(parameter_in = Query)]
 pub struct NoFilter {}
 
+/// Paging of the public list (no change feed: published results only).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "documents the parameters; PageRequest::parse reads them")]
+pub struct PublicPageParams {
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200, default = 50)]
+    limit: Option<i64>,
+    /// Opaque cursor from the previous page's `next_cursor` (or its `Link: rel="next"`).
+    cursor: Option<String>,
+}
+
 /// The published feedback results of an organisation, oldest first.
 #[utoipa::path(
     tag = "public",
-    params(("code" = String, Path, description = "The organisation's code, e.g. `KDPM`."), PageParams),
+    params(("code" = String, Path, description = "The organisation's code, e.g. `KDPM`."), PublicPageParams),
     responses(
         (status = 200, description = "A page of published results.", body = Page<PublicFeedback>,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))),
@@ -198,6 +210,7 @@ pub struct CodeQuery {
     /// The organisation's code. Codes are numbered per organisation, so this is needed
     /// only when two organisations published the same code.
     #[validate(length(min = 1, max = 32))]
+    #[param(min_length = 1, max_length = 32)]
     pub organization: Option<String>,
 }
 

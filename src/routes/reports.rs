@@ -78,7 +78,7 @@ fn file_part(text: &str) -> String {
 /// The CSV of one section, chosen with `section`.
 fn csv_of(tables: Vec<Table>, section: Option<&str>, name: &str) -> Result<HttpResponse, ApiError> {
     let Some(section) = section else {
-        return Err(ApiError::validation(vec![
+        return Err(ApiError::rules(vec![
             FieldError::new("section", "required").arg("allowed", PLAN_SECTIONS.join(", ")),
         ]));
     };
@@ -129,15 +129,18 @@ impl Section {
 #[into_params(parameter_in = Query)]
 pub struct PlanReportParams {
     /// `2021`, `2021-H1`, `2021-Q2` or `2021-M07`; or give `from` and `to` instead.
+    #[param(pattern = "^[0-9]{4}(-(H[12]|Q[1-4]|M(0[1-9]|1[0-2])))?$")]
     pub period: Option<String>,
     /// First day (Vietnam), with `to`.
     pub from: Option<NaiveDate>,
     /// Last day (Vietnam), with `from`.
     pub to: Option<NaiveDate>,
     /// `json` (default), `csv` (with `section`) or `xlsx`; or ask with `Accept`.
+    #[param(inline)]
     pub format: Option<ReportFormat>,
     /// The section a CSV holds: `items`, `departments`, `indicators`,
     /// `activities_by_month` or `feedback`.
+    #[param(inline)]
     pub section: Option<Section>,
 }
 
@@ -212,6 +215,7 @@ pub async fn get_plan_report(
 #[into_params(parameter_in = Query)]
 pub struct FeedbackReportParams {
     /// `2021`, `2021-H1`, `2021-Q2` or `2021-M07`; or give `from` and `to` instead.
+    #[param(pattern = "^[0-9]{4}(-(H[12]|Q[1-4]|M(0[1-9]|1[0-2])))?$")]
     pub period: Option<String>,
     /// First day of receipt (Vietnam), with `to`.
     pub from: Option<NaiveDate>,
@@ -220,6 +224,7 @@ pub struct FeedbackReportParams {
     /// `category` (default), `channel`, `department` or `month`.
     pub group_by: Option<GroupBy>,
     /// `json` (default), `csv` or `xlsx`; or ask with `Accept`.
+    #[param(inline)]
     pub format: Option<ReportFormat>,
     /// System administrator only: that organisation's.
     pub organization_id: Option<Uuid>,
@@ -258,7 +263,7 @@ pub async fn get_feedback_report(
     let group_by = params.group_by.unwrap_or_default();
     let ctx = context(&state, own_department(&principal)?);
     let report: FeedbackReport = db::run(&state.pool, move |conn| {
-        db::organizations::find(conn, org, None)?;
+        db::organizations::find(conn, org, None).map_err(|_| ApiError::unprocessable("organization_not_found"))?;
         reports::feedback_report(conn, org, period, group_by, ctx)
     })
     .await?;
@@ -318,6 +323,7 @@ impl Resource for Snapshot {
 #[schema(example = json!({"period": "2021-Q2"}))]
 pub struct CreateSnapshot {
     /// `2021`, `2021-H1`, `2021-Q2` or `2021-M07`; or give `from` and `to` instead.
+    #[schema(pattern = "^[0-9]{4}(-(H[12]|Q[1-4]|M(0[1-9]|1[0-2])))?$")]
     pub period: Option<String>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -414,7 +420,9 @@ pub struct NoFilter {}
 #[into_params(parameter_in = Query)]
 pub struct SnapshotParams {
     /// `json` (default: the stored document, byte for byte), `csv` (with `section`) or `xlsx`.
+    #[param(inline)]
     pub format: Option<ReportFormat>,
+    #[param(inline)]
     pub section: Option<Section>,
 }
 

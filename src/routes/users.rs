@@ -80,10 +80,10 @@ pub struct CreateUser {
     #[schema(min_length = 3, max_length = 64, pattern = "^[A-Za-z0-9._@-]{3,64}$")]
     pub username: String,
     #[validate(length(min = 1, max = 255), custom(function = "validate::not_blank"))]
-    #[schema(min_length = 1, max_length = 255)]
+    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 255)]
     pub full_name: String,
     #[validate(email, length(max = 254))]
-    #[schema(max_length = 254)]
+    #[schema(max_length = 254, format = Email)]
     pub email: Option<String>,
     /// A department of the same organisation.
     pub department_id: Option<Uuid>,
@@ -109,11 +109,11 @@ fn yes() -> bool {
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     #[validate(length(min = 1, max = 255), custom(function = "validate::not_blank"))]
-    #[schema(min_length = 1, max_length = 255)]
+    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 255)]
     pub full_name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(email, length(max = 254))]
-    #[schema(value_type = Option<String>, max_length = 254)]
+    #[schema(value_type = Option<String>, max_length = 254, format = Email)]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Uuid>)]
@@ -147,6 +147,7 @@ pub struct UserFilter {
     pub active: Option<bool>,
     /// Text in the full name or username.
     #[validate(length(min = 1, max = 100))]
+    #[param(min_length = 1, max_length = 100)]
     pub q: Option<String>,
 }
 
@@ -222,7 +223,7 @@ pub async fn create_user(
     let org = match body.role {
         Role::Admin if !principal.is_admin() => return Err(ApiError::forbidden()),
         Role::Admin if body.organization_id.is_some() || body.department_id.is_some() => {
-            return Err(ApiError::field("role", "invalid_role"));
+            return Err(ApiError::rule("role", "invalid_role"));
         }
         Role::Admin => None,
         _ => Some(principal.acting_org(body.organization_id)?),
@@ -376,7 +377,7 @@ pub async fn set_user_password(
     let target = db::run(&state.pool, move |conn| Ok(store::find(conn, id, org)?)).await?;
     let SetPassword { current_password, new_password } = body.0;
     if own {
-        let current = current_password.ok_or_else(|| ApiError::field("current_password", "required"))?;
+        let current = current_password.ok_or_else(|| ApiError::rule("current_password", "required"))?;
         let stored = target.password_hash.clone();
         if !web::block(move || password::verify(&current, &stored)).await? {
             return Err(ApiError::unprocessable("wrong_password"));

@@ -309,7 +309,7 @@ async fn departments_record_and_the_coordinator_verifies() {
     transition(&member, json!({"to": "verified"})).send().await.problem(403, "forbidden");
     transition(&coordinator, json!({"to": "verified"})).send().await.problem(409, "transition_not_allowed");
     assert_eq!(transition(&member, json!({"to": "submitted"})).send().await.json()["status"], "submitted");
-    transition(&coordinator, json!({"to": "returned"})).send().await.problem(400, "validation_failed");
+    transition(&coordinator, json!({"to": "returned"})).send().await.problem(422, "rule_violated");
     let res = transition(&coordinator, json!({"to": "returned", "reason": "Thiếu đường dẫn bài viết"})).send().await;
     assert_eq!(
         (res.json()["status"].as_str(), res.json()["return_reason"].as_str()),

@@ -57,7 +57,7 @@ async fn an_administrator_sets_up_an_organisation_its_departments_and_people() {
 
     // Without naming one, the administrator is told to.
     let res = app.post("/api/v1/departments").token(&admin).json(json!({"code": "X", "name": "X"})).send().await;
-    res.problem(400, "validation_failed");
+    res.problem(422, "organization_required");
     assert_eq!(res.field_errors(), vec![("organization_id".to_owned(), "organization_required".to_owned())]);
 
     let (_, org_admin) = app.person(&admin, board_id.parse().unwrap(), "kdpm.admin", "org_admin").await;
@@ -198,7 +198,7 @@ async fn one_organisation_never_sees_or_changes_anothers_records() {
     assert_eq!(orgs["items"].as_array().unwrap().len(), 1);
     assert_eq!(orgs["items"][0]["code"], "ORG-B");
     let res = app.get(&format!("/api/v1/users?organization_id={org_a}")).token(&admin_b).send().await;
-    res.problem(400, "validation_failed");
+    res.problem(403, "organization_not_allowed");
     assert_eq!(res.field_errors(), vec![("organization_id".to_owned(), "organization_not_allowed".to_owned())]);
     let res = app
         .post("/api/v1/departments")
@@ -206,7 +206,12 @@ async fn one_organisation_never_sees_or_changes_anothers_records() {
         .json(json!({"code": "X", "name": "X", "organization_id": org_a}))
         .send()
         .await;
+    res.problem(403, "organization_not_allowed");
     assert_eq!(res.field_errors(), vec![("organization_id".to_owned(), "organization_not_allowed".to_owned())]);
+    // Naming one's own organisation is fine.
+    let own = app.get("/api/v1/me").token(&admin_b).send().await.json()["organization_id"].clone();
+    let res = app.get(&format!("/api/v1/users?organization_id={}", own.as_str().unwrap())).token(&admin_b).send().await;
+    assert_eq!(res.status, 200);
     // A department of another organisation cannot be given to one's people.
     let res = app
         .post("/api/v1/users")

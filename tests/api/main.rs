@@ -1,6 +1,7 @@
 mod activities;
 mod assignments;
 mod auth;
+mod authz;
 mod conventions;
 mod directory;
 mod feedback;

@@ -275,7 +275,7 @@ async fn the_tree_stays_a_tree_when_items_move() {
         .token(&admin)
         .send()
         .await
-        .problem(400, "validation_failed");
+        .problem(422, "rule_violated");
 }
 
 #[actix_web::test]

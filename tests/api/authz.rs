@@ -1,0 +1,617 @@
+//! The authorisation matrix, checked for every operation in the OpenAPI document:
+//! (a) without a token, 401; (b) with a token of another organisation on this
+//! organisation's records, 404; (c) with every role and scope the matrix does not
+//! grant, 403; (d) with one it grants, success. An operation without a recipe here
+//! fails the test, so no endpoint escapes the matrix.
+use std::collections::HashMap;
+
+use cchc_outreach::auth::{
+    Permission, Role, Scope,
+    permissions::{Access, access_of, grant},
+};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, multipart};
+
+const FIXTURE: &str = include_str!("../../fixtures/kdpm-2021.json");
+const PDF: &[u8] = include_bytes!("../fixtures/minutes.pdf");
+
+/// A request to make: path (ids filled in), body, who succeeds with it.
+struct Recipe {
+    path: String,
+    body: Body,
+    /// The principal of (d); default: the first allowed of coordinator, org_admin, admin.
+    who: Option<&'static str>,
+}
+
+#[derive(Clone)]
+enum Body {
+    None,
+    Json(Value),
+    Upload,
+}
+
+/// The ids of what the checks work on, all in organisation SXD.
+#[derive(Default)]
+struct Ids(HashMap<String, String>);
+
+impl Ids {
+    fn get(&self, key: &str) -> &str {
+        self.0.get(key).unwrap_or_else(|| panic!("no {key} in the fixture"))
+    }
+}
+
+async fn created(app: &TestApp, token: &str, path: &str, body: Value) -> String {
+    let res = app.post(path).token(token).json(body).send().await;
+    assert!(res.status == 201 || res.status == 200, "{path}: {}", res.text());
+    res.json()["id"].as_str().map(str::to_owned).unwrap_or_default()
+}
+
+/// Tokens by name: roles (`admin`, `org_admin`, …), scopes (`scope:plans:read`, …), and
+/// `other_org_admin`, `other_coordinator` of another organisation.
+struct World {
+    app: TestApp,
+    tokens: HashMap<String, String>,
+    ids: Ids,
+}
+
+async fn world() -> World {
+    let mut settings = crate::helpers::test_settings();
+    settings.rate_limit_per_token = 0;
+    settings.rate_limit_per_address = 0;
+    let app = TestApp::spawn_with(settings).await;
+    let admin = app.admin_token().await;
+    let mut tokens = HashMap::from([("admin".to_owned(), admin.clone())]);
+    let mut ids = Ids::default();
+    let org = app.organization(&admin, "SXD").await;
+    ids.0.insert("org".to_owned(), org.to_string());
+    for (key, code) in [("dept0", "TCHC"), ("dept1", "QLDA1"), ("dept_spare", "SPARE")] {
+        let id =
+            created(&app, &admin, "/api/v1/departments", json!({"code": code, "name": code, "organization_id": org}))
+                .await;
+        ids.0.insert(key.to_owned(), id);
+    }
+    for (role, dept) in [
+        ("org_admin", "dept0"),
+        ("leader", "dept0"),
+        ("coordinator", "dept0"),
+        ("member", "dept1"),
+        ("viewer", "dept0"),
+    ] {
+        let (id, token) = app.staff(&admin, org, ids.get(dept), &format!("sxd.{role}"), role).await;
+        tokens.insert(role.to_owned(), token);
+        ids.0.insert(format!("user_{role}"), id);
+    }
+    let (spare_user, _) = app.staff(&admin, org, ids.get("dept0"), "sxd.spare", "viewer").await;
+    ids.0.insert("user_spare".to_owned(), spare_user);
+    for scope in Scope::ALL {
+        let (_, token) = app.service_client(&admin, org, &[scope.as_str()]).await;
+        tokens.insert(format!("scope:{}", scope.as_str()), token);
+    }
+    let (client, _) = app.service_client(&admin, org, &["plans:read"]).await;
+    ids.0.insert("client".to_owned(), client);
+    let other = app.organization(&admin, "SYT").await;
+    let other_dept =
+        created(&app, &admin, "/api/v1/departments", json!({"code": "VP", "name": "VP", "organization_id": other}))
+            .await;
+    for role in ["org_admin", "coordinator", "member"] {
+        let (_, token) = app.staff(&admin, other, &other_dept, &format!("syt.{role}"), role).await;
+        tokens.insert(format!("other_{role}"), token);
+    }
+
+    let c = tokens["coordinator"].clone();
+    let c = c.as_str();
+    for key in ["doc", "doc_spare"] {
+        let id = created(
+            &app,
+            c,
+            "/api/v1/documents",
+            json!({"number": format!("{key}/QĐ-UBND"), "issuer": "UBND tỉnh", "title": key}),
+        )
+        .await;
+        ids.0.insert(key.to_owned(), id);
+    }
+    for key in ["plan", "plan_t", "plan_spare"] {
+        let id = created(&app, c, "/api/v1/plans", json!({"code": key, "year": 2021, "title": key})).await;
+        ids.0.insert(key.to_owned(), id);
+    }
+    let plan = ids.get("plan").to_owned();
+    for key in ["item", "item2", "item_spare"] {
+        let id = created(
+            &app,
+            c,
+            &format!("/api/v1/plans/{plan}/items"),
+            json!({"reference": key, "kind": "task", "title": key}),
+        )
+        .await;
+        ids.0.insert(key.to_owned(), id);
+    }
+    let item = ids.get("item").to_owned();
+    for key in ["indicator", "indicator_spare"] {
+        let id = created(
+            &app,
+            c,
+            &format!("/api/v1/plans/{plan}/indicators"),
+            json!({"code": key, "name": key, "unit": "count", "comparator": ">=", "target_value": 5}),
+        )
+        .await;
+        ids.0.insert(key.to_owned(), id);
+    }
+    let asg = created(
+        &app,
+        c,
+        "/api/v1/assignments",
+        json!({"plan_item_id": item, "department_id": ids.get("dept1"), "role": "lead", "reporting": "quarterly"}),
+    )
+    .await;
+    ids.0.insert("assignment".to_owned(), asg.clone());
+    let spare = created(
+        &app,
+        c,
+        "/api/v1/assignments",
+        json!({"plan_item_id": item, "department_id": ids.get("dept0"), "role": "execute"}),
+    )
+    .await;
+    ids.0.insert("assignment_spare".to_owned(), spare);
+    created(&app, c, &format!("/api/v1/assignments/{asg}/reports/2021-Q1"), json!({"summary": "Quý I"})).await;
+    let dept1 = ids.get("dept1").to_owned();
+    let activity = |title: &'static str| {
+        let (app, item, dept) = (&app, item.clone(), dept1.clone());
+        async move {
+            created(
+                app,
+                c,
+                "/api/v1/activities",
+                json!({"title": title, "plan_item_ids": [item], "department_id": dept,
+                "channel": "meeting", "audience": "public", "held_from": "2021-04-12T08:00:00+07:00"}),
+            )
+            .await
+        }
+    };
+    for key in ["activity", "activity_t", "activity_spare"] {
+        let id = activity(key).await;
+        ids.0.insert(key.to_owned(), id);
+    }
+    for key in ["evidence", "evidence_spare"] {
+        let (ct, body) = multipart(&[("file", Some("biên bản.pdf"), PDF), ("caption", None, key.as_bytes())]);
+        let res = app
+            .post(&format!("/api/v1/activities/{}/evidence", ids.get("activity")))
+            .token(c)
+            .raw(&ct, body)
+            .send()
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        ids.0.insert(key.to_owned(), res.json()["items"][0]["id"].as_str().unwrap().to_owned());
+    }
+    for key in ["category", "category_spare"] {
+        let id = created(
+            &app,
+            c,
+            "/api/v1/feedback-categories",
+            json!({"code": key, "name": key, "deadline_days": 10, "default_department_id": ids.get("dept1")}),
+        )
+        .await;
+        ids.0.insert(key.to_owned(), id);
+    }
+    created(&app, c, "/api/v1/holidays", json!({"day": "2021-09-02", "name": "Quốc khánh"})).await;
+    created(&app, c, "/api/v1/holidays", json!({"day": "2021-04-30", "name": "Giải phóng"})).await;
+    let category = ids.get("category").to_owned();
+    let feedback = |subject: &'static str| {
+        let (app, category) = (&app, category.clone());
+        async move {
+            created(
+                app,
+                c,
+                "/api/v1/feedback",
+                json!({"channel": "hotline", "kind": "question", "sender_type": "citizen",
+                "sender_phone": "0912345678", "subject": subject, "content": "Nội dung", "category_id": category,
+                "received_at": "2021-05-04T08:00:00+07:00"}),
+            )
+            .await
+        }
+    };
+    for key in ["feedback", "feedback_answer", "feedback_answered", "feedback_t", "feedback_spare"] {
+        let id = feedback(key).await;
+        ids.0.insert(key.to_owned(), id);
+    }
+    let member = tokens["member"].clone();
+    for key in ["feedback", "feedback_answer", "feedback_answered"] {
+        let res = app
+            .post(&format!("/api/v1/feedback/{}/transitions", ids.get(key)))
+            .token(c)
+            .json(json!({"to": "accepted"}))
+            .send()
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+    }
+    let res = app
+        .post(&format!("/api/v1/feedback/{}/answers", ids.get("feedback_answered")))
+        .token(&member)
+        .json(json!({"text": "Trả lời"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let res = app
+        .post(&format!("/api/v1/feedback/{}/publish", ids.get("feedback_answered")))
+        .token(c)
+        .json(json!({"summary": "Đã trả lời"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let code =
+        app.get(&format!("/api/v1/feedback/{}", ids.get("feedback_answered"))).token(c).send().await.json()["code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    ids.0.insert("feedback_code".to_owned(), code);
+    let snap = created(&app, c, &format!("/api/v1/reports/plans/{plan}/snapshots"), json!({"period": "2021-Q1"})).await;
+    ids.0.insert("snapshot".to_owned(), snap);
+    World { app, tokens, ids }
+}
+
+/// How to call each operation, in the order (d) runs them: reads, then writes, then
+/// deletions (of spare records).
+fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
+    let i = |k: &str| ids.get(k).to_owned();
+    let r = |path: String| Recipe { path, body: Body::None, who: None };
+    let j = |path: String, body: Value| Recipe { path, body: Body::Json(body), who: None };
+    let by = |mut recipe: Recipe, who: &'static str| {
+        recipe.who = Some(who);
+        recipe
+    };
+    let (org, plan, item, asg) = (i("org"), i("plan"), i("item"), i("assignment"));
+    vec![
+        ("healthz", r("/healthz".into())),
+        ("readyz", r("/readyz".into())),
+        ("me", r("/api/v1/me".into())),
+        ("list_organizations", r("/api/v1/organizations".into())),
+        ("get_organization", r(format!("/api/v1/organizations/{org}"))),
+        ("list_departments", r("/api/v1/departments".into())),
+        ("get_department", r(format!("/api/v1/departments/{}", i("dept0")))),
+        ("list_department_assignments", r(format!("/api/v1/departments/{}/assignments", i("dept1")))),
+        ("list_users", r("/api/v1/users".into())),
+        ("get_user", r(format!("/api/v1/users/{}", i("user_viewer")))),
+        ("list_service_clients", r("/api/v1/service-clients".into())),
+        ("get_service_client", r(format!("/api/v1/service-clients/{}", i("client")))),
+        ("list_audit_events", r("/api/v1/audit-events".into())),
+        ("list_documents", r("/api/v1/documents".into())),
+        ("get_document", r(format!("/api/v1/documents/{}", i("doc")))),
+        ("list_plans", r("/api/v1/plans".into())),
+        ("get_plan", r(format!("/api/v1/plans/{plan}"))),
+        ("list_plan_items", r(format!("/api/v1/plans/{plan}/items"))),
+        ("get_plan_item", r(format!("/api/v1/plan-items/{item}"))),
+        ("list_indicators", r(format!("/api/v1/plans/{plan}/indicators"))),
+        ("get_indicator", r(format!("/api/v1/indicators/{}", i("indicator")))),
+        ("list_measurements", r(format!("/api/v1/indicators/{}/measurements", i("indicator")))),
+        ("get_staff_reach", r(format!("/api/v1/plans/{plan}/staff-reach"))),
+        ("list_assignments", r("/api/v1/assignments".into())),
+        ("get_assignment", r(format!("/api/v1/assignments/{asg}"))),
+        ("list_reporting_duties", r(format!("/api/v1/assignments/{asg}/reports"))),
+        ("list_plan_reporting_duties", r(format!("/api/v1/plans/{plan}/reporting-duties"))),
+        ("get_progress_report", r(format!("/api/v1/assignments/{asg}/reports/2021-Q1"))),
+        ("list_progress_report_versions", r(format!("/api/v1/assignments/{asg}/reports/2021-Q1/versions"))),
+        ("list_activities", r("/api/v1/activities".into())),
+        ("get_activity", r(format!("/api/v1/activities/{}", i("activity")))),
+        ("list_evidence", r(format!("/api/v1/activities/{}/evidence", i("activity")))),
+        ("get_evidence", r(format!("/api/v1/evidence/{}", i("evidence")))),
+        ("download_evidence", r(format!("/api/v1/evidence/{}/content", i("evidence")))),
+        ("list_feedback_categories", r("/api/v1/feedback-categories".into())),
+        ("get_feedback_category", r(format!("/api/v1/feedback-categories/{}", i("category")))),
+        ("list_holidays", r("/api/v1/holidays".into())),
+        ("list_feedback", r("/api/v1/feedback".into())),
+        ("get_feedback", r(format!("/api/v1/feedback/{}", i("feedback")))),
+        ("list_feedback_history", r(format!("/api/v1/feedback/{}/history", i("feedback")))),
+        ("list_feedback_answers", r(format!("/api/v1/feedback/{}/answers", i("feedback_answered")))),
+        ("get_satisfaction_rate", r("/api/v1/feedback/satisfaction".into())),
+        ("list_public_feedback", r("/api/v1/public/organizations/SXD/feedback".into())),
+        ("get_public_feedback", r(format!("/api/v1/public/feedback/{}?organization=SXD", i("feedback_code")))),
+        ("get_plan_report", r(format!("/api/v1/reports/plans/{plan}?period=2021-Q2"))),
+        ("get_feedback_report", r("/api/v1/reports/feedback?period=2021".into())),
+        ("list_report_snapshots", r(format!("/api/v1/reports/plans/{plan}/snapshots"))),
+        ("get_report_snapshot", r(format!("/api/v1/reports/snapshots/{}", i("snapshot")))),
+        ("get_report_snapshot_content", r(format!("/api/v1/reports/snapshots/{}/content", i("snapshot")))),
+        ("export_collection", r("/api/v1/exports/feedback".into())),
+        // Writes.
+        (
+            "issue_token",
+            j(
+                "/api/v1/auth/token".into(),
+                json!({"grant_type": "password", "username": "sxd.viewer", "password": crate::helpers::PASSWORD}),
+            ),
+        ),
+        ("create_organization", j("/api/v1/organizations".into(), json!({"code": "SGTVT", "name": "Sở Giao thông"}))),
+        ("update_organization", j(format!("/api/v1/organizations/{org}"), json!({"name": "Sở Xây dựng"}))),
+        (
+            "create_department",
+            by(j("/api/v1/departments".into(), json!({"code": "NEW", "name": "Mới", "organization_id": org})), "admin"),
+        ),
+        (
+            "update_department",
+            j(format!("/api/v1/departments/{}", i("dept0")), json!({"name": "Tổ chức - Hành chính"})),
+        ),
+        (
+            "create_user",
+            by(
+                j(
+                    "/api/v1/users".into(),
+                    json!({"username": "sxd.new", "full_name": "Mới", "role": "viewer", "password": "a long enough password", "organization_id": org}),
+                ),
+                "admin",
+            ),
+        ),
+        ("update_user", j(format!("/api/v1/users/{}", i("user_spare")), json!({"full_name": "Tên mới"}))),
+        (
+            "set_user_password",
+            by(
+                j(
+                    format!("/api/v1/users/{}/password", i("user_spare")),
+                    json!({"new_password": "another long password"}),
+                ),
+                "org_admin",
+            ),
+        ),
+        (
+            "create_service_client",
+            by(
+                j(
+                    "/api/v1/service-clients".into(),
+                    json!({"name": "Cổng", "scopes": ["plans:read"], "organization_id": org}),
+                ),
+                "admin",
+            ),
+        ),
+        ("update_service_client", j(format!("/api/v1/service-clients/{}", i("client")), json!({"name": "Cổng mới"}))),
+        ("rotate_service_client_secret", r(format!("/api/v1/service-clients/{}/secret", i("client")))),
+        (
+            "create_document",
+            j("/api/v1/documents".into(), json!({"number": "99/KH-UBND", "issuer": "UBND", "title": "Mới"})),
+        ),
+        ("update_document", j(format!("/api/v1/documents/{}", i("doc")), json!({"title": "Sửa"}))),
+        ("create_plan", j("/api/v1/plans".into(), json!({"code": "KH-NEW", "year": 2022, "title": "Mới"}))),
+        ("import_plan", by(j("/api/v1/plans/import".into(), serde_json::from_str(FIXTURE).unwrap()), "admin")),
+        ("update_plan", j(format!("/api/v1/plans/{plan}"), json!({"title": "Sửa"}))),
+        ("transition_plan", j(format!("/api/v1/plans/{}/transitions", i("plan_t")), json!({"to": "issued"}))),
+        (
+            "create_plan_item",
+            j(format!("/api/v1/plans/{plan}/items"), json!({"reference": "NEW", "kind": "task", "title": "Mới"})),
+        ),
+        ("update_plan_item", j(format!("/api/v1/plan-items/{item}"), json!({"title": "Sửa"}))),
+        (
+            "create_indicator",
+            j(
+                format!("/api/v1/plans/{plan}/indicators"),
+                json!({"code": "NEW", "name": "Mới", "unit": "count", "comparator": ">=", "target_value": 1}),
+            ),
+        ),
+        ("update_indicator", j(format!("/api/v1/indicators/{}", i("indicator")), json!({"name": "Sửa"}))),
+        (
+            "create_measurement",
+            j(
+                format!("/api/v1/indicators/{}/measurements", i("indicator")),
+                json!({"value": 3, "measured_on": "2021-06-30", "citation": "Báo cáo"}),
+            ),
+        ),
+        (
+            "create_assignment",
+            j(
+                "/api/v1/assignments".into(),
+                json!({"plan_item_id": i("item2"), "department_id": i("dept1"), "role": "lead"}),
+            ),
+        ),
+        ("update_assignment", j(format!("/api/v1/assignments/{asg}"), json!({"duty": "Chủ trì"}))),
+        ("transition_assignment", j(format!("/api/v1/assignments/{asg}/transitions"), json!({"to": "in_progress"}))),
+        (
+            "submit_progress_report",
+            j(format!("/api/v1/assignments/{asg}/reports/2021-Q2"), json!({"summary": "Quý II"})),
+        ),
+        (
+            "update_progress_report",
+            j(format!("/api/v1/assignments/{asg}/reports/2021-Q1"), json!({"summary": "Quý I, sửa"})),
+        ),
+        (
+            "review_progress_report",
+            j(format!("/api/v1/assignments/{asg}/reports/2021-Q1/transitions"), json!({"to": "accepted"})),
+        ),
+        (
+            "create_activity",
+            j(
+                "/api/v1/activities".into(),
+                json!({"title": "Mới", "plan_item_ids": [item], "department_id": i("dept1"), "channel": "oral", "audience": "staff", "held_from": "2021-05-01T08:00:00+07:00"}),
+            ),
+        ),
+        ("update_activity", j(format!("/api/v1/activities/{}", i("activity")), json!({"title": "Sửa"}))),
+        (
+            "upload_evidence",
+            Recipe { path: format!("/api/v1/activities/{}/evidence", i("activity")), body: Body::Upload, who: None },
+        ),
+        (
+            "transition_activity",
+            j(format!("/api/v1/activities/{}/transitions", i("activity_t")), json!({"to": "submitted"})),
+        ),
+        (
+            "create_feedback_category",
+            j("/api/v1/feedback-categories".into(), json!({"code": "NEW", "name": "Mới", "deadline_days": 5})),
+        ),
+        (
+            "update_feedback_category",
+            j(format!("/api/v1/feedback-categories/{}", i("category")), json!({"name": "Sửa"})),
+        ),
+        ("create_holiday", j("/api/v1/holidays".into(), json!({"day": "2021-01-01", "name": "Tết Dương lịch"}))),
+        (
+            "create_feedback",
+            j(
+                "/api/v1/feedback".into(),
+                json!({"channel": "email", "kind": "feedback", "sender_type": "business", "subject": "Mới", "content": "Nội dung"}),
+            ),
+        ),
+        ("update_feedback", j(format!("/api/v1/feedback/{}", i("feedback")), json!({"subject": "Sửa"}))),
+        (
+            "transition_feedback",
+            j(format!("/api/v1/feedback/{}/transitions", i("feedback_t")), json!({"to": "accepted"})),
+        ),
+        (
+            "answer_feedback",
+            by(j(format!("/api/v1/feedback/{}/answers", i("feedback_answer")), json!({"text": "Trả lời"})), "member"),
+        ),
+        (
+            "rate_feedback",
+            j(
+                format!("/api/v1/feedback/{}/satisfaction", i("feedback_answered")),
+                json!({"rating": "satisfied", "channel": "hotline"}),
+            ),
+        ),
+        (
+            "publish_feedback",
+            j(format!("/api/v1/feedback/{}/publish", i("feedback_answered")), json!({"summary": "Công khai"})),
+        ),
+        ("unpublish_feedback", r(format!("/api/v1/feedback/{}/publish", i("feedback_answered")))),
+        ("create_report_snapshot", j(format!("/api/v1/reports/plans/{plan}/snapshots"), json!({"period": "2021-Q2"}))),
+        // Deletions, of spare records.
+        ("delete_evidence", r(format!("/api/v1/evidence/{}", i("evidence_spare")))),
+        ("delete_activity", r(format!("/api/v1/activities/{}", i("activity_spare")))),
+        ("delete_feedback", r(format!("/api/v1/feedback/{}", i("feedback_spare")))),
+        ("delete_feedback_category", r(format!("/api/v1/feedback-categories/{}", i("category_spare")))),
+        ("delete_holiday", r("/api/v1/holidays/2021-04-30".into())),
+        ("delete_assignment", r(format!("/api/v1/assignments/{}", i("assignment_spare")))),
+        ("delete_indicator", r(format!("/api/v1/indicators/{}", i("indicator_spare")))),
+        ("delete_plan_item", r(format!("/api/v1/plan-items/{}", i("item_spare")))),
+        ("delete_plan", r(format!("/api/v1/plans/{}", i("plan_spare")))),
+        ("delete_document", r(format!("/api/v1/documents/{}", i("doc_spare")))),
+        ("delete_service_client", r(format!("/api/v1/service-clients/{}", i("client")))),
+        ("delete_user", r(format!("/api/v1/users/{}", i("user_spare")))),
+        ("delete_department", r(format!("/api/v1/departments/{}", i("dept_spare")))),
+        ("delete_organization", by(r(format!("/api/v1/organizations/{}", "ORG_TO_DELETE")), "admin")),
+    ]
+}
+
+impl World {
+    async fn call(&self, method: &str, recipe: &Recipe, token: Option<&str>) -> crate::helpers::TestResponse {
+        let method = actix_web::http::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let mut call = self.app.call(method, &recipe.path);
+        if let Some(token) = token {
+            call = call.token(token);
+        }
+        match &recipe.body {
+            Body::None => call.send().await,
+            Body::Json(v) => call.json(v.clone()).send().await,
+            Body::Upload => {
+                let (ct, body) = multipart(&[("file", Some("ảnh.pdf"), PDF), ("caption", None, b"Bien ban")]);
+                call.raw(&ct, body).send().await
+            }
+        }
+    }
+}
+
+fn role_name(role: Role) -> &'static str {
+    role.as_str()
+}
+
+#[actix_web::test]
+async fn every_operation_answers_each_caller_as_the_matrix_says() {
+    let w = world().await;
+    // An organisation to delete last.
+    let spare_org = w.app.organization(&w.tokens["admin"], "SPARE-ORG").await;
+    let doc: Value = serde_json::from_str(&cchc_outreach::openapi::document_json()).unwrap();
+    let mut operations: HashMap<String, (String, String)> = HashMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            operations.insert(op["operationId"].as_str().unwrap().to_owned(), (method.clone(), path.clone()));
+        }
+    }
+    let mut table = recipes(&w.ids);
+    for (op, recipe) in &mut table {
+        if *op == "delete_organization" {
+            recipe.path = format!("/api/v1/organizations/{spare_org}");
+        }
+    }
+    let listed: Vec<&str> = table.iter().map(|(op, _)| *op).collect();
+    let missing: Vec<&String> = operations.keys().filter(|op| !listed.contains(&op.as_str())).collect();
+    assert!(missing.is_empty(), "operations the matrix test does not call: {missing:?}");
+    let unknown: Vec<&&str> = listed.iter().filter(|op| !operations.contains_key(**op)).collect();
+    assert!(unknown.is_empty(), "recipes for operations that do not exist: {unknown:?}");
+
+    let mut failures = Vec::new();
+    let mut checks = 0;
+    for (op, recipe) in &table {
+        let (method, _) = &operations[*op];
+        let access = access_of(op).unwrap_or_else(|| panic!("{op} is not in OPERATIONS"));
+        let permission: Option<Permission> = match access {
+            Access::Needs(p) => Some(p),
+            Access::Export => Some(Permission::FeedbackRead),
+            _ => None,
+        };
+        // (a) No token.
+        if !matches!(access, Access::Public) {
+            checks += 1;
+            let res = w.call(method, recipe, None).await;
+            if res.status != 401 {
+                failures.push(format!("{op} without a token: {} {}", res.status, res.text()));
+            }
+        }
+        // (b) Another organisation, on this one's records.
+        let names_a_record = recipe.path.contains(w.ids.get("org")) || has_record_id(&recipe.path);
+        if let Some(p) = permission.filter(|_| names_a_record && *op != "export_collection") {
+            let outsider = ["org_admin", "coordinator", "member"]
+                .into_iter()
+                .find(|r| grant(p).roles.contains(&Role::parse(r).unwrap()))
+                .map(|r| w.tokens[&format!("other_{r}")].as_str());
+            if let Some(token) = outsider {
+                checks += 1;
+                let res = w.call(method, recipe, Some(token)).await;
+                if res.status != 404 {
+                    failures.push(format!("{op} by another organisation: {} {}", res.status, res.text()));
+                }
+            }
+        }
+        // (c) Every role and scope not granted.
+        let (roles, scopes): (Vec<Role>, Vec<Scope>) = match access {
+            Access::Public | Access::SignedIn => (Vec::new(), Vec::new()),
+            Access::PersonOnly => (Vec::new(), Scope::ALL.to_vec()),
+            _ => {
+                let g = grant(permission.unwrap());
+                (
+                    Role::ALL.iter().copied().filter(|r| !g.roles.contains(r)).collect(),
+                    Scope::ALL.iter().copied().filter(|s| !g.scopes.contains(s)).collect(),
+                )
+            }
+        };
+        let refused: Vec<String> = roles
+            .iter()
+            .map(|r| role_name(*r).to_owned())
+            .chain(scopes.iter().map(|s| format!("scope:{}", s.as_str())))
+            .collect();
+        for name in refused {
+            checks += 1;
+            let res = w.call(method, recipe, Some(&w.tokens[&name])).await;
+            if res.status != 403 {
+                failures.push(format!("{op} by {name}: {} {}", res.status, res.text()));
+            }
+        }
+        // (d) One that is granted.
+        let who = recipe.who.map(str::to_owned).or_else(|| match access {
+            Access::Public => None,
+            Access::SignedIn | Access::PersonOnly => Some("coordinator".to_owned()),
+            _ => {
+                let g = grant(permission.unwrap());
+                ["coordinator", "org_admin", "admin"]
+                    .into_iter()
+                    .find(|r| g.roles.contains(&Role::parse(r).unwrap()))
+                    .map(str::to_owned)
+                    .or_else(|| g.scopes.first().map(|s| format!("scope:{}", s.as_str())))
+            }
+        });
+        checks += 1;
+        let res = w.call(method, recipe, who.as_deref().map(|w2| w.tokens[w2].as_str())).await;
+        if !(200..300).contains(&res.status) {
+            failures.push(format!("{op} by {who:?}: {} {}", res.status, res.text()));
+        }
+    }
+    eprintln!("authorisation matrix: {checks} checks over {} operations", table.len());
+    assert!(failures.is_empty(), "{} of {checks} checks failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(checks > 500, "{checks}");
+}
+
+/// Whether the path names a record (a UUID, a date, a period or a code).
+fn has_record_id(path: &str) -> bool {
+    path.split(['/', '?']).any(|seg| uuid::Uuid::parse_str(seg).is_ok() || seg.starts_with("2021-"))
+}
