@@ -421,27 +421,10 @@ async fn sigterm_lets_requests_in_flight_finish_and_exits_cleanly() {
     ))
     .await;
     // The real binary, on the same database, on a port of its own.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cchc-outreach"))
-        .env("DATABASE_URL", &app.database_url)
-        .env("CCHC_BIND", format!("127.0.0.1:{port}"))
-        .env("CCHC_JWT_SECRET", app.settings.jwt.secret.as_ref().unwrap().expose())
-        .env("CCHC_DATA_DIR", app.settings.data_dir.join("second"))
-        .env("CCHC_WORKERS", "2")
-        .env("CCHC_SHUTDOWN_GRACE_SECONDS", "30")
-        .env("CCHC_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while app.at(&base).get("/readyz").try_send().await.is_none_or(|r| r.status != 200) {
-        assert!(Instant::now() < deadline, "the binary did not start");
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-    }
+    let mut binary = app.start_binary(&[("CCHC_WORKERS", "2"), ("CCHC_SHUTDOWN_GRACE_SECONDS", "30")]).await;
+    let (port, base) = (binary.port, binary.base.clone());
     // A long export is under way when SIGTERM arrives…
-    let pid = child.id().to_string();
+    let pid = binary.child.id().to_string();
     let mut signalled = None;
     let mut lines = 0u64;
     let (status, _) = app
@@ -464,7 +447,7 @@ async fn sigterm_lets_requests_in_flight_finish_and_exits_cleanly() {
     // …and the process exits 0 within the grace period.
     let deadline = Instant::now() + Duration::from_secs(35);
     let code = loop {
-        if let Some(code) = child.try_wait().unwrap() {
+        if let Some(code) = binary.child.try_wait().unwrap() {
             break code;
         }
         assert!(Instant::now() < deadline, "still running after the grace period");

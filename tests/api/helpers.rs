@@ -185,6 +185,30 @@ impl TestApp {
         address
     }
 
+    /// Starts the real binary on this test's database and signing key, on a port of its
+    /// own, with `env` added; returns once it is ready.
+    pub async fn start_binary(&self, env: &[(&str, &str)]) -> Binary {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_cchc-outreach"))
+            .env("DATABASE_URL", &self.database_url)
+            .env("CCHC_BIND", format!("127.0.0.1:{port}"))
+            .env("CCHC_JWT_SECRET", self.settings.jwt.secret.as_ref().unwrap().expose())
+            .env("CCHC_DATA_DIR", self.settings.data_dir.join(format!("binary-{port}")))
+            .env("CCHC_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let binary = Binary { child, port, base: format!("http://127.0.0.1:{port}") };
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while self.at(&binary.base).get("/readyz").try_send().await.is_none_or(|r| r.status != 200) {
+            assert!(std::time::Instant::now() < deadline, "the binary did not start");
+            actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        }
+        binary
+    }
+
     /// Calls to another instance of the service at `base`, with this test's client.
     pub fn at(&self, base: &str) -> Remote<'_> {
         Remote { client: &self.client, base: base.to_owned() }
@@ -503,5 +527,36 @@ impl TestResponse {
                     .collect()
             })
             .unwrap_or_default()
+    }
+}
+
+/// The service's binary running as a child process; killed when dropped.
+pub struct Binary {
+    pub child: std::process::Child,
+    pub port: u16,
+    pub base: String,
+}
+
+impl Binary {
+    /// Its resident set size, in bytes.
+    pub fn rss(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let kb: u64 = status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))
+            .unwrap()
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        kb * 1024
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
