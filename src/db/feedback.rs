@@ -310,7 +310,35 @@ impl FeedbackRecord {
     }
 }
 
-crate::composite_record!(FeedbackRecord, "feedback");
+/// The columns of `Joined`, from `feedback` left-joined to its sender and publication.
+macro_rules! joined_columns {
+    () => {
+        (FeedbackRow::as_select(), Option::<SenderRow>::as_select(), Option::<PublicationRow>::as_select())
+    };
+}
+
+// One record with its sender and publication in one joined query.
+crate::composite_record!(FeedbackRecord, "feedback", |conn, id, org| {
+    let mut q = feedback::table
+        .left_join(feedback_senders::table)
+        .left_join(feedback_publications::table)
+        .filter(feedback::id.eq(id))
+        .filter(feedback::deleted_at.is_null())
+        .into_boxed();
+    if let Some(org) = org {
+        q = q.filter(feedback::organization_id.eq(org));
+    }
+    q.select(joined_columns!()).first::<Joined>(conn).map(FeedbackRecord::from)
+});
+
+/// A feedback row with its sender and publication, as a left join gives them.
+type Joined = (FeedbackRow, Option<SenderRow>, Option<PublicationRow>);
+
+impl From<Joined> for FeedbackRecord {
+    fn from((row, sender, publication): Joined) -> Self {
+        Self { row, sender, publication }
+    }
+}
 
 #[derive(Default, Clone)]
 pub struct Filter {
@@ -368,6 +396,8 @@ pub fn list(conn: &mut PgConnection, filter: &Filter, page: &PageRequest) -> Que
     for pattern in filter.q.as_deref().map(search_patterns).unwrap_or_default() {
         q = q.filter(feedback::search.like(lower(f_unaccent(pattern)).nullable()));
     }
+    // The page first, then its senders and publications by id: joined in one query,
+    // PostgreSQL merge-joins the senders' whole index up to a deep page.
     let rows = keyset!(q, feedback, page).select(FeedbackRow::as_select()).load(conn)?;
     FeedbackRecord::load_all(conn, rows)
 }

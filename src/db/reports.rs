@@ -12,7 +12,26 @@ use diesel::{
 };
 use uuid::Uuid;
 
-use crate::db::schema::report_snapshots;
+use crate::{db::schema::report_snapshots, error::ApiError};
+
+/// Lets this transaction's report queries hash their groupings in memory: PostgreSQL
+/// cannot estimate how few groups they make and would otherwise sort every record
+/// (the actual groups are a few hundred rows).
+pub fn report_settings(conn: &mut PgConnection) -> QueryResult<()> {
+    sql_query("SET LOCAL work_mem = '128MB'").execute(conn).map(|_| ())
+}
+
+/// Runs a report's queries in one read-only snapshot, so that its figures agree with
+/// each other, with `report_settings`.
+pub fn in_snapshot<T>(
+    conn: &mut PgConnection,
+    f: impl FnOnce(&mut PgConnection) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    conn.build_transaction().read_only().repeatable_read().run(|conn| {
+        report_settings(conn)?;
+        f(conn)
+    })
+}
 
 /// The verified activities of a plan held in `[from, to)`, of one department if given;
 /// and the number of live evidence files of each.
@@ -25,10 +44,11 @@ const ACTIVITIES: &str = "
           AND ($4::uuid IS NULL OR a.department_id = $4)
     ),
     ev AS (
-        SELECT e.activity_id, count(*) AS n
-        FROM evidence e JOIN acts ON acts.id = e.activity_id
-        WHERE e.deleted_at IS NULL
-        GROUP BY e.activity_id
+        -- Counted per activity from evidence_live_activity_idx: the cost follows the
+        -- plan's activities, not the size of the evidence table.
+        SELECT acts.id AS activity_id,
+               (SELECT count(*) FROM evidence e WHERE e.activity_id = acts.id AND e.deleted_at IS NULL) AS n
+        FROM acts
     )";
 
 /// A count of activities and their evidence files under a key.
@@ -209,57 +229,112 @@ pub struct FeedbackFigures {
 }
 
 /// Feedback received by `org` in `[from, to)` (of one department if given), as of
-/// `today`: the total and every grouping in one pass (`GROUPING SETS`). Working days to
+/// `today`: the total and the groupings named in `dimensions` (`channel`, `category`,
+/// `department`, `month`) in one pass (`GROUPING SETS`). Working days to
 /// answer count the days after the day of receipt up to the day of the answer, without
 /// weekends and the organisation's holidays.
+///
+/// Working days are small whole numbers, so each group is first counted per number of
+/// working days (hashed, no sort of the records) and the median and 90th percentile
+/// are read off that distribution, with `percentile_cont`'s interpolation.
 pub fn feedback_figures(
     conn: &mut PgConnection,
     org: Uuid,
     (from, to): (DateTime<Utc>, DateTime<Utc>),
     department: Option<Uuid>,
     today: NaiveDate,
+    dimensions: &[&str],
 ) -> QueryResult<Vec<FeedbackFigures>> {
-    sql_query(
+    // Only the groupings asked for (each costs a pass over the records): their column,
+    // and the key it gives. The names are this module's own, never the caller's text.
+    let grouped: Vec<(&str, &str, &str)> = dimensions
+        .iter()
+        .filter_map(|d| match *d {
+            "channel" => Some(("channel", "channel", "channel")),
+            "category" => Some(("category", "category_id", "category_id::text")),
+            "department" => Some(("department", "department_id", "department_id::text")),
+            "month" => Some(("month", "month", "to_char(month, 'YYYY-MM')")),
+            _ => None,
+        })
+        .collect();
+    let dimension = grouped
+        .iter()
+        .map(|(name, column, _)| format!("WHEN GROUPING({column}) = 0 THEN '{name}' "))
+        .collect::<String>();
+    let key = grouped.iter().map(|(_, _, key)| format!("{key}, ")).collect::<String>();
+    let sets = grouped.iter().map(|(_, column, _)| format!(", ({column}, working_days)")).collect::<String>();
+    sql_query(format!(
         "WITH f AS (
              SELECT f.channel, f.category_id, f.department_id, f.status, f.deadline_on, f.satisfaction,
-                    to_char(f.received_at AT TIME ZONE INTERVAL '07:00', 'YYYY-MM') AS month,
+                    date_trunc('month', f.received_at AT TIME ZONE INTERVAL '07:00') AS month,
                     (f.received_at AT TIME ZONE INTERVAL '07:00')::date AS received_on,
                     (f.answered_at AT TIME ZONE INTERVAL '07:00')::date AS answered_on
              FROM feedback f
              WHERE f.organization_id = $1 AND f.deleted_at IS NULL
                AND f.received_at >= $2 AND f.received_at < $3
                AND ($4::uuid IS NULL OR f.department_id = $4)
+         ), hol AS (
+             -- The weekday holidays in order, after a sentinel so the array is never empty:
+             -- width_bucket(day, days) - 1 is the number of them up to and including day.
+             SELECT array_prepend(DATE '0001-01-01',
+                        coalesce(array_agg(h.day ORDER BY h.day) FILTER (WHERE extract(isodow FROM h.day) < 6), '{{}}')) AS days
+             FROM holidays h WHERE h.organization_id = $1 AND h.deleted_at IS NULL
          ), w AS (
-             SELECT f.*, CASE WHEN f.answered_on IS NULL THEN NULL ELSE (
-                 SELECT count(*) FROM generate_series(f.received_on + 1, f.answered_on, INTERVAL '1 day') AS g(day)
-                 WHERE extract(isodow FROM g.day) < 6
-                   AND NOT EXISTS (SELECT 1 FROM holidays h
-                                   WHERE h.organization_id = $1 AND h.deleted_at IS NULL AND h.day = g.day::date)
+             -- Working days from receipt to answer: weekdays in (received_on, answered_on],
+             -- by arithmetic from a Monday (1900-01-01), less the weekday holidays in it.
+             SELECT f.*, CASE WHEN f.answered_on IS NULL THEN NULL ELSE greatest(0,
+                 ((f.answered_on + 1 - DATE '1900-01-01') / 7 * 5 + least((f.answered_on + 1 - DATE '1900-01-01') % 7, 5))
+                 - ((f.received_on + 1 - DATE '1900-01-01') / 7 * 5 + least((f.received_on + 1 - DATE '1900-01-01') % 7, 5))
+                 - (width_bucket(f.answered_on, hol.days) - width_bucket(f.received_on, hol.days))
              ) END AS working_days
-             FROM f
+             FROM f, hol
+         ), g AS (
+             SELECT CASE {dimension}ELSE 'total' END AS dimension,
+                    COALESCE({key}NULL) AS key,
+                    working_days,
+                    count(*) AS received,
+                    count(answered_on) AS answered,
+                    count(*) FILTER (WHERE answered_on <= deadline_on) AS answered_on_time,
+                    count(*) FILTER (WHERE status IN ('received', 'accepted', 'in_progress') AND deadline_on < $5) AS overdue,
+                    count(*) FILTER (WHERE status = 'rejected') AS rejected,
+                    count(*) FILTER (WHERE status = 'forwarded') AS forwarded,
+                    count(satisfaction) AS rated,
+                    count(*) FILTER (WHERE satisfaction = 'satisfied') AS satisfied,
+                    count(*) FILTER (WHERE satisfaction = 'neutral') AS neutral,
+                    count(*) FILTER (WHERE satisfaction = 'dissatisfied') AS dissatisfied
+             FROM w
+             GROUP BY GROUPING SETS ((working_days){sets})
+         ), d AS (
+             -- Per group: the records with a working-day count, and how many of them come
+             -- up to and including this count (the sorted position of its last one).
+             SELECT g.*,
+                    sum(answered) FILTER (WHERE working_days IS NOT NULL) OVER (PARTITION BY dimension, key) AS n,
+                    sum(answered) FILTER (WHERE working_days IS NOT NULL)
+                        OVER (PARTITION BY dimension, key ORDER BY working_days NULLS LAST
+                              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS upto
+             FROM g
+         ), p AS (
+             -- The values at the sorted positions (0-based) around 0.5 (n - 1) and 0.9 (n - 1).
+             SELECT dimension, key, max(n)::float8 - 1 AS last,
+                    min(working_days) FILTER (WHERE upto > floor(0.5 * (n - 1)))::float8 AS m_lo,
+                    min(working_days) FILTER (WHERE upto > ceil(0.5 * (n - 1)))::float8 AS m_hi,
+                    min(working_days) FILTER (WHERE upto > floor(0.9 * (n - 1)))::float8 AS q_lo,
+                    min(working_days) FILTER (WHERE upto > ceil(0.9 * (n - 1)))::float8 AS q_hi,
+                    sum(received)::bigint AS received, sum(answered)::bigint AS answered,
+                    sum(answered_on_time)::bigint AS answered_on_time, sum(overdue)::bigint AS overdue,
+                    sum(rejected)::bigint AS rejected, sum(forwarded)::bigint AS forwarded,
+                    sum(rated)::bigint AS rated, sum(satisfied)::bigint AS satisfied,
+                    sum(neutral)::bigint AS neutral, sum(dissatisfied)::bigint AS dissatisfied
+             FROM d GROUP BY dimension, key
          )
-         SELECT CASE WHEN GROUPING(channel) = 0 THEN 'channel'
-                     WHEN GROUPING(category_id) = 0 THEN 'category'
-                     WHEN GROUPING(department_id) = 0 THEN 'department'
-                     WHEN GROUPING(month) = 0 THEN 'month'
-                     ELSE 'total' END AS dimension,
-                COALESCE(channel, category_id::text, department_id::text, month) AS key,
-                count(*) AS received,
-                count(answered_on) AS answered,
-                count(*) FILTER (WHERE answered_on <= deadline_on) AS answered_on_time,
-                count(*) FILTER (WHERE status IN ('received', 'accepted', 'in_progress') AND deadline_on < $5) AS overdue,
-                count(*) FILTER (WHERE status = 'rejected') AS rejected,
-                count(*) FILTER (WHERE status = 'forwarded') AS forwarded,
-                percentile_cont(0.5) WITHIN GROUP (ORDER BY working_days) AS median_working_days,
-                percentile_cont(0.9) WITHIN GROUP (ORDER BY working_days) AS p90_working_days,
-                count(satisfaction) AS rated,
-                count(*) FILTER (WHERE satisfaction = 'satisfied') AS satisfied,
-                count(*) FILTER (WHERE satisfaction = 'neutral') AS neutral,
-                count(*) FILTER (WHERE satisfaction = 'dissatisfied') AS dissatisfied
-         FROM w
-         GROUP BY GROUPING SETS ((), (channel), (category_id), (department_id), (month))
-         ORDER BY dimension, key NULLS LAST",
-    )
+         SELECT dimension, key, received, answered, answered_on_time, overdue, rejected, forwarded,
+                -- As percentile_cont computes it, in float8: lo + (hi - lo) * fraction.
+                m_lo + (m_hi - m_lo) * (0.5::float8 * last - floor(0.5::float8 * last)) AS median_working_days,
+                q_lo + (q_hi - q_lo) * (0.9::float8 * last - floor(0.9::float8 * last)) AS p90_working_days,
+                rated, satisfied, neutral, dissatisfied
+         FROM p
+         ORDER BY dimension, key NULLS LAST"
+    ))
     .bind::<SqlUuid, _>(org)
     .bind::<Timestamptz, _>(from)
     .bind::<Timestamptz, _>(to)

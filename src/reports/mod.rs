@@ -398,7 +398,8 @@ pub fn feedback_report(
     group_by: GroupBy,
     ctx: Context,
 ) -> Result<FeedbackReport, ApiError> {
-    let figures = sql::feedback_figures(conn, org, period.instants(), ctx.department, ctx.today)?;
+    let figures =
+        sql::feedback_figures(conn, org, period.instants(), ctx.department, ctx.today, &[group_by.dimension()])?;
     let names = match group_by {
         GroupBy::Category => Some(category_names(conn, org)?),
         GroupBy::Department => Some(department_names(conn, org)?),
@@ -620,7 +621,14 @@ pub fn plan_report(
         })
         .collect();
 
-    let figures = sql::feedback_figures(conn, org, period.instants(), ctx.department, ctx.today)?;
+    let figures = sql::feedback_figures(
+        conn,
+        org,
+        period.instants(),
+        ctx.department,
+        ctx.today,
+        &["channel", "category", "department"],
+    )?;
     let categories = category_names(conn, org)?;
     let feedback = FeedbackSection {
         total: total(&figures),

@@ -4,7 +4,7 @@
 //! in PostgreSQL's single-row mode, are written out in chunks of about 64 KiB and sent
 //! through a small bounded channel: however many rows there are, only a few chunks are
 //! in memory, and a slow client slows the query down instead of filling memory.
-use std::io;
+use std::{borrow::Cow, io};
 
 use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
 use bytes::Bytes;
@@ -218,9 +218,12 @@ pub fn header_of(name: &str) -> Option<Vec<&'static str>> {
 }
 
 impl Collection {
-    /// One JSON object per row: the row, or for a deleted one its tombstone.
-    fn sql(&self, sync: bool, by_client: bool) -> String {
-        let columns = self.columns.iter().chain(AUDIT.iter()).copied().collect::<Vec<_>>().join(", ");
+    /// One line of JSON per row, for NDJSON an object (the row, or for a deleted one its
+    /// tombstone), for CSV an array of the columns' values in order (PostgreSQL builds it
+    /// in two thirds of the time of an object, and it is read back without keys).
+    fn sql(&self, sync: bool, by_client: bool, format: ExportFormat) -> String {
+        let all = self.columns.iter().chain(AUDIT.iter()).copied().collect::<Vec<_>>();
+        let columns = all.join(", ");
         let mut filter = String::from("($1::uuid IS NULL OR organization_id = $1)");
         if sync {
             filter.push_str(" AND updated_at >= $2");
@@ -233,9 +236,22 @@ impl Collection {
             filter.push_str(" AND $3::uuid IS NULL");
         }
         let order = if sync { "updated_at, id" } else { "id" };
+        let (row, tombstone) = match format {
+            ExportFormat::Ndjson => {
+                ("row_to_json(t)".to_owned(), "json_build_object('id', t.id, 'deleted_at', t.deleted_at)".to_owned())
+            }
+            ExportFormat::Csv => {
+                let values = |keep: &dyn Fn(&str) -> bool| {
+                    all.iter().map(|c| if keep(c) { format!("t.{c}") } else { "NULL".to_owned() }).collect::<Vec<_>>()
+                };
+                (
+                    format!("json_build_array({})", values(&|_| true).join(", ")),
+                    format!("json_build_array({})", values(&|c| c == "id" || c == "deleted_at").join(", ")),
+                )
+            }
+        };
         format!(
-            "SELECT CASE WHEN t.deleted_at IS NULL THEN row_to_json(t)::text
-                         ELSE json_build_object('id', t.id, 'deleted_at', t.deleted_at)::text END AS line
+            "SELECT CASE WHEN t.deleted_at IS NULL THEN {row}::text ELSE {tombstone}::text END AS line
              FROM (SELECT {columns} FROM {table} WHERE {filter} ORDER BY {order}) t",
             table = self.table
         )
@@ -273,13 +289,14 @@ pub struct ExportParams {
 
 /// Writes one row (a JSON object) as a CSV record of `columns`.
 fn csv_record(out: &mut csv::Writer<Vec<u8>>, columns: &[&str], line: &str) -> io::Result<()> {
-    let Value::Object(row) = serde_json::from_str::<Value>(line).map_err(io::Error::other)? else {
-        return Err(io::Error::other("a row is not a JSON object"));
-    };
-    out.write_record(columns.iter().map(|c| match row.get(*c) {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
+    let values = serde_json::from_str::<Vec<Value>>(line).map_err(io::Error::other)?;
+    if values.len() != columns.len() {
+        return Err(io::Error::other("a row does not have the export's columns"));
+    }
+    out.write_record(values.iter().map(|value| match value {
+        Value::Null => Cow::Borrowed(&b""[..]),
+        Value::String(s) => Cow::Borrowed(s.as_bytes()),
+        other => Cow::Owned(other.to_string().into_bytes()),
     }))
     .map_err(io::Error::other)
 }
@@ -416,7 +433,7 @@ pub async fn export_collection(
     });
     let job = Job {
         pool: state.pool.clone(),
-        sql: collection.sql(params.updated_since.is_some(), client.is_some()),
+        sql: collection.sql(params.updated_since.is_some(), client.is_some(), format),
         org,
         since: params.updated_since,
         client,

@@ -203,8 +203,10 @@ pub async fn get_plan_report(
     let ctx = context(&state, own_department(&principal)?);
     let (id, org) = (plan_id.into_inner(), principal.organization_id);
     let report = db::run(&state.pool, move |conn| {
-        let plan = plans::find(conn, id, org)?;
-        reports::plan_report(conn, plan, period, ctx)
+        db::reports::in_snapshot(conn, |conn| {
+            let plan = plans::find(conn, id, org)?;
+            reports::plan_report(conn, plan, period, ctx)
+        })
     })
     .await?;
     render_plan(&report, format, params.section)
@@ -263,8 +265,10 @@ pub async fn get_feedback_report(
     let group_by = params.group_by.unwrap_or_default();
     let ctx = context(&state, own_department(&principal)?);
     let report: FeedbackReport = db::run(&state.pool, move |conn| {
-        db::organizations::find(conn, org, None).map_err(|_| ApiError::unprocessable("organization_not_found"))?;
-        reports::feedback_report(conn, org, period, group_by, ctx)
+        db::reports::in_snapshot(conn, |conn| {
+            db::organizations::find(conn, org, None).map_err(|_| ApiError::unprocessable("organization_not_found"))?;
+            reports::feedback_report(conn, org, period, group_by, ctx)
+        })
     })
     .await?;
     let name = format!("phan-anh_{}", file_part(&report.period.label()));
@@ -366,6 +370,7 @@ pub async fn create_report_snapshot(
     let (id, org, by) = (plan_id.into_inner(), principal.organization_id, principal.id);
     crud::create::<Snapshot, _>(&state, Actor::of(&principal, &ctx), move |conn| {
         let plan = plans::find(conn, id, org)?;
+        db::reports::report_settings(conn)?;
         let report = reports::plan_report(conn, plan, period.clone(), report_ctx)?;
         let body = serde_json::to_string(&report).map_err(ApiError::internal)?;
         let sha256 = Sha256::digest(body.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
