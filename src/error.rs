@@ -346,9 +346,16 @@ impl From<DieselError> for ApiError {
 
 /// libpq reports a dropped server as an unknown error with these words.
 fn is_connection_failure(message: &str) -> bool {
-    ["server closed the connection", "terminating connection", "no connection to the server", "connection to server"]
-        .iter()
-        .any(|needle| message.contains(needle))
+    [
+        "server closed the connection",
+        "terminating connection",
+        "no connection to the server",
+        "connection to server",
+        "could not receive data from server",
+        "could not send data to server",
+    ]
+    .iter()
+    .any(|needle| message.contains(needle))
 }
 
 impl From<diesel::r2d2::PoolError> for ApiError {

@@ -163,27 +163,24 @@ impl RouteTable {
 pub fn path_error(req: &HttpRequest) -> ApiError {
     let exact = req.app_data::<web::Data<RouteTable>>().and_then(|t| t.exact(req.path()).map(<[Method]>::to_vec));
     match exact {
-        Some(methods) if !methods.contains(req.method()) => {
-            let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
-                .arg("method", req.method())
-                .arg("allow", &allow)
-                .header(header::ALLOW, allow)
-        }
+        Some(methods) if !methods.contains(req.method()) => method_not_allowed(req, &methods),
         _ => ApiError::not_found(),
     }
+}
+
+/// 405, with the methods the path has in `Allow`.
+fn method_not_allowed(req: &HttpRequest, methods: &[Method]) -> ApiError {
+    let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+        .arg("method", req.method())
+        .arg("allow", &allow)
+        .header(header::ALLOW, allow)
 }
 
 /// The default service: 405 for a known path with another method, else 404.
 pub async fn fallback(req: HttpRequest, routes: web::Data<RouteTable>) -> Result<HttpResponse, ApiError> {
     Err(match routes.allowed(req.path()) {
-        Some(methods) if !methods.contains(req.method()) => {
-            let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
-                .arg("method", req.method())
-                .arg("allow", &allow)
-                .header(header::ALLOW, allow)
-        }
+        Some(methods) if !methods.contains(req.method()) => method_not_allowed(&req, &methods),
         _ => ApiError::new(StatusCode::NOT_FOUND, "route_not_found").arg("path", req.path()),
     })
 }
