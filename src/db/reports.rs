@@ -12,7 +12,7 @@ use diesel::{
 };
 use uuid::Uuid;
 
-use crate::{db::schema::report_snapshots, error::ApiError};
+use crate::{db::schema::report_snapshots, error::ApiError, reports::GroupBy};
 
 /// Lets this transaction's report queries hash their groupings in memory: PostgreSQL
 /// cannot estimate how few groups they make and would otherwise sort every record
@@ -229,8 +229,7 @@ pub struct FeedbackFigures {
 }
 
 /// Feedback received by `org` in `[from, to)` (of one department if given), as of
-/// `today`: the total and the groupings named in `dimensions` (`channel`, `category`,
-/// `department`, `month`) in one pass (`GROUPING SETS`). Working days to
+/// `today`: the total and the `groupings` asked for in one pass (`GROUPING SETS`). Working days to
 /// answer count the days after the day of receipt up to the day of the answer, without
 /// weekends and the organisation's holidays.
 ///
@@ -243,18 +242,20 @@ pub fn feedback_figures(
     (from, to): (DateTime<Utc>, DateTime<Utc>),
     department: Option<Uuid>,
     today: NaiveDate,
-    dimensions: &[&str],
+    groupings: &[GroupBy],
 ) -> QueryResult<Vec<FeedbackFigures>> {
-    // Only the groupings asked for (each costs a pass over the records): their column,
-    // and the key it gives. The names are this module's own, never the caller's text.
-    let grouped: Vec<(&str, &str, &str)> = dimensions
+    // Only the groupings asked for (each costs a pass over the records): the name of
+    // their dimension, their column, and the key it gives.
+    let grouped: Vec<(&str, &str, &str)> = groupings
         .iter()
-        .filter_map(|d| match *d {
-            "channel" => Some(("channel", "channel", "channel")),
-            "category" => Some(("category", "category_id", "category_id::text")),
-            "department" => Some(("department", "department_id", "department_id::text")),
-            "month" => Some(("month", "month", "to_char(month, 'YYYY-MM')")),
-            _ => None,
+        .map(|g| {
+            let (column, key) = match g {
+                GroupBy::Channel => ("channel", "channel"),
+                GroupBy::Category => ("category_id", "category_id::text"),
+                GroupBy::Department => ("department_id", "department_id::text"),
+                GroupBy::Month => ("month", "to_char(month, 'YYYY-MM')"),
+            };
+            (g.dimension(), column, key)
         })
         .collect();
     let dimension = grouped

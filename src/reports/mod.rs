@@ -312,7 +312,8 @@ pub enum GroupBy {
 }
 
 impl GroupBy {
-    fn dimension(self) -> &'static str {
+    /// The `dimension` of its groups in the figures.
+    pub fn dimension(self) -> &'static str {
         match self {
             Self::Category => "category",
             Self::Channel => "channel",
@@ -398,8 +399,7 @@ pub fn feedback_report(
     group_by: GroupBy,
     ctx: Context,
 ) -> Result<FeedbackReport, ApiError> {
-    let figures =
-        sql::feedback_figures(conn, org, period.instants(), ctx.department, ctx.today, &[group_by.dimension()])?;
+    let figures = sql::feedback_figures(conn, org, period.instants(), ctx.department, ctx.today, &[group_by])?;
     let names = match group_by {
         GroupBy::Category => Some(category_names(conn, org)?),
         GroupBy::Department => Some(department_names(conn, org)?),
@@ -627,7 +627,7 @@ pub fn plan_report(
         period.instants(),
         ctx.department,
         ctx.today,
-        &["channel", "category", "department"],
+        &[GroupBy::Channel, GroupBy::Category, GroupBy::Department],
     )?;
     let categories = category_names(conn, org)?;
     let feedback = FeedbackSection {

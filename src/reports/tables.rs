@@ -333,12 +333,7 @@ impl PlanReport {
 
 impl FeedbackReport {
     pub fn table(&self) -> Table {
-        let dimension = match self.group_by {
-            super::GroupBy::Category => "category",
-            super::GroupBy::Channel => "channel",
-            super::GroupBy::Department => "department",
-            super::GroupBy::Month => "month",
-        };
+        let dimension = self.group_by.dimension();
         Table {
             section: "feedback",
             sheet: "Phản ánh kiến nghị",
