@@ -413,13 +413,7 @@ async fn sigterm_lets_requests_in_flight_finish_and_exits_cleanly() {
     let admin = app.admin_token().await;
     let org = app.organization(&admin, "KDPM").await;
     let rows = 40_000;
-    app.sql_slow(format!(
-        "INSERT INTO feedback (id, organization_id, code, received_at, channel, kind, sender_type, anonymous, subject, content, deadline_on)
-         SELECT gen_random_uuid(), '{org}', 'PAKN-2021-' || lpad(n::text, 6, '0'), '2021-05-01T00:00:00Z', 'hotline', 'feedback',
-                'citizen', true, 'Phản ánh số ' || n, repeat('Nội dung phản ánh dài. ', 40), '2021-05-15'
-         FROM generate_series(1, {rows}) AS n"
-    ))
-    .await;
+    app.bulk_feedback(org, rows, 40).await;
     // The real binary, on the same database, on a port of its own.
     let mut binary = app.start_binary(&[("CCHC_WORKERS", "2"), ("CCHC_SHUTDOWN_GRACE_SECONDS", "30")]).await;
     let (port, base) = (binary.port, binary.base.clone());

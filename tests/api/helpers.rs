@@ -343,6 +343,18 @@ impl TestApp {
         .unwrap();
     }
 
+    /// Files `rows` anonymous hotline records of 2021 straight into the database, each
+    /// with `repeats` sentences of content (some 24 bytes each): data for streaming tests.
+    pub async fn bulk_feedback(&self, org: Uuid, rows: u64, repeats: u32) {
+        self.sql_slow(format!(
+            "INSERT INTO feedback (id, organization_id, code, received_at, channel, kind, sender_type, anonymous, subject, content, deadline_on)
+             SELECT gen_random_uuid(), '{org}', 'PAKN-2021-' || lpad(n::text, 6, '0'), '2021-05-01T00:00:00Z', 'hotline', 'feedback',
+                    'citizen', true, 'Phản ánh số ' || n, repeat('Nội dung phản ánh dài. ', {repeats}), '2021-05-15'
+             FROM generate_series(1, {rows}) AS n"
+        ))
+        .await;
+    }
+
     /// Runs SQL on the server's maintenance database (for what cannot run inside the
     /// test's own database, such as refusing connections to it).
     pub fn server_sql(&self, query: &str) {

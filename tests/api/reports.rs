@@ -922,13 +922,7 @@ async fn a_large_export_streams_without_holding_it_in_memory() {
     let org = app.organization(&admin, "KDPM").await;
     // 60 000 feedback records of about 1.3 kB each: some 80 MB of NDJSON.
     let rows = 60_000;
-    app.sql_slow(format!(
-        "INSERT INTO feedback (id, organization_id, code, received_at, channel, kind, sender_type, anonymous, subject, content, deadline_on)
-         SELECT gen_random_uuid(), '{org}', 'PAKN-2021-' || lpad(n::text, 6, '0'), '2021-05-01T00:00:00Z', 'hotline', 'feedback',
-                'citizen', true, 'Phản ánh số ' || n, repeat('Nội dung phản ánh dài. ', 20), '2021-05-15'
-         FROM generate_series(1, {rows}) AS n"
-    ))
-    .await;
+    app.bulk_feedback(org, rows, 20).await;
     // The real binary in its own process, so that its memory is its own.
     let binary = app.start_binary(&[]).await;
     let before = binary.rss();
