@@ -380,6 +380,7 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "A system administrator must name the organisation.",
     ),
     ("nul_character", "Không được chứa ký tự NUL.", "Must not contain a NUL character."),
+    ("invalid_utf8", "Không phải văn bản UTF-8 hợp lệ.", "Is not valid UTF-8 text."),
     ("not_blank", "Không được để trống.", "Must not be blank."),
     ("weak_password", "Mật khẩu phải có ít nhất 10 ký tự.", "The password must have at least 10 characters."),
     ("unknown_scope", "Phạm vi không tồn tại: {scope}.", "Unknown scope: {scope}."),

@@ -1,5 +1,9 @@
 //! `ApiQuery<T>`: query parameters parsed strictly (unknown ones are a 400), and
 //! `ListQuery<F>`: the pagination parameters every list shares plus its filters.
+//!
+//! Every query string the service reads is decoded here, by `pairs`: a parameter whose
+//! name or value decodes to invalid UTF-8 or holds a NUL (which PostgreSQL text cannot
+//! store) is a 400 naming it, before any handler or query sees it.
 use std::future::{Ready, ready};
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
@@ -19,11 +23,40 @@ impl<T: DeserializeOwned + Validate> FromRequest for ApiQuery<T> {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(parse::<T>(req.query_string()).map(ApiQuery))
+        ready(pairs(req.query_string()).and_then(|pairs| parse::<T>(&pairs)).map(ApiQuery))
     }
 }
 
-fn parse<T: DeserializeOwned + Validate>(query: &str) -> Result<T, ApiError> {
+/// The decoded `(name, value)` pairs of a query string (`application/x-www-form-urlencoded`:
+/// `+` is a space, `%XX` a byte), refusing what no parameter may hold.
+pub fn pairs(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for part in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = part.split_once('=').unwrap_or((part, ""));
+        let name = decode(name);
+        let value = decode(value);
+        let shown = match &name {
+            Ok(n) if !n.contains('\0') => n.clone(),
+            _ => "query".to_owned(),
+        };
+        match (name, value) {
+            (Ok(name), Ok(value)) if !name.contains('\0') && !value.contains('\0') => out.push((name, value)),
+            (Err(_), _) | (_, Err(_)) => errors.push(FieldError::new(shown, "invalid_utf8")),
+            _ => errors.push(FieldError::new(shown, "nul_character")),
+        }
+    }
+    if errors.is_empty() { Ok(out) } else { Err(ApiError::validation(errors)) }
+}
+
+fn decode(raw: &str) -> Result<String, std::string::FromUtf8Error> {
+    let spaced = raw.replace('+', " ");
+    String::from_utf8(percent_encoding::percent_decode_str(&spaced).collect())
+}
+
+fn parse<T: DeserializeOwned + Validate>(pairs: &[(String, String)]) -> Result<T, ApiError> {
+    // Checked above, the pairs encode and decode again without loss.
+    let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
         let mut err = serde_field_error(&e.path().to_string(), &e.inner().to_string());
@@ -34,10 +67,6 @@ fn parse<T: DeserializeOwned + Validate>(query: &str) -> Result<T, ApiError> {
     })?;
     value.validate()?;
     Ok(value)
-}
-
-fn form_urlencoded_parse(query: &str) -> form_urlencoded::Parse<'_> {
-    form_urlencoded::parse(query.as_bytes())
 }
 
 /// A list request: `limit`, `cursor`, `updated_since`, and the list's own filters `F`.
@@ -56,21 +85,14 @@ impl<F: DeserializeOwned + Validate> FromRequest for ListQuery<F> {
 }
 
 fn list_query<F: DeserializeOwned + Validate>(req: &HttpRequest) -> Result<ListQuery<F>, ApiError> {
-    let mut paging = Vec::new();
-    let mut rest = form_urlencoded::Serializer::new(String::new());
-    for (key, value) in form_urlencoded_parse(req.query_string()) {
-        if PageRequest::PARAMS.contains(&key.as_ref()) {
-            paging.push((key.into_owned(), value.into_owned()));
-        } else {
-            rest.append_pair(&key, &value);
-        }
-    }
+    let (paging, rest): (Vec<_>, Vec<_>) =
+        pairs(req.query_string())?.into_iter().partition(|(key, _)| PageRequest::PARAMS.contains(&key.as_str()));
     let key = req
         .app_data::<web::Data<AppState>>()
         .map(|s| s.cursor_key.clone())
         .ok_or_else(|| ApiError::internal("cursor key missing"))?;
     let page = PageRequest::parse(&paging, req.path(), &key);
-    let filter = parse::<F>(&rest.finish());
+    let filter = parse::<F>(&rest);
     match (page, filter) {
         (Ok(page), Ok(filter)) => Ok(ListQuery { page, filter }),
         (Err(a), Err(b)) => Err(merge(a, b)),

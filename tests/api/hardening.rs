@@ -449,3 +449,43 @@ async fn sigterm_lets_requests_in_flight_finish_and_exits_cleanly() {
     };
     assert!(code.success(), "{code:?}");
 }
+
+/// Every GET with query parameters in the document, each parameter given a NUL byte and
+/// then bytes that are not UTF-8: a 400 naming the parameter, never a 500.
+#[actix_web::test]
+async fn a_nul_or_invalid_utf8_in_any_query_parameter_is_a_400_naming_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let doc: Value = serde_json::from_str(&cchc_outreach::openapi::document_json()).unwrap();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(op) = item.get("get") else { continue };
+        let params = op["parameters"].as_array().cloned().unwrap_or_default();
+        let concrete = params.iter().filter(|p| p["in"] == "path").fold(path.clone(), |path, p| {
+            let name = p["name"].as_str().unwrap();
+            let value = match name {
+                "code" => "KDPM".to_owned(),
+                "period" => "2021-Q1".to_owned(),
+                _ => uuid::Uuid::now_v7().to_string(),
+            };
+            path.replace(&format!("{{{name}}}"), &value)
+        });
+        for param in params.iter().filter(|p| p["in"] == "query") {
+            let name = param["name"].as_str().unwrap();
+            for (bytes, code) in [("a%00b", "nul_character"), ("%C3%28", "invalid_utf8"), ("%FF", "invalid_utf8")] {
+                let res = app.get(&format!("{concrete}?{name}={bytes}")).token(&admin).send().await;
+                res.problem(400, "validation_failed");
+                assert!(
+                    res.field_errors().contains(&(name.to_owned(), code.to_owned())),
+                    "GET {path}?{name}={bytes}: {}",
+                    res.text()
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "{checked}");
+    // A bad parameter name is refused too, and the list still works afterwards.
+    app.get("/api/v1/feedback?q%00=x").token(&admin).send().await.problem(400, "validation_failed");
+    assert_eq!(app.get("/api/v1/feedback?q=a+b").token(&admin).send().await.status, 200);
+}
