@@ -49,6 +49,20 @@ def sign_in(base, client_id, secret):
         return json.load(res)["access_token"]
 
 
+# The CSV holds cells as written: text that a spreadsheet would run as a formula gets a
+# leading "'", and so does text already starting with one (the service's own rule,
+# docs/reports.md); numbers and booleans are written as they are.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def to_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return "'" + value if value.startswith(FORMULA_START) else value
+    return json.dumps(value)
+
+
 def parse_time(text):
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
@@ -109,7 +123,7 @@ def main():
             for key in row:
                 if key not in columns:
                     columns.append(key)
-            records[row["id"]] = {k: "" if v is None else v for k, v in row.items()}
+            records[row["id"]] = {k: to_cell(v) for k, v in row.items()}
             changed += 1
 
     def write_csv(f):

@@ -33,16 +33,27 @@ impl Cell {
         value.map_or(Self::Empty, Self::Date)
     }
 
-    /// As written in a CSV file.
+    /// As written in a CSV file: text made safe for spreadsheets, numbers as numbers.
     pub fn to_csv(&self) -> String {
         match self {
-            Self::Text(s) => s.clone(),
+            Self::Text(s) => spreadsheet_text(s).into_owned(),
             Self::Int(n) => n.to_string(),
             Self::Num(x) => x.to_string(),
             Self::Date(d) => d.to_string(),
             Self::Bool(b) => b.to_string(),
             Self::Empty => String::new(),
         }
+    }
+}
+
+/// A text cell as written to CSV: one that a spreadsheet would read as a formula
+/// (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`,
+/// which spreadsheets show as text. Text that already starts with `'` gets one too, so
+/// a reader recovers every value exactly by dropping one leading `'`.
+pub fn spreadsheet_text(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\'') => format!("'{text}").into(),
+        _ => text.into(),
     }
 }
 

@@ -26,6 +26,7 @@ use crate::{
     db::PgPool,
     error::ApiError,
     http::query::ApiQuery,
+    reports::tables::spreadsheet_text,
     state::AppState,
 };
 
@@ -295,7 +296,10 @@ fn csv_record(out: &mut csv::Writer<Vec<u8>>, columns: &[&str], line: &str) -> i
     }
     out.write_record(values.iter().map(|value| match value {
         Value::Null => Cow::Borrowed(&b""[..]),
-        Value::String(s) => Cow::Borrowed(s.as_bytes()),
+        Value::String(s) => match spreadsheet_text(s) {
+            Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+            Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+        },
         other => Cow::Owned(other.to_string().into_bytes()),
     }))
     .map_err(io::Error::other)

@@ -981,7 +981,8 @@ async fn the_example_script_mirrors_feedback_incrementally() {
         }
     };
     let mut ids = Vec::new();
-    for subject in ["Hỏi về thủ tục", "Phản ánh tiến độ", "Đề nghị hỗ trợ"] {
+    // The third is a formula to a spreadsheet: the mirror keeps it as text, run after run.
+    for subject in ["Hỏi về thủ tục", "Phản ánh tiến độ", "=Đề nghị hỗ trợ"] {
         ids.push(file(subject).await);
     }
     let dir = tempfile::tempdir().unwrap();
@@ -1034,11 +1035,135 @@ async fn the_example_script_mirrors_feedback_incrementally() {
         rows,
         [
             (ids[1].clone(), "Phản ánh tiến độ (bổ sung)".to_owned()),
-            (ids[2].clone(), "Đề nghị hỗ trợ".to_owned()),
+            (ids[2].clone(), "'=Đề nghị hỗ trợ".to_owned()),
             (added, "Kiến nghị mới".to_owned()),
         ]
     );
     let state: Value =
         serde_json::from_str(&std::fs::read_to_string(out.with_extension("csv.state.json")).unwrap()).unwrap();
     assert!(state["since"].as_str().unwrap().ends_with('Z'), "{state}");
+}
+
+/// Text that a spreadsheet would run as a formula.
+const HOSTILE: [&str; 8] = [
+    "=HYPERLINK(\"http://evil.example\",\"Bấm\")",
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)",
+    "\t=1",
+    "\r=1",
+    "'=already quoted",
+    "Đường hỏng = nguy hiểm",
+];
+
+/// What a reader of the service's CSV does to get the text back: drop one leading `'`.
+fn unquote(cell: &str) -> &str {
+    cell.strip_prefix('\'').unwrap_or(cell)
+}
+
+#[actix_web::test]
+async fn csv_text_is_never_a_formula_and_numbers_stay_numbers() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let org = app.organization(&admin, "KDPM").await;
+    let body = json!({"code": "TCHC", "name": "Phòng TCHC", "organization_id": org});
+    let dept = id(&post(&app, &admin, "/api/v1/departments", body).await);
+    let (_, c) = app.staff(&admin, org, &dept, "tchc", "coordinator").await;
+    let category = id(&post(
+        &app,
+        &c,
+        "/api/v1/feedback-categories",
+        json!({"code": "HOSTILE", "name": HOSTILE[0], "deadline_days": 10}),
+    )
+    .await);
+    for subject in HOSTILE {
+        post(
+            &app,
+            &c,
+            "/api/v1/feedback",
+            json!({"channel": "portal", "kind": "feedback", "sender_type": "citizen",
+            "anonymous": true, "subject": subject, "content": subject, "category_id": category}),
+        )
+        .await;
+    }
+    let plan = id(&post(&app, &c, "/api/v1/plans", json!({"code": "KH", "year": 2021, "title": "Kế hoạch"})).await);
+    let indicator = id(&post(
+        &app,
+        &c,
+        &format!("/api/v1/plans/{plan}/indicators"),
+        json!({"code": "DELTA", "name": "-Chênh lệch", "unit": "count", "comparator": ">=", "target_value": -3}),
+    )
+    .await);
+    let body = json!({"value": -5, "measured_on": "2021-05-31", "citation": "=1+1"});
+    post(&app, &c, &format!("/api/v1/indicators/{indicator}/measurements"), body).await;
+
+    // The feedback export: every hostile text comes back behind a `'`, exactly.
+    let res = app.get("/api/v1/exports/feedback").token(&c).send().await;
+    let mut reader = csv::Reader::from_reader(res.body.as_slice());
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let mut subjects: Vec<&str> = rows.iter().map(|r| &r[col("subject")]).collect();
+    for cell in &subjects {
+        assert!(!cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "a live formula: {cell:?}");
+    }
+    subjects.iter_mut().for_each(|s| *s = unquote(s));
+    // Subjects are trimmed when filed.
+    let mut expected: Vec<&str> = HOSTILE.iter().map(|s| s.trim()).collect();
+    expected.sort();
+    subjects.sort();
+    assert_eq!(subjects, expected);
+    assert_eq!(&rows[0][col("anonymous")], "true", "booleans as they are");
+
+    // Numbers stay numbers, text around them is neutralised.
+    let res = app.get("/api/v1/exports/measurements").token(&c).send().await;
+    let mut reader = csv::Reader::from_reader(res.body.as_slice());
+    let headers = reader.headers().unwrap().clone();
+    let row = reader.records().next().unwrap().unwrap();
+    let cell = |name: &str| row[headers.iter().position(|h| h == name).unwrap()].to_owned();
+    assert_eq!(cell("value").parse::<f64>().unwrap(), -5.0, "a negative amount is a number");
+    assert_eq!(cell("citation"), "'=1+1");
+    let res = app.get("/api/v1/exports/indicators").token(&c).send().await;
+    let text = res.text();
+    assert!(text.contains(",'-Chênh lệch,") && text.contains(",-3"), "{text}");
+
+    // The reports' CSV: the category's name is text.
+    let year = chrono::Utc::now().format("%Y");
+    let res =
+        app.get(&format!("/api/v1/reports/feedback?period={year}&group_by=category&format=csv")).token(&c).send().await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let mut reader = csv::Reader::from_reader(res.body.as_slice());
+    let row = reader.records().map(Result::unwrap).find(|r| &r[2] == "HOSTILE").expect("the category's row");
+    assert_eq!(&row[3], &format!("'{}", HOSTILE[0]));
+    assert_eq!(unquote(&row[3]), HOSTILE[0]);
+    assert_eq!(&row[4], "8", "counts are numbers");
+    let res = app
+        .get(&format!("/api/v1/reports/plans/{plan}?period=2021&format=csv&section=indicators"))
+        .token(&c)
+        .send()
+        .await;
+    let text = res.text();
+    assert!(text.contains(",'-Chênh lệch,") && text.contains(",-3,") && text.contains(",-5,"), "{text}");
+
+    // XLSX writes strings as strings: the same texts, and not one formula.
+    use calamine::{Data, Reader, Xlsx};
+    let res = app
+        .get(&format!("/api/v1/reports/feedback?period={year}&group_by=category&format=xlsx"))
+        .token(&c)
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(res.body.clone())).expect("a workbook");
+    let mut found = false;
+    for sheet in book.sheet_names() {
+        let formulas = book.worksheet_formula(&sheet).unwrap();
+        assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "a formula in {sheet}");
+        let range = book.worksheet_range(&sheet).unwrap();
+        if let Some(row) = range.rows().find(|r| r.get(2) == Some(&Data::String("HOSTILE".into()))) {
+            assert_eq!(row[3], Data::String(HOSTILE[0].into()));
+            assert_eq!(row[4], Data::Float(8.0));
+            found = true;
+        }
+    }
+    assert!(found, "the category's row in the workbook");
 }
