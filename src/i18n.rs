@@ -353,6 +353,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Mã tham chiếu này đang được gửi đồng thời; gửi lại để nhận bản ghi đã lưu.",
         "This external reference is being filed concurrently; send again to get the record filed.",
     ),
+    (
+        "external_reference_deleted",
+        "Bản ghi đã tiếp nhận với mã tham chiếu này đã bị xóa.",
+        "The record filed with this external reference was deleted.",
+    ),
     ("holiday_taken", "Ngày nghỉ này đã được ghi.", "This day is already recorded as a holiday."),
     ("deadline_reason_required", "Đổi hạn xử lý cần nêu lý do.", "Changing the deadline needs a reason."),
     // Field-level messages.

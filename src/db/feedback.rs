@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::{
     db::{
-        lower,
+        locks, lower,
         plans::{f_unaccent, search_patterns},
         schema::{
             feedback, feedback_answers, feedback_categories, feedback_counters, feedback_history,
@@ -432,18 +432,29 @@ pub fn set_sender(conn: &mut PgConnection, sender: &SenderRow) -> QueryResult<()
         .map(|_| ())
 }
 
-/// The record a service client already sent with this external reference.
+/// The record filed with this external reference by the same source (the service
+/// client, or with `None` the organisation's staff), deleted or not.
 pub fn by_external_reference(
     conn: &mut PgConnection,
-    client: Uuid,
+    org: Uuid,
+    client: Option<Uuid>,
     reference: &str,
 ) -> QueryResult<Option<FeedbackRow>> {
-    feedback::table
-        .filter(feedback::source_client_id.eq(client))
+    let q = feedback::table
+        .filter(feedback::organization_id.eq(org))
         .filter(feedback::external_reference.eq(reference))
-        .select(FeedbackRow::as_select())
-        .first(conn)
-        .optional()
+        .select(FeedbackRow::as_select());
+    match client {
+        Some(client) => q.filter(feedback::source_client_id.eq(client)).first(conn).optional(),
+        None => q.filter(feedback::source_client_id.is_null()).first(conn).optional(),
+    }
+}
+
+/// Holds the external reference of a source until the transaction ends, so that
+/// concurrent resends file it once.
+pub fn lock_reference(conn: &mut PgConnection, org: Uuid, client: Option<Uuid>, reference: &str) -> QueryResult<()> {
+    let source = client.unwrap_or_default();
+    locks::lock(conn, locks::id(b"external_reference", &[org.as_bytes(), source.as_bytes(), reference.as_bytes()]))
 }
 
 #[derive(Queryable, Selectable, Clone, Debug)]

@@ -10,6 +10,7 @@ pub mod feedback;
 pub mod idempotency;
 pub mod imports;
 pub mod indicators;
+pub mod locks;
 pub mod login_throttle;
 pub mod organizations;
 pub mod plan_items;
@@ -20,11 +21,11 @@ pub mod schema;
 pub mod service_clients;
 pub mod users;
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use actix_web::ResponseError;
 use diesel::{
-    PgConnection,
+    Connection, PgConnection,
     connection::{AnsiTransactionManager, SimpleConnection, TransactionManager},
     r2d2::{ConnectionManager, CustomizeConnection, Pool},
 };
@@ -73,13 +74,32 @@ pub fn migrate(conn: &mut PgConnection) -> anyhow::Result<usize> {
     Ok(applied.len())
 }
 
+pub type PooledConn = diesel::r2d2::PooledConnection<ConnectionManager<PgConnection>>;
+
+tokio::task_local! {
+    /// The connection of the request's transaction, while `RequestTransaction::scope` runs.
+    static REQUEST_CONN: Arc<tokio::sync::Mutex<PooledConn>>;
+}
+
 /// Runs `f` with a pooled connection on the blocking thread pool. The checkout is
 /// inside too: waiting for a connection blocks.
+///
+/// Within `RequestTransaction::scope`, `f` runs on that transaction's connection
+/// instead, under a savepoint: its effects commit or roll back with the request's, and
+/// an error undoes just its own.
 pub async fn run<T, F>(pool: &PgPool, f: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
+    if let Ok(shared) = REQUEST_CONN.try_with(Arc::clone) {
+        let mut conn = shared.lock_owned().await;
+        return actix_web::web::block(move || {
+            let conn: &mut PgConnection = &mut conn;
+            conn.transaction(f)
+        })
+        .await?;
+    }
     let pool = pool.clone();
     actix_web::web::block(move || {
         let mut conn = pool.get()?;
@@ -94,6 +114,62 @@ where
         result
     })
     .await?
+}
+
+/// One transaction around a whole request, so that what the request did and what is
+/// recorded about it (its idempotent answer) commit together or not at all. Dropped
+/// without `commit`, the connection leaves the pool and PostgreSQL rolls back.
+pub struct RequestTransaction {
+    conn: Arc<tokio::sync::Mutex<PooledConn>>,
+}
+
+impl RequestTransaction {
+    pub async fn begin(pool: &PgPool) -> Result<Self, ApiError> {
+        let pool = pool.clone();
+        let conn = actix_web::web::block(move || {
+            let mut conn = pool.get()?;
+            AnsiTransactionManager::begin_transaction(&mut *conn)?;
+            Ok::<_, ApiError>(conn)
+        })
+        .await??;
+        Ok(Self { conn: Arc::new(tokio::sync::Mutex::new(conn)) })
+    }
+
+    /// Runs `f` in the transaction itself (no savepoint).
+    pub async fn run<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let mut conn = self.conn.clone().lock_owned().await;
+        actix_web::web::block(move || f(&mut conn)).await?
+    }
+
+    /// Runs `future` so that every `db::run` within it uses this transaction.
+    pub async fn scope<F: std::future::Future>(&self, future: F) -> F::Output {
+        REQUEST_CONN.scope(self.conn.clone(), future).await
+    }
+
+    pub async fn commit(self) -> Result<(), ApiError> {
+        self.end(AnsiTransactionManager::commit_transaction).await
+    }
+
+    pub async fn rollback(self) {
+        let _ = self.end(AnsiTransactionManager::rollback_transaction).await;
+    }
+
+    async fn end(self, finish: fn(&mut PgConnection) -> diesel::QueryResult<()>) -> Result<(), ApiError> {
+        let mut conn = self.conn.lock_owned().await;
+        actix_web::web::block(move || {
+            let result = finish(&mut conn).map_err(ApiError::from);
+            if result.is_err() {
+                // Whatever state it is in, this connection is not pooled again.
+                AnsiTransactionManager::transaction_manager_status_mut(&mut **conn).set_in_error();
+            }
+            result
+        })
+        .await?
+    }
 }
 
 diesel::define_sql_function! {

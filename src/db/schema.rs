@@ -262,12 +262,10 @@ diesel::table! {
         principal_id -> Uuid,
         key -> Text,
         request_hash -> Bytea,
-        state -> Text,
-        response_status -> Nullable<Int2>,
-        response_headers -> Nullable<Jsonb>,
-        response_body -> Nullable<Bytea>,
+        response_status -> Int2,
+        response_headers -> Jsonb,
+        response_body -> Bytea,
         created_at -> Timestamptz,
-        locked_at -> Timestamptz,
     }
 }
 

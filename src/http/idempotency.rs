@@ -3,10 +3,12 @@
 //! creates nothing; the same key with another request is a 422; a retry while the first
 //! is still running is a 409. Keys live in PostgreSQL, so they hold across instances.
 //!
-//! Only successful responses are kept; after a failure the key is free again, so a
-//! corrected retry with the same key works.
+//! The request and the stored answer share one transaction (`db::RequestTransaction`),
+//! and the key is held by an advisory lock of that transaction: nothing to clean up
+//! after a crash, and no wait before a retry. Only successful responses are kept;
+//! after a failure the key is free again, so a corrected retry with the same key works.
 use actix_web::{
-    Error, HttpMessage, HttpResponse,
+    Error, HttpMessage, HttpResponse, ResponseError,
     body::{BoxBody, MessageBody, to_bytes},
     dev::{Payload, ServiceRequest, ServiceResponse},
     http::{
@@ -23,8 +25,8 @@ use utoipa::IntoParams;
 use crate::{
     auth::principal::authenticate,
     db::{
-        self,
-        idempotency::{self as store, Reservation},
+        RequestTransaction,
+        idempotency::{self as store, Prior},
     },
     error::ApiError,
     http::json::{declared_length, read_limited},
@@ -77,55 +79,54 @@ pub async fn middleware(
     let hash = request_hash(req.method().as_str(), req.path(), &body);
     req.set_payload(Payload::from(body));
 
-    let (pool, owner) = (state.pool.clone(), principal.id);
-    let reservation = {
-        let (key, hash) = (key.clone(), hash.clone());
-        db::run(&pool, move |conn| Ok(store::reserve(conn, owner, &key, &hash)?)).await
-    };
-    match reservation {
+    // The request runs in one transaction that first takes the key and last stores the
+    // answer: after a crash at any point, either both the effects and the answer are
+    // there (a retry replays it) or neither is (a retry runs, once).
+    let owner = principal.id;
+    let tx = match RequestTransaction::begin(&state.pool).await {
+        Ok(tx) => tx,
         Err(err) => return Ok(req.error_response(err)),
-        Ok(Reservation::Existing(row)) => {
-            let answer = if row.request_hash != hash {
-                Err(ApiError::unprocessable("idempotency_key_reused"))
-            } else if row.state != "completed" {
-                Err(ApiError::conflict("idempotency_in_progress"))
-            } else {
-                Ok(replay(&row))
-            };
-            return Ok(match answer {
-                Ok(res) => req.into_response(res),
-                Err(err) => req.error_response(err),
-            });
+    };
+    let taken = {
+        let key = key.clone();
+        tx.run(move |conn| Ok(store::take(conn, owner, &key)?)).await
+    };
+    let refusal = match taken {
+        Ok(Prior::Free) => None,
+        Ok(Prior::Running) => Some(Err(ApiError::conflict("idempotency_in_progress"))),
+        Ok(Prior::Done(row)) if row.request_hash != hash => {
+            Some(Err(ApiError::unprocessable("idempotency_key_reused")))
         }
-        Ok(Reservation::Reserved) => {}
+        Ok(Prior::Done(row)) => Some(Ok(replay(&row))),
+        Err(err) => Some(Err(err)),
+    };
+    if let Some(answer) = refusal {
+        tx.rollback().await;
+        return Ok(match answer {
+            Ok(res) => req.into_response(res),
+            Err(err) => req.error_response(err),
+        });
     }
 
-    let release = |pool: db::PgPool, key: String| async move {
-        let _ = db::run(&pool, move |conn| Ok(store::release(conn, owner, &key)?)).await;
-    };
-    let res = match next.call(req).await {
+    let res = match tx.scope(next.call(req)).await {
         Ok(res) => res,
         Err(err) => {
-            release(pool, key).await;
+            tx.rollback().await;
             return Err(err);
         }
     };
+    // Only successful answers are kept: after a failure the key is free again, so a
+    // corrected retry with the same key works.
     if !res.status().is_success() {
-        release(pool, key).await;
+        tx.rollback().await;
         return Ok(res.map_into_boxed_body());
     }
     let secrets = res.response().extensions().get::<SecretFields>().map(|s| s.0);
     let (http_req, response) = res.into_parts();
     let (head, body) = response.into_parts();
-    let bytes = match to_bytes(body).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
-            release(pool, key).await;
-            return Ok(ServiceResponse::new(
-                http_req,
-                actix_web::ResponseError::error_response(&ApiError::internal("response body unreadable")),
-            ));
-        }
+    let Ok(bytes) = to_bytes(body).await else {
+        tx.rollback().await;
+        return Ok(ServiceResponse::new(http_req, ApiError::internal("response body unreadable").error_response()));
     };
     let stored_body = match secrets {
         Some(fields) => redact(&bytes, fields),
@@ -141,12 +142,17 @@ pub async fn middleware(
             .collect(),
     );
     let status = head.status().as_u16() as i16;
-    let saved =
-        db::run(&pool, move |conn| Ok(store::complete(conn, owner, &key, status, &headers, &stored_body)?)).await;
-    if let Err(err) = saved {
-        // The record was created; the caller still gets its answer. A retry would see
-        // the key still reserved (409) until the reservation goes stale.
-        tracing::error!("could not store idempotent response: {err}");
+    let saved = tx.run(move |conn| Ok(store::save(conn, owner, &key, &hash, status, &headers, &stored_body)?)).await;
+    let committed = match saved {
+        Ok(()) => tx.commit().await,
+        Err(err) => {
+            tx.rollback().await;
+            Err(err)
+        }
+    };
+    // Not committed, nothing was done: the caller must hear so, and may retry.
+    if let Err(err) = committed {
+        return Ok(ServiceResponse::new(http_req, err.error_response()));
     }
     Ok(ServiceResponse::new(http_req, head.set_body(BoxBody::new(bytes))))
 }
@@ -197,9 +203,9 @@ fn redact(body: &[u8], fields: &[&str]) -> Vec<u8> {
 }
 
 fn replay(row: &store::KeyRow) -> HttpResponse {
-    let status = row.response_status.and_then(|s| StatusCode::from_u16(s as u16).ok()).unwrap_or(StatusCode::OK);
+    let status = StatusCode::from_u16(row.response_status as u16).unwrap_or(StatusCode::OK);
     let mut res = HttpResponse::build(status);
-    if let Some(Value::Object(headers)) = &row.response_headers {
+    if let Value::Object(headers) = &row.response_headers {
         for (name, value) in headers {
             if let (Ok(name), Some(Ok(value))) =
                 (HeaderName::try_from(name.as_str()), value.as_str().map(HeaderValue::from_str))
@@ -209,7 +215,7 @@ fn replay(row: &store::KeyRow) -> HttpResponse {
         }
     }
     res.insert_header((REPLAYED, "true"));
-    res.body(row.response_body.clone().unwrap_or_default())
+    res.body(row.response_body.clone())
 }
 
 #[cfg(test)]

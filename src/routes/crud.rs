@@ -76,6 +76,45 @@ where
     Ok(created(location::<A>(id), version, &present::<A>(row, state)))
 }
 
+/// What an insert of a record with a natural key did: filed it, or found it filed.
+pub enum Filed<R> {
+    New(R),
+    Existing(R),
+}
+
+/// Like `create`, for a record whose resend is recognised by a natural key: `insert`
+/// finds the record already filed (`200` with it, `Location` and `ETag`, nothing
+/// audited) or files it (`201`, audited as `create`).
+pub async fn file<A, F>(state: &AppState, actor: Actor, insert: F) -> Result<HttpResponse, ApiError>
+where
+    A: Resource,
+    F: FnOnce(&mut PgConnection) -> Result<Filed<A::Row>, ApiError> + Send + 'static,
+{
+    let filed = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let filed = insert(conn)?;
+            if let Filed::New(row) = &filed {
+                let after = A::from(row.clone());
+                db::audit::record(conn, &actor, Event::created(A::Row::ENTITY, row.id(), row.organization(), &after))?;
+            }
+            Ok(filed)
+        })
+    })
+    .await?;
+    Ok(match filed {
+        Filed::New(row) => created(location::<A>(row.id()), row.version(), &present::<A>(row, state)),
+        Filed::Existing(row) => {
+            let (id, version) = (row.id(), row.version());
+            let mut res = ok_with_etag(version, &present::<A>(row, state));
+            res.headers_mut().insert(
+                actix_web::http::header::LOCATION,
+                actix_web::http::header::HeaderValue::from_str(&location::<A>(id)).expect("a path"),
+            );
+            res
+        }
+    })
+}
+
 /// Runs `insert` and audits it as `create`, in one transaction.
 pub async fn insert_audited<A, F>(state: &AppState, actor: Actor, insert: F) -> Result<A::Row, ApiError>
 where

@@ -44,7 +44,7 @@ use crate::{
         query::{ApiQuery, ListQuery},
         validate,
     },
-    routes::crud::{self, Resource},
+    routes::crud::{self, Filed, Resource},
     state::AppState,
 };
 
@@ -805,17 +805,18 @@ pub async fn get_feedback(
 ///
 /// It gets the next code of the organisation's year, a department (the category's by
 /// default) and a deadline (the category's working days, counted from the first working
-/// day after receipt, skipping weekends and holidays). A service client sending an
-/// `external_reference` it sent before gets the record already filed (200), not a new
-/// one; `Idempotency-Key` also makes retries safe.
+/// day after receipt, skipping weekends and holidays). An `external_reference` is filed
+/// once per source — the service client that sends it, or the organisation's own staff
+/// — so sending it again gets the record already filed (200), not a new one (409 if
+/// that record was deleted); `Idempotency-Key` also makes retries safe.
 #[utoipa::path(
     tag = "feedback",
     params(crate::http::idempotency::IdempotencyKeyHeader),
     request_body = CreateFeedback,
     responses(
-        (status = 200, description = "This client already sent this `external_reference`: the record filed then.", body = Feedback, headers(("Location" = String))),
+        (status = 200, description = "This `external_reference` was filed before by the same source: the record filed then.", body = Feedback, headers(("Location" = String), ("ETag" = String))),
         (status = 201, description = "Filed.", body = Feedback, headers(("Location" = String), ("ETag" = String))),
-        (status = 409, description = "The idempotency key is in use.", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The idempotency key is in use, or the record filed with this `external_reference` was deleted.", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "A category, department or plan item is not the organisation's, or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
@@ -844,27 +845,22 @@ pub async fn create_feedback(
         }
     }
     let client = client_scope(&principal);
-    if let (Some(client), Some(reference)) = (client, body.external_reference.clone()) {
-        let existing = db::run(&state.pool, move |conn| {
-            let row = store::by_external_reference(conn, client, &reference)?;
-            Ok(match row {
-                Some(row) => Some(FeedbackRecord::load_all(conn, vec![row])?.remove(0)),
-                None => None,
-            })
-        })
-        .await?;
-        if let Some(record) = existing {
-            let location = crud::location::<Feedback>(record.row.id);
-            let body = crud::present::<Feedback>(record, &state);
-            return Ok(HttpResponse::Ok().insert_header((header::LOCATION, location)).json(body));
-        }
-    }
     let received_at = body.received_at.unwrap_or_else(|| state.clock.now());
     let default_days = state.settings.feedback_deadline_days;
     let (author, actor) = (principal.id, Actor::of(&principal, &ctx));
     let history_actor = actor.clone();
-    crud::create::<Feedback, _>(&state, actor, move |conn| {
+    crud::file::<Feedback, _>(&state, actor, move |conn| {
         db::organizations::find(conn, org, None).map_err(|_| ApiError::unprocessable("organization_not_found"))?;
+        if let Some(reference) = &body.external_reference {
+            // Held until the filing commits: a concurrent resend waits, then finds it.
+            store::lock_reference(conn, org, client, reference)?;
+            if let Some(row) = store::by_external_reference(conn, org, client, reference)? {
+                if row.deleted_at.is_some() {
+                    return Err(ApiError::conflict("external_reference_deleted"));
+                }
+                return Ok(Filed::Existing(FeedbackRecord::load_all(conn, vec![row])?.remove(0)));
+            }
+        }
         let category = category_of(conn, body.category_id, org)?;
         let department = body.department_id.or(category.as_ref().and_then(|c| c.default_department_id));
         check_department(conn, department, org)?;
@@ -913,7 +909,7 @@ pub async fn create_feedback(
             store::set_sender(conn, sender)?;
         }
         store::add_history(conn, row.id, None, FeedbackStatus::Received, None, &history_actor, received_at)?;
-        Ok(FeedbackRecord { row, sender, publication: None })
+        Ok(Filed::New(FeedbackRecord { row, sender, publication: None }))
     })
     .await
 }

@@ -354,6 +354,31 @@ async fn a_resend_by_reference_or_idempotency_key_files_nothing_new() {
         .send()
         .await
         .problem(404, "not_found");
+
+    // Staff filing by hand are one source: a colleague's resend of a letter's number is
+    // recognised, without any key, even when both arrive at once.
+    let letter = |subject: &str| {
+        let mut body = complaint(&o, "CV-2021-15");
+        body["subject"] = json!(subject);
+        app.post("/api/v1/feedback").token(&o.coordinator).json(body).send()
+    };
+    let (a, b, c) = futures_util::join!(letter("Công văn 15"), letter("Công văn 15"), letter("Công văn 15 (lần 2)"));
+    let mut statuses = [a.status, b.status, c.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 200, 201], "{} {} {}", a.text(), b.text(), c.text());
+    assert!(a.json()["id"] == b.json()["id"] && b.json()["id"] == c.json()["id"]);
+    let by_leader = app.post("/api/v1/feedback").token(&o.leader).json(complaint(&o, "CV-2021-15")).send().await;
+    assert_eq!((by_leader.status, by_leader.json()["id"].clone()), (200, a.json()["id"].clone()));
+    assert!(by_leader.header("etag").is_some());
+    assert_eq!(app.sql_count("SELECT count(*) AS n FROM feedback WHERE external_reference = 'CV-2021-15'"), 1);
+    // The hotline's own number is not the staff's.
+    assert_eq!(file(&app, &o.coordinator, complaint(&o, "1022-1")).await["external_reference"], "1022-1");
+    // A record deleted since is not filed again.
+    let id = a.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(app.delete(&format!("/api/v1/feedback/{id}")).token(&o.coordinator).send().await.status, 204);
+    let res = app.post("/api/v1/feedback").token(&o.coordinator).json(complaint(&o, "CV-2021-15")).send().await;
+    res.problem(409, "external_reference_deleted");
+    assert_eq!(app.sql_count("SELECT last_number::bigint AS n FROM feedback_counters"), 5, "numbers gap-free");
 }
 
 #[actix_web::test]

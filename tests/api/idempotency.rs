@@ -1,6 +1,7 @@
 //! `Idempotency-Key`: replays, mismatches, retries in flight, and secrets not replayed.
+//! The crash test with the real binary is in `crash.rs`.
+use diesel::{Connection, PgConnection, RunQueryDsl, sql_query};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::helpers::TestApp;
 
@@ -63,7 +64,7 @@ async fn a_retried_create_replays_the_first_answer_and_creates_nothing() {
     assert_eq!(theirs.status, 201, "{}", theirs.text());
     assert!(theirs.header("idempotency-replayed").is_none());
     assert_eq!(app.sql_count("SELECT count(*) AS n FROM departments"), 3);
-    assert_eq!(app.sql_count("SELECT count(*) AS n FROM idempotency_keys WHERE state = 'completed'"), 3);
+    assert_eq!(app.sql_count("SELECT count(*) AS n FROM idempotency_keys"), 3);
 
     let res =
         app.post("/api/v1/departments").token(&token).header("Idempotency-Key", "has space").json(body).send().await;
@@ -74,38 +75,73 @@ async fn a_retried_create_replays_the_first_answer_and_creates_nothing() {
 async fn a_retry_while_the_first_is_running_is_a_conflict() {
     let app = TestApp::spawn().await;
     let token = app.admin_token().await;
-    let me = app.get("/api/v1/me").token(&token).send().await.json();
     let body = json!({"code": "SLOW", "name": "Chậm"});
-    // What an instance that is still working on the first request has stored: the
-    // reservation, with the hash of method, path and canonical JSON body.
-    let mut hasher = Sha256::new();
-    hasher.update(b"POST /api/v1/organizations\n");
-    hasher.update(serde_json::to_vec(&body).unwrap());
-    let hash: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    let reserve = format!(
-        "INSERT INTO idempotency_keys (principal_id, key, request_hash) VALUES ('{}', 'busy', '\\x{hash}'::bytea)",
-        me["id"].as_str().unwrap()
-    );
-    let mut conn = <diesel::PgConnection as diesel::Connection>::establish(&app.database_url).unwrap();
-    diesel::RunQueryDsl::execute(diesel::sql_query(reserve), &mut conn).unwrap();
+    let send = |body: Value| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            app.post("/api/v1/organizations").token(&token).header("Idempotency-Key", "busy").json(body).send().await
+        }
+    };
+    // Inserts into organizations wait while this transaction holds the table: the first
+    // request is then running, its key taken, its effects not yet committed.
+    let mut blocker = PgConnection::establish(&app.database_url).unwrap();
+    sql_query("BEGIN").execute(&mut blocker).unwrap();
+    sql_query("LOCK TABLE organizations IN SHARE ROW EXCLUSIVE MODE").execute(&mut blocker).unwrap();
+    let first = {
+        let (url, token, body) = (app.url("/api/v1/organizations"), token.clone(), body.clone());
+        actix_web::rt::spawn(async move {
+            let client = awc::Client::builder().timeout(std::time::Duration::from_secs(30)).finish();
+            let mut res = client
+                .post(url)
+                .insert_header(("Authorization", format!("Bearer {token}")))
+                .insert_header(("Idempotency-Key", "busy"))
+                .send_json(&body)
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.body().await.unwrap().to_vec())
+        })
+    };
+    let mut waiting = 0;
+    for _ in 0..100 {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        waiting = app
+            .sql_count("SELECT count(*) AS n FROM pg_locks WHERE relation = 'organizations'::regclass AND NOT granted");
+        if waiting > 0 {
+            break;
+        }
+    }
+    assert_eq!(waiting, 1, "the first request waits inside its transaction");
+    send(body.clone()).await.problem(409, "idempotency_in_progress");
+    sql_query("COMMIT").execute(&mut blocker).unwrap();
+    let (status, first_body) = first.await.unwrap();
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&first_body));
+    let again = send(body.clone()).await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.header("idempotency-replayed").as_deref(), Some("true"));
+    assert_eq!(again.body, first_body);
+    assert_eq!(app.sql_count("SELECT count(*) AS n FROM organizations"), 1);
 
-    let res = app
-        .post("/api/v1/organizations")
-        .token(&token)
-        .header("Idempotency-Key", "busy")
-        .json(body.clone())
-        .send()
-        .await;
-    res.problem(409, "idempotency_in_progress");
-    assert_eq!(app.sql_count("SELECT count(*) AS n FROM organizations"), 0);
-
-    // An abandoned reservation (its instance died) is taken over after a minute.
-    diesel::RunQueryDsl::execute(
-        diesel::sql_query("UPDATE idempotency_keys SET locked_at = now() - interval '2 minutes'"),
-        &mut conn,
-    )
-    .unwrap();
-    let res = app.post("/api/v1/organizations").token(&token).header("Idempotency-Key", "busy").json(body).send().await;
+    // An instance that dies mid-request holds the key no longer than its connection
+    // lives: the retry right after runs, with no wait for a reservation to go stale.
+    let me = app.get("/api/v1/me").token(&token).send().await.json();
+    let principal = uuid::Uuid::parse_str(me["id"].as_str().unwrap()).unwrap();
+    let lock = cchc_outreach::db::locks::id(b"idempotency", &[principal.as_bytes(), b"dying"]);
+    let mut dying = PgConnection::establish(&app.database_url).unwrap();
+    sql_query("BEGIN").execute(&mut dying).unwrap();
+    sql_query(format!("SELECT pg_advisory_xact_lock({lock})")).execute(&mut dying).unwrap();
+    let other = json!({"code": "DYING", "name": "Giữa chừng"});
+    let retry =
+        || app.post("/api/v1/organizations").token(&token).header("Idempotency-Key", "dying").json(other.clone());
+    retry().send().await.problem(409, "idempotency_in_progress");
+    let pid = app.sql_count("SELECT pid::bigint AS n FROM pg_locks WHERE locktype = 'advisory' AND granted LIMIT 1");
+    drop(dying);
+    // The server notices the closed connection within moments.
+    let gone = std::time::Instant::now();
+    while app.sql_count(&format!("SELECT count(*) AS n FROM pg_stat_activity WHERE pid = {pid}")) > 0 {
+        assert!(gone.elapsed() < std::time::Duration::from_secs(5), "the backend outlived its connection");
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let res = retry().send().await;
     assert_eq!(res.status, 201, "{}", res.text());
 }
 

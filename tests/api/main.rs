@@ -3,6 +3,7 @@ mod assignments;
 mod auth;
 mod authz;
 mod conventions;
+mod crash;
 mod directory;
 mod feedback;
 mod hardening;
