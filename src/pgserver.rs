@@ -15,6 +15,12 @@ use std::{
     },
     path::{Path, PathBuf},
     process::{Command, Output},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    thread::JoinHandle,
+    time::{Duration, Instant},
 };
 
 use anyhow::{Context, bail};
@@ -22,7 +28,7 @@ use anyhow::{Context, bail};
 /// The longest Unix socket path the kernel accepts is 107 bytes.
 const MAX_SOCKET_DIR_LEN: usize = 90;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct PrivatePostgres {
     bin_dir: PathBuf,
     data_dir: PathBuf,
@@ -88,6 +94,57 @@ impl PrivatePostgres {
 
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// The postmaster's process id, while it runs.
+    pub fn postmaster_pid(&self) -> Option<i32> {
+        let pid: i32 =
+            fs::read_to_string(self.data_dir.join("postmaster.pid")).ok()?.lines().next()?.trim().parse().ok()?;
+        // Signal 0 only asks whether the process exists (EPERM: it does, as another user).
+        let probe = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None);
+        (probe != Err(nix::errno::Errno::ESRCH)).then_some(pid)
+    }
+
+    /// Watches the server from a thread of its own and starts it again whenever it is
+    /// found gone (a crash, an OOM kill, `kill -9`), waiting longer after each failed
+    /// start (1 s, doubling, at most `MAX_BACKOFF`). PostgreSQL recovers from its WAL
+    /// on start; the pool replaces the connections that died with it.
+    pub fn supervise(&self, every: Duration) -> Supervisor {
+        let server = self.clone();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("pg-supervisor".into())
+            .spawn(move || {
+                let mut backoff = Duration::from_secs(1);
+                let mut next_check = Instant::now() + every;
+                while !stopping.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(100));
+                    if Instant::now() < next_check {
+                        continue;
+                    }
+                    next_check = Instant::now() + every;
+                    if server.postmaster_pid().is_some() {
+                        continue;
+                    }
+                    tracing::warn!("the private PostgreSQL is not running: starting it again");
+                    match server.pg_ctl_start() {
+                        Ok(()) => {
+                            tracing::info!("the private PostgreSQL is running again");
+                            backoff = Duration::from_secs(1);
+                        }
+                        Err(err) => {
+                            tracing::error!(
+                                "could not start the private PostgreSQL (next try in {backoff:?}): {err:#}"
+                            );
+                            next_check = Instant::now() + backoff;
+                            backoff = (backoff * 2).min(MAX_BACKOFF);
+                        }
+                    }
+                }
+            })
+            .expect("a thread can be started");
+        Supervisor { stop, thread: Some(thread) }
     }
 
     fn initdb(&self) -> anyhow::Result<()> {
@@ -163,6 +220,34 @@ impl PrivatePostgres {
             dir = parent;
         }
         Ok(())
+    }
+}
+
+/// The longest wait between two attempts to start the server again.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// The thread of `PrivatePostgres::supervise`; stops watching when stopped or dropped.
+pub struct Supervisor {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Supervisor {
+    pub fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Supervisor {
+    fn drop(&mut self) {
+        self.halt();
     }
 }
 

@@ -42,12 +42,16 @@ const PRIVATE_DATABASE: &str = "cchc";
 /// this process started it.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let (url, private) = database(&settings)?;
+    let supervisor = private.as_ref().map(|pg| pg.supervise(Duration::from_secs(1)));
     let result = async {
         let app = Application::build(settings, &url).await?;
         tracing::info!("listening on http://{}  (Swagger UI: /swagger-ui/)", app.address());
         app.run_until_stopped().await.context("server failed")
     }
     .await;
+    if let Some(supervisor) = supervisor {
+        supervisor.stop();
+    }
     if let Some(pg) = private {
         pg.stop();
     }

@@ -72,3 +72,104 @@ async fn without_database_url_the_service_runs_its_own_postgres_and_keeps_the_da
         cleanup.pg.take().expect("started here").stop();
     }
 }
+
+/// The real binary on its private PostgreSQL, killed at the end of the test.
+struct Service {
+    child: std::process::Child,
+    log: std::path::PathBuf,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Service {
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// Waits until `/readyz` answers 200 and the postmaster is not `not`; its pid.
+async fn ready(client: &awc::Client, base: &str, pg: &PrivatePostgres, not: Option<i32>, service: &Service) -> i32 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let up = client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200);
+        if let Some(pid) = pg.postmaster_pid().filter(|pid| up && Some(*pid) != not) {
+            return pid;
+        }
+        assert!(std::time::Instant::now() < deadline, "the service did not get ready: {}", service.log());
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[actix_web::test]
+async fn the_service_starts_its_private_postgres_again_after_a_crash() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("cchc-supervised-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The server may run as another account, which must reach its folder.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut cleanup = Cleanup { dir: dir.clone(), pg: None };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let log = dir.join("service.log");
+    let service = Service {
+        child: std::process::Command::new(env!("CARGO_BIN_EXE_cchc-outreach"))
+            .env_remove("DATABASE_URL")
+            .env("CCHC_DATA_DIR", &dir)
+            .env("CCHC_BIND", format!("127.0.0.1:{port}"))
+            .env("CCHC_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("CCHC_LOG", "info")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+        log,
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let client = awc::Client::builder().timeout(std::time::Duration::from_secs(10)).finish();
+    // Wait for the folder the service initialises, then look at the server it runs.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while client.get(format!("{base}/readyz")).send().await.map_or(true, |r| r.status() != 200) {
+        assert!(std::time::Instant::now() < deadline, "the service did not start: {}", service.log());
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let pg = PrivatePostgres::start(&dir.join("postgres"), None, None).expect("the running server");
+    cleanup.pg = Some(pg.clone());
+    let first = ready(&client, &base, &pg, None, &service).await;
+
+    let mut res = client
+        .post(format!("{base}/api/v1/auth/token"))
+        .send_json(&json!({"grant_type": "password", "username": ADMIN, "password": ADMIN_PASSWORD}))
+        .await
+        .unwrap();
+    let token: serde_json::Value = res.json().await.unwrap();
+    let token = token["access_token"].as_str().unwrap().to_owned();
+    let create = |code: &'static str| {
+        client
+            .post(format!("{base}/api/v1/organizations"))
+            .bearer_auth(&token)
+            .send_json(&json!({"code": code, "name": format!("Đơn vị {code}")}))
+    };
+    assert_eq!(create("TRUOC").await.unwrap().status(), 201);
+
+    for round in 0..2 {
+        // The postmaster dies; the service answers 503 for a moment, then serves again
+        // on the restarted server, with nothing lost and without being restarted itself.
+        let pid = pg.postmaster_pid().unwrap();
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).unwrap();
+        let started = std::time::Instant::now();
+        let again = ready(&client, &base, &pg, Some(pid), &service).await;
+        eprintln!("round {round}: postmaster {pid} killed, {again} serving after {:?}", started.elapsed());
+        assert_ne!(again, first);
+    }
+    let mut res =
+        client.get(format!("{base}/api/v1/organizations?code=TRUOC")).bearer_auth(&token).send().await.unwrap();
+    let found: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(found["items"].as_array().unwrap().len(), 1, "committed before the crash, kept: {found}");
+    assert_eq!(create("SAU").await.unwrap().status(), 201, "writes work again");
+    assert!(service.log().contains("starting it again"), "{}", service.log());
+    drop(service);
+}
