@@ -116,6 +116,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Con trỏ phân trang không hợp lệ hoặc đã bị sửa.",
         "The pagination cursor is invalid or was altered.",
     ),
+    (
+        "unknown_cursor",
+        "Con trỏ phân trang không do danh sách này cấp (đã bị sửa, của danh sách khác hoặc của thứ tự khác).",
+        "This list did not issue this pagination cursor (altered, from another list, or of the other ordering).",
+    ),
     ("invalid_header", "Tiêu đề {header} không hợp lệ.", "The {header} header is invalid."),
     (
         "unauthenticated",

@@ -117,6 +117,8 @@ fn operations(item: &PathItem) -> impl Iterator<Item = (Method, &Operation)> {
 }
 
 fn conventions(api: &mut openapi::OpenApi) {
+    exclude_nul(api);
+    write_rules(api);
     let components = api.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "bearer",
@@ -144,17 +146,21 @@ fn conventions(api: &mut openapi::OpenApi) {
         let has_id = path.contains('{');
         for (method, op) in operations_mut(item) {
             // What `If-Match` accepts, so that a generator of valid requests sends that.
+            // What `If-Match` and `cursor` accept, so that a generator of valid requests
+            // sends that; the patterns live with the code that reads them.
             for param in op.parameters.iter_mut().flatten() {
-                if let RefOr::T(param) = param
-                    && param.name == "If-Match"
-                {
-                    param.schema = Some(RefOr::T(openapi::Schema::Object(
-                        openapi::ObjectBuilder::new()
-                            .schema_type(openapi::schema::Type::String)
-                            .pattern(Some(r#"^(\*|(W/)?"[0-9]{1,9}")$"#))
-                            .build(),
-                    )));
-                }
+                let RefOr::T(param) = param else { continue };
+                let pattern = match param.name.as_str() {
+                    "If-Match" => crate::http::etag::IF_MATCH_PATTERN,
+                    "cursor" => crate::http::pagination::CURSOR_PATTERN,
+                    _ => continue,
+                };
+                param.schema = Some(RefOr::T(openapi::Schema::Object(
+                    openapi::ObjectBuilder::new()
+                        .schema_type(openapi::schema::Type::String)
+                        .pattern(Some(pattern))
+                        .build(),
+                )));
             }
             let id = op.operation_id.clone().unwrap_or_default();
             let access = access_of(&id).unwrap_or_else(|| {
@@ -215,7 +221,8 @@ fn conventions(api: &mut openapi::OpenApi) {
                 add(op, 413, "The body is larger than allowed.");
                 add(op, 415, "The body is not JSON.");
             }
-            if method == Method::PATCH || method == Method::DELETE {
+            let if_match = op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.name == "If-Match"));
+            if method == Method::PATCH || method == Method::DELETE || if_match {
                 add(op, 400, "A malformed `If-Match` header.");
                 add(op, 412, "`If-Match` names an old version; the answer's `ETag` is the current one.");
             }
@@ -228,6 +235,102 @@ fn conventions(api: &mut openapi::OpenApi) {
                 add(op, 503, "The database is unavailable; retry later.");
             }
         }
+    }
+}
+
+/// Writes the rules between fields of request bodies (`http::rules`) into their schemas,
+/// as one `allOf` of `if`/`then` each.
+fn write_rules(api: &mut openapi::OpenApi) {
+    let schemas = &mut api.components.get_or_insert_with(Default::default).schemas;
+    let mut names: Vec<&str> = crate::http::rules::RULES.iter().map(|r| r.schema).collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        let Some(RefOr::T(openapi::Schema::Object(object))) = schemas.get_mut(name) else {
+            panic!("http::rules names {name}, which is not an object schema of the document");
+        };
+        let all: Vec<serde_json::Value> =
+            crate::http::rules::RULES.iter().filter(|r| r.schema == name).map(|r| r.json_schema()).collect();
+        // The only key added, so that the document's bytes do not depend on hash order.
+        object.extensions.get_or_insert_with(Default::default).insert("allOf".to_owned(), all.into());
+    }
+}
+
+/// What every string the service reads must match: PostgreSQL text cannot hold NUL,
+/// so the service refuses it in any body field or parameter (a 400).
+pub const NO_NUL_PATTERN: &str = "^[^\\u0000]*$";
+
+/// Writes `NO_NUL_PATTERN` into every free-text string schema that a request can carry —
+/// parameters, bodies, and the components they use — so that the document refuses what
+/// the server refuses.
+fn exclude_nul(api: &mut openapi::OpenApi) {
+    let mut wanted = std::collections::BTreeSet::new();
+    for item in api.paths.paths.values_mut() {
+        for (_, op) in operations_mut(item) {
+            for param in op.parameters.iter_mut().flatten() {
+                if let RefOr::T(param) = param
+                    && let Some(schema) = param.schema.as_mut()
+                {
+                    no_nul(schema, &mut wanted);
+                }
+            }
+            let bodies = op.request_body.iter_mut().filter_map(|body| match body {
+                RefOr::T(body) => Some(body),
+                RefOr::Ref(_) => None,
+            });
+            for content in bodies.flat_map(|body| body.content.values_mut()) {
+                if let RefOr::T(content) = content
+                    && let Some(schema) = content.schema.as_mut()
+                {
+                    no_nul(schema, &mut wanted);
+                }
+            }
+        }
+    }
+    let Some(components) = api.components.as_mut() else { return };
+    let mut done = std::collections::BTreeSet::new();
+    while let Some(name) = wanted.iter().find(|n| !done.contains(*n)).cloned() {
+        done.insert(name.clone());
+        if let Some(schema) = components.schemas.get_mut(&name) {
+            no_nul(schema, &mut wanted);
+        }
+    }
+}
+
+fn no_nul(schema: &mut RefOr<openapi::Schema>, refs: &mut std::collections::BTreeSet<String>) {
+    use openapi::schema::{ArrayItems, Schema, SchemaType, Type};
+    let schema = match schema {
+        RefOr::Ref(r) => {
+            if let Some(name) = r.ref_location.strip_prefix("#/components/schemas/") {
+                refs.insert(name.to_owned());
+            }
+            return;
+        }
+        RefOr::T(schema) => schema,
+    };
+    match schema {
+        Schema::Object(object) => {
+            let string = match &object.schema_type {
+                SchemaType::Type(t) => *t == Type::String,
+                SchemaType::Array(types) => types.contains(&Type::String),
+                SchemaType::AnyValue => false,
+            };
+            if string && object.pattern.is_none() && object.format.is_none() && object.enum_values.is_none() {
+                object.pattern = Some(NO_NUL_PATTERN.to_owned());
+            }
+            for property in object.properties.values_mut() {
+                no_nul(property, refs);
+            }
+        }
+        Schema::Array(array) => {
+            if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                no_nul(items, refs);
+            }
+        }
+        Schema::OneOf(of) => of.items.iter_mut().for_each(|s| no_nul(s, refs)),
+        Schema::AllOf(of) => of.items.iter_mut().for_each(|s| no_nul(s, refs)),
+        Schema::AnyOf(of) => of.items.iter_mut().for_each(|s| no_nul(s, refs)),
+        _ => {}
     }
 }
 

@@ -11,6 +11,7 @@ use validator::Validate;
 
 use crate::{
     error::{ApiError, FieldError},
+    http::rules,
     state::AppState,
 };
 
@@ -55,7 +56,13 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ApiJson<T> {
                 .map_err(|_| request_timeout())??;
             let mut value = parse_object(&bytes)?;
             whole_numbers(&mut value);
-            from_value(value).map(ApiJson)
+            let mut rules = rules::of::<T>().peekable();
+            let sent = rules.peek().is_some().then(|| value.clone());
+            let parsed = from_value(value)?;
+            if let Some(sent) = sent {
+                rules::check(rules, &sent)?;
+            }
+            Ok(ApiJson(parsed))
         })
     }
 }

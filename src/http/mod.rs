@@ -10,6 +10,7 @@ pub mod pagination;
 pub mod problem;
 pub mod query;
 pub mod rate_limit;
+pub mod rules;
 pub mod security;
 pub mod validate;
 

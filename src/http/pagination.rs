@@ -56,6 +56,8 @@ pub struct PageParams {
     #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<i64>,
     /// Opaque cursor from the previous page's `next_cursor` (or its `Link: rel="next"`).
+    /// One that is not of this form is a 400; one of this form that this list did not
+    /// issue (altered, from another list, or of the other ordering) is a 422.
     cursor: Option<String>,
     /// Incremental sync: records changed at or after this RFC 3339 time, ordered by
     /// `(updated_at, id)`, including tombstones `{"id", "deleted_at"}` for deletions.
@@ -104,10 +106,13 @@ impl PageRequest {
             return Err(ApiError::validation(errors));
         }
         if let Some(cursor) = cursor {
-            let position = decode(cursor, path, key).ok_or_else(invalid_cursor)?;
+            if !well_formed(cursor) {
+                return Err(invalid_cursor());
+            }
+            let position = decode(cursor, path, key).ok_or_else(unknown_cursor)?;
             match (position, req.updated_since) {
                 (Position::Id(_), None) | (Position::Sync(..), Some(_)) => req.after = Some(position),
-                _ => return Err(invalid_cursor()),
+                _ => return Err(unknown_cursor()),
             }
         }
         Ok(req)
@@ -123,8 +128,25 @@ impl PageRequest {
     }
 }
 
+/// The form of every cursor `encode` makes; the OpenAPI document states it.
+/// Empty is the first page, as a script's first request may send it.
+pub const CURSOR_PATTERN: &str = r"^([A-Za-z0-9_-]{20,80}\.[A-Za-z0-9_-]{22})?$";
+
+/// Whether `cursor` is of the form `CURSOR_PATTERN` states.
+fn well_formed(cursor: &str) -> bool {
+    let b64 = |s: &str| s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    cursor.is_empty()
+        || cursor.split_once('.').is_some_and(|(payload, tag)| {
+            (20..=80).contains(&payload.len()) && b64(payload) && tag.len() == 22 && b64(tag)
+        })
+}
+
 fn invalid_cursor() -> ApiError {
     ApiError::bad_request("invalid_cursor").with_errors(vec![FieldError::new("cursor", "invalid_format")])
+}
+
+fn unknown_cursor() -> ApiError {
+    ApiError::unprocessable("unknown_cursor").with_errors(vec![FieldError::new("cursor", "unknown_cursor")])
 }
 
 pub fn encode(position: Position, path: &str, key: &CursorKey) -> String {
@@ -256,7 +278,7 @@ mod tests {
         fn position() -> impl Strategy<Value = Position> {
             prop_oneof![
                 any::<u128>().prop_map(|n| Position::Id(Uuid::from_u128(n))),
-                (0i64..4_102_444_800_000_000, any::<u128>()).prop_map(|(micros, n)| {
+                (-62_135_596_800_000_000i64..4_102_444_800_000_000, any::<u128>()).prop_map(|(micros, n)| {
                     Position::Sync(DateTime::from_timestamp_micros(micros).unwrap(), Uuid::from_u128(n))
                 }),
             ]
@@ -267,11 +289,18 @@ mod tests {
             fn every_cursor_reads_back_on_its_own_path_only(pos in position(), path in "/api/v1/[a-z/-]{1,30}") {
                 let key = CursorKey::derive(b"property test secret, long enough.");
                 let cursor = encode(pos, &path, &key);
+                prop_assert!(well_formed(&cursor), "{} is of the documented form", cursor);
                 prop_assert_eq!(decode(&cursor, &path, &key), Some(pos));
                 let elsewhere = format!("{path}x");
                 prop_assert_eq!(decode(&cursor, &elsewhere, &key), None);
                 let other_key = CursorKey::derive(b"another property test secret......");
                 prop_assert_eq!(decode(&cursor, &path, &other_key), None);
+            }
+
+            #[test]
+            fn the_pattern_says_which_cursors_are_well_formed(text in "[A-Za-z0-9_.=+/-]{0,90}") {
+                let pattern = regex::Regex::new(CURSOR_PATTERN).unwrap();
+                prop_assert_eq!(pattern.is_match(&text), well_formed(&text), "{:?}", text);
             }
 
             #[test]

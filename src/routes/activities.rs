@@ -553,9 +553,6 @@ pub async fn transition_activity(
     if to.is_review() {
         principal.require(Permission::ActivitiesVerify)?;
     }
-    if to == ActivityStatus::Returned && reason.is_none() {
-        return Err(ApiError::rule("reason", "required"));
-    }
     let (id, org, now) = (id.into_inner(), principal.organization_id, state.clock.now());
     let actor = Actor::of(&principal, &ctx);
     let record = db::run(&state.pool, move |conn| {

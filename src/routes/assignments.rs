@@ -174,7 +174,7 @@ pub struct AssignmentTransition {
 fn check_dates(start: Option<NaiveDate>, due: Option<NaiveDate>) -> Result<(), ApiError> {
     match (start, due) {
         (Some(s), Some(d)) if s > d => {
-            Err(ApiError::validation(vec![FieldError::new("due_on", "invalid_value").arg("reason", "before start_on")]))
+            Err(ApiError::rules(vec![FieldError::new("due_on", "invalid_value").arg("reason", "before start_on")]))
         }
         _ => Ok(()),
     }
@@ -261,9 +261,6 @@ pub async fn create_assignment(
     let principal = auth.0;
     principal.require(Permission::AssignmentsWrite)?;
     let body = body.0;
-    if body.plan_item_id.is_none() && body.plan_id.is_none() {
-        return Err(ApiError::rule("plan_id", "plan_or_item_required"));
-    }
     check_dates(body.start_on, body.due_on)?;
     let (org, author) = (principal.organization_id, principal.id);
     crud::create::<Assignment, _>(&state, Actor::of(&principal, &ctx), move |conn| {

@@ -835,14 +835,9 @@ pub async fn create_feedback(
         || body.sender_phone.is_some()
         || body.sender_email.is_some()
         || body.sender_address.is_some();
-    if body.anonymous && has_sender {
-        return Err(ApiError::rule("anonymous", "anonymous_with_sender"));
-    }
+    // `http::rules`: no sender when anonymous; a deadline set by hand comes with a reason.
     if body.deadline_on.is_some() {
         principal.require(Permission::FeedbackManage)?;
-        if body.deadline_reason.is_none() {
-            return Err(ApiError::rule("deadline_reason", "deadline_reason_required"));
-        }
     }
     let client = client_scope(&principal);
     let received_at = body.received_at.unwrap_or_else(|| state.clock.now());
@@ -936,9 +931,6 @@ pub async fn update_feedback(
     let principal = auth.0;
     principal.require(Permission::FeedbackManage)?;
     let body = body.0;
-    if body.deadline_on.is_some() != body.deadline_reason.is_some() {
-        return Err(ApiError::rule("deadline_reason", "deadline_reason_required"));
-    }
     let default_days = state.settings.feedback_deadline_days;
     let actor = Actor::of(&principal, &ctx);
     crud::update::<Feedback, _>(
@@ -1062,12 +1054,8 @@ pub async fn transition_feedback(
 ) -> Result<HttpResponse, ApiError> {
     let principal = auth.0;
     principal.require(Permission::FeedbackRead)?;
+    // `http::rules`: a reason to reject, the receiving body to forward.
     let FeedbackTransition { to, note, reason, forwarded_to } = body.0;
-    match to {
-        FeedbackStatus::Rejected if reason.is_none() => return Err(ApiError::rule("reason", "required")),
-        FeedbackStatus::Forwarded if forwarded_to.is_none() => return Err(ApiError::rule("forwarded_to", "required")),
-        _ => {}
-    }
     let (id, org, now) = (id.into_inner(), principal.organization_id, state.clock.now());
     let actor = Actor::of(&principal, &ctx);
     let record = db::run(&state.pool, move |conn| {

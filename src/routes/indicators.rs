@@ -335,8 +335,8 @@ pub async fn create_indicator(
 ) -> Result<HttpResponse, ApiError> {
     let principal = auth.0;
     principal.require(Permission::PlansWrite)?;
+    // `http::rules`: a target unless the comparator is `improves`.
     let body = body.0;
-    check_target(body.comparator, body.target_value)?;
     let (plan_id, org, author) = (plan_id.into_inner(), principal.organization_id, principal.id);
     crud::create::<Indicator, _>(&state, Actor::of(&principal, &ctx), move |conn| {
         let plan = plans::find(conn, plan_id, org)?;
@@ -506,12 +506,6 @@ pub async fn create_measurement(
     let principal = auth.0;
     principal.require(Permission::PlansWrite)?;
     let body = body.0;
-    if body.source == Some(MeasurementSource::Computed) {
-        return Err(ApiError::rule("source", "computed_by_service"));
-    }
-    if body.citation.is_none() && body.link.is_none() {
-        return Err(ApiError::rule("citation", "citation_required"));
-    }
     let (id, org, author) = (id.into_inner(), principal.organization_id, principal.id);
     crud::create::<Measurement, _>(&state, Actor::of(&principal, &ctx), move |conn| {
         let indicator = store::find(conn, id, org)?;

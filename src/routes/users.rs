@@ -222,9 +222,6 @@ pub async fn create_user(
     let body = body.0;
     let org = match body.role {
         Role::Admin if !principal.is_admin() => return Err(ApiError::forbidden()),
-        Role::Admin if body.organization_id.is_some() || body.department_id.is_some() => {
-            return Err(ApiError::rule("role", "invalid_role"));
-        }
         Role::Admin => None,
         _ => Some(principal.acting_org(body.organization_id)?),
     };
