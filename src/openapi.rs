@@ -146,13 +146,14 @@ fn conventions(api: &mut openapi::OpenApi) {
         let has_id = path.contains('{');
         for (method, op) in operations_mut(item) {
             // What `If-Match` accepts, so that a generator of valid requests sends that.
-            // What `If-Match` and `cursor` accept, so that a generator of valid requests
+            // What `If-Match`, `cursor` and `period` accept, so that a generator of valid requests
             // sends that; the patterns live with the code that reads them.
             for param in op.parameters.iter_mut().flatten() {
                 let RefOr::T(param) = param else { continue };
                 let pattern = match param.name.as_str() {
                     "If-Match" => crate::http::etag::IF_MATCH_PATTERN,
                     "cursor" => crate::http::pagination::CURSOR_PATTERN,
+                    "period" => crate::domain::plans::PERIOD_PATTERN,
                     _ => continue,
                 };
                 param.schema = Some(RefOr::T(openapi::Schema::Object(
@@ -258,7 +259,7 @@ fn write_rules(api: &mut openapi::OpenApi) {
 
 /// What every string the service reads must match: PostgreSQL text cannot hold NUL,
 /// so the service refuses it in any body field or parameter (a 400).
-pub const NO_NUL_PATTERN: &str = "^[^\\u0000]*$";
+pub const NO_NUL_PATTERN: &str = r"^[^\x00]*$";
 
 /// Writes `NO_NUL_PATTERN` into every free-text string schema that a request can carry —
 /// parameters, bodies, and the components they use — so that the document refuses what

@@ -158,6 +158,9 @@ pub fn target_status(
 }
 
 /// A reporting period: `2021`, `2021-H1`, `2021-Q2` or `2021-M07`.
+/// The form `valid_period` accepts, as the OpenAPI document states it.
+pub const PERIOD_PATTERN: &str = "^[0-9]{4}(-(H[12]|Q[1-4]|M(0[1-9]|1[0-2])))?$";
+
 pub fn valid_period(period: &str) -> bool {
     // Bytes, not characters: the text may be anything, and must not be cut inside one.
     let bytes = period.as_bytes();
@@ -180,12 +183,23 @@ pub fn valid_period(period: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{Comparator::*, TargetStatus::*, Unit, target_status, valid_period};
+    use proptest::prelude::*;
+
+    use super::{Comparator::*, PERIOD_PATTERN, TargetStatus::*, Unit, target_status, valid_period};
 
     #[test]
     fn odd_period_strings_are_refused_not_panicked_on() {
         for text in ["^\u{dbb1f}", "202\u{1ec5}", "2021-M+1", "2021-M1", "2021-M13", "2021-Q5", "2021-", "12345"] {
             assert!(!valid_period(text), "{text}");
+        }
+    }
+
+    proptest! {
+        /// The document's pattern accepts exactly the periods the service reads.
+        #[test]
+        fn the_period_pattern_is_the_check(text in "[0-9]{3,5}(-[HQM0-9+]{0,3}[0-9]?)?|\\PC{0,8}") {
+            let pattern = regex::Regex::new(PERIOD_PATTERN).unwrap();
+            prop_assert_eq!(pattern.is_match(&text), valid_period(&text), "{:?}", text);
         }
     }
 

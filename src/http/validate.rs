@@ -9,6 +9,10 @@ pub fn code(value: &str) -> Result<(), ValidationError> {
     if ok { Ok(()) } else { Err(ValidationError::new("invalid_format")) }
 }
 
+/// What `not_blank` accepts (without NUL, which no text may hold), for the document:
+/// the `pattern` of every such field is this literal.
+pub const NOT_BLANK_PATTERN: &str = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$";
+
 /// Text with something other than white space in it.
 pub fn not_blank(value: &str) -> Result<(), ValidationError> {
     // Blank: nothing but spaces, line breaks and control characters.
@@ -39,6 +43,16 @@ pub fn http_url(value: &str) -> Result<(), ValidationError> {
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        /// Up to the characters JavaScript's and Rust's `\s` disagree on (none here).
+        #[test]
+        fn the_not_blank_pattern_is_the_check(text in "[ \t\r\n\x00\x01\x7f\u{85}\u{a0}\u{2003}a-zđ]{0,6}") {
+            let pattern = regex::Regex::new(super::NOT_BLANK_PATTERN).unwrap();
+            let accepted = super::not_blank(&text).is_ok() && !text.contains('\0');
+            proptest::prop_assert_eq!(pattern.is_match(&text), accepted, "{:?}", text);
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -131,7 +131,7 @@ fn some_items(value: &[Uuid]) -> Result<(), ValidationError> {
     "participant_count": 9, "attendee_ids": []}))]
 pub struct CreateActivity {
     #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 1000)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 1000)]
     pub title: String,
     #[validate(length(max = 20000))]
     #[schema(max_length = 20000)]
@@ -172,7 +172,7 @@ pub struct CreateActivity {
 #[serde(deny_unknown_fields)]
 pub struct UpdateActivity {
     #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 1000)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 1000)]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(length(max = 20000))]

@@ -751,7 +751,7 @@ pub async fn list_plan_reporting_duties(
 #[schema(example = json!({"summary": "Đã phổ biến Kế hoạch tại cuộc họp phòng ngày 12/4; đăng 3 tin trên trang của Ban.", "progress_percent": 40}))]
 pub struct SubmitReport {
     #[validate(length(min = 1, max = 20000), custom(function = "crate::http::validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 20000)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 20000)]
     pub summary: String,
     #[validate(range(min = 0, max = 100))]
     #[schema(minimum = 0, maximum = 100)]
@@ -768,7 +768,7 @@ pub struct SubmitReport {
 #[serde(deny_unknown_fields)]
 pub struct UpdateReport {
     #[validate(length(min = 1, max = 20000), custom(function = "crate::http::validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 20000)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 20000)]
     pub summary: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(range(min = 0, max = 100))]

@@ -67,14 +67,14 @@ impl Resource for Document {
     "title": "Ban hành Kế hoạch tuyên truyền cải cách hành chính tỉnh Khánh Hòa năm 2021"}))]
 pub struct CreateDocument {
     #[validate(length(min = 1, max = 100), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 100)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 100)]
     pub number: String,
     pub issued_on: Option<NaiveDate>,
     #[validate(length(min = 1, max = 255), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 255)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 255)]
     pub issuer: String,
     #[validate(length(min = 1, max = 2000), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 2000)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 2000)]
     pub title: String,
     /// Only the system administrator sends this, naming the organisation to act for.
     pub organization_id: Option<Uuid>,
@@ -85,16 +85,16 @@ pub struct CreateDocument {
 #[serde(deny_unknown_fields)]
 pub struct UpdateDocument {
     #[validate(length(min = 1, max = 100), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 100)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 100)]
     pub number: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<NaiveDate>)]
     pub issued_on: Option<Option<NaiveDate>>,
     #[validate(length(min = 1, max = 255), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 255)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 255)]
     pub issuer: Option<String>,
     #[validate(length(min = 1, max = 2000), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 2000)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 2000)]
     pub title: Option<String>,
 }
 

@@ -100,7 +100,7 @@ pub struct CreateCategory {
     #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9._-]{1,32}$")]
     pub code: String,
     #[validate(length(min = 1, max = 255), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 255)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 255)]
     pub name: String,
     pub default_department_id: Option<Uuid>,
     #[validate(range(min = 1, max = 365))]
@@ -118,7 +118,7 @@ pub struct UpdateCategory {
     #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9._-]{1,32}$")]
     pub code: Option<String>,
     #[validate(length(min = 1, max = 255), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 255)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 255)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Uuid>)]
@@ -333,7 +333,7 @@ impl Resource for Holiday {
 pub struct CreateHoliday {
     pub day: NaiveDate,
     #[validate(length(min = 1, max = 255), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 255)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 255)]
     pub name: String,
     /// Only the system administrator sends this, naming the organisation to act for.
     pub organization_id: Option<Uuid>,
@@ -618,10 +618,10 @@ pub struct CreateFeedback {
     #[schema(min_length = 1, max_length = 1000)]
     pub sender_address: Option<String>,
     #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 1000)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 1000)]
     pub subject: String,
     #[validate(length(min = 1, max = 50000), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 50000)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 50000)]
     pub content: String,
     pub category_id: Option<Uuid>,
     pub plan_item_id: Option<Uuid>,
@@ -650,10 +650,10 @@ pub struct CreateFeedback {
 #[serde(deny_unknown_fields)]
 pub struct UpdateFeedback {
     #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 1000)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 1000)]
     pub subject: Option<String>,
     #[validate(length(min = 1, max = 50000), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 50000)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 50000)]
     pub content: Option<String>,
     pub kind: Option<FeedbackKind>,
     #[serde(default, deserialize_with = "double_option")]
@@ -1210,7 +1210,7 @@ fn attachment_links(value: &[String]) -> Result<(), validator::ValidationError> 
 #[schema(example = json!({"text": "Ban đã làm việc với đơn vị tư vấn; hồ sơ được trả kết quả ngày 15/6/2021."}))]
 pub struct CreateAnswer {
     #[validate(length(min = 1, max = 50000), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 50000)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 50000)]
     pub text: String,
     /// Links (http/https) to attached documents.
     #[serde(default)]
@@ -1417,7 +1417,7 @@ fn record_satisfaction_rate(conn: &mut PgConnection, org: Uuid, year: i32, day: 
 pub struct Publish {
     /// What the public reads, written without personal data.
     #[validate(length(min = 1, max = 10000), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 10000)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 10000)]
     pub summary: String,
 }
 

@@ -151,7 +151,7 @@ pub struct CreateIndicator {
     #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9._-]{1,32}$")]
     pub code: String,
     #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 1000)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 1000)]
     pub name: String,
     pub unit: Unit,
     pub comparator: Comparator,
@@ -176,7 +176,7 @@ pub struct UpdateIndicator {
     #[schema(min_length = 1, max_length = 32, pattern = "^[A-Za-z0-9._-]{1,32}$")]
     pub code: Option<String>,
     #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 1000)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 1000)]
     pub name: Option<String>,
     pub unit: Option<Unit>,
     pub comparator: Option<Comparator>,
@@ -238,7 +238,6 @@ pub struct MeasurementFilter {
     /// Measured on or before this date.
     pub to: Option<NaiveDate>,
     #[validate(custom(function = "valid_period_code"))]
-    #[param(pattern = "^[0-9]{4}(-(H[12]|Q[1-4]|M(0[1-9]|1[0-2])))?$")]
     pub period: Option<String>,
 }
 

@@ -147,7 +147,7 @@ pub struct CreatePlanItem {
     pub audience: Option<Audience>,
     pub channel: Option<Channel>,
     #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 1000)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 1000)]
     pub title: String,
     #[validate(length(max = 20000))]
     #[schema(max_length = 20000)]
@@ -181,7 +181,7 @@ pub struct UpdatePlanItem {
     #[schema(value_type = Option<Channel>)]
     pub channel: Option<Option<Channel>>,
     #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 1000)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 1000)]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(length(max = 20000))]

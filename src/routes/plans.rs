@@ -103,7 +103,7 @@ pub struct CreatePlan {
     #[schema(minimum = 2000, maximum = 2100)]
     pub year: i32,
     #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 1000)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 1000)]
     pub title: String,
     pub period_from: Option<NaiveDate>,
     pub period_to: Option<NaiveDate>,
@@ -133,7 +133,7 @@ pub struct UpdatePlan {
     #[schema(minimum = 2000, maximum = 2100)]
     pub year: Option<i32>,
     #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 1000)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 1000)]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<NaiveDate>)]

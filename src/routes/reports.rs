@@ -129,7 +129,6 @@ impl Section {
 #[into_params(parameter_in = Query)]
 pub struct PlanReportParams {
     /// `2021`, `2021-H1`, `2021-Q2` or `2021-M07`; or give `from` and `to` instead.
-    #[param(pattern = "^[0-9]{4}(-(H[12]|Q[1-4]|M(0[1-9]|1[0-2])))?$")]
     pub period: Option<String>,
     /// First day (Vietnam), with `to`.
     pub from: Option<NaiveDate>,
@@ -217,7 +216,6 @@ pub async fn get_plan_report(
 #[into_params(parameter_in = Query)]
 pub struct FeedbackReportParams {
     /// `2021`, `2021-H1`, `2021-Q2` or `2021-M07`; or give `from` and `to` instead.
-    #[param(pattern = "^[0-9]{4}(-(H[12]|Q[1-4]|M(0[1-9]|1[0-2])))?$")]
     pub period: Option<String>,
     /// First day of receipt (Vietnam), with `to`.
     pub from: Option<NaiveDate>,

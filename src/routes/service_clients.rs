@@ -88,7 +88,7 @@ fn at_least_one(value: &[Scope]) -> Result<(), ValidationError> {
 #[schema(example = json!({"name": "Hệ thống tổng đài 1022", "scopes": ["feedback:read", "feedback:write", "directory:read"]}))]
 pub struct CreateServiceClient {
     #[validate(length(min = 1, max = 255), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 255)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 255)]
     pub name: String,
     #[validate(length(max = 2000))]
     #[schema(max_length = 2000)]
@@ -113,7 +113,7 @@ fn yes() -> bool {
 #[serde(deny_unknown_fields)]
 pub struct UpdateServiceClient {
     #[validate(length(min = 1, max = 255), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 255)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 255)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(length(max = 2000))]

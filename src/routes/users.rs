@@ -80,7 +80,7 @@ pub struct CreateUser {
     #[schema(min_length = 3, max_length = 64, pattern = "^[A-Za-z0-9._@-]{3,64}$")]
     pub username: String,
     #[validate(length(min = 1, max = 255), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 255)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 255)]
     pub full_name: String,
     #[validate(email, length(max = 254))]
     #[schema(max_length = 254, format = Email)]
@@ -109,7 +109,7 @@ fn yes() -> bool {
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     #[validate(length(min = 1, max = 255), custom(function = "validate::not_blank"))]
-    #[schema(pattern = r"[^\s\x00-\x1f\x7f-\x9f]", min_length = 1, max_length = 255)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 255)]
     pub full_name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(email, length(max = 254))]

@@ -1,5 +1,5 @@
 //! The committed contract is exactly what the server serves.
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
 
@@ -49,4 +49,61 @@ fn every_operation_says_who_may_call_it_and_documents_its_errors() {
         }
     }
     assert!(count >= 27, "{count}");
+}
+
+/// The patterns and rules the document states are the ones the server's code applies.
+#[test]
+fn the_document_states_the_servers_patterns_and_rules() {
+    use cchc_outreach::{
+        domain::plans::PERIOD_PATTERN,
+        http::{etag::IF_MATCH_PATTERN, pagination::CURSOR_PATTERN, rules::RULES},
+    };
+    let doc: Value = serde_json::from_str(&cchc_outreach::openapi::document_json()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    let mut request_schemas = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for param in op["parameters"].as_array().into_iter().flatten() {
+                let (name, schema) = (param["name"].as_str().unwrap(), &param["schema"]);
+                let expected = match name {
+                    "If-Match" => Some(IF_MATCH_PATTERN),
+                    "cursor" => Some(CURSOR_PATTERN),
+                    "period" => Some(PERIOD_PATTERN),
+                    _ => None,
+                };
+                if let Some(pattern) = expected {
+                    assert_eq!(schema["pattern"], pattern, "{method} {path} {name}");
+                }
+                if schema["type"] == "string" {
+                    let bounded = ["pattern", "format", "enum"].iter().any(|k| schema.get(*k).is_some());
+                    assert!(bounded, "{method} {path} {name} takes any string, NUL too");
+                }
+            }
+            for content in op["requestBody"]["content"].as_object().into_iter().flat_map(|c| c.values()) {
+                if let Some(name) = content["schema"]["$ref"].as_str() {
+                    request_schemas.push(name.trim_start_matches("#/components/schemas/").to_owned());
+                }
+            }
+        }
+    }
+    assert!(request_schemas.len() > 30, "{request_schemas:?}");
+    for name in &request_schemas {
+        for (field, property) in schemas[name]["properties"].as_object().into_iter().flatten() {
+            let types = &property["type"];
+            let string = types == "string" || types.as_array().is_some_and(|t| t.contains(&json!("string")));
+            if string && property.get("format").is_none() && property.get("enum").is_none() {
+                let pattern = property["pattern"].as_str().unwrap_or_else(|| panic!("{name}.{field} has no pattern"));
+                if field.ends_with("period") {
+                    assert_eq!(pattern, PERIOD_PATTERN, "{name}.{field}");
+                }
+                let nul = regex::Regex::new(pattern).unwrap().is_match("a\0b");
+                assert!(!nul, "{name}.{field} admits NUL: {pattern}");
+            }
+        }
+    }
+    // Each rule between fields is written into its schema, as http::rules writes it.
+    for rule in RULES {
+        let all = schemas[rule.schema]["allOf"].as_array().unwrap_or_else(|| panic!("{} has no rules", rule.schema));
+        assert!(all.contains(&rule.json_schema()), "{rule:?}");
+    }
 }
