@@ -164,6 +164,9 @@ fn conventions(api: &mut openapi::OpenApi) {
                 )));
             }
             let id = op.operation_id.clone().unwrap_or_default();
+            if id == "download_evidence" {
+                file_types(op);
+            }
             let access = access_of(&id).unwrap_or_else(|| {
                 panic!("operation {id} is not in auth::permissions::OPERATIONS: decide who may call it")
             });
@@ -234,6 +237,19 @@ fn conventions(api: &mut openapi::OpenApi) {
             }
             if id != "healthz" {
                 add(op, 503, "The database is unavailable; retry later.");
+            }
+        }
+    }
+}
+
+/// An evidence file comes back in its own type: one of those accepted.
+fn file_types(op: &mut Operation) {
+    for status in ["200", "206"] {
+        if let Some(RefOr::T(response)) = op.responses.responses.get_mut(status)
+            && let Some((_, content)) = response.content.shift_remove_index(0)
+        {
+            for (mime, _) in crate::domain::activities::EVIDENCE_TYPES {
+                response.content.insert((*mime).to_owned(), content.clone());
             }
         }
     }

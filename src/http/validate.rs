@@ -23,6 +23,11 @@ pub fn not_blank(value: &str) -> Result<(), ValidationError> {
     }
 }
 
+/// A period code: `2021`, `2021-H1`, `2021-Q2`, `2021-M07`.
+pub fn period(value: &str) -> Result<(), ValidationError> {
+    if crate::domain::plans::valid_period(value) { Ok(()) } else { Err(ValidationError::new("invalid_period")) }
+}
+
 /// An absolute `http` or `https` URL with a host.
 /// What `http_url` accepts, for the OpenAPI document.
 pub const HTTP_URL_PATTERN: &str = r"^https?://[^\s/?#\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*$";

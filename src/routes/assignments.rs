@@ -696,6 +696,7 @@ pub struct DutyFilter {
     pub state: Option<DutyState>,
     pub department_id: Option<Uuid>,
     /// E.g. `2021-Q2`.
+    #[validate(custom(function = "crate::http::validate::period"))]
     pub period: Option<String>,
 }
 

@@ -104,11 +104,18 @@ pub struct Uploaded {
 #[allow(dead_code, reason = "documents the multipart form; the handler reads the stream")]
 pub struct EvidenceUpload {
     /// One or more files: PDF, JPEG, PNG, WebP, DOCX, XLSX, ODT or MP4.
-    #[schema(value_type = Vec<String>, format = Binary)]
+    #[schema(value_type = Vec<String>, format = Binary, min_items = 1)]
     file: Vec<Vec<u8>>,
-    /// A caption for each file, in the same order.
-    caption: Vec<String>,
+    /// A caption for each file, in the same order, up to 2,000 characters each.
+    #[schema(inline, required = false)]
+    caption: Vec<Caption>,
 }
+
+/// A caption, up to 2,000 characters.
+#[derive(ToSchema)]
+#[schema(value_type = String, max_length = 2000)]
+#[allow(dead_code, reason = "documents a caption part")]
+struct Caption(String);
 
 /// A file received into a temporary file.
 struct Received {
@@ -178,16 +185,19 @@ async fn receive(
                 files.push(Received { temp, sha256, size, head, name });
             }
             Some("caption") => {
+                let too_long = || ApiError::validation(vec![FieldError::new("caption", "too_long").arg("max", 2000)]);
                 let mut text = Vec::new();
                 while let Some(chunk) = field.next().await {
                     text.extend_from_slice(&chunk.map_err(multipart_error)?);
-                    if text.len() > 2000 {
-                        return Err(ApiError::validation(vec![
-                            FieldError::new("caption", "too_long").arg("max", 2000),
-                        ]));
+                    // 2,000 characters are at most 8,000 bytes of UTF-8.
+                    if text.len() > 4 * 2000 {
+                        return Err(too_long());
                     }
                 }
                 let text = String::from_utf8(text).map_err(|_| ApiError::field("caption", "invalid_format"))?;
+                if text.chars().count() > 2000 {
+                    return Err(too_long());
+                }
                 if text.contains('\0') {
                     return Err(ApiError::field("caption", "nul_character"));
                 }
@@ -414,7 +424,8 @@ pub(crate) fn disposition(name: &str) -> ContentDisposition {
     params(("id" = Uuid, Path), ("Range" = Option<String>, Header, description = "`bytes=start-end`, `bytes=start-` or `bytes=-suffix`."),
         ("If-None-Match" = Option<String>, Header, description = "The `ETag` of a copy you have.")),
     responses(
-        (status = 200, description = "The file.", content_type = "application/octet-stream", body = Vec<u8>,
+        // `openapi` lists the accepted file types in place of this one.
+        (status = 200, description = "The file, in its type.", content_type = "application/octet-stream", body = Vec<u8>,
             headers(("Content-Disposition" = String), ("ETag" = String), ("Accept-Ranges" = String))),
         (status = 206, description = "The requested part.", content_type = "application/octet-stream", body = Vec<u8>,
             headers(("Content-Range" = String), ("ETag" = String))),

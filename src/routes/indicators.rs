@@ -15,7 +15,7 @@ use crate::{
         indicators::{self as store, IndicatorChanges, IndicatorRecord, MeasurementRow, NewIndicator, NewMeasurement},
         plan_items, plans,
     },
-    domain::plans::{Comparator, IndicatorScope, MeasurementSource, TargetStatus, Unit, target_status, valid_period},
+    domain::plans::{Comparator, IndicatorScope, MeasurementSource, TargetStatus, Unit, target_status},
     error::{ApiError, FieldError},
     http::{
         ApiJson, IfMatch, Page, RequestContext, etag::ok_with_etag, json::double_option, pagination::PageParams,
@@ -137,10 +137,6 @@ fn finite(value: f64) -> Result<(), ValidationError> {
     if value.is_finite() && value.abs() < 1e15 { Ok(()) } else { Err(ValidationError::new("invalid_format")) }
 }
 
-fn valid_period_code(value: &str) -> Result<(), ValidationError> {
-    if valid_period(value) { Ok(()) } else { Err(ValidationError::new("invalid_period")) }
-}
-
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"code": "SATISFACTION_RATE", "name": "Mức độ hài lòng của tổ chức, cá nhân", "unit": "percent",
@@ -211,7 +207,7 @@ pub struct CreateMeasurement {
     #[schema(minimum = -999_999_999_999_999.0, maximum = 999_999_999_999_999.0)]
     pub value: f64,
     pub measured_on: NaiveDate,
-    #[validate(custom(function = "valid_period_code"))]
+    #[validate(custom(function = "crate::http::validate::period"))]
     #[schema(pattern = "^[0-9]{4}(-(H[12]|Q[1-4]|M(0[1-9]|1[0-2])))?$")]
     pub period: Option<String>,
     /// Only `entered` (the default): `computed` values are recorded by the service.
@@ -237,7 +233,7 @@ pub struct MeasurementFilter {
     pub from: Option<NaiveDate>,
     /// Measured on or before this date.
     pub to: Option<NaiveDate>,
-    #[validate(custom(function = "valid_period_code"))]
+    #[validate(custom(function = "crate::http::validate::period"))]
     pub period: Option<String>,
 }
 
