@@ -196,9 +196,12 @@ fn conventions(api: &mut openapi::OpenApi) {
                 .flatten()
                 .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query));
             if is_list {
-                add(op, 400, "Invalid, unknown or repeated query parameter, or a tampered cursor.");
+                add(op, 400, "Invalid, unknown or repeated query parameter, or a cursor not of its form.");
             } else if has_query {
                 add(op, 400, "Invalid, unknown or repeated query parameter.");
+            }
+            if is_list {
+                add(op, 422, "A cursor this list did not issue (`unknown_cursor`), or a rule the schema cannot state.");
             }
             if op.request_body.is_some()
                 || op

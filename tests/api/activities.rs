@@ -216,6 +216,14 @@ async fn only_accepted_kinds_of_file_and_sizes_are_kept_and_a_refusal_leaves_not
     assert_eq!(files_under(&tmp), 0, "no temporary file was left");
     assert_eq!(upload(&app, &admin, id, &[("file", Some("ok.pdf"), PDF)]).await.status, 201);
     assert_eq!(files_under(&tmp), 0);
+    // Captions are counted in characters, as the document says: 2,000 Vietnamese ones
+    // (some 5,000 bytes) are fine, one more is not.
+    let long = "ệ".repeat(2000);
+    let res = upload(&app, &admin, id, &[("file", Some("dài.pdf"), PDF), ("caption", None, long.as_bytes())]).await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let longer = format!("{long}a");
+    let res = upload(&app, &admin, id, &[("file", Some("dài.pdf"), PDF), ("caption", None, longer.as_bytes())]).await;
+    res.problem(400, "validation_failed");
 }
 
 #[actix_web::test]
