@@ -150,7 +150,8 @@ pub async fn middleware(
             Err(err)
         }
     };
-    // Not committed, nothing was done: the caller must hear so, and may retry.
+    // Not known to be committed: the caller must hear so. If the commit did happen after
+    // all (its answer was lost), a retry with the key replays this answer.
     if let Err(err) = committed {
         return Ok(ServiceResponse::new(http_req, err.error_response()));
     }
