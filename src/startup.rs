@@ -24,7 +24,7 @@ use crate::{
         users::{self, NewUser},
     },
     error::ApiError,
-    http::{context, pagination::CursorKey, problem, rate_limit, security},
+    http::{Conventions, context, pagination::CursorKey, problem, rate_limit, security},
     openapi,
     pgserver::PrivatePostgres,
     routes,
@@ -132,7 +132,7 @@ impl Application {
         let pool = db::pool(database_url, settings.db_pool_size, settings.db_timeout);
         let state = web::Data::new(AppState {
             pool,
-            keys,
+            keys: Arc::new(keys),
             settings: settings.clone(),
             cursor_key: CursorKey::derive(&secret),
             dummy_hash,
@@ -141,10 +141,10 @@ impl Application {
             public_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(
                 std::num::NonZeroU32::new(settings.public_rate_limit).expect("at least one request a minute"),
             )),
-            client_limits: crate::http::rate_limit::ClientLimits::new(
+            client_limits: Arc::new(crate::http::rate_limit::ClientLimits::new(
                 settings.rate_limit_per_token,
                 settings.rate_limit_per_address,
-            ),
+            )),
         });
 
         let api = openapi::build();
@@ -161,9 +161,23 @@ impl Application {
         };
         let max_json = settings.max_json_bytes;
         let origins = settings.cors_origins.clone();
+        // Each part the shared layers need, as its own app data (`http::part`).
+        let conventions = web::Data::new(Conventions {
+            max_json_bytes: settings.max_json_bytes,
+            request_timeout: settings.request_timeout,
+            trust_forwarded_for: settings.trust_forwarded_for,
+            cursor_key: state.cursor_key.clone(),
+        });
+        let pool = web::Data::new(state.pool.clone());
+        let keys = web::Data::from(state.keys.clone());
+        let client_limits = web::Data::from(state.client_limits.clone());
         let server = HttpServer::new(move || {
             let (app, _) = App::new()
                 .app_data(state.clone())
+                .app_data(conventions.clone())
+                .app_data(pool.clone())
+                .app_data(keys.clone())
+                .app_data(client_limits.clone())
                 .app_data(routes_table.clone())
                 .app_data(document.clone())
                 .app_data(web::PathConfig::default().error_handler(|_, req| problem::path_error(req).into()))

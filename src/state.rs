@@ -8,7 +8,7 @@ use crate::{
 
 pub struct AppState {
     pub pool: PgPool,
-    pub keys: Keys,
+    pub keys: Arc<Keys>,
     pub settings: Arc<Settings>,
     pub cursor_key: CursorKey,
     /// Verified against when a username is unknown, so that a wrong username and a
@@ -19,5 +19,5 @@ pub struct AppState {
     /// Requests per client address on the public endpoints.
     pub public_limiter: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
     /// The general limits per token and per address.
-    pub client_limits: crate::http::rate_limit::ClientLimits,
+    pub client_limits: Arc<crate::http::rate_limit::ClientLimits>,
 }

@@ -5,18 +5,7 @@
 //! OpenAPI description of every operation and the README table are generated from
 //! `MATRIX` and `OPERATIONS` below, so the documentation cannot drift from the checks.
 use crate::code_enum;
-
-code_enum! {
-    /// A person's role. `admin` is the system administrator and belongs to no organisation.
-    pub enum Role {
-        Admin = "admin",
-        OrgAdmin = "org_admin",
-        Leader = "leader",
-        Coordinator = "coordinator",
-        Member = "member",
-        Viewer = "viewer",
-    }
-}
+pub use crate::domain::roles::Role;
 
 code_enum! {
     /// What a service client may do.

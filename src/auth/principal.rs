@@ -4,15 +4,18 @@
 use std::{future::Future, pin::Pin};
 
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, http::header, web};
+use diesel::{OptionalExtension, PgConnection};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    auth::permissions::{Permission, Role, Scope, grant},
+    auth::{
+        jwt::{Keys, TokenSubject},
+        permissions::{Permission, Role, Scope, grant},
+    },
     db,
     error::{ApiError, FieldError},
-    state::AppState,
 };
 
 #[derive(Clone, Debug)]
@@ -176,14 +179,58 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Option<Principal>, ApiErr
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| ApiError::unauthenticated("invalid_token"))?;
-    let state = req.app_data::<web::Data<AppState>>().ok_or_else(|| ApiError::internal("state missing"))?;
-    let subject = state.keys.verify(token)?;
-    let pool = state.pool.clone();
-    let principal = db::run(&pool, move |conn| db::principals::load(conn, &subject))
+    let missing = |what: &str| ApiError::internal(format!("{what} is not registered as app data"));
+    let keys = req.app_data::<web::Data<Keys>>().ok_or_else(|| missing("the token keys"))?;
+    let subject = keys.verify(token)?;
+    let pool = req.app_data::<web::Data<db::PgPool>>().ok_or_else(|| missing("the database pool"))?.clone();
+    let principal = db::run(&pool, move |conn| load(conn, &subject))
         .await?
         .ok_or_else(|| ApiError::unauthenticated("invalid_token"))?;
     req.extensions_mut().insert(principal.clone());
     Ok(Some(principal))
+}
+
+/// `None` when the account is gone or inactive, or the token predates the account's
+/// last password change or secret rotation. (An organisation cannot be deleted while
+/// it has live accounts, so a live account's organisation is live.)
+pub fn load(conn: &mut PgConnection, subject: &TokenSubject) -> Result<Option<Principal>, ApiError> {
+    let user = match subject {
+        TokenSubject::User { id, issued_at } => {
+            db::users::find(conn, *id, None).optional()?.filter(|u| *issued_at >= u.password_changed_at.timestamp())
+        }
+        TokenSubject::External { username } => db::users::by_username(conn, username)?,
+        TokenSubject::Client { id, issued_at, scopes } => {
+            let Some(client) = db::service_clients::find(conn, *id, None).optional()? else {
+                return Ok(None);
+            };
+            if !client.active || *issued_at < client.secret_rotated_at.timestamp() {
+                return Ok(None);
+            }
+            // The token may carry fewer scopes than the client has; never more than it has now.
+            let granted: Vec<Scope> = client
+                .scopes
+                .iter()
+                .flatten()
+                .filter(|s| scopes.as_ref().is_none_or(|asked| asked.contains(s)))
+                .filter_map(|s| Scope::parse(s))
+                .collect();
+            return Ok(Some(Principal {
+                id: client.id,
+                name: client.name,
+                organization_id: Some(client.organization_id),
+                kind: PrincipalKind::Client { scopes: granted },
+            }));
+        }
+    };
+    let Some(user) = user.filter(|u| u.active) else {
+        return Ok(None);
+    };
+    Ok(Some(Principal {
+        id: user.id,
+        name: user.username,
+        organization_id: user.organization_id,
+        kind: PrincipalKind::User { role: user.role, department_id: user.department_id },
+    }))
 }
 
 /// Another organisation's `organization_id`, named by someone of one organisation.

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::{
+    db::page::PageRequest,
     db::{
         lower,
         plans::{f_unaccent, search_patterns},
@@ -14,7 +15,6 @@ use crate::{
         activities::ActivityStatus,
         plans::{Audience, Channel},
     },
-    http::PageRequest,
     keyset, org_scoped_fns,
 };
 

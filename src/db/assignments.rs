@@ -3,9 +3,9 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::{
+    db::page::PageRequest,
     db::schema::{assignments, plan_items, progress_reports},
     domain::assignments::{AssignmentRole, AssignmentStatus, ReportStatus, Reporting},
-    http::PageRequest,
     keyset, org_scoped_fns,
 };
 

@@ -5,13 +5,9 @@ use diesel::prelude::*;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::{
-    auth::Principal,
-    db::schema::audit_events,
-    http::{PageRequest, RequestContext},
-};
+use crate::db::{page::PageRequest, schema::audit_events};
 
-/// Who did it, from where, in which request.
+/// Who did it, from where, in which request (`http::context` makes one of a request).
 #[derive(Clone, Debug)]
 pub struct Actor {
     pub kind: &'static str,
@@ -22,26 +18,6 @@ pub struct Actor {
 }
 
 impl Actor {
-    pub fn of(principal: &Principal, ctx: &RequestContext) -> Self {
-        Self {
-            kind: principal.kind_code(),
-            id: Some(principal.id),
-            name: Some(principal.name.clone()),
-            request_id: Some(ctx.request_id.clone()),
-            client_addr: ctx.client_addr.clone(),
-        }
-    }
-
-    pub fn anonymous(ctx: &RequestContext) -> Self {
-        Self {
-            kind: "anonymous",
-            id: None,
-            name: None,
-            request_id: Some(ctx.request_id.clone()),
-            client_addr: ctx.client_addr.clone(),
-        }
-    }
-
     pub fn system() -> Self {
         Self { kind: "system", id: None, name: Some("system".to_owned()), request_id: None, client_addr: None }
     }
@@ -189,7 +165,7 @@ pub struct AuditRow {
 }
 
 /// Audit events never change, so their sync order is simply their id order.
-impl crate::http::pagination::Row for AuditRow {
+impl crate::db::page::Row for AuditRow {
     fn id(&self) -> Uuid {
         self.id
     }
@@ -213,7 +189,7 @@ pub struct Filter {
 }
 
 pub fn list(conn: &mut PgConnection, filter: &Filter, page: &PageRequest) -> QueryResult<Vec<AuditRow>> {
-    use crate::http::pagination::Position;
+    use crate::db::page::Position;
     let mut q = audit_events::table.into_boxed();
     if let Some(org) = filter.organization_id {
         q = q.filter(audit_events::organization_id.eq(org));

@@ -3,8 +3,8 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::{
+    db::page::PageRequest,
     db::{lower, organizations::escape_like, schema::documents},
-    http::PageRequest,
     keyset, org_scoped_fns,
 };
 

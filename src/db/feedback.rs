@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::{
+    db::page::PageRequest,
     db::{
         locks, lower,
         plans::{f_unaccent, search_patterns},
@@ -14,7 +15,6 @@ use crate::{
         },
     },
     domain::feedback::{FeedbackChannel, FeedbackKind, FeedbackStatus, Satisfaction, SenderType},
-    http::PageRequest,
     keyset, org_scoped_fns,
 };
 
@@ -60,7 +60,7 @@ pub mod categories {
     use uuid::Uuid;
 
     use super::{CategoryChanges, CategoryRow, NewCategory};
-    use crate::{db::schema::feedback_categories, http::PageRequest, keyset, org_scoped_fns};
+    use crate::{db::page::PageRequest, db::schema::feedback_categories, keyset, org_scoped_fns};
 
     org_scoped_fns!(feedback_categories, CategoryRow, CategoryChanges, "feedback_category");
 
@@ -100,7 +100,7 @@ pub mod holiday_fns {
     use uuid::Uuid;
 
     use super::HolidayRow;
-    use crate::{db::schema::holidays, http::PageRequest, keyset, org_scoped_fns};
+    use crate::{db::page::PageRequest, db::schema::holidays, keyset, org_scoped_fns};
 
     org_scoped_fns!(holidays, HolidayRow, "holiday");
 
@@ -585,7 +585,7 @@ pub fn unpublish(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
 
 /// The published records of an organisation, in id order.
 pub fn published(conn: &mut PgConnection, org: Uuid, page: &PageRequest) -> QueryResult<Vec<FeedbackRecord>> {
-    use crate::http::pagination::Position;
+    use crate::db::page::Position;
     let mut q = feedback::table
         .inner_join(feedback_publications::table)
         .filter(feedback::organization_id.eq(org))

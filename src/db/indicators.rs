@@ -5,9 +5,9 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::{
+    db::page::PageRequest,
     db::schema::{indicators, measurements},
     domain::plans::{Comparator, IndicatorScope, MeasurementSource, Unit},
-    http::PageRequest,
     keyset, org_scoped_fns,
 };
 

@@ -13,9 +13,9 @@ pub mod indicators;
 pub mod locks;
 pub mod login_throttle;
 pub mod organizations;
+pub mod page;
 pub mod plan_items;
 pub mod plans;
-pub mod principals;
 pub mod reports;
 pub mod schema;
 pub mod service_clients;
@@ -183,8 +183,8 @@ diesel::define_sql_function! {
 macro_rules! keyset {
     ($query:expr, $table:ident, $page:expr) => {{
         use diesel::prelude::*;
-        use $crate::http::pagination::Position;
-        let page: &$crate::http::PageRequest = $page;
+        use $crate::db::page::Position;
+        let page: &$crate::db::page::PageRequest = $page;
         let mut query = $query;
         query = match page.updated_since {
             None => {
@@ -211,7 +211,7 @@ macro_rules! keyset {
 #[macro_export]
 macro_rules! impl_row {
     ($row:ty) => {
-        impl $crate::http::pagination::Row for $row {
+        impl $crate::db::page::Row for $row {
             fn id(&self) -> uuid::Uuid {
                 self.id
             }
@@ -227,7 +227,7 @@ macro_rules! impl_row {
 
 /// A versioned, soft-deletable record that belongs to an organisation: what the
 /// shared read, update and delete flows (`routes::crud`) need of a table's row.
-pub trait Record: crate::http::pagination::Row + Clone + Send + 'static {
+pub trait Record: crate::db::page::Row + Clone + Send + 'static {
     /// The `entity_type` of its audit events.
     const ENTITY: &'static str;
     fn version(&self) -> i32;
@@ -322,7 +322,7 @@ macro_rules! composite_record {
     };
     // With the record's own way of finding one (e.g. in one joined query).
     ($record:ty, $entity:literal, |$conn:ident, $id:ident, $org:ident| $find:block) => {
-        impl $crate::http::pagination::Row for $record {
+        impl $crate::db::page::Row for $record {
             fn id(&self) -> uuid::Uuid {
                 self.row.id
             }
@@ -374,7 +374,7 @@ pub trait CitesDocuments: Record {
 impl<R: CitesDocuments> Cited<R> {
     /// Attaches citations to many rows with one query.
     pub fn load_all(conn: &mut PgConnection, rows: Vec<R>) -> diesel::QueryResult<Vec<Self>> {
-        use crate::http::pagination::Row;
+        use crate::db::page::Row;
         let ids: Vec<uuid::Uuid> = rows.iter().map(Row::id).collect();
         let links = if ids.is_empty() { Vec::new() } else { R::citations(conn, &ids)? };
         Ok(rows
@@ -392,7 +392,7 @@ impl<R: CitesDocuments> Cited<R> {
     }
 }
 
-impl<R: CitesDocuments> crate::http::pagination::Row for Cited<R> {
+impl<R: CitesDocuments> crate::db::page::Row for Cited<R> {
     fn id(&self) -> uuid::Uuid {
         self.row.id()
     }

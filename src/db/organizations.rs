@@ -3,8 +3,8 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::{
+    db::page::PageRequest,
     db::{lower, schema::organizations},
-    http::PageRequest,
     impl_row, keyset,
 };
 

@@ -3,13 +3,13 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::{
+    db::page::PageRequest,
     db::{
         CitesDocuments, lower,
         plans::{f_unaccent, search_patterns},
         schema::{indicators, plan_item_documents, plan_items},
     },
     domain::plans::{Audience, Channel, ItemKind},
-    http::PageRequest,
     keyset, org_scoped_fns,
 };
 

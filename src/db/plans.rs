@@ -4,13 +4,13 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::{
+    db::page::PageRequest,
     db::{
         CitesDocuments, lower,
         organizations::escape_like,
         schema::{indicators, plan_documents, plan_items, plans},
     },
     domain::plans::PlanStatus,
-    http::PageRequest,
     keyset, org_scoped_fns,
 };
 

@@ -385,7 +385,7 @@ pub mod snapshots {
     use uuid::Uuid;
 
     use super::{NewSnapshot, SnapshotRow};
-    use crate::{db::schema::report_snapshots, http::PageRequest, keyset, org_scoped_fns};
+    use crate::{db::page::PageRequest, db::schema::report_snapshots, keyset, org_scoped_fns};
 
     org_scoped_fns!(report_snapshots, SnapshotRow, "report_snapshot");
 

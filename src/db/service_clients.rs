@@ -3,8 +3,8 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::{
+    db::page::PageRequest,
     db::{organizations::escape_like, schema::service_clients},
-    http::PageRequest,
     keyset, org_scoped_fns,
 };
 

@@ -3,9 +3,9 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::{
-    auth::Role,
+    db::page::PageRequest,
     db::{lower, organizations::escape_like, schema::users},
-    http::PageRequest,
+    domain::roles::Role,
     keyset, org_scoped_fns,
 };
 

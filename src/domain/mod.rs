@@ -6,4 +6,5 @@ pub mod codes;
 pub mod feedback;
 pub mod import;
 pub mod plans;
+pub mod roles;
 pub mod time;

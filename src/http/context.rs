@@ -6,14 +6,14 @@ use std::{
 };
 
 use actix_web::{
-    Error, FromRequest, HttpMessage, HttpRequest,
+    Error, FromRequest, HttpMessage, HttpRequest, HttpResponse,
     body::MessageBody,
     dev::{Payload, ServiceRequest, ServiceResponse},
     http::header::{self, HeaderName, HeaderValue},
     middleware::Next,
 };
 
-use crate::i18n::Lang;
+use crate::{auth::Principal, db::audit::Actor, error::ApiError, http::Conventions, i18n::Lang};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -25,14 +25,21 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
-    pub fn of(req: &HttpRequest) -> Self {
-        if let Some(ctx) = req.extensions().get::<Self>() {
-            return ctx.clone();
-        }
-        Self::build(req)
+    /// The context the middleware made for this request.
+    pub fn of(req: &HttpRequest) -> Result<Self, ApiError> {
+        req.extensions()
+            .get::<Self>()
+            .cloned()
+            .ok_or_else(|| ApiError::internal("the request context middleware is not installed"))
     }
 
-    fn build(req: &HttpRequest) -> Self {
+    /// For answering a request that never reached the middleware: a fresh id, the
+    /// peer's address.
+    pub fn detached(req: &HttpRequest) -> Self {
+        Self::build(req, false)
+    }
+
+    fn build(req: &HttpRequest, trust_forwarded_for: bool) -> Self {
         // A caller's own id is kept when it is short and plain, so logs across
         // systems line up; otherwise a fresh one is made.
         let request_id = req
@@ -44,9 +51,7 @@ impl RequestContext {
             })
             .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
         let lang = Lang::from_accept_language(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()));
-        let forwarded = req
-            .app_data::<actix_web::web::Data<crate::state::AppState>>()
-            .is_some_and(|s| s.settings.trust_forwarded_for)
+        let forwarded = trust_forwarded_for
             .then(|| req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()))
             .flatten()
             .and_then(|v| v.split(',').next())
@@ -61,16 +66,23 @@ impl FromRequest for RequestContext {
     type Future = Ready<Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(Self::of(req)))
+        ready(Self::of(req).map_err(Error::from))
     }
 }
 
 /// Outermost middleware: assigns the request id, echoes it, logs the outcome.
 pub async fn middleware(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
+    next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let ctx = RequestContext::build(req.request());
+    let conventions = match crate::http::part::<Conventions>(req.request()) {
+        Ok(conventions) => conventions,
+        Err(err) => {
+            tracing::error!("{}", err.internal_cause().unwrap_or_default());
+            return Ok(req.into_response(HttpResponse::InternalServerError().finish()).map_into_right_body());
+        }
+    };
+    let ctx = RequestContext::build(req.request(), conventions.trust_forwarded_for);
     let request_id = ctx.request_id.clone();
     req.extensions_mut().insert(ctx);
     let method = req.method().clone();
@@ -87,5 +99,28 @@ pub async fn middleware(
     } else {
         tracing::info!(%request_id, %method, %path, status, elapsed_ms, "request");
     }
-    Ok(res)
+    Ok(res.map_into_left_body())
+}
+
+/// The actor of an audit event: who made the request, from where, in which request.
+impl Actor {
+    pub fn of(principal: &Principal, ctx: &RequestContext) -> Self {
+        Self {
+            kind: principal.kind_code(),
+            id: Some(principal.id),
+            name: Some(principal.name.clone()),
+            request_id: Some(ctx.request_id.clone()),
+            client_addr: ctx.client_addr.clone(),
+        }
+    }
+
+    pub fn anonymous(ctx: &RequestContext) -> Self {
+        Self {
+            kind: "anonymous",
+            id: None,
+            name: None,
+            request_id: Some(ctx.request_id.clone()),
+            client_addr: ctx.client_addr.clone(),
+        }
+    }
 }

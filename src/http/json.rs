@@ -12,7 +12,6 @@ use validator::Validate;
 use crate::{
     error::{ApiError, FieldError},
     http::rules,
-    state::AppState,
 };
 
 /// Fields the server owns: sending them is an error, never silently ignored.
@@ -36,13 +35,12 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ApiJson<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let content_type_ok = is_json(req);
-        let (limit, timeout) =
-            req.app_data::<web::Data<AppState>>().map_or((1024 * 1024, std::time::Duration::from_secs(30)), |s| {
-                (s.settings.max_json_bytes, s.settings.request_timeout)
-            });
+        let conventions = crate::http::part::<crate::http::Conventions>(req);
         let payload = payload.take();
         let declared = declared_length(req);
         Box::pin(async move {
+            let conventions = conventions?;
+            let (limit, timeout) = (conventions.max_json_bytes, conventions.request_timeout);
             if !content_type_ok {
                 return Err(ApiError::new(
                     actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -15,8 +15,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, FieldError};
 
-pub const DEFAULT_LIMIT: i64 = 50;
-pub const MAX_LIMIT: i64 = 200;
+pub use crate::db::page::{DEFAULT_LIMIT, MAX_LIMIT, PageRequest, Position, Row};
 
 /// The key that signs cursors (derived from the token secret at start-up).
 #[derive(Clone)]
@@ -38,15 +37,6 @@ impl CursorKey {
     }
 }
 
-/// Where the previous page ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Position {
-    /// After this id, in `id` order.
-    Id(Uuid),
-    /// After this `(updated_at, id)`, in sync order.
-    Sync(DateTime<Utc>, Uuid),
-}
-
 /// Query parameters shared by every list.
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -62,13 +52,6 @@ pub struct PageParams {
     /// Incremental sync: records changed at or after this RFC 3339 time, ordered by
     /// `(updated_at, id)`, including tombstones `{"id", "deleted_at"}` for deletions.
     updated_since: Option<DateTime<Utc>>,
-}
-
-#[derive(Clone, Debug)]
-pub struct PageRequest {
-    pub limit: i64,
-    pub after: Option<Position>,
-    pub updated_since: Option<DateTime<Utc>>,
 }
 
 impl PageRequest {
@@ -116,15 +99,6 @@ impl PageRequest {
             }
         }
         Ok(req)
-    }
-
-    pub fn is_sync(&self) -> bool {
-        self.updated_since.is_some()
-    }
-
-    /// How many rows to fetch: one more than the page, to know whether another follows.
-    pub fn fetch(&self) -> i64 {
-        self.limit + 1
     }
 }
 
@@ -195,13 +169,6 @@ pub struct Page<T> {
     pub items: Vec<Listed<T>>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
     pub next_cursor: Option<String>,
-}
-
-/// What a row of a listable table must tell about itself.
-pub trait Row {
-    fn id(&self) -> Uuid;
-    fn updated_at(&self) -> DateTime<Utc>;
-    fn deleted_at(&self) -> Option<DateTime<Utc>>;
 }
 
 impl<T> Page<T> {

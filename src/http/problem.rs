@@ -2,7 +2,7 @@
 //! extractor errors, unknown routes (404), wrong methods (405 with `Allow`) and any
 //! bare error status produced by a library.
 use actix_web::{
-    Error, HttpMessage, HttpRequest, HttpResponse,
+    Error, HttpRequest, HttpResponse,
     body::{BoxBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
     http::{Method, StatusCode, header},
@@ -48,7 +48,7 @@ pub async fn middleware(
 }
 
 fn problem_context(req: &HttpRequest) -> ProblemContext {
-    let rc = req.extensions().get::<RequestContext>().cloned().unwrap_or_else(|| RequestContext::of(req));
+    let rc = RequestContext::of(req).unwrap_or_else(|_| RequestContext::detached(req));
     ProblemContext { lang: rc.lang, instance: req.path().to_owned(), request_id: rc.request_id }
 }
 

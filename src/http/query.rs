@@ -6,14 +6,13 @@
 //! store) is a 400 naming it, before any handler or query sees it.
 use std::future::{Ready, ready};
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::{FromRequest, HttpRequest, dev::Payload};
 use serde::de::DeserializeOwned;
 use validator::Validate;
 
 use crate::{
     error::{ApiError, FieldError},
-    http::{json::serde_field_error, pagination::PageRequest},
-    state::AppState,
+    http::{Conventions, json::serde_field_error, pagination::PageRequest},
 };
 
 pub struct ApiQuery<T>(pub T);
@@ -87,11 +86,8 @@ impl<F: DeserializeOwned + Validate> FromRequest for ListQuery<F> {
 fn list_query<F: DeserializeOwned + Validate>(req: &HttpRequest) -> Result<ListQuery<F>, ApiError> {
     let (paging, rest): (Vec<_>, Vec<_>) =
         pairs(req.query_string())?.into_iter().partition(|(key, _)| PageRequest::PARAMS.contains(&key.as_str()));
-    let key = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.cursor_key.clone())
-        .ok_or_else(|| ApiError::internal("cursor key missing"))?;
-    let page = PageRequest::parse(&paging, req.path(), &key);
+    let conventions = crate::http::part::<Conventions>(req)?;
+    let page = PageRequest::parse(&paging, req.path(), &conventions.cursor_key);
     let filter = parse::<F>(&rest);
     match (page, filter) {
         (Ok(page), Ok(filter)) => Ok(ListQuery { page, filter }),

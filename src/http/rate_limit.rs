@@ -15,7 +15,6 @@ use actix_web::{
     dev::{ServiceRequest, ServiceResponse},
     http::header::{self, HeaderName, HeaderValue},
     middleware::Next,
-    web,
 };
 use governor::{
     DefaultKeyedRateLimiter, Quota,
@@ -23,7 +22,7 @@ use governor::{
     middleware::{StateInformationMiddleware, StateSnapshot},
 };
 
-use crate::{error::ApiError, http::RequestContext, state::AppState};
+use crate::{error::ApiError, http::RequestContext};
 
 type Limiter<K> = DefaultKeyedRateLimiter<K, StateInformationMiddleware>;
 
@@ -132,15 +131,15 @@ pub async fn middleware(
     }
     let path = req.path();
     let limited = path.starts_with("/api/v1/") && !path.starts_with("/api/v1/public/");
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let (Some(state), true) = (state, limited) else {
+    if !limited {
         return Ok(next.call(req).await?.map_into_boxed_body());
+    }
+    let (limits, ctx) = match (crate::http::part::<ClientLimits>(req.request()), RequestContext::of(req.request())) {
+        (Ok(limits), Ok(ctx)) => (limits, ctx),
+        (Err(err), _) | (_, Err(err)) => return Ok(req.error_response(err).map_into_boxed_body()),
     };
-    let address = RequestContext::of(req.request())
-        .client_addr
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-    let standing = match state.client_limits.check(token_key(&req), address) {
+    let address = ctx.client_addr.and_then(|a| a.parse().ok()).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let standing = match limits.check(token_key(&req), address) {
         Ok(standing) => standing,
         Err(err) => return Ok(req.error_response(err).map_into_boxed_body()),
     };

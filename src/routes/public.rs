@@ -135,7 +135,7 @@ fn present(
 
 /// Counts the request against its address; `429` with `Retry-After` past the limit.
 fn rate_limit(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
-    let addr = RequestContext::of(req)
+    let addr = RequestContext::of(req)?
         .client_addr
         .and_then(|a| a.parse::<IpAddr>().ok())
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
