@@ -63,7 +63,7 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     /// Where "now" comes from: the system clock, or (tests only, never the
     /// environment) a fixed one.
-    pub clock: crate::domain::time::Clock,
+    pub clock: crate::clock::Clock,
 }
 
 #[derive(Clone, Debug)]
@@ -189,7 +189,7 @@ impl Settings {
             request_timeout: Duration::from_secs(parse("CCHC_REQUEST_TIMEOUT_SECONDS", 30)?.max(1)),
             upload_timeout: Duration::from_secs(parse("CCHC_UPLOAD_TIMEOUT_SECONDS", 600)?.max(1)),
             shutdown_grace: Duration::from_secs(parse("CCHC_SHUTDOWN_GRACE_SECONDS", 30)?),
-            clock: crate::domain::time::Clock::system(),
+            clock: crate::clock::Clock::system(),
         })
     }
 }

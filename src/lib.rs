@@ -2,6 +2,7 @@
 //! citizen feedback, served as a JSON API with an OpenAPI contract.
 
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;

@@ -5,7 +5,7 @@ use uuid::Uuid;
 use crate::{
     db::page::PageRequest,
     db::schema::{assignments, plan_items, progress_reports},
-    domain::assignments::{AssignmentRole, AssignmentStatus, ReportStatus, Reporting},
+    domain::assignments::{AssignmentRole, AssignmentStatus, Period, ReportStatus, Reporting, covered_span, periods},
     keyset, org_scoped_fns,
 };
 
@@ -268,4 +268,12 @@ pub fn update_report(conn: &mut PgConnection, id: Uuid, changes: &ReportChanges)
         ))
         .returning(ReportRow::as_returning())
         .get_result(conn)
+}
+
+impl AssignmentRow {
+    /// Its reporting periods, over the span it covers within `plan`.
+    pub fn duty_periods(&self, plan: &crate::db::plans::PlanRow, due_days: i64) -> Vec<Period> {
+        let (from, to) = covered_span((self.start_on, self.due_on), (plan.period_from, plan.period_to), plan.year);
+        periods(self.reporting, from, to, due_days)
+    }
 }

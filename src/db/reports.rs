@@ -12,7 +12,7 @@ use diesel::{
 };
 use uuid::Uuid;
 
-use crate::{db::schema::report_snapshots, error::ApiError, reports::GroupBy};
+use crate::{db::schema::report_snapshots, domain::reports::GroupBy, error::ApiError};
 
 /// Lets this transaction's report queries hash their groupings in memory: PostgreSQL
 /// cannot estimate how few groups they make and would otherwise sort every record

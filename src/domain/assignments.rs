@@ -137,6 +137,20 @@ pub fn period_bounds(code: &str) -> Option<(NaiveDate, NaiveDate)> {
 /// calendar end. A period only partly inside (the 2021 plan starts on 24 March, so its
 /// first quarter is 24–31 March) is still a period: it covers the part inside, and is
 /// due on the same day as the full period, like every other report of that cycle.
+/// The span an assignment's duties cover: its own dates, else its plan's period, else
+/// the plan's calendar year.
+pub fn covered_span(
+    own: (Option<NaiveDate>, Option<NaiveDate>),
+    plan_period: (Option<NaiveDate>, Option<NaiveDate>),
+    plan_year: i32,
+) -> (NaiveDate, NaiveDate) {
+    let year_start = NaiveDate::from_ymd_opt(plan_year, 1, 1).expect("a valid year");
+    let year_end = NaiveDate::from_ymd_opt(plan_year, 12, 31).expect("a valid year");
+    let from = own.0.or(plan_period.0).unwrap_or(year_start);
+    let to = own.1.or(plan_period.1).unwrap_or(year_end);
+    (from, to.max(from))
+}
+
 pub fn periods(reporting: Reporting, from: NaiveDate, to: NaiveDate, due_days: i64) -> Vec<Period> {
     let months_per_period = match reporting {
         Reporting::None => return Vec::new(),

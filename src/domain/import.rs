@@ -8,12 +8,12 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
 use crate::{
+    domain::validate,
     domain::{
         assignments::{AssignmentRole, Reporting},
         plans::{Audience, Channel, Comparator, Decision, IndicatorScope, ItemKind, Unit},
     },
     error::FieldError,
-    http::validate,
 };
 
 pub const FORMAT: &str = "plan-fixture/1";

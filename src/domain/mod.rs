@@ -6,5 +6,7 @@ pub mod codes;
 pub mod feedback;
 pub mod import;
 pub mod plans;
+pub mod reports;
 pub mod roles;
 pub mod time;
+pub mod validate;

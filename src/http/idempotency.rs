@@ -16,7 +16,6 @@ use actix_web::{
         header::{self, HeaderName, HeaderValue},
     },
     middleware::Next,
-    web,
 };
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -25,12 +24,15 @@ use utoipa::IntoParams;
 use crate::{
     auth::principal::authenticate,
     db::{
-        RequestTransaction,
+        PgPool, RequestTransaction,
         idempotency::{self as store, Prior},
     },
     error::ApiError,
-    http::json::{declared_length, read_limited},
-    state::AppState,
+    http::{
+        Conventions,
+        json::{declared_length, read_limited},
+        part,
+    },
 };
 
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -68,11 +70,12 @@ pub async fn middleware(
         Ok(Some(p)) => p,
         Ok(None) | Err(_) => return next.call(req).await.map(ServiceResponse::map_into_boxed_body),
     };
-    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
-        return Ok(req.error_response(ApiError::internal("state missing")));
+    let (pool, conventions) = match (part::<PgPool>(req.request()), part::<Conventions>(req.request())) {
+        (Ok(pool), Ok(conventions)) => (pool, conventions),
+        (Err(err), _) | (_, Err(err)) => return Ok(req.error_response(err)),
     };
     let declared = declared_length(req.request());
-    let body = match read_limited(req.take_payload(), declared, state.settings.max_json_bytes).await {
+    let body = match read_limited(req.take_payload(), declared, conventions.max_json_bytes).await {
         Ok(body) => body,
         Err(err) => return Ok(req.error_response(err)),
     };
@@ -83,7 +86,7 @@ pub async fn middleware(
     // answer: after a crash at any point, either both the effects and the answer are
     // there (a retry replays it) or neither is (a retry runs, once).
     let owner = principal.id;
-    let tx = match RequestTransaction::begin(&state.pool).await {
+    let tx = match RequestTransaction::begin(&pool).await {
         Ok(tx) => tx,
         Err(err) => return Ok(req.error_response(err)),
     };

@@ -12,7 +12,6 @@ pub mod query;
 pub mod rate_limit;
 pub mod rules;
 pub mod security;
-pub mod validate;
 
 pub use context::RequestContext;
 pub use etag::IfMatch;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+pub use crate::domain::reports::GroupBy;
 use crate::{
     db::{
         assignments::AssignmentRow,
@@ -300,29 +301,6 @@ pub struct PlanReport {
     pub feedback: FeedbackSection,
 }
 
-/// What to group feedback statistics by.
-#[derive(Serialize, Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum GroupBy {
-    #[default]
-    Category,
-    Channel,
-    Department,
-    Month,
-}
-
-impl GroupBy {
-    /// The `dimension` of its groups in the figures.
-    pub fn dimension(self) -> &'static str {
-        match self {
-            Self::Category => "category",
-            Self::Channel => "channel",
-            Self::Department => "department",
-            Self::Month => "month",
-        }
-    }
-}
-
 /// Feedback statistics of an organisation over a period.
 #[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
 pub struct FeedbackReport {
@@ -485,7 +463,7 @@ pub fn plan_report(
         .collect();
     let duty_counts = |a: &AssignmentRow| {
         let mut counts = DutyCounts::default();
-        for p in crate::routes::assignments::assignment_periods(a, &plan, ctx.report_due_days) {
+        for p in a.duty_periods(&plan, ctx.report_due_days) {
             if p.ends_on >= period.from && p.ends_on <= period.to {
                 counts.add(duty_state(ctx.today, &p, firsts.get(&(a.id, p.code.clone())).copied()));
             }

@@ -24,6 +24,7 @@ use crate::{
         activities::{ActivityStatus, reach_percent},
         plans::{Audience, Channel, MeasurementSource},
         time::local_date,
+        validate,
     },
     error::{ApiError, FieldError},
     http::{
@@ -32,7 +33,6 @@ use crate::{
         json::double_option,
         pagination::PageParams,
         query::{ApiQuery, ListQuery},
-        validate,
     },
     routes::{
         crud::{self, Resource},
@@ -162,7 +162,7 @@ pub struct CreateActivity {
     /// http/https only.
     #[serde(default)]
     #[validate(custom(function = "http_links"), length(max = 20))]
-    #[schema(max_items = 20, value_type = Vec<crate::http::validate::HttpUrl>)]
+    #[schema(max_items = 20, value_type = Vec<crate::domain::validate::HttpUrl>)]
     pub links: Vec<String>,
 }
 
@@ -203,7 +203,7 @@ pub struct UpdateActivity {
     #[schema(max_items = 5000)]
     pub attendee_ids: Option<Vec<Uuid>>,
     #[validate(custom(function = "http_links"), length(max = 20))]
-    #[schema(max_items = 20, value_type = Option<Vec<crate::http::validate::HttpUrl>>)]
+    #[schema(max_items = 20, value_type = Option<Vec<crate::domain::validate::HttpUrl>>)]
     pub links: Option<Vec<String>>,
 }
 

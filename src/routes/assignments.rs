@@ -24,7 +24,6 @@ use crate::{
     domain::{
         assignments::{
             AssignmentRole, AssignmentStatus, DutyState, Period, ReportStatus, Reporting, duty_state, is_overdue,
-            periods,
         },
         time::local_date,
     },
@@ -602,21 +601,6 @@ pub struct Duties {
     pub duties: Vec<ReportingDuty>,
 }
 
-/// The covered span of an assignment: its own dates, else its plan's period, else the
-/// plan's year.
-fn span(assignment: &AssignmentRow, plan: &plans::PlanRow) -> (NaiveDate, NaiveDate) {
-    let year_start = NaiveDate::from_ymd_opt(plan.year, 1, 1).expect("a valid year");
-    let year_end = NaiveDate::from_ymd_opt(plan.year, 12, 31).expect("a valid year");
-    let from = assignment.start_on.or(plan.period_from).unwrap_or(year_start);
-    let to = assignment.due_on.or(plan.period_to).unwrap_or(year_end);
-    (from, to.max(from))
-}
-
-pub(crate) fn assignment_periods(assignment: &AssignmentRow, plan: &plans::PlanRow, due_days: i64) -> Vec<Period> {
-    let (from, to) = span(assignment, plan);
-    periods(assignment.reporting, from, to, due_days)
-}
-
 /// Duties of `assignments`, with their reports (all versions, any order).
 fn duties(
     assignments: &[AssignmentRow],
@@ -631,7 +615,7 @@ fn duties(
     }
     let mut out = Vec::new();
     for assignment in assignments {
-        for period in assignment_periods(assignment, plan, due_days) {
+        for period in assignment.duty_periods(plan, due_days) {
             let mut versions = by_period.remove(&(assignment.id, period.code.clone())).unwrap_or_default();
             versions.sort_by_key(|r| r.version_no);
             let first_submitted = versions.first().map(|r| local_date(r.submitted_at));
@@ -696,7 +680,7 @@ pub struct DutyFilter {
     pub state: Option<DutyState>,
     pub department_id: Option<Uuid>,
     /// E.g. `2021-Q2`.
-    #[validate(custom(function = "crate::http::validate::period"))]
+    #[validate(custom(function = "crate::domain::validate::period"))]
     pub period: Option<String>,
 }
 
@@ -751,7 +735,7 @@ pub async fn list_plan_reporting_duties(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"summary": "Đã phổ biến Kế hoạch tại cuộc họp phòng ngày 12/4; đăng 3 tin trên trang của Ban.", "progress_percent": 40}))]
 pub struct SubmitReport {
-    #[validate(length(min = 1, max = 20000), custom(function = "crate::http::validate::not_blank"))]
+    #[validate(length(min = 1, max = 20000), custom(function = "crate::domain::validate::not_blank"))]
     #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 20000)]
     pub summary: String,
     #[validate(range(min = 0, max = 100))]
@@ -768,7 +752,7 @@ pub struct SubmitReport {
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateReport {
-    #[validate(length(min = 1, max = 20000), custom(function = "crate::http::validate::not_blank"))]
+    #[validate(length(min = 1, max = 20000), custom(function = "crate::domain::validate::not_blank"))]
     #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 20000)]
     pub summary: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
@@ -802,7 +786,7 @@ fn duty_period(
 ) -> Result<(AssignmentRow, plans::PlanRow, Period), ApiError> {
     let assignment = AssignmentRow::lock(conn, id, org)?;
     let plan = plans::find(conn, assignment.plan_id, None)?;
-    let all = assignment_periods(&assignment, &plan, due_days);
+    let all = assignment.duty_periods(&plan, due_days);
     if all.is_empty() {
         return Err(ApiError::unprocessable("no_reporting"));
     }

@@ -12,10 +12,9 @@ use crate::{
         departments::{self as store, DepartmentChanges, DepartmentRow, NewDepartment},
         organizations,
     },
+    domain::validate,
     error::ApiError,
-    http::{
-        ApiJson, IfMatch, Page, RequestContext, json::double_option, pagination::PageParams, query::ListQuery, validate,
-    },
+    http::{ApiJson, IfMatch, Page, RequestContext, json::double_option, pagination::PageParams, query::ListQuery},
     routes::crud::{self, Resource},
     state::AppState,
 };

@@ -13,10 +13,9 @@ use crate::{
         documents::{self as store, DocumentChanges, DocumentRow, NewDocument},
         organizations,
     },
+    domain::validate,
     error::ApiError,
-    http::{
-        ApiJson, IfMatch, Page, RequestContext, json::double_option, pagination::PageParams, query::ListQuery, validate,
-    },
+    http::{ApiJson, IfMatch, Page, RequestContext, json::double_option, pagination::PageParams, query::ListQuery},
     routes::crud::{self, Resource},
     state::AppState,
 };

@@ -34,6 +34,7 @@ use crate::{
         },
         plans::MeasurementSource,
         time::{local_date, vietnam},
+        validate,
     },
     error::{ApiError, FieldError},
     http::{
@@ -42,7 +43,6 @@ use crate::{
         json::double_option,
         pagination::PageParams,
         query::{ApiQuery, ListQuery},
-        validate,
     },
     routes::crud::{self, Filed, Resource},
     state::AppState,
@@ -1215,7 +1215,7 @@ pub struct CreateAnswer {
     /// Links (http/https) to attached documents.
     #[serde(default)]
     #[validate(custom(function = "attachment_links"), length(max = 20))]
-    #[schema(max_items = 20, value_type = Vec<crate::http::validate::HttpUrl>)]
+    #[schema(max_items = 20, value_type = Vec<crate::domain::validate::HttpUrl>)]
     pub attachments: Vec<String>,
 }
 

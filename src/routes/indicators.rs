@@ -15,11 +15,14 @@ use crate::{
         indicators::{self as store, IndicatorChanges, IndicatorRecord, MeasurementRow, NewIndicator, NewMeasurement},
         plan_items, plans,
     },
-    domain::plans::{Comparator, IndicatorScope, MeasurementSource, TargetStatus, Unit, target_status},
+    domain::{
+        plans::{Comparator, IndicatorScope, MeasurementSource, TargetStatus, Unit, target_status},
+        validate,
+    },
     error::{ApiError, FieldError},
     http::{
         ApiJson, IfMatch, Page, RequestContext, etag::ok_with_etag, json::double_option, pagination::PageParams,
-        query::ListQuery, validate,
+        query::ListQuery,
     },
     routes::{
         crud::{self, Resource},
@@ -207,7 +210,7 @@ pub struct CreateMeasurement {
     #[schema(minimum = -999_999_999_999_999.0, maximum = 999_999_999_999_999.0)]
     pub value: f64,
     pub measured_on: NaiveDate,
-    #[validate(custom(function = "crate::http::validate::period"))]
+    #[validate(custom(function = "crate::domain::validate::period"))]
     #[schema(pattern = "^[0-9]{4}(-(H[12]|Q[1-4]|M(0[1-9]|1[0-2])))?$")]
     pub period: Option<String>,
     /// Only `entered` (the default): `computed` values are recorded by the service.
@@ -233,7 +236,7 @@ pub struct MeasurementFilter {
     pub from: Option<NaiveDate>,
     /// Measured on or before this date.
     pub to: Option<NaiveDate>,
-    #[validate(custom(function = "crate::http::validate::period"))]
+    #[validate(custom(function = "crate::domain::validate::period"))]
     pub period: Option<String>,
 }
 

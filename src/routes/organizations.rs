@@ -11,10 +11,9 @@ use crate::{
         audit::Actor,
         organizations::{self as store, NewOrganization, OrganizationChanges, OrganizationRow},
     },
+    domain::validate,
     error::ApiError,
-    http::{
-        ApiJson, IfMatch, Page, RequestContext, json::double_option, pagination::PageParams, query::ListQuery, validate,
-    },
+    http::{ApiJson, IfMatch, Page, RequestContext, json::double_option, pagination::PageParams, query::ListQuery},
     routes::crud::{self, Resource},
     state::AppState,
 };

@@ -19,7 +19,10 @@ use crate::{
         plan_items::{self as store, NewPlanItem, PlanItemChanges, PlanItemRow},
         plans::{self, PlanRow},
     },
-    domain::plans::{Audience, Channel, ItemKind},
+    domain::{
+        plans::{Audience, Channel, ItemKind},
+        validate,
+    },
     error::{ApiError, FieldError},
     http::{
         ApiJson, IfMatch, Page, RequestContext,
@@ -27,7 +30,6 @@ use crate::{
         json::double_option,
         pagination::PageParams,
         query::{ApiQuery, ListQuery},
-        validate,
     },
     routes::{
         crud::{self, Resource},

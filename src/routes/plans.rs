@@ -20,6 +20,7 @@ use crate::{
     domain::{
         import,
         plans::{Decision, PlanStatus},
+        validate,
     },
     error::{ApiError, FieldError},
     http::{
@@ -28,7 +29,6 @@ use crate::{
         json::{declared_length, double_option, is_json, parse_object, read_limited},
         pagination::PageParams,
         query::{ApiQuery, ListQuery},
-        validate,
     },
     routes::crud::{self, Resource},
     state::AppState,

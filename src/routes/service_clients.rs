@@ -15,10 +15,11 @@ use crate::{
         organizations,
         service_clients::{self as store, NewServiceClient, ServiceClientChanges, ServiceClientRow},
     },
+    domain::validate,
     error::ApiError,
     http::{
         ApiJson, IfMatch, Page, RequestContext, etag::created, idempotency::SecretFields, json::double_option,
-        pagination::PageParams, query::ListQuery, validate,
+        pagination::PageParams, query::ListQuery,
     },
     routes::crud::{self, Resource},
     state::AppState,

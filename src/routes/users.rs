@@ -14,10 +14,9 @@ use crate::{
         departments, organizations,
         users::{self as store, NewUser, UserChanges, UserRow},
     },
+    domain::validate,
     error::{ApiError, FieldError},
-    http::{
-        ApiJson, IfMatch, Page, RequestContext, json::double_option, pagination::PageParams, query::ListQuery, validate,
-    },
+    http::{ApiJson, IfMatch, Page, RequestContext, json::double_option, pagination::PageParams, query::ListQuery},
     routes::crud::{self, Resource},
     state::AppState,
 };

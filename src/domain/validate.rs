@@ -1,4 +1,5 @@
-//! Validators shared by request types (used through `#[validate(custom(...))]`).
+//! Validators shared by request types (used through `#[validate(custom(...))]`) and
+//! by the plan import.
 use validator::ValidationError;
 
 /// A code: 1–32 ASCII letters, digits, `-`, `_` or `.`, e.g. `UBND-KH`, `QLDA1`.
