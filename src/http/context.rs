@@ -13,7 +13,7 @@ use actix_web::{
     middleware::Next,
 };
 
-use crate::{auth::Principal, db::audit::Actor, error::ApiError, http::Conventions, i18n::Lang};
+use crate::{auth::Principal, db::audit::Actor, error::ApiError, http::parts::Conventions, i18n::Lang};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -75,7 +75,7 @@ pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let conventions = match crate::http::part::<Conventions>(req.request()) {
+    let conventions = match crate::http::parts::part::<Conventions>(req.request()) {
         Ok(conventions) => conventions,
         Err(err) => {
             tracing::error!("{}", err.internal_cause().unwrap_or_default());

@@ -29,9 +29,8 @@ use crate::{
     },
     error::ApiError,
     http::{
-        Conventions,
         json::{declared_length, read_limited},
-        part,
+        parts::{Conventions, part},
     },
 };
 

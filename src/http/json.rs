@@ -11,7 +11,10 @@ use validator::Validate;
 
 use crate::{
     error::{ApiError, FieldError},
-    http::rules,
+    http::{
+        parts::{Conventions, part},
+        rules,
+    },
 };
 
 /// Fields the server owns: sending them is an error, never silently ignored.
@@ -35,7 +38,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ApiJson<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let content_type_ok = is_json(req);
-        let conventions = crate::http::part::<crate::http::Conventions>(req);
+        let conventions = part::<Conventions>(req);
         let payload = payload.take();
         let declared = declared_length(req);
         Box::pin(async move {

@@ -12,7 +12,7 @@ use actix_web::{
 
 use crate::{
     error::{ApiError, PROBLEM_JSON, ProblemContext},
-    http::RequestContext,
+    http::context::RequestContext,
 };
 
 pub async fn middleware(

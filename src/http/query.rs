@@ -12,7 +12,7 @@ use validator::Validate;
 
 use crate::{
     error::{ApiError, FieldError},
-    http::{Conventions, json::serde_field_error, pagination::PageRequest},
+    http::{json::serde_field_error, pagination::PageRequest, parts::Conventions},
 };
 
 pub struct ApiQuery<T>(pub T);
@@ -86,7 +86,7 @@ impl<F: DeserializeOwned + Validate> FromRequest for ListQuery<F> {
 fn list_query<F: DeserializeOwned + Validate>(req: &HttpRequest) -> Result<ListQuery<F>, ApiError> {
     let (paging, rest): (Vec<_>, Vec<_>) =
         pairs(req.query_string())?.into_iter().partition(|(key, _)| PageRequest::PARAMS.contains(&key.as_str()));
-    let conventions = crate::http::part::<Conventions>(req)?;
+    let conventions = crate::http::parts::part::<Conventions>(req)?;
     let page = PageRequest::parse(&paging, req.path(), &conventions.cursor_key);
     let filter = parse::<F>(&rest);
     match (page, filter) {

@@ -22,7 +22,7 @@ use governor::{
     middleware::{StateInformationMiddleware, StateSnapshot},
 };
 
-use crate::{error::ApiError, http::RequestContext};
+use crate::{error::ApiError, http::context::RequestContext};
 
 type Limiter<K> = DefaultKeyedRateLimiter<K, StateInformationMiddleware>;
 
@@ -134,10 +134,11 @@ pub async fn middleware(
     if !limited {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
-    let (limits, ctx) = match (crate::http::part::<ClientLimits>(req.request()), RequestContext::of(req.request())) {
-        (Ok(limits), Ok(ctx)) => (limits, ctx),
-        (Err(err), _) | (_, Err(err)) => return Ok(req.error_response(err).map_into_boxed_body()),
-    };
+    let (limits, ctx) =
+        match (crate::http::parts::part::<ClientLimits>(req.request()), RequestContext::of(req.request())) {
+            (Ok(limits), Ok(ctx)) => (limits, ctx),
+            (Err(err), _) | (_, Err(err)) => return Ok(req.error_response(err).map_into_boxed_body()),
+        };
     let address = ctx.client_addr.and_then(|a| a.parse().ok()).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     let standing = match limits.check(token_key(&req), address) {
         Ok(standing) => standing,
