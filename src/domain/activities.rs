@@ -28,6 +28,8 @@ impl ActivityStatus {
     }
 }
 
+crate::lifecycle!(ActivityStatus);
+
 /// The kinds of evidence accepted, recognised by their content (never by name or
 /// declared type): `(MIME type, usual extension)`.
 pub const EVIDENCE_TYPES: &[(&str, &str)] = &[

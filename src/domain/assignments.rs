@@ -45,6 +45,8 @@ impl AssignmentStatus {
     }
 }
 
+crate::lifecycle!(AssignmentStatus);
+
 code_enum! {
     /// Where a reporting duty stands on a given day.
     pub enum DutyState {
@@ -79,6 +81,8 @@ impl ReportStatus {
         }
     }
 }
+
+crate::lifecycle!(ReportStatus);
 
 /// One reporting period of a duty.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -51,3 +51,36 @@ macro_rules! code_enum {
         }
     };
 }
+
+/// A status that records move through by explicit transitions, each allowed only to
+/// the statuses `next` names.
+pub trait Lifecycle: Copy + PartialEq + serde::Serialize + Send + 'static {
+    /// Where a record may go from this status.
+    fn next(self) -> &'static [Self];
+    /// Its stable code.
+    fn code(self) -> &'static str;
+
+    /// A 409 naming the allowed statuses unless `to` may follow this one.
+    fn check_move(self, to: Self) -> Result<(), crate::error::ApiError> {
+        if self.next().contains(&to) {
+            return Ok(());
+        }
+        let allowed: Vec<&str> = self.next().iter().map(|s| s.code()).collect();
+        Err(crate::error::ApiError::transition_not_allowed(self.code(), to.code(), &allowed))
+    }
+}
+
+/// `Lifecycle` for status enums with an inherent `next` (and `as_str` from `code_enum!`).
+#[macro_export]
+macro_rules! lifecycle {
+    ($($status:ty),+) => {
+        $(impl $crate::domain::codes::Lifecycle for $status {
+            fn next(self) -> &'static [Self] {
+                <$status>::next(self)
+            }
+            fn code(self) -> &'static str {
+                self.as_str()
+            }
+        })+
+    };
+}

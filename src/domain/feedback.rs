@@ -69,6 +69,8 @@ impl FeedbackStatus {
     }
 }
 
+crate::lifecycle!(FeedbackStatus);
+
 code_enum! {
     /// The sender's rating of the answer.
     pub enum Satisfaction {

@@ -25,6 +25,8 @@ impl PlanStatus {
     }
 }
 
+crate::lifecycle!(PlanStatus);
+
 code_enum! {
     /// What a plan item is: the parts and sections that structure the plan, and the
     /// objectives, requirements, content topics, channels and tasks they hold.

@@ -4,9 +4,8 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::{Connection, PgConnection, QueryDsl, RunQueryDsl, prelude::*};
+use diesel::{PgConnection, QueryDsl, RunQueryDsl, prelude::*};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
@@ -17,7 +16,7 @@ use crate::{
         self, Record,
         activities::{self as store, ActivityChanges, ActivityRecord, NewActivity},
         assignments,
-        audit::{self, Actor, Event},
+        audit::Actor,
         departments, indicators, plan_items, plans,
     },
     domain::{
@@ -29,7 +28,6 @@ use crate::{
     error::{ApiError, FieldError},
     http::{
         ApiJson, IfMatch, Page, RequestContext,
-        etag::ok_with_etag,
         json::double_option,
         pagination::PageParams,
         query::{ApiQuery, ListQuery},
@@ -554,52 +552,60 @@ pub async fn transition_activity(
         principal.require(Permission::ActivitiesVerify)?;
     }
     let (id, org, now) = (id.into_inner(), principal.organization_id, state.clock.now());
-    let actor = Actor::of(&principal, &ctx);
-    let record = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
+    let verifier = principal.id;
+    let return_reason = reason.clone();
+    crud::transition(
+        &state,
+        Actor::of(&principal, &ctx),
+        if_match,
+        crud::Move { to, detail: ("reason", reason) },
+        move |conn| {
             let current = ActivityRecord::lock(conn, id, org)?;
-            if_match.check(current.version())?;
-            let from = current.row.status;
             if !to.is_review() {
                 principal.require_for_department(Permission::ActivitiesWrite, current.row.department_id)?;
             }
-            if !from.next().contains(&to) {
-                let allowed: Vec<&str> = from.next().iter().map(|s| s.as_str()).collect();
-                return Err(ApiError::transition_not_allowed(from.as_str(), to.as_str(), &allowed));
-            }
+            Ok(current)
+        },
+        move |conn, current, _| {
             let mut changes = ActivityChanges { status: Some(to), ..Default::default() };
             match to {
                 ActivityStatus::Submitted => {
                     changes.submitted_at = Some(Some(now));
                     changes.return_reason = Some(None);
                 }
-                ActivityStatus::Returned => changes.return_reason = Some(reason.clone()),
+                ActivityStatus::Returned => changes.return_reason = Some(return_reason),
                 ActivityStatus::Verified => {
-                    changes.verified_by = Some(Some(principal.id));
+                    changes.verified_by = Some(Some(verifier));
                     changes.verified_at = Some(Some(now));
                 }
                 ActivityStatus::Draft => {}
             }
             let row = store::update(conn, id, &changes)?;
-            audit::record(
-                conn,
-                &actor,
-                Event {
-                    action: "transition",
-                    entity_type: "activity",
-                    entity_id: Some(id),
-                    organization_id: Some(row.organization_id),
-                    changes: json!({"status": {"before": from, "after": to}, "reason": reason}),
-                },
-            )?;
             if to == ActivityStatus::Verified && matches!(row.audience, Audience::Staff | Audience::All) {
                 record_staff_reach(conn, row.organization_id, row.plan_id, local_date(now))?;
             }
             Ok(ActivityRecord { row, item_ids: current.item_ids, attendee_ids: current.attendee_ids })
-        })
-    })
-    .await?;
-    Ok(ok_with_etag(record.version(), &Activity::from(record)))
+        },
+        Activity::from,
+    )
+    .await
+}
+
+impl crud::Moves for ActivityRecord {
+    type Status = ActivityStatus;
+    const ENTITY: &'static str = "activity";
+    fn id(&self) -> Uuid {
+        self.row.id
+    }
+    fn organization_id(&self) -> Uuid {
+        self.row.organization_id
+    }
+    fn version(&self) -> i32 {
+        self.row.version
+    }
+    fn status(&self) -> ActivityStatus {
+        self.row.status
+    }
 }
 
 /// Records the plan's staff reach on `day` as a computed measurement of its

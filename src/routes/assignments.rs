@@ -6,7 +6,6 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
@@ -417,33 +416,33 @@ pub async fn transition_assignment(
     principal.require(Permission::AssignmentsWrite)?;
     let AssignmentTransition { to, note } = body.0;
     let (id, org) = (id.into_inner(), principal.organization_id);
-    let actor = Actor::of(&principal, &ctx);
-    let row = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let current = AssignmentRow::lock(conn, id, org)?;
-            if_match.check(current.version)?;
-            let from = current.status;
-            if !from.next().contains(&to) {
-                let allowed: Vec<&str> = from.next().iter().map(|s| s.as_str()).collect();
-                return Err(ApiError::transition_not_allowed(from.as_str(), to.as_str(), &allowed));
-            }
-            let row = store::update(conn, id, &AssignmentChanges { status: Some(to), ..Default::default() })?;
-            audit::record(
-                conn,
-                &actor,
-                Event {
-                    action: "transition",
-                    entity_type: "assignment",
-                    entity_id: Some(id),
-                    organization_id: Some(row.organization_id),
-                    changes: json!({"status": {"before": from, "after": to}, "note": note}),
-                },
-            )?;
-            Ok(row)
-        })
-    })
-    .await?;
-    Ok(ok_with_etag(row.version, &crud::present::<Assignment>(row, &state)))
+    crud::transition(
+        &state,
+        Actor::of(&principal, &ctx),
+        if_match,
+        crud::Move { to, detail: ("note", note) },
+        move |conn| Ok(AssignmentRow::lock(conn, id, org)?),
+        move |conn, _, _| Ok(store::update(conn, id, &AssignmentChanges { status: Some(to), ..Default::default() })?),
+        |row| crud::present::<Assignment>(row, &state),
+    )
+    .await
+}
+
+impl crud::Moves for AssignmentRow {
+    type Status = AssignmentStatus;
+    const ENTITY: &'static str = "assignment";
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn organization_id(&self) -> Uuid {
+        self.organization_id
+    }
+    fn version(&self) -> i32 {
+        self.version
+    }
+    fn status(&self) -> AssignmentStatus {
+        self.status
+    }
 }
 
 /// An assignment in a department's work list, with its item inline.
@@ -1040,38 +1039,44 @@ pub async fn review_progress_report(
     let (id, code) = path.into_inner();
     let ReportReview { to, note } = body.0;
     let (org, now, reviewer) = (principal.organization_id, state.clock.now(), principal.id);
-    let actor = Actor::of(&principal, &ctx);
-    let row = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
+    let review_note = note.clone();
+    crud::transition(
+        &state,
+        Actor::of(&principal, &ctx),
+        if_match,
+        crud::Move { to, detail: ("note", note) },
+        move |conn| {
             AssignmentRow::lock(conn, id, org)?;
-            let latest = latest_for_change(conn, id, &code, &if_match)?;
-            let from = latest.status;
-            if !from.next().contains(&to) {
-                let allowed: Vec<&str> = from.next().iter().map(|s| s.as_str()).collect();
-                return Err(ApiError::transition_not_allowed(from.as_str(), to.as_str(), &allowed));
-            }
+            store::lock_latest(conn, id, &code)?.ok_or_else(ApiError::not_found)
+        },
+        move |conn, latest, _| {
             let changes = ReportChanges {
                 status: Some(to),
                 reviewed_by: Some(Some(reviewer)),
                 reviewed_at: Some(Some(now)),
-                review_note: Some(note.clone()),
+                review_note: Some(review_note),
                 ..Default::default()
             };
-            let row = store::update_report(conn, latest.id, &changes)?;
-            audit::record(
-                conn,
-                &actor,
-                Event {
-                    action: "transition",
-                    entity_type: "progress_report",
-                    entity_id: Some(row.id),
-                    organization_id: Some(row.organization_id),
-                    changes: json!({"status": {"before": from, "after": to}, "note": note}),
-                },
-            )?;
-            Ok(row)
-        })
-    })
-    .await?;
-    Ok(ok_with_etag(row.version, &ProgressReport::from(row)))
+            Ok(store::update_report(conn, latest.id, &changes)?)
+        },
+        ProgressReport::from,
+    )
+    .await
+}
+
+impl crud::Moves for ReportRow {
+    type Status = ReportStatus;
+    const ENTITY: &'static str = "progress_report";
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn organization_id(&self) -> Uuid {
+        self.organization_id
+    }
+    fn version(&self) -> i32 {
+        self.version
+    }
+    fn status(&self) -> ReportStatus {
+        self.status
+    }
 }

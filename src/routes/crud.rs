@@ -12,6 +12,7 @@ use crate::{
         self, Record,
         audit::{Actor, Event},
     },
+    domain::codes::Lifecycle,
     error::ApiError,
     http::{
         IfMatch, Page, PageRequest,
@@ -192,4 +193,69 @@ where
 /// No extra check before a delete.
 pub fn no_guard<R>(_: &mut PgConnection, _: &R) -> Result<(), ApiError> {
     Ok(())
+}
+
+/// What the transition flow needs of a record with a status.
+pub trait Moves: Send + 'static {
+    type Status: Lifecycle;
+    /// The `entity_type` of its audit events.
+    const ENTITY: &'static str;
+    fn id(&self) -> Uuid;
+    fn organization_id(&self) -> Uuid;
+    fn version(&self) -> i32;
+    fn status(&self) -> Self::Status;
+}
+
+/// A requested status change: where to, and the one free-text field that goes with it
+/// into the audit event (e.g. `("note", …)`).
+pub struct Move<S> {
+    pub to: S,
+    pub detail: (&'static str, Option<String>),
+}
+
+/// The status change every resource with statuses shares, in one transaction: `lock`
+/// finds and locks the record (404 if absent or another organisation's) and makes the
+/// access checks that depend on it; `If-Match` is checked (412); the move must be one
+/// the current status allows (409 naming the allowed ones); `apply` writes it, with
+/// whatever else belongs to this resource; the audit trail gets a `transition` event
+/// with the status before and after. `200` with the record and its `ETag`.
+pub async fn transition<R, A, L, W>(
+    state: &AppState,
+    actor: Actor,
+    if_match: IfMatch,
+    change: Move<R::Status>,
+    lock: L,
+    apply: W,
+    present: impl FnOnce(R) -> A,
+) -> Result<HttpResponse, ApiError>
+where
+    R: Moves,
+    A: Serialize,
+    L: FnOnce(&mut PgConnection) -> Result<R, ApiError> + Send + 'static,
+    W: FnOnce(&mut PgConnection, R, R::Status) -> Result<R, ApiError> + Send + 'static,
+{
+    let Move { to, detail: (label, detail) } = change;
+    let record = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let current = lock(conn)?;
+            if_match.check(current.version())?;
+            let from = current.status();
+            from.check_move(to)?;
+            let row = apply(conn, current, from)?;
+            let mut changes = serde_json::Map::new();
+            changes.insert("status".to_owned(), serde_json::json!({"before": from, "after": to}));
+            changes.insert(label.to_owned(), serde_json::json!(detail));
+            let event = Event {
+                action: "transition",
+                entity_type: R::ENTITY,
+                entity_id: Some(row.id()),
+                organization_id: Some(row.organization_id()),
+                changes: serde_json::Value::Object(changes),
+            };
+            db::audit::record(conn, &actor, event)?;
+            Ok(row)
+        })
+    })
+    .await?;
+    Ok(ok_with_etag(record.version(), &present(record)))
 }

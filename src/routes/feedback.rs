@@ -10,7 +10,6 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, http::header, patch, pos
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use diesel::{Connection, OptionalExtension, PgConnection, QueryDsl, RunQueryDsl, prelude::*};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
@@ -1058,52 +1057,60 @@ pub async fn transition_feedback(
     let FeedbackTransition { to, note, reason, forwarded_to } = body.0;
     let (id, org, now) = (id.into_inner(), principal.organization_id, state.clock.now());
     let actor = Actor::of(&principal, &ctx);
-    let record = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
+    let history_actor = actor.clone();
+    let detail = note.or_else(|| reason.clone()).or_else(|| forwarded_to.clone());
+    let history_detail = detail.clone();
+    crud::transition(
+        &state,
+        actor,
+        if_match,
+        crud::Move { to, detail: ("note", detail) },
+        move |conn| {
             let current = FeedbackRecord::lock(conn, id, org)?;
             if client_scope(&principal).is_some_and(|c| current.row.source_client_id != Some(c)) {
                 return Err(ApiError::not_found());
             }
-            if_match.check(current.version())?;
-            let row = &current.row;
-            let own_department = to == FeedbackStatus::InProgress && answers_for(&principal, row.department_id);
+            let own_department = to == FeedbackStatus::InProgress && answers_for(&principal, current.row.department_id);
             if !own_department {
                 principal.require(Permission::FeedbackManage)?;
             }
-            let from = row.status;
-            if !from.next().contains(&to) {
-                let allowed: Vec<&str> = from.next().iter().map(|s| s.as_str()).collect();
-                return Err(ApiError::transition_not_allowed(from.as_str(), to.as_str(), &allowed));
-            }
-            if to == FeedbackStatus::Accepted && row.department_id.is_none() {
+            Ok(current)
+        },
+        move |conn, current, from| {
+            if to == FeedbackStatus::Accepted && current.row.department_id.is_none() {
                 return Err(ApiError::unprocessable("department_required"));
             }
             let changes = FeedbackChanges {
                 status: Some(to),
-                status_reason: (to == FeedbackStatus::Rejected).then(|| reason.clone()),
-                forwarded_to: (to == FeedbackStatus::Forwarded).then(|| forwarded_to.clone()),
+                status_reason: (to == FeedbackStatus::Rejected).then_some(reason),
+                forwarded_to: (to == FeedbackStatus::Forwarded).then_some(forwarded_to),
                 closed_at: (to == FeedbackStatus::Closed).then_some(Some(now)),
                 ..Default::default()
             };
             let updated = store::update(conn, id, &changes)?;
-            let detail = note.as_deref().or(reason.as_deref()).or(forwarded_to.as_deref());
-            store::add_history(conn, id, Some(from), to, detail, &actor, now)?;
-            audit::record(
-                conn,
-                &actor,
-                Event {
-                    action: "transition",
-                    entity_type: "feedback",
-                    entity_id: Some(id),
-                    organization_id: Some(updated.organization_id),
-                    changes: json!({"status": {"before": from, "after": to}, "note": detail}),
-                },
-            )?;
+            store::add_history(conn, id, Some(from), to, history_detail.as_deref(), &history_actor, now)?;
             Ok(FeedbackRecord { row: updated, sender: current.sender, publication: current.publication })
-        })
-    })
-    .await?;
-    Ok(ok_with_etag(record.version(), &crud::present::<Feedback>(record, &state)))
+        },
+        |record| crud::present::<Feedback>(record, &state),
+    )
+    .await
+}
+
+impl crud::Moves for FeedbackRecord {
+    type Status = FeedbackStatus;
+    const ENTITY: &'static str = "feedback";
+    fn id(&self) -> Uuid {
+        self.row.id
+    }
+    fn organization_id(&self) -> Uuid {
+        self.row.organization_id
+    }
+    fn version(&self) -> i32 {
+        self.row.version
+    }
+    fn status(&self) -> FeedbackStatus {
+        self.row.status
+    }
 }
 
 /// Whether `principal` belongs to the department that answers the record.

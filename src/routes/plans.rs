@@ -4,7 +4,6 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, http::header, patch, pos
 use chrono::NaiveDate;
 use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
@@ -13,7 +12,7 @@ use crate::{
     auth::{AuthUser, Permission, Principal},
     db::{
         self, Cited, Record,
-        audit::{self, Actor, Event},
+        audit::Actor,
         documents, imports,
         plans::{self as store, NewPlan, PlanChanges, PlanRow},
     },
@@ -477,33 +476,36 @@ pub async fn transition_plan(
     principal.require(Permission::PlansWrite)?;
     let Transition { to, note } = body.0;
     let (id, org) = (id.into_inner(), principal.organization_id);
-    let actor = Actor::of(&principal, &ctx);
-    let plan = db::run(&state.pool, move |conn| {
-        conn.transaction(|conn| {
-            let current = Cited::<PlanRow>::lock(conn, id, org)?;
-            if_match.check(current.version())?;
-            let from = current.row.status;
-            if !from.next().contains(&to) {
-                let allowed: Vec<&str> = from.next().iter().map(|s| s.as_str()).collect();
-                return Err(ApiError::transition_not_allowed(from.as_str(), to.as_str(), &allowed));
-            }
+    crud::transition(
+        &state,
+        Actor::of(&principal, &ctx),
+        if_match,
+        crud::Move { to, detail: ("note", note) },
+        move |conn| Ok(Cited::<PlanRow>::lock(conn, id, org)?),
+        move |conn, current, _| {
             let row = store::update(conn, id, &PlanChanges { status: Some(to), ..Default::default() })?;
-            audit::record(
-                conn,
-                &actor,
-                Event {
-                    action: "transition",
-                    entity_type: "plan",
-                    entity_id: Some(id),
-                    organization_id: Some(row.organization_id),
-                    changes: json!({"status": {"before": from, "after": to}, "note": note}),
-                },
-            )?;
             Ok(Cited { row, documents: current.documents })
-        })
-    })
-    .await?;
-    Ok(ok_with_etag(plan.version(), &Plan::from(plan)))
+        },
+        Plan::from,
+    )
+    .await
+}
+
+impl crud::Moves for Cited<PlanRow> {
+    type Status = PlanStatus;
+    const ENTITY: &'static str = "plan";
+    fn id(&self) -> Uuid {
+        self.row.id
+    }
+    fn organization_id(&self) -> Uuid {
+        self.row.organization_id
+    }
+    fn version(&self) -> i32 {
+        self.row.version
+    }
+    fn status(&self) -> PlanStatus {
+        self.row.status
+    }
 }
 
 #[derive(Deserialize, Validate, IntoParams)]
