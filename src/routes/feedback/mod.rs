@@ -1,0 +1,21 @@
+//! Feedback and hotline records (phản ánh, kiến nghị): categories, holidays, records
+//! with their deadlines, history, answers, satisfaction and publication.
+//!
+//! The sender's personal data is shown only by `GET /api/v1/feedback/{id}`, and only to
+//! the coordinator, a leader and the assigned department; every other answer — every
+//! list, every other role, every service client — carries it masked.
+
+mod categories;
+mod holidays;
+mod outcome;
+mod records;
+mod workflow;
+
+pub use categories::*;
+pub use holidays::*;
+pub use outcome::*;
+pub use records::*;
+pub use workflow::*;
+
+/// The code of the indicator the service computes from recorded satisfaction.
+pub const SATISFACTION_INDICATOR: &str = "SATISFACTION_RATE";

@@ -1,0 +1,618 @@
+//! Feedback records: filing, reading (the sender unmasked only for those who may), changing, deleting.
+use std::collections::HashSet;
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use diesel::{OptionalExtension, PgConnection};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::{
+    auth::{AuthUser, Permission, Principal, PrincipalKind, Role, Scope},
+    db::{
+        self, Record,
+        audit::Actor,
+        feedback::{self as store, CategoryRow, FeedbackChanges, FeedbackRecord, NewFeedback, SenderRow, categories},
+        plan_items,
+    },
+    domain::{
+        feedback::{
+            FeedbackChannel, FeedbackKind, FeedbackStatus, Satisfaction, SenderType, deadline, feedback_code,
+            mask_address, mask_email, mask_name, mask_phone,
+        },
+        time::local_date,
+        validate,
+    },
+    error::{ApiError, FieldError},
+    http::{
+        ApiJson, IfMatch, Page, RequestContext, etag::ok_with_etag, json::double_option, pagination::PageParams,
+        query::ListQuery,
+    },
+    routes::crud::{self, Filed, Resource},
+    state::AppState,
+};
+
+use super::categories::check_department;
+
+/// Who sent it. Masked (`09******78`, `n***@gmail.com`) except for the coordinator, a
+/// leader and the assigned department reading one record.
+#[derive(Serialize, ToSchema, Clone, Default)]
+pub struct Sender {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+}
+
+/// A feedback, complaint, recommendation or question.
+#[derive(Serialize, ToSchema, Clone)]
+pub struct Feedback {
+    pub id: Uuid,
+    pub organization_id: Uuid,
+    /// Sequential per organisation and year of receipt, never reused.
+    #[schema(example = "PAKN-2021-000123")]
+    pub code: String,
+    pub received_at: DateTime<Utc>,
+    pub channel: FeedbackChannel,
+    pub kind: FeedbackKind,
+    pub sender_type: SenderType,
+    /// An anonymous record keeps nothing about its sender.
+    pub anonymous: bool,
+    /// `null` when anonymous.
+    pub sender: Option<Sender>,
+    /// Whether `sender` is shown unmasked in this answer.
+    pub sender_unmasked: bool,
+    pub subject: String,
+    pub content: String,
+    pub category_id: Option<Uuid>,
+    pub plan_item_id: Option<Uuid>,
+    /// The department assigned to answer it.
+    pub department_id: Option<Uuid>,
+    /// The last day to answer (Vietnam).
+    pub deadline_on: NaiveDate,
+    /// Why the deadline was set by hand (then it is not the category's).
+    pub deadline_reason: Option<String>,
+    /// The sending system's id for it; one per service client.
+    pub external_reference: Option<String>,
+    /// The service client that sent it.
+    pub source_client_id: Option<Uuid>,
+    /// Changed through transitions (and the first answer).
+    pub status: FeedbackStatus,
+    /// Why it was rejected.
+    pub status_reason: Option<String>,
+    /// The organisation it was forwarded to.
+    pub forwarded_to: Option<String>,
+    /// Past its deadline (in Vietnam) and not yet answered.
+    pub overdue: bool,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub satisfaction: Option<Satisfaction>,
+    pub satisfaction_channel: Option<FeedbackChannel>,
+    pub satisfaction_at: Option<DateTime<Utc>>,
+    /// Whether the result is public, and the summary shown there.
+    pub published: bool,
+    pub published_at: Option<DateTime<Utc>>,
+    pub published_summary: Option<String>,
+    /// For the organisation only; never public.
+    pub internal_note: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Feedback {
+    fn new(rec: FeedbackRecord, reveal: bool) -> Self {
+        let r = rec.row;
+        let sender = rec.sender.map(|s| {
+            if reveal {
+                Sender { name: s.name, phone: s.phone, email: s.email, address: s.address }
+            } else {
+                Sender {
+                    name: s.name.as_deref().map(mask_name),
+                    phone: s.phone.as_deref().map(mask_phone),
+                    email: s.email.as_deref().map(mask_email),
+                    address: s.address.as_deref().map(mask_address),
+                }
+            }
+        });
+        Self {
+            id: r.id,
+            organization_id: r.organization_id,
+            code: r.code,
+            received_at: r.received_at,
+            channel: r.channel,
+            kind: r.kind,
+            sender_type: r.sender_type,
+            anonymous: r.anonymous,
+            sender_unmasked: reveal && sender.is_some(),
+            sender,
+            subject: r.subject,
+            content: r.content,
+            category_id: r.category_id,
+            plan_item_id: r.plan_item_id,
+            department_id: r.department_id,
+            deadline_on: r.deadline_on,
+            deadline_reason: r.deadline_reason,
+            external_reference: r.external_reference,
+            source_client_id: r.source_client_id,
+            status: r.status,
+            status_reason: r.status_reason,
+            forwarded_to: r.forwarded_to,
+            overdue: false,
+            answered_at: r.answered_at,
+            closed_at: r.closed_at,
+            satisfaction: r.satisfaction,
+            satisfaction_channel: r.satisfaction_channel,
+            satisfaction_at: r.satisfaction_at,
+            published: rec.publication.is_some(),
+            published_at: rec.publication.as_ref().map(|p| p.published_at),
+            published_summary: rec.publication.map(|p| p.summary),
+            internal_note: r.internal_note,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// Masked: lists, the audit trail and every answer but the one below.
+impl From<FeedbackRecord> for Feedback {
+    fn from(rec: FeedbackRecord) -> Self {
+        Self::new(rec, false)
+    }
+}
+
+impl Resource for Feedback {
+    type Row = FeedbackRecord;
+    const COLLECTION: &'static str = "/api/v1/feedback";
+
+    fn finish(&mut self, state: &AppState) {
+        self.overdue = self.status.is_open() && self.deadline_on < state.clock.today();
+    }
+}
+
+/// Whether `principal` sees the sender of this record unmasked: the coordinator, a
+/// leader, or someone of the assigned department.
+pub(super) fn sees_sender(principal: &Principal, department: Option<Uuid>) -> bool {
+    match principal.kind {
+        PrincipalKind::User { role: Role::Coordinator | Role::Leader, .. } => true,
+        PrincipalKind::User { department_id: Some(own), .. } => department == Some(own),
+        _ => false,
+    }
+}
+
+/// A service client that files records (`feedback:write`: a hotline, a portal) reads
+/// only the records it sent; one that only reads (`feedback:read`: a reporting system)
+/// reads the organisation's, masked like everyone's.
+pub(crate) fn client_scope(principal: &Principal) -> Option<Uuid> {
+    match &principal.kind {
+        PrincipalKind::Client { scopes } if scopes.contains(&Scope::FeedbackWrite) => Some(principal.id),
+        _ => None,
+    }
+}
+
+fn phone(value: &str) -> Result<(), validator::ValidationError> {
+    let ok = value.chars().filter(|c| c.is_ascii_digit()).count() >= 6
+        && value.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '.' | '-' | '(' | ')'));
+    if ok { Ok(()) } else { Err(validator::ValidationError::new("invalid_format")) }
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"channel": "hotline", "kind": "complaint", "sender_type": "citizen", "sender_name": "Nguyễn Văn An",
+    "sender_phone": "0912345678", "subject": "Chậm giải quyết hồ sơ bồi thường", "content": "Hồ sơ nộp từ tháng 3 chưa có kết quả.",
+    "external_reference": "1022-2021-004512"}))]
+pub struct CreateFeedback {
+    /// Default: now.
+    pub received_at: Option<DateTime<Utc>>,
+    pub channel: FeedbackChannel,
+    pub kind: FeedbackKind,
+    pub sender_type: SenderType,
+    /// Default `false`; an anonymous record takes no sender details.
+    #[serde(default)]
+    pub anonymous: bool,
+    #[validate(length(min = 1, max = 255))]
+    #[schema(min_length = 1, max_length = 255)]
+    pub sender_name: Option<String>,
+    #[validate(length(max = 32), custom(function = "phone"))]
+    #[schema(max_length = 32, pattern = r"^(?:[+ .()-]*[0-9]){6}[+ .()0-9-]*$")]
+    pub sender_phone: Option<String>,
+    #[validate(email, length(max = 254))]
+    #[schema(max_length = 254, format = Email)]
+    pub sender_email: Option<String>,
+    #[validate(length(min = 1, max = 1000))]
+    #[schema(min_length = 1, max_length = 1000)]
+    pub sender_address: Option<String>,
+    #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 1000)]
+    pub subject: String,
+    #[validate(length(min = 1, max = 50000), custom(function = "validate::not_blank"))]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 50000)]
+    pub content: String,
+    pub category_id: Option<Uuid>,
+    pub plan_item_id: Option<Uuid>,
+    /// Default: the category's department.
+    pub department_id: Option<Uuid>,
+    /// Set by hand (coordinator, leader) with `deadline_reason`; default from the
+    /// category's working days.
+    pub deadline_on: Option<NaiveDate>,
+    #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
+    pub deadline_reason: Option<String>,
+    /// The sending system's id; sending it again returns the record already filed.
+    #[validate(length(min = 1, max = 255))]
+    #[schema(min_length = 1, max_length = 255)]
+    pub external_reference: Option<String>,
+    #[validate(length(max = 10000))]
+    #[schema(max_length = 10000)]
+    pub internal_note: Option<String>,
+    /// Only the system administrator sends this, naming the organisation to act for.
+    pub organization_id: Option<Uuid>,
+}
+
+/// Fields to change (coordinator, leader); absent fields stay, `null` clears an
+/// optional one. Assigning is setting `department_id`.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateFeedback {
+    #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 1000)]
+    pub subject: Option<String>,
+    #[validate(length(min = 1, max = 50000), custom(function = "validate::not_blank"))]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 50000)]
+    pub content: Option<String>,
+    pub kind: Option<FeedbackKind>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub category_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub plan_item_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub department_id: Option<Option<Uuid>>,
+    /// With `deadline_reason`.
+    pub deadline_on: Option<NaiveDate>,
+    #[validate(length(min = 1, max = 2000))]
+    #[schema(min_length = 1, max_length = 2000)]
+    pub deadline_reason: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(max = 10000))]
+    #[schema(value_type = Option<String>, max_length = 10000)]
+    pub internal_note: Option<Option<String>>,
+}
+
+#[derive(Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FeedbackFilter {
+    /// System administrator only: records of this organisation.
+    pub organization_id: Option<Uuid>,
+    pub status: Option<FeedbackStatus>,
+    pub channel: Option<FeedbackChannel>,
+    pub kind: Option<FeedbackKind>,
+    pub category_id: Option<Uuid>,
+    pub department_id: Option<Uuid>,
+    /// `true`: only overdue ones; `false`: only those not overdue.
+    pub overdue: Option<bool>,
+    /// Received at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Received before this time.
+    pub to: Option<DateTime<Utc>>,
+    /// Words in the code, subject or content, regardless of case and Vietnamese diacritics.
+    #[validate(length(min = 1, max = 100))]
+    #[param(min_length = 1, max_length = 100)]
+    pub q: Option<String>,
+}
+
+/// The deadline from the category's working days (or the default), from the day after
+/// receipt, skipping weekends and the organisation's holidays.
+pub(super) fn computed_deadline(
+    conn: &mut PgConnection,
+    org: Uuid,
+    received: DateTime<Utc>,
+    days: u32,
+) -> Result<NaiveDate, ApiError> {
+    let day = local_date(received);
+    let holidays: HashSet<NaiveDate> = store::holidays_from(conn, org, day)?;
+    Ok(deadline(day, days, |d| holidays.contains(&d)))
+}
+
+pub(super) fn category_of(
+    conn: &mut PgConnection,
+    id: Option<Uuid>,
+    org: Uuid,
+) -> Result<Option<CategoryRow>, ApiError> {
+    match id {
+        None => Ok(None),
+        Some(id) => categories::find(conn, id, Some(org)).optional()?.map(Some).ok_or_else(|| {
+            ApiError::unprocessable("reference_invalid")
+                .with_errors(vec![FieldError::new("category_id", "reference_invalid")])
+        }),
+    }
+}
+
+pub(super) fn check_item(conn: &mut PgConnection, item: Option<Uuid>, org: Uuid) -> Result<(), ApiError> {
+    if let Some(item) = item
+        && plan_items::find(conn, item, Some(org)).optional()?.is_none()
+    {
+        return Err(ApiError::unprocessable("reference_invalid")
+            .with_errors(vec![FieldError::new("plan_item_id", "reference_invalid")]));
+    }
+    Ok(())
+}
+
+/// List feedback records (personal data always masked).
+#[utoipa::path(
+    tag = "feedback",
+    params(PageParams, FeedbackFilter),
+    responses((status = 200, description = "A page of records.", body = Page<Feedback>,
+        headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
+)]
+#[get("/feedback")]
+pub async fn list_feedback(
+    auth: AuthUser,
+    query: ListQuery<FeedbackFilter>,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::FeedbackRead)?;
+    let ListQuery { page, filter } = query;
+    let today = state.clock.today();
+    let filter = store::Filter {
+        organization_id: principal.read_scope(filter.organization_id)?,
+        source_client_id: client_scope(&principal),
+        status: filter.status,
+        channel: filter.channel,
+        kind: filter.kind,
+        category_id: filter.category_id,
+        department_id: filter.department_id,
+        overdue: filter.overdue.map(|o| (o, today)),
+        from: filter.from,
+        to: filter.to,
+        q: filter.q,
+    };
+    crud::list::<Feedback, _>(&req, &state, page, move |conn, page| store::list(conn, &filter, page)).await
+}
+
+/// The record, as `principal` may see it.
+pub(super) async fn load_for(state: &AppState, principal: &Principal, id: Uuid) -> Result<FeedbackRecord, ApiError> {
+    let (org, client) = (principal.organization_id, client_scope(principal));
+    let record = db::run(&state.pool, move |conn| Ok(FeedbackRecord::find(conn, id, org)?)).await?;
+    if client.is_some() && record.row.source_client_id != client {
+        return Err(ApiError::not_found());
+    }
+    Ok(record)
+}
+
+/// Read a feedback record.
+///
+/// The sender is shown unmasked to the coordinator, a leader and the assigned
+/// department; masked to everyone else. A service client reads the records it sent.
+#[utoipa::path(
+    tag = "feedback",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, description = "The record.", body = Feedback, headers(("ETag" = String))))
+)]
+#[get("/feedback/{id}")]
+pub async fn get_feedback(
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::FeedbackRead)?;
+    let record = load_for(&state, &principal, id.into_inner()).await?;
+    let reveal = sees_sender(&principal, record.row.department_id);
+    let version = record.version();
+    let mut body = Feedback::new(record, reveal);
+    body.finish(&state);
+    Ok(ok_with_etag(version, &body))
+}
+
+/// File a feedback record.
+///
+/// It gets the next code of the organisation's year, a department (the category's by
+/// default) and a deadline (the category's working days, counted from the first working
+/// day after receipt, skipping weekends and holidays). An `external_reference` is filed
+/// once per source — the service client that sends it, or the organisation's own staff
+/// — so sending it again gets the record already filed (200), not a new one (409 if
+/// that record was deleted); `Idempotency-Key` also makes retries safe.
+#[utoipa::path(
+    tag = "feedback",
+    params(crate::http::idempotency::IdempotencyKeyHeader),
+    request_body = CreateFeedback,
+    responses(
+        (status = 200, description = "This `external_reference` was filed before by the same source: the record filed then.", body = Feedback, headers(("Location" = String), ("ETag" = String))),
+        (status = 201, description = "Filed.", body = Feedback, headers(("Location" = String), ("ETag" = String))),
+        (status = 409, description = "The idempotency key is in use, or the record filed with this `external_reference` was deleted.", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A category, department or plan item is not the organisation's, or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/feedback", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
+pub async fn create_feedback(
+    auth: AuthUser,
+    ctx: RequestContext,
+    body: ApiJson<CreateFeedback>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::FeedbackCreate)?;
+    let body = body.0;
+    let org = principal.acting_org(body.organization_id)?;
+    let has_sender = body.sender_name.is_some()
+        || body.sender_phone.is_some()
+        || body.sender_email.is_some()
+        || body.sender_address.is_some();
+    // `http::rules`: no sender when anonymous; a deadline set by hand comes with a reason.
+    if body.deadline_on.is_some() {
+        principal.require(Permission::FeedbackManage)?;
+    }
+    let client = client_scope(&principal);
+    let received_at = body.received_at.unwrap_or_else(|| state.clock.now());
+    let default_days = state.settings.feedback_deadline_days;
+    let (author, actor) = (principal.id, Actor::of(&principal, &ctx));
+    let history_actor = actor.clone();
+    crud::file::<Feedback, _>(&state, actor, move |conn| {
+        db::organizations::find(conn, org, None).map_err(|_| ApiError::unprocessable("organization_not_found"))?;
+        if let Some(reference) = &body.external_reference {
+            // Held until the filing commits: a concurrent resend waits, then finds it.
+            store::lock_reference(conn, org, client, reference)?;
+            if let Some(row) = store::by_external_reference(conn, org, client, reference)? {
+                if row.deleted_at.is_some() {
+                    return Err(ApiError::conflict("external_reference_deleted"));
+                }
+                return Ok(Filed::Existing(FeedbackRecord::load_all(conn, vec![row])?.remove(0)));
+            }
+        }
+        let category = category_of(conn, body.category_id, org)?;
+        let department = body.department_id.or(category.as_ref().and_then(|c| c.default_department_id));
+        check_department(conn, department, org)?;
+        check_item(conn, body.plan_item_id, org)?;
+        let deadline_on = match body.deadline_on {
+            Some(day) => day,
+            None => {
+                let days = category.as_ref().map_or(default_days, |c| c.deadline_days as u32);
+                computed_deadline(conn, org, received_at, days)?
+            }
+        };
+        let year = local_date(received_at).year();
+        let number = store::next_number(conn, org, year)?;
+        let row = store::insert(
+            conn,
+            &NewFeedback {
+                id: Uuid::now_v7(),
+                organization_id: org,
+                code: feedback_code(year, number),
+                received_at,
+                channel: body.channel,
+                kind: body.kind,
+                sender_type: body.sender_type,
+                anonymous: body.anonymous,
+                subject: body.subject.trim().to_owned(),
+                content: body.content.trim().to_owned(),
+                category_id: body.category_id,
+                plan_item_id: body.plan_item_id,
+                department_id: department,
+                deadline_on,
+                deadline_reason: body.deadline_on.and(body.deadline_reason),
+                external_reference: body.external_reference,
+                source_client_id: client,
+                internal_note: body.internal_note,
+                created_by: Some(author),
+            },
+        )?;
+        let sender = (!body.anonymous && has_sender).then_some(SenderRow {
+            feedback_id: row.id,
+            name: body.sender_name,
+            phone: body.sender_phone,
+            email: body.sender_email,
+            address: body.sender_address,
+        });
+        if let Some(sender) = &sender {
+            store::set_sender(conn, sender)?;
+        }
+        store::add_history(conn, row.id, None, FeedbackStatus::Received, None, &history_actor, received_at)?;
+        Ok(Filed::New(FeedbackRecord { row, sender, publication: None }))
+    })
+    .await
+}
+
+/// Change or assign a feedback record.
+#[utoipa::path(
+    tag = "feedback",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"` from the `ETag`; a stale one is a 412.")),
+    request_body = UpdateFeedback,
+    responses(
+        (status = 200, description = "Changed.", body = Feedback, headers(("ETag" = String))),
+        (status = 422, description = "A category, department or plan item is not the organisation's.", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/feedback/{id}")]
+pub async fn update_feedback(
+    auth: AuthUser,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: ApiJson<UpdateFeedback>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::FeedbackManage)?;
+    let body = body.0;
+    let default_days = state.settings.feedback_deadline_days;
+    let actor = Actor::of(&principal, &ctx);
+    crud::update::<Feedback, _>(
+        &state,
+        actor,
+        id.into_inner(),
+        principal.organization_id,
+        if_match,
+        move |conn, current| {
+            let row = &current.row;
+            let org = row.organization_id;
+            let category = match body.category_id {
+                Some(id) => category_of(conn, id, org)?,
+                None => None,
+            };
+            if let Some(dept) = body.department_id {
+                check_department(conn, dept, org)?;
+            }
+            if let Some(item) = body.plan_item_id {
+                check_item(conn, item, org)?;
+            }
+            let mut changes = FeedbackChanges {
+                subject: body.subject.map(|s| s.trim().to_owned()),
+                content: body.content.map(|s| s.trim().to_owned()),
+                kind: body.kind,
+                category_id: body.category_id,
+                plan_item_id: body.plan_item_id,
+                department_id: body.department_id,
+                internal_note: body.internal_note,
+                ..Default::default()
+            };
+            if let (Some(day), Some(reason)) = (body.deadline_on, body.deadline_reason) {
+                changes.deadline_on = Some(day);
+                changes.deadline_reason = Some(Some(reason));
+            } else if body.category_id.is_some() && row.deadline_reason.is_none() {
+                // A new category brings its deadline, unless one was set by hand.
+                let days = category.as_ref().map_or(default_days, |c| c.deadline_days as u32);
+                changes.deadline_on = Some(computed_deadline(conn, org, row.received_at, days)?);
+            }
+            let updated = store::update(conn, row.id, &changes)?;
+            Ok(FeedbackRecord {
+                row: updated,
+                sender: current.sender.clone(),
+                publication: current.publication.clone(),
+            })
+        },
+    )
+    .await
+}
+
+/// Delete a feedback record.
+#[utoipa::path(
+    tag = "feedback",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`; a stale one is a 412.")),
+    responses((status = 204, description = "Deleted."))
+)]
+#[delete("/feedback/{id}")]
+pub async fn delete_feedback(
+    auth: AuthUser,
+    ctx: RequestContext,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::FeedbackManage)?;
+    let actor = Actor::of(&principal, &ctx);
+    crud::delete::<Feedback, _>(&state, actor, id.into_inner(), principal.organization_id, if_match, |conn, current| {
+        store::unpublish(conn, current.row.id)?;
+        Ok(())
+    })
+    .await
+}
