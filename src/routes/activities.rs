@@ -33,6 +33,7 @@ use crate::{
         query::{ApiQuery, ListQuery},
     },
     routes::{
+        checks,
         crud::{self, Resource},
         plans::ensure_open,
     },
@@ -261,10 +262,6 @@ fn items_other_plan() -> ApiError {
     ApiError::unprocessable("items_other_plan").with_errors(vec![FieldError::new("plan_item_ids", "reference_invalid")])
 }
 
-fn reference_invalid(field: &'static str) -> ApiError {
-    ApiError::unprocessable("reference_invalid").with_errors(vec![FieldError::new(field, "reference_invalid")])
-}
-
 /// The activity's links to other records: its department, assignment and attendees.
 fn check_links(
     conn: &mut PgConnection,
@@ -273,11 +270,12 @@ fn check_links(
     assignment: Option<Uuid>,
     attendees: Option<&[Uuid]>,
 ) -> Result<(), ApiError> {
-    departments::find(conn, department, Some(plan.organization_id)).map_err(|_| reference_invalid("department_id"))?;
+    departments::find(conn, department, Some(plan.organization_id))
+        .map_err(|_| checks::reference_invalid("department_id"))?;
     if let Some(a) = assignment {
         match assignments::find(conn, a, Some(plan.organization_id)) {
             Ok(row) if row.plan_id == plan.id => {}
-            _ => return Err(reference_invalid("assignment_id")),
+            _ => return Err(checks::reference_invalid("assignment_id")),
         }
     }
     if let Some(people) = attendees {
@@ -285,7 +283,7 @@ fn check_links(
         unique.sort();
         unique.dedup();
         if store::people_of_org(conn, plan.organization_id, &unique)?.len() != unique.len() {
-            return Err(reference_invalid("attendee_ids"));
+            return Err(checks::reference_invalid("attendee_ids"));
         }
     }
     Ok(())

@@ -10,12 +10,14 @@ use crate::{
     db::{
         audit::Actor,
         departments::{self as store, DepartmentChanges, DepartmentRow, NewDepartment},
-        organizations,
     },
     domain::validate,
     error::ApiError,
     http::{ApiJson, IfMatch, Page, RequestContext, json::double_option, pagination::PageParams, query::ListQuery},
-    routes::crud::{self, Resource},
+    routes::{
+        checks,
+        crud::{self, Resource},
+    },
     state::AppState,
 };
 
@@ -178,7 +180,7 @@ pub async fn create_department(
         created_by: Some(principal.id),
     };
     crud::create::<Department, _>(&state, Actor::of(&principal, &ctx), move |conn| {
-        organizations::find(conn, org, None).map_err(|_| ApiError::unprocessable("organization_not_found"))?;
+        checks::organization(conn, org)?;
         Ok(store::insert(conn, &new)?)
     })
     .await

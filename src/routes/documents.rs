@@ -11,12 +11,14 @@ use crate::{
     db::{
         audit::Actor,
         documents::{self as store, DocumentChanges, DocumentRow, NewDocument},
-        organizations,
     },
     domain::validate,
     error::ApiError,
     http::{ApiJson, IfMatch, Page, RequestContext, json::double_option, pagination::PageParams, query::ListQuery},
-    routes::crud::{self, Resource},
+    routes::{
+        checks,
+        crud::{self, Resource},
+    },
     state::AppState,
 };
 
@@ -191,7 +193,7 @@ pub async fn create_document(
         created_by: Some(principal.id),
     };
     crud::create::<Document, _>(&state, Actor::of(&principal, &ctx), move |conn| {
-        organizations::find(conn, org, None).map_err(|_| ApiError::unprocessable("organization_not_found"))?;
+        checks::organization(conn, org)?;
         Ok(store::insert(conn, &new)?)
     })
     .await

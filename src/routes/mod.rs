@@ -4,6 +4,7 @@ pub mod activities;
 pub mod assignments;
 pub mod audit;
 pub mod auth;
+pub mod checks;
 pub mod crud;
 pub mod departments;
 pub mod documents;

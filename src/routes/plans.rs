@@ -29,7 +29,10 @@ use crate::{
         pagination::PageParams,
         query::{ApiQuery, ListQuery},
     },
-    routes::crud::{self, Resource},
+    routes::{
+        checks,
+        crud::{self, Resource},
+    },
     state::AppState,
 };
 
@@ -201,12 +204,12 @@ fn check_links(
         return Err(ApiError::field("legal_basis_ids", "duplicate"));
     }
     if !unique.is_empty() && documents::of_org(conn, org, &unique)?.len() != unique.len() {
-        return Err(reference_invalid("legal_basis_ids"));
+        return Err(checks::reference_invalid("legal_basis_ids"));
     }
     if let Some(doc) = implements
         && documents::of_org(conn, org, &[doc])?.is_empty()
     {
-        return Err(reference_invalid("implements_document_id"));
+        return Err(checks::reference_invalid("implements_document_id"));
     }
     if let Some(parent) = parent {
         let parent_row = store::find(conn, parent, None).map_err(|_| ApiError::unprocessable("parent_plan_invalid"))?;
@@ -220,10 +223,6 @@ fn check_links(
         }
     }
     Ok(())
-}
-
-fn reference_invalid(field: &'static str) -> ApiError {
-    ApiError::unprocessable("reference_invalid").with_errors(vec![FieldError::new(field, "reference_invalid")])
 }
 
 /// Whether `candidate` is `org` or an organisation above it.
@@ -338,7 +337,7 @@ pub async fn create_plan(
         created_by: Some(principal.id),
     };
     crud::create::<Plan, _>(&state, Actor::of(&principal, &ctx), move |conn| {
-        db::organizations::find(conn, org, None).map_err(|_| ApiError::unprocessable("organization_not_found"))?;
+        checks::organization(conn, org)?;
         check_links(conn, org, None, Some(&legal_bases), new.implements_document_id, new.parent_plan_id)?;
         let row = store::insert(conn, &new)?;
         store::set_legal_bases(conn, row.id, &legal_bases)?;

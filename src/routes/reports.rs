@@ -31,7 +31,10 @@ use crate::{
         tables::{PLAN_SECTIONS, Table},
         xlsx,
     },
-    routes::crud::{self, Resource},
+    routes::{
+        checks,
+        crud::{self, Resource},
+    },
     state::AppState,
 };
 
@@ -264,7 +267,7 @@ pub async fn get_feedback_report(
     let ctx = context(&state, own_department(&principal)?);
     let report: FeedbackReport = db::run(&state.pool, move |conn| {
         db::reports::in_snapshot(conn, |conn| {
-            db::organizations::find(conn, org, None).map_err(|_| ApiError::unprocessable("organization_not_found"))?;
+            checks::organization(conn, org)?;
             reports::feedback_report(conn, org, period, group_by, ctx)
         })
     })

@@ -12,7 +12,6 @@ use crate::{
     db::{
         self,
         audit::{Actor, Event},
-        organizations,
         service_clients::{self as store, NewServiceClient, ServiceClientChanges, ServiceClientRow},
     },
     domain::validate,
@@ -21,7 +20,10 @@ use crate::{
         ApiJson, IfMatch, Page, RequestContext, etag::created, idempotency::SecretFields, json::double_option,
         pagination::PageParams, query::ListQuery,
     },
-    routes::crud::{self, Resource},
+    routes::{
+        checks,
+        crud::{self, Resource},
+    },
     state::AppState,
 };
 
@@ -231,7 +233,7 @@ pub async fn create_service_client(
         created_by: Some(principal.id),
     };
     let row = crud::insert_audited::<ServiceClient, _>(&state, actor, move |conn| {
-        organizations::find(conn, org, None).map_err(|_| ApiError::unprocessable("organization_not_found"))?;
+        checks::organization(conn, org)?;
         Ok(store::insert(conn, &new)?)
     })
     .await?;

@@ -1,6 +1,6 @@
 //! People: staff of an organisation with a role, and system administrators.
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use diesel::{Connection, OptionalExtension};
+use diesel::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -11,13 +11,15 @@ use crate::{
     db::{
         self,
         audit::{Actor, Event},
-        departments, organizations,
         users::{self as store, NewUser, UserChanges, UserRow},
     },
     domain::validate,
     error::{ApiError, FieldError},
     http::{ApiJson, IfMatch, Page, RequestContext, json::double_option, pagination::PageParams, query::ListQuery},
-    routes::crud::{self, Resource},
+    routes::{
+        checks,
+        crud::{self, Resource},
+    },
     state::AppState,
 };
 
@@ -240,22 +242,12 @@ pub async fn create_user(
     };
     crud::create::<User, _>(&state, Actor::of(&principal, &ctx), move |conn| {
         if let Some(org) = org {
-            organizations::find(conn, org, None).map_err(|_| ApiError::unprocessable("organization_not_found"))?;
-            check_department(conn, new.department_id, org)?;
+            checks::organization(conn, org)?;
+            checks::department(conn, new.department_id, org)?;
         }
         Ok(store::insert(conn, &new)?)
     })
     .await
-}
-
-fn check_department(conn: &mut diesel::PgConnection, department: Option<Uuid>, org: Uuid) -> Result<(), ApiError> {
-    if let Some(dept) = department
-        && departments::find(conn, dept, Some(org)).optional()?.is_none()
-    {
-        return Err(ApiError::unprocessable("department_not_found")
-            .with_errors(vec![FieldError::new("department_id", "department_not_found")]));
-    }
-    Ok(())
 }
 
 /// Change a person.
@@ -302,7 +294,7 @@ pub async fn update_user(
             );
         }
         match (current.organization_id, changes.department_id) {
-            (Some(user_org), Some(dept)) => check_department(conn, dept, user_org)?,
+            (Some(user_org), Some(dept)) => checks::department(conn, dept, user_org)?,
             (None, Some(Some(_))) => return Err(ApiError::unprocessable("department_not_found")),
             _ => {}
         }

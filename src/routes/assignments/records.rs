@@ -3,7 +3,6 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -26,6 +25,7 @@ use crate::{
         query::{ApiQuery, ListQuery},
     },
     routes::{
+        checks,
         crud::{self, Resource},
         plans::ensure_open,
     },
@@ -169,15 +169,6 @@ fn check_dates(start: Option<NaiveDate>, due: Option<NaiveDate>) -> Result<(), A
     }
 }
 
-fn check_department(conn: &mut PgConnection, department: Uuid, org: Uuid) -> Result<(), ApiError> {
-    match departments::find(conn, department, Some(org)) {
-        Ok(_) => Ok(()),
-        Err(diesel::result::Error::NotFound) => Err(ApiError::unprocessable("department_not_found")
-            .with_errors(vec![FieldError::new("department_id", "department_not_found")])),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// List assignments.
 #[utoipa::path(
     tag = "assignments",
@@ -255,17 +246,17 @@ pub async fn create_assignment(
     crud::create::<Assignment, _>(&state, Actor::of(&principal, &ctx), move |conn| {
         let plan_id = match body.plan_item_id {
             Some(item) => {
-                let item = plan_items::find(conn, item, org).map_err(|_| reference_invalid("plan_item_id"))?;
+                let item = plan_items::find(conn, item, org).map_err(|_| checks::reference_invalid("plan_item_id"))?;
                 if body.plan_id.is_some_and(|p| p != item.plan_id) {
-                    return Err(reference_invalid("plan_id"));
+                    return Err(checks::reference_invalid("plan_id"));
                 }
                 item.plan_id
             }
             None => body.plan_id.expect("checked above"),
         };
-        let plan = plans::find(conn, plan_id, org).map_err(|_| reference_invalid("plan_id"))?;
+        let plan = plans::find(conn, plan_id, org).map_err(|_| checks::reference_invalid("plan_id"))?;
         ensure_open(plan.status)?;
-        check_department(conn, body.department_id, plan.organization_id)?;
+        checks::department(conn, Some(body.department_id), plan.organization_id)?;
         let (start_on, due_on) = (body.start_on.or(plan.period_from), body.due_on.or(plan.period_to));
         check_dates(start_on, due_on)?;
         Ok(store::insert(
@@ -286,10 +277,6 @@ pub async fn create_assignment(
         )?)
     })
     .await
-}
-
-fn reference_invalid(field: &'static str) -> ApiError {
-    ApiError::unprocessable("reference_invalid").with_errors(vec![FieldError::new(field, "reference_invalid")])
 }
 
 /// Change an assignment.
@@ -334,7 +321,7 @@ pub async fn update_assignment(
         move |conn, current| {
             ensure_open(plans::find(conn, current.plan_id, None)?.status)?;
             if let Some(dept) = changes.department_id {
-                check_department(conn, dept, current.organization_id)?;
+                checks::department(conn, Some(dept), current.organization_id)?;
             }
             check_dates(changes.start_on.unwrap_or(current.start_on), changes.due_on.unwrap_or(current.due_on))?;
             Ok(store::update(conn, current.id, &changes)?)

@@ -2,7 +2,6 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use diesel::{OptionalExtension, PgConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -11,15 +10,16 @@ use validator::Validate;
 use crate::{
     auth::{AuthUser, Permission},
     db::{
-        self,
         audit::Actor,
-        departments,
         feedback::{CategoryChanges, CategoryRow, NewCategory, categories},
     },
     domain::validate,
-    error::{ApiError, FieldError},
+    error::ApiError,
     http::{ApiJson, IfMatch, Page, RequestContext, json::double_option, pagination::PageParams, query::ListQuery},
-    routes::crud::{self, Resource},
+    routes::{
+        checks,
+        crud::{self, Resource},
+    },
     state::AppState,
 };
 
@@ -106,16 +106,6 @@ pub struct OrgFilter {
     pub organization_id: Option<Uuid>,
 }
 
-pub(super) fn check_department(conn: &mut PgConnection, department: Option<Uuid>, org: Uuid) -> Result<(), ApiError> {
-    if let Some(dept) = department
-        && departments::find(conn, dept, Some(org)).optional()?.is_none()
-    {
-        return Err(ApiError::unprocessable("department_not_found")
-            .with_errors(vec![FieldError::new("department_id", "department_not_found")]));
-    }
-    Ok(())
-}
-
 /// List feedback categories.
 #[utoipa::path(
     tag = "feedback",
@@ -184,8 +174,8 @@ pub async fn create_feedback_category(
         created_by: Some(principal.id),
     };
     crud::create::<FeedbackCategory, _>(&state, Actor::of(&principal, &ctx), move |conn| {
-        db::organizations::find(conn, org, None).map_err(|_| ApiError::unprocessable("organization_not_found"))?;
-        check_department(conn, new.default_department_id, org)?;
+        checks::organization(conn, org)?;
+        checks::department(conn, new.default_department_id, org)?;
         Ok(categories::insert(conn, &new)?)
     })
     .await
@@ -228,7 +218,7 @@ pub async fn update_feedback_category(
         principal.organization_id,
         if_match,
         move |conn, current| {
-            check_department(conn, changes.default_department_id.flatten(), current.organization_id)?;
+            checks::department(conn, changes.default_department_id.flatten(), current.organization_id)?;
             Ok(categories::update(conn, current.id, &changes)?)
         },
     )

@@ -21,7 +21,10 @@ use crate::{
         pagination::PageParams,
         query::{ApiQuery, ListQuery},
     },
-    routes::crud::{self, Resource},
+    routes::{
+        checks,
+        crud::{self, Resource},
+    },
     state::AppState,
 };
 
@@ -128,7 +131,7 @@ pub async fn create_holiday(
     let org = principal.acting_org(body.organization_id)?;
     let by = principal.id;
     let res = crud::create::<Holiday, _>(&state, Actor::of(&principal, &ctx), move |conn| {
-        db::organizations::find(conn, org, None).map_err(|_| ApiError::unprocessable("organization_not_found"))?;
+        checks::organization(conn, org)?;
         Ok(holiday_fns::insert(conn, Uuid::now_v7(), org, body.day, body.name.trim(), by)?)
     })
     .await?;

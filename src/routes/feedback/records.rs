@@ -3,7 +3,7 @@ use std::collections::HashSet;
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use diesel::{OptionalExtension, PgConnection};
+use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -14,8 +14,7 @@ use crate::{
     db::{
         self, Record,
         audit::Actor,
-        feedback::{self as store, CategoryRow, FeedbackChanges, FeedbackRecord, NewFeedback, SenderRow, categories},
-        plan_items,
+        feedback::{self as store, FeedbackChanges, FeedbackRecord, NewFeedback, SenderRow},
     },
     domain::{
         feedback::{
@@ -25,16 +24,17 @@ use crate::{
         time::local_date,
         validate,
     },
-    error::{ApiError, FieldError},
+    error::ApiError,
     http::{
         ApiJson, IfMatch, Page, RequestContext, etag::ok_with_etag, json::double_option, pagination::PageParams,
         query::ListQuery,
     },
-    routes::crud::{self, Filed, Resource},
+    routes::{
+        checks,
+        crud::{self, Filed, Resource},
+    },
     state::AppState,
 };
-
-use super::categories::check_department;
 
 /// Who sent it. Masked (`09******78`, `n***@gmail.com`) except for the coordinator, a
 /// leader and the assigned department reading one record.
@@ -320,30 +320,6 @@ pub(super) fn computed_deadline(
     Ok(deadline(day, days, |d| holidays.contains(&d)))
 }
 
-pub(super) fn category_of(
-    conn: &mut PgConnection,
-    id: Option<Uuid>,
-    org: Uuid,
-) -> Result<Option<CategoryRow>, ApiError> {
-    match id {
-        None => Ok(None),
-        Some(id) => categories::find(conn, id, Some(org)).optional()?.map(Some).ok_or_else(|| {
-            ApiError::unprocessable("reference_invalid")
-                .with_errors(vec![FieldError::new("category_id", "reference_invalid")])
-        }),
-    }
-}
-
-pub(super) fn check_item(conn: &mut PgConnection, item: Option<Uuid>, org: Uuid) -> Result<(), ApiError> {
-    if let Some(item) = item
-        && plan_items::find(conn, item, Some(org)).optional()?.is_none()
-    {
-        return Err(ApiError::unprocessable("reference_invalid")
-            .with_errors(vec![FieldError::new("plan_item_id", "reference_invalid")]));
-    }
-    Ok(())
-}
-
 /// List feedback records (personal data always masked).
 #[utoipa::path(
     tag = "feedback",
@@ -457,7 +433,7 @@ pub async fn create_feedback(
     let (author, actor) = (principal.id, Actor::of(&principal, &ctx));
     let history_actor = actor.clone();
     crud::file::<Feedback, _>(&state, actor, move |conn| {
-        db::organizations::find(conn, org, None).map_err(|_| ApiError::unprocessable("organization_not_found"))?;
+        checks::organization(conn, org)?;
         if let Some(reference) = &body.external_reference {
             // Held until the filing commits: a concurrent resend waits, then finds it.
             store::lock_reference(conn, org, client, reference)?;
@@ -468,10 +444,10 @@ pub async fn create_feedback(
                 return Ok(Filed::Existing(FeedbackRecord::load_all(conn, vec![row])?.remove(0)));
             }
         }
-        let category = category_of(conn, body.category_id, org)?;
+        let category = checks::category(conn, body.category_id, org)?;
         let department = body.department_id.or(category.as_ref().and_then(|c| c.default_department_id));
-        check_department(conn, department, org)?;
-        check_item(conn, body.plan_item_id, org)?;
+        checks::department(conn, department, org)?;
+        checks::plan_item(conn, body.plan_item_id, org)?;
         let deadline_on = match body.deadline_on {
             Some(day) => day,
             None => {
@@ -555,14 +531,14 @@ pub async fn update_feedback(
             let row = &current.row;
             let org = row.organization_id;
             let category = match body.category_id {
-                Some(id) => category_of(conn, id, org)?,
+                Some(id) => checks::category(conn, id, org)?,
                 None => None,
             };
             if let Some(dept) = body.department_id {
-                check_department(conn, dept, org)?;
+                checks::department(conn, dept, org)?;
             }
             if let Some(item) = body.plan_item_id {
-                check_item(conn, item, org)?;
+                checks::plan_item(conn, item, org)?;
             }
             let mut changes = FeedbackChanges {
                 subject: body.subject.map(|s| s.trim().to_owned()),
