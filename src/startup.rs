@@ -10,7 +10,7 @@ use actix_web::{
     web,
 };
 use anyhow::Context;
-use diesel::{Connection, PgConnection, QueryDsl, RunQueryDsl, sql_query};
+use diesel::{Connection, PgConnection};
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 use uuid::Uuid;
@@ -32,10 +32,6 @@ use crate::{
     storage::EvidenceStore,
 };
 
-/// Arbitrary constants naming the advisory locks that serialise start-up work
-/// between several instances on one database.
-const MIGRATION_LOCK: i64 = 0x6363_6863_0001;
-const BOOTSTRAP_LOCK: i64 = 0x6363_6863_0002;
 const PRIVATE_DATABASE: &str = "cchc";
 
 /// `serve`: run until stopped (Ctrl-C or SIGTERM), then stop the private database if
@@ -79,23 +75,14 @@ pub fn database(settings: &Settings) -> anyhow::Result<(String, Option<PrivatePo
     tracing::info!("DATABASE_URL is not set: starting a private PostgreSQL in {}", dir.display());
     let pg = PrivatePostgres::start(&dir, settings.pg_bin_dir.as_deref(), settings.pg_user.as_deref())?;
     let mut conn = PgConnection::establish(&pg.url("postgres")).context("cannot connect to the private PostgreSQL")?;
-    let exists: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
-        "EXISTS (SELECT 1 FROM pg_database WHERE datname = '{PRIVATE_DATABASE}')"
-    )))
-    .get_result(&mut conn)?;
-    if !exists {
-        sql_query(format!("CREATE DATABASE {PRIVATE_DATABASE}")).execute(&mut conn)?;
-    }
+    db::ensure_database(&mut conn, PRIVATE_DATABASE)?;
     Ok((pg.url(PRIVATE_DATABASE), Some(pg)))
 }
 
 /// Applies pending migrations, one instance at a time.
 pub fn migrate(url: &str) -> anyhow::Result<usize> {
     let mut conn = PgConnection::establish(url).context("cannot connect to the database")?;
-    sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")).execute(&mut conn)?;
-    let result = db::migrate(&mut conn);
-    sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(&mut conn)?;
-    result
+    db::migrate(&mut conn)
 }
 
 pub struct Application {
@@ -311,9 +298,8 @@ pub const DEMO_PLAN: &str = include_str!("../fixtures/kdpm-2021.json");
 fn load_demo_data(url: &str) -> anyhow::Result<()> {
     let mut conn = PgConnection::establish(url)?;
     conn.transaction(|conn| -> anyhow::Result<()> {
-        sql_query(format!("SELECT pg_advisory_xact_lock({BOOTSTRAP_LOCK})")).execute(conn)?;
-        let orgs: i64 = crate::db::schema::organizations::table.count().get_result(conn)?;
-        if orgs > 0 {
+        db::locks::lock(conn, db::locks::BOOTSTRAP)?;
+        if db::organizations::any(conn)? {
             return Ok(());
         }
         let summary = import_file(conn, serde_json::from_str(DEMO_PLAN)?, false)?;
@@ -331,7 +317,7 @@ fn backfill_assignments(url: &str) -> anyhow::Result<()> {
     let mut conn = PgConnection::establish(url)?;
     let created = conn
         .transaction(|conn| {
-            sql_query(format!("SELECT pg_advisory_xact_lock({BOOTSTRAP_LOCK})")).execute(conn)?;
+            db::locks::lock(conn, db::locks::BOOTSTRAP)?;
             crate::db::imports::backfill_assignments(conn)
         })
         .map_err(|e| {
@@ -396,7 +382,7 @@ pub fn import_only(settings: &Settings, path: &Path, update: bool) -> anyhow::Re
 fn bootstrap_admin(url: &str, settings: &Settings) -> anyhow::Result<()> {
     let mut conn = PgConnection::establish(url)?;
     conn.transaction(|conn| -> anyhow::Result<()> {
-        sql_query(format!("SELECT pg_advisory_xact_lock({BOOTSTRAP_LOCK})")).execute(conn)?;
+        db::locks::lock(conn, db::locks::BOOTSTRAP)?;
         if users::any_admin(conn)? {
             return Ok(());
         }

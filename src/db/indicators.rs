@@ -209,3 +209,28 @@ pub fn measurements(
     }
     keyset!(q, measurements, page).select(MeasurementRow::as_select()).load(conn)
 }
+
+/// The live indicators with `code` of the organisation's live plans of `year`.
+pub fn of_year_by_code(conn: &mut PgConnection, org: Uuid, year: i32, code: &str) -> QueryResult<Vec<Uuid>> {
+    use crate::db::schema::plans;
+    indicators::table
+        .inner_join(plans::table)
+        .filter(indicators::organization_id.eq(org))
+        .filter(indicators::code.eq(code))
+        .filter(indicators::deleted_at.is_null())
+        .filter(plans::deleted_at.is_null())
+        .filter(plans::year.eq(year))
+        .select(indicators::id)
+        .load(conn)
+}
+
+/// The live indicator with `code` of a plan.
+pub fn of_plan_by_code(conn: &mut PgConnection, plan: Uuid, code: &str) -> QueryResult<Option<Uuid>> {
+    indicators::table
+        .filter(indicators::plan_id.eq(plan))
+        .filter(indicators::code.eq(code))
+        .filter(indicators::deleted_at.is_null())
+        .select(indicators::id)
+        .first(conn)
+        .optional()
+}

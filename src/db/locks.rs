@@ -37,3 +37,18 @@ pub fn try_lock(conn: &mut PgConnection, id: i64) -> QueryResult<bool> {
 pub fn lock(conn: &mut PgConnection, id: i64) -> QueryResult<()> {
     diesel::sql_query("SELECT pg_advisory_xact_lock($1)").bind::<BigInt, _>(id).execute(conn).map(|_| ())
 }
+
+/// Serialises start-up work (the first administrator, the demo data, back-fills)
+/// between instances on one database.
+pub const BOOTSTRAP: i64 = 0x6363_6863_0002;
+/// Serialises migrations between instances.
+pub const MIGRATIONS: i64 = 0x6363_6863_0001;
+
+/// `pg_advisory_lock`: held by the session until `unlock`.
+pub fn lock_session(conn: &mut PgConnection, id: i64) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_lock($1)").bind::<BigInt, _>(id).execute(conn).map(|_| ())
+}
+
+pub fn unlock_session(conn: &mut PgConnection, id: i64) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_unlock($1)").bind::<BigInt, _>(id).execute(conn).map(|_| ())
+}

@@ -6,6 +6,7 @@ pub mod assignments;
 pub mod audit;
 pub mod departments;
 pub mod documents;
+pub mod exports;
 pub mod feedback;
 pub mod idempotency;
 pub mod imports;
@@ -69,9 +70,38 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings 
     }
 }
 
+/// Applies pending migrations, one instance at a time.
 pub fn migrate(conn: &mut PgConnection) -> anyhow::Result<usize> {
-    let applied = conn.run_pending_migrations(MIGRATIONS).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
-    Ok(applied.len())
+    locks::lock_session(conn, locks::MIGRATIONS)?;
+    let applied = conn
+        .run_pending_migrations(MIGRATIONS)
+        .map(|done| done.len())
+        .map_err(|e| anyhow::anyhow!("migrations failed: {e}"));
+    locks::unlock_session(conn, locks::MIGRATIONS)?;
+    applied
+}
+
+/// One round trip to the server.
+pub fn ping(conn: &mut PgConnection) -> diesel::QueryResult<()> {
+    conn.batch_execute("SELECT 1")
+}
+
+/// Creates database `name` on the server unless it exists (the private server's).
+pub fn ensure_database(conn: &mut PgConnection, name: &str) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        found: bool,
+    }
+    let exists = diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS found")
+        .bind::<diesel::sql_types::Text, _>(name)
+        .get_result::<Found>(conn)?;
+    if !exists.found {
+        // A name cannot be a bound parameter; this one is the service's own constant.
+        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(conn)?;
+    }
+    Ok(())
 }
 
 pub type PooledConn = diesel::r2d2::PooledConnection<ConnectionManager<PgConnection>>;

@@ -218,3 +218,8 @@ pub fn dependents(conn: &mut PgConnection, id: Uuid) -> QueryResult<Vec<&'static
 pub fn escape_like(text: &str) -> String {
     text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
+
+/// Whether the database holds any organisation (deleted ones too).
+pub fn any(conn: &mut PgConnection) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(organizations::table.select(organizations::id))).get_result(conn)
+}

@@ -398,3 +398,63 @@ pub mod snapshots {
         diesel::insert_into(report_snapshots::table).values(new).returning(SnapshotRow::as_returning()).get_result(conn)
     }
 }
+
+/// Code and name of departments and categories, by id.
+pub type Names = std::collections::HashMap<Uuid, (String, String)>;
+
+pub fn department_names(conn: &mut PgConnection, org: Uuid) -> QueryResult<Names> {
+    Ok(crate::db::schema::departments::table
+        .filter(crate::db::schema::departments::organization_id.eq(org))
+        .select((
+            crate::db::schema::departments::id,
+            crate::db::schema::departments::code,
+            crate::db::schema::departments::name,
+        ))
+        .load::<(Uuid, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, code, name)| (id, (code, name)))
+        .collect())
+}
+
+pub fn category_names(conn: &mut PgConnection, org: Uuid) -> QueryResult<Names> {
+    Ok(crate::db::schema::feedback_categories::table
+        .filter(crate::db::schema::feedback_categories::organization_id.eq(org))
+        .select((
+            crate::db::schema::feedback_categories::id,
+            crate::db::schema::feedback_categories::code,
+            crate::db::schema::feedback_categories::name,
+        ))
+        .load::<(Uuid, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, code, name)| (id, (code, name)))
+        .collect())
+}
+
+/// The live assignments of a plan (of one department, if given), in id order.
+pub fn assignments_of_plan(
+    conn: &mut PgConnection,
+    plan: Uuid,
+    department: Option<Uuid>,
+) -> QueryResult<Vec<crate::db::assignments::AssignmentRow>> {
+    use crate::db::schema::assignments;
+    let mut q =
+        assignments::table.filter(assignments::plan_id.eq(plan)).filter(assignments::deleted_at.is_null()).into_boxed();
+    if let Some(dept) = department {
+        q = q.filter(assignments::department_id.eq(dept));
+    }
+    q.order(assignments::id).select(crate::db::assignments::AssignmentRow::as_select()).load(conn)
+}
+
+/// The live indicators of a plan, by code.
+pub fn indicators_of_plan(
+    conn: &mut PgConnection,
+    plan: Uuid,
+) -> QueryResult<Vec<crate::db::indicators::IndicatorRow>> {
+    use crate::db::schema::indicators;
+    indicators::table
+        .filter(indicators::plan_id.eq(plan))
+        .filter(indicators::deleted_at.is_null())
+        .order((indicators::code, indicators::id))
+        .select(crate::db::indicators::IndicatorRow::as_select())
+        .load(conn)
+}

@@ -18,8 +18,7 @@ use crate::{
         assignments::AssignmentRow,
         plan_items::{self, PlanItemRow},
         plans::PlanRow,
-        reports::{self as sql, FeedbackFigures, Scope},
-        schema::{assignments, departments, feedback_categories, indicators},
+        reports::{self as sql, FeedbackFigures, Names, Scope},
     },
     domain::{
         activities::reach_percent,
@@ -324,29 +323,6 @@ pub struct Context {
     pub department: Option<Uuid>,
 }
 
-/// Code and name of departments and categories, by id.
-type Names = HashMap<Uuid, (String, String)>;
-
-fn department_names(conn: &mut PgConnection, org: Uuid) -> QueryResult<Names> {
-    Ok(departments::table
-        .filter(departments::organization_id.eq(org))
-        .select((departments::id, departments::code, departments::name))
-        .load::<(Uuid, String, String)>(conn)?
-        .into_iter()
-        .map(|(id, code, name)| (id, (code, name)))
-        .collect())
-}
-
-fn category_names(conn: &mut PgConnection, org: Uuid) -> QueryResult<Names> {
-    Ok(feedback_categories::table
-        .filter(feedback_categories::organization_id.eq(org))
-        .select((feedback_categories::id, feedback_categories::code, feedback_categories::name))
-        .load::<(Uuid, String, String)>(conn)?
-        .into_iter()
-        .map(|(id, code, name)| (id, (code, name)))
-        .collect())
-}
-
 /// The figures of `dimension` as groups, with codes and names of ids.
 fn groups(figures: &[FeedbackFigures], dimension: &str, names: Option<&Names>) -> Vec<FeedbackGroup> {
     figures
@@ -379,8 +355,8 @@ pub fn feedback_report(
 ) -> Result<FeedbackReport, ApiError> {
     let figures = sql::feedback_figures(conn, org, period.instants(), ctx.department, ctx.today, &[group_by])?;
     let names = match group_by {
-        GroupBy::Category => Some(category_names(conn, org)?),
-        GroupBy::Department => Some(department_names(conn, org)?),
+        GroupBy::Category => Some(sql::category_names(conn, org)?),
+        GroupBy::Department => Some(sql::department_names(conn, org)?),
         GroupBy::Channel | GroupBy::Month => None,
     };
     Ok(FeedbackReport {
@@ -444,18 +420,11 @@ pub fn plan_report(
 ) -> Result<PlanReport, ApiError> {
     let org = plan.organization_id;
     let scope = Scope { plan: plan.id, from: period.instants().0, to: period.instants().1, department: ctx.department };
-    let names = department_names(conn, org)?;
+    let names = sql::department_names(conn, org)?;
 
     // Assignments (a plan has tens, not millions) and the first submission of each
     // period's report, aggregated in SQL; duty states follow from the reporting cycle.
-    let mut q = assignments::table
-        .filter(assignments::plan_id.eq(plan.id))
-        .filter(assignments::deleted_at.is_null())
-        .into_boxed();
-    if let Some(dept) = ctx.department {
-        q = q.filter(assignments::department_id.eq(dept));
-    }
-    let all: Vec<AssignmentRow> = q.order(assignments::id).select(AssignmentRow::as_select()).load(conn)?;
+    let all: Vec<AssignmentRow> = sql::assignments_of_plan(conn, plan.id, ctx.department)?;
     let ids: Vec<Uuid> = all.iter().map(|a| a.id).collect();
     let firsts: HashMap<(Uuid, String), NaiveDate> = sql::first_submissions(conn, &ids)?
         .into_iter()
@@ -560,12 +529,7 @@ pub fn plan_report(
         .into_iter()
         .map(|v| (v.indicator_id, v))
         .collect();
-    let rows: Vec<crate::db::indicators::IndicatorRow> = indicators::table
-        .filter(indicators::plan_id.eq(plan.id))
-        .filter(indicators::deleted_at.is_null())
-        .order((indicators::code, indicators::id))
-        .select(crate::db::indicators::IndicatorRow::as_select())
-        .load(conn)?;
+    let rows = sql::indicators_of_plan(conn, plan.id)?;
     let indicators = rows
         .into_iter()
         .map(|i| {
@@ -607,7 +571,7 @@ pub fn plan_report(
         ctx.today,
         &[GroupBy::Channel, GroupBy::Category, GroupBy::Department],
     )?;
-    let categories = category_names(conn, org)?;
+    let categories = sql::category_names(conn, org)?;
     let feedback = FeedbackSection {
         total: total(&figures),
         by_channel: groups(&figures, "channel", None),

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::{PgConnection, QueryDsl, RunQueryDsl, prelude::*};
+use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -609,15 +609,7 @@ impl crud::Moves for ActivityRecord {
 /// Records the plan's staff reach on `day` as a computed measurement of its
 /// `STAFF_INFORMED` indicator, if the plan has one.
 fn record_staff_reach(conn: &mut PgConnection, org: Uuid, plan: Uuid, day: NaiveDate) -> Result<(), ApiError> {
-    use crate::db::schema::indicators as t;
-    let indicator: Option<Uuid> = t::table
-        .filter(t::plan_id.eq(plan))
-        .filter(t::code.eq(STAFF_INDICATOR))
-        .filter(t::deleted_at.is_null())
-        .select(t::id)
-        .first(conn)
-        .optional()?;
-    let Some(indicator) = indicator else { return Ok(()) };
+    let Some(indicator) = indicators::of_plan_by_code(conn, plan, STAFF_INDICATOR)? else { return Ok(()) };
     let (staff, reached) = store::staff_reach(conn, org, plan, day)?;
     let count = staff.iter().filter(|p| reached.contains(&p.id)).count() as i64;
     let total = staff.len() as i64;

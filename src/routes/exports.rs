@@ -9,12 +9,6 @@ use std::{borrow::Cow, io};
 use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use diesel::{
-    PgConnection, QueryableByName, RunQueryDsl,
-    pg::PgRowByRowLoadingMode,
-    sql_query,
-    sql_types::{Nullable, Text, Timestamptz, Uuid as SqlUuid},
-};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
@@ -24,6 +18,7 @@ use validator::Validate;
 use crate::{
     auth::{AuthUser, Permission},
     db::PgPool,
+    db::exports::{self, COLLECTIONS, Collection, Selection},
     error::ApiError,
     http::query::ApiQuery,
     reports::tables::spreadsheet_text,
@@ -35,234 +30,16 @@ const CHUNK: usize = 64 * 1024;
 /// Chunks waiting to be sent, at most.
 const IN_FLIGHT: usize = 4;
 
-/// A collection that can be exported, with its columns (also the CSV header) and read
-/// permission. Personal data of feedback senders and internal notes are never exported.
-struct Collection {
-    name: &'static str,
-    table: &'static str,
-    permission: Permission,
-    columns: &'static [&'static str],
-}
+pub use crate::db::exports::{collection_names, header_of};
 
-const AUDIT: [&str; 4] = ["version", "created_at", "updated_at", "deleted_at"];
-
-const COLLECTIONS: &[Collection] = &[
-    Collection {
-        name: "plans",
-        table: "plans",
-        permission: Permission::PlansRead,
-        columns: &[
-            "id",
-            "organization_id",
-            "code",
-            "year",
-            "title",
-            "status",
-            "period_from",
-            "period_to",
-            "parent_plan_id",
-            "implements_document_id",
-        ],
-    },
-    Collection {
-        name: "plan-items",
-        table: "plan_items",
-        permission: Permission::PlansRead,
-        columns: &[
-            "id",
-            "plan_id",
-            "organization_id",
-            "parent_id",
-            "position",
-            "reference",
-            "kind",
-            "audience",
-            "channel",
-            "title",
-            "body",
-            "due_on",
-        ],
-    },
-    Collection {
-        name: "indicators",
-        table: "indicators",
-        permission: Permission::PlansRead,
-        columns: &[
-            "id",
-            "plan_id",
-            "organization_id",
-            "plan_item_id",
-            "code",
-            "name",
-            "unit",
-            "comparator",
-            "target_value",
-            "baseline",
-            "scope",
-        ],
-    },
-    Collection {
-        name: "measurements",
-        table: "measurements",
-        permission: Permission::PlansRead,
-        columns: &[
-            "id",
-            "indicator_id",
-            "organization_id",
-            "value",
-            "measured_on",
-            "period",
-            "source",
-            "citation",
-            "link",
-            "note",
-        ],
-    },
-    Collection {
-        name: "assignments",
-        table: "assignments",
-        permission: Permission::AssignmentsRead,
-        columns: &[
-            "id",
-            "organization_id",
-            "plan_id",
-            "plan_item_id",
-            "department_id",
-            "role",
-            "duty",
-            "start_on",
-            "due_on",
-            "reporting",
-            "status",
-        ],
-    },
-    Collection {
-        name: "activities",
-        table: "activities",
-        permission: Permission::ActivitiesRead,
-        columns: &[
-            "id",
-            "organization_id",
-            "plan_id",
-            "assignment_id",
-            "department_id",
-            "title",
-            "channel",
-            "audience",
-            "held_from",
-            "held_to",
-            "place",
-            "participant_count",
-            "status",
-            "submitted_at",
-            "verified_at",
-        ],
-    },
-    Collection {
-        name: "evidence",
-        table: "evidence",
-        permission: Permission::ActivitiesRead,
-        columns: &[
-            "id",
-            "organization_id",
-            "activity_id",
-            "sha256",
-            "size_bytes",
-            "content_type",
-            "file_name",
-            "caption",
-            "uploaded_by",
-        ],
-    },
-    Collection {
-        name: "feedback",
-        table: "feedback",
-        permission: Permission::FeedbackRead,
-        columns: &[
-            "id",
-            "organization_id",
-            "code",
-            "received_at",
-            "channel",
-            "kind",
-            "sender_type",
-            "anonymous",
-            "subject",
-            "content",
-            "category_id",
-            "plan_item_id",
-            "department_id",
-            "deadline_on",
-            "deadline_reason",
-            "external_reference",
-            "source_client_id",
-            "status",
-            "status_reason",
-            "forwarded_to",
-            "answered_at",
-            "closed_at",
-            "satisfaction",
-            "satisfaction_channel",
-            "satisfaction_at",
-        ],
-    },
-];
-
-/// The names of the collections that can be exported.
-pub fn collection_names() -> Vec<&'static str> {
-    COLLECTIONS.iter().map(|c| c.name).collect()
-}
-
-/// The CSV header of a collection (its columns, then version and timestamps).
-pub fn header_of(name: &str) -> Option<Vec<&'static str>> {
-    COLLECTIONS.iter().find(|c| c.name == name).map(|c| c.columns.iter().chain(AUDIT.iter()).copied().collect())
-}
-
-impl Collection {
-    /// One line of JSON per row, for NDJSON an object (the row, or for a deleted one its
-    /// tombstone), for CSV an array of the columns' values in order (PostgreSQL builds it
-    /// in two thirds of the time of an object, and it is read back without keys).
-    fn sql(&self, sync: bool, by_client: bool, format: ExportFormat) -> String {
-        let all = self.columns.iter().chain(AUDIT.iter()).copied().collect::<Vec<_>>();
-        let columns = all.join(", ");
-        let mut filter = String::from("($1::uuid IS NULL OR organization_id = $1)");
-        if sync {
-            filter.push_str(" AND updated_at >= $2");
-        } else {
-            filter.push_str(" AND deleted_at IS NULL AND $2::timestamptz IS NULL");
-        }
-        if by_client {
-            filter.push_str(" AND source_client_id = $3");
-        } else {
-            filter.push_str(" AND $3::uuid IS NULL");
-        }
-        let order = if sync { "updated_at, id" } else { "id" };
-        let (row, tombstone) = match format {
-            ExportFormat::Ndjson => {
-                ("row_to_json(t)".to_owned(), "json_build_object('id', t.id, 'deleted_at', t.deleted_at)".to_owned())
-            }
-            ExportFormat::Csv => {
-                let values = |keep: &dyn Fn(&str) -> bool| {
-                    all.iter().map(|c| if keep(c) { format!("t.{c}") } else { "NULL".to_owned() }).collect::<Vec<_>>()
-                };
-                (
-                    format!("json_build_array({})", values(&|_| true).join(", ")),
-                    format!("json_build_array({})", values(&|c| c == "id" || c == "deleted_at").join(", ")),
-                )
-            }
-        };
-        format!(
-            "SELECT CASE WHEN t.deleted_at IS NULL THEN {row}::text ELSE {tombstone}::text END AS line
-             FROM (SELECT {columns} FROM {table} WHERE {filter} ORDER BY {order}) t",
-            table = self.table
-        )
+/// Who may export a collection.
+fn permission(collection: &str) -> Permission {
+    match collection {
+        "feedback" => Permission::FeedbackRead,
+        "activities" | "evidence" => Permission::ActivitiesRead,
+        "assignments" => Permission::AssignmentsRead,
+        _ => Permission::PlansRead,
     }
-}
-
-#[derive(QueryableByName)]
-struct Line {
-    #[diesel(sql_type = Text)]
-    line: String,
 }
 
 /// How an export is written.
@@ -308,11 +85,8 @@ fn csv_record(out: &mut csv::Writer<Vec<u8>>, columns: &[&str], line: &str) -> i
 /// What the export task needs.
 struct Job {
     pool: PgPool,
-    sql: String,
-    org: Option<Uuid>,
-    since: Option<DateTime<Utc>>,
-    client: Option<Uuid>,
-    columns: Vec<&'static str>,
+    collection: &'static Collection,
+    selection: Selection,
     format: ExportFormat,
 }
 
@@ -328,56 +102,61 @@ fn export(job: Job, started: tokio::sync::oneshot::Sender<Result<(), ApiError>>,
         }
     };
     let mut started = Some(started);
-    let result = conn.build_transaction().read_only().repeatable_read().run(|conn: &mut PgConnection| {
-        sql_query("SET LOCAL TIME ZONE 'UTC'").execute(conn)?;
-        let rows = sql_query(&job.sql)
-            .bind::<Nullable<SqlUuid>, _>(job.org)
-            .bind::<Nullable<Timestamptz>, _>(job.since)
-            .bind::<Nullable<SqlUuid>, _>(job.client)
-            .load_iter::<Line, PgRowByRowLoadingMode>(conn)?;
-        if let Some(started) = started.take() {
-            let _ = started.send(Ok(()));
-        }
-        let writer =
-            || csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::with_capacity(CHUNK));
-        let mut out = writer();
-        let mut lines = Vec::with_capacity(CHUNK);
+    let writer = || csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::with_capacity(CHUNK));
+    let mut out = writer();
+    let mut lines = Vec::with_capacity(CHUNK);
+    let columns = job.collection.header();
+    let send = |chunk: Vec<u8>| {
+        tx.blocking_send(Ok(Bytes::from(chunk))).map_err(|_| abort(io::Error::other("the client went away")))
+    };
+    let result = (|| {
         if job.format == ExportFormat::Csv {
-            out.write_record(&job.columns).map_err(io::Error::other).map_err(abort)?;
+            out.write_record(&columns).map_err(io::Error::other).map_err(abort)?;
         }
-        for row in rows {
-            let row = row?;
-            let filled = match job.format {
-                ExportFormat::Csv => {
-                    csv_record(&mut out, &job.columns, &row.line).map_err(abort)?;
-                    out.get_ref().len()
+        exports::read(
+            &mut conn,
+            job.collection,
+            &job.selection,
+            || {
+                if let Some(started) = started.take() {
+                    let _ = started.send(Ok(()));
                 }
-                ExportFormat::Ndjson => {
-                    lines.extend_from_slice(row.line.as_bytes());
-                    lines.push(b'\n');
-                    lines.len()
-                }
-            };
-            if filled >= CHUNK {
-                let chunk = match job.format {
-                    ExportFormat::Csv => std::mem::replace(&mut out, writer())
-                        .into_inner()
-                        .map_err(|e| abort(io::Error::other(e.to_string())))?,
-                    ExportFormat::Ndjson => std::mem::replace(&mut lines, Vec::with_capacity(CHUNK)),
+            },
+            |line| {
+                let filled = match job.format {
+                    ExportFormat::Csv => {
+                        csv_record(&mut out, &columns, line).map_err(abort)?;
+                        out.get_ref().len()
+                    }
+                    ExportFormat::Ndjson => {
+                        lines.extend_from_slice(line.as_bytes());
+                        lines.push(b'\n');
+                        lines.len()
+                    }
                 };
-                tx.blocking_send(Ok(Bytes::from(chunk)))
-                    .map_err(|_| abort(io::Error::other("the client went away")))?;
-            }
-        }
+                if filled >= CHUNK {
+                    let chunk = match job.format {
+                        ExportFormat::Csv => std::mem::replace(&mut out, writer())
+                            .into_inner()
+                            .map_err(|e| abort(io::Error::other(e.to_string())))?,
+                        ExportFormat::Ndjson => std::mem::replace(&mut lines, Vec::with_capacity(CHUNK)),
+                    };
+                    send(chunk)?;
+                }
+                Ok(())
+            },
+        )?;
         let rest = match job.format {
-            ExportFormat::Csv => out.into_inner().map_err(|e| abort(io::Error::other(e.to_string())))?,
-            ExportFormat::Ndjson => lines,
+            ExportFormat::Csv => std::mem::replace(&mut out, writer())
+                .into_inner()
+                .map_err(|e| abort(io::Error::other(e.to_string())))?,
+            ExportFormat::Ndjson => std::mem::take(&mut lines),
         };
         if !rest.is_empty() {
-            tx.blocking_send(Ok(Bytes::from(rest))).map_err(|_| abort(io::Error::other("the client went away")))?;
+            send(rest)?;
         }
         Ok::<(), diesel::result::Error>(())
-    });
+    })();
     match (result, started) {
         (Ok(()), _) => {}
         (Err(err), Some(started)) => {
@@ -425,7 +204,7 @@ pub async fn export_collection(
     let principal = auth.0;
     let name = collection.into_inner();
     let collection = COLLECTIONS.iter().find(|c| c.name == name).ok_or_else(ApiError::not_found)?;
-    principal.require(collection.permission)?;
+    principal.require(permission(collection.name))?;
     let params = query.0;
     let org = principal.read_scope(params.organization_id)?;
     let client = if collection.name == "feedback" { crate::routes::feedback::client_scope(&principal) } else { None };
@@ -437,11 +216,8 @@ pub async fn export_collection(
     });
     let job = Job {
         pool: state.pool.clone(),
-        sql: collection.sql(params.updated_since.is_some(), client.is_some(), format),
-        org,
-        since: params.updated_since,
-        client,
-        columns: collection.columns.iter().chain(AUDIT.iter()).copied().collect(),
+        collection,
+        selection: Selection { org, since: params.updated_since, client, arrays: format == ExportFormat::Csv },
         format,
     };
     let (started_tx, started_rx) = tokio::sync::oneshot::channel();

@@ -1,5 +1,4 @@
 use actix_web::{HttpResponse, get, web};
-use diesel::{RunQueryDsl, sql_query};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -24,10 +23,6 @@ pub async fn healthz() -> HttpResponse {
 #[utoipa::path(tag = "health", responses((status = 200, description = "The database answers.", body = Health)))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    db::run(&state.pool, |conn| {
-        sql_query("SELECT 1").execute(conn)?;
-        Ok(())
-    })
-    .await?;
+    db::run(&state.pool, |conn| Ok(db::ping(conn)?)).await?;
     Ok(HttpResponse::Ok().json(Health { status: "ready" }))
 }

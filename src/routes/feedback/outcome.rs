@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
-use diesel::{PgConnection, QueryDsl, RunQueryDsl, prelude::*};
+use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -106,16 +106,7 @@ pub(super) fn record_satisfaction_rate(
     year: i32,
     day: NaiveDate,
 ) -> Result<(), ApiError> {
-    use crate::db::schema::{indicators as i, plans as p};
-    let targets: Vec<Uuid> = i::table
-        .inner_join(p::table)
-        .filter(i::organization_id.eq(org))
-        .filter(i::code.eq(SATISFACTION_INDICATOR))
-        .filter(i::deleted_at.is_null())
-        .filter(p::deleted_at.is_null())
-        .filter(p::year.eq(year))
-        .select(i::id)
-        .load(conn)?;
+    let targets = indicators::of_year_by_code(conn, org, year, SATISFACTION_INDICATOR)?;
     if targets.is_empty() {
         return Ok(());
     }
