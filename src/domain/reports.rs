@@ -1,6 +1,69 @@
-//! What reports are made of, without SQL: how feedback statistics are grouped.
+//! What reports are made of, without SQL: the period a report covers, and how feedback
+//! statistics are grouped.
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use crate::{
+    domain::{assignments::period_bounds, time::vietnam},
+    error::{ApiError, FieldError},
+};
+
+/// The days a report covers, in Vietnam.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, PartialEq, Eq)]
+pub struct ReportPeriod {
+    /// `2021-Q2`, `2021-H1`, `2021-M07` or `2021`; `null` for a range given by dates.
+    pub code: Option<String>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl ReportPeriod {
+    /// From `period=…`, or `from=…&to=…` (one or the other).
+    pub fn parse(code: Option<&str>, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Self, ApiError> {
+        match (code, from, to) {
+            (Some(code), None, None) => {
+                let (from, to) = period_bounds(code).ok_or_else(|| {
+                    ApiError::validation(vec![
+                        FieldError::new("period", "invalid_value")
+                            .arg("reason", "expected 2021, 2021-H1, 2021-Q2 or 2021-M07"),
+                    ])
+                })?;
+                Ok(Self { code: Some(code.to_owned()), from, to })
+            }
+            (None, Some(from), Some(to)) if from <= to && (to - from).num_days() <= 3 * 366 => {
+                Ok(Self { code: None, from, to })
+            }
+            (None, Some(_), Some(_)) => Err(ApiError::rules(vec![
+                FieldError::new("to", "invalid_value").arg("reason", "on or after from, at most three years later"),
+            ])),
+            _ => Err(ApiError::rules(vec![
+                FieldError::new("period", "invalid_value").arg("reason", "give either period, or both from and to"),
+            ])),
+        }
+    }
+
+    /// The period as instants: `[start of from, start of the day after to)`.
+    pub fn instants(&self) -> (DateTime<Utc>, DateTime<Utc>) {
+        let start = |d: NaiveDate| {
+            vietnam()
+                .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
+                .single()
+                .expect("a fixed offset has one instant")
+                .with_timezone(&Utc)
+        };
+        (start(self.from), start(self.to + Duration::days(1)))
+    }
+
+    /// `2021-Q2`, or `2021-04-01_2021-06-30`.
+    pub fn label(&self) -> String {
+        self.code.clone().unwrap_or_else(|| format!("{}_{}", self.from, self.to))
+    }
+
+    pub fn is_closed(&self, today: NaiveDate) -> bool {
+        self.to < today
+    }
+}
 
 /// What to group feedback statistics by.
 #[derive(Serialize, Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq, Default)]

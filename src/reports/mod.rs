@@ -6,13 +6,13 @@ pub mod xlsx;
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-pub use crate::domain::reports::GroupBy;
+pub use crate::domain::reports::{GroupBy, ReportPeriod};
 use crate::{
     db::{
         assignments::AssignmentRow,
@@ -22,68 +22,12 @@ use crate::{
     },
     domain::{
         activities::reach_percent,
-        assignments::{AssignmentRole, AssignmentStatus, DutyState, duty_state, is_overdue, period_bounds},
+        assignments::{AssignmentRole, AssignmentStatus, DutyState, duty_state, is_overdue},
         plans::{Channel, Comparator, ItemKind, MeasurementSource, PlanStatus, TargetStatus, Unit, target_status},
-        time::{local_date, vietnam},
+        time::local_date,
     },
-    error::{ApiError, FieldError},
+    error::ApiError,
 };
-
-/// The days a report covers, in Vietnam.
-#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, PartialEq, Eq)]
-pub struct ReportPeriod {
-    /// `2021-Q2`, `2021-H1`, `2021-M07` or `2021`; `null` for a range given by dates.
-    pub code: Option<String>,
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-}
-
-impl ReportPeriod {
-    /// From `period=…`, or `from=…&to=…` (one or the other).
-    pub fn parse(code: Option<&str>, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Self, ApiError> {
-        match (code, from, to) {
-            (Some(code), None, None) => {
-                let (from, to) = period_bounds(code).ok_or_else(|| {
-                    ApiError::validation(vec![
-                        FieldError::new("period", "invalid_value")
-                            .arg("reason", "expected 2021, 2021-H1, 2021-Q2 or 2021-M07"),
-                    ])
-                })?;
-                Ok(Self { code: Some(code.to_owned()), from, to })
-            }
-            (None, Some(from), Some(to)) if from <= to && (to - from).num_days() <= 3 * 366 => {
-                Ok(Self { code: None, from, to })
-            }
-            (None, Some(_), Some(_)) => Err(ApiError::rules(vec![
-                FieldError::new("to", "invalid_value").arg("reason", "on or after from, at most three years later"),
-            ])),
-            _ => Err(ApiError::rules(vec![
-                FieldError::new("period", "invalid_value").arg("reason", "give either period, or both from and to"),
-            ])),
-        }
-    }
-
-    /// The period as instants: `[start of from, start of the day after to)`.
-    pub fn instants(&self) -> (DateTime<Utc>, DateTime<Utc>) {
-        let start = |d: NaiveDate| {
-            vietnam()
-                .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
-                .single()
-                .expect("a fixed offset has one instant")
-                .with_timezone(&Utc)
-        };
-        (start(self.from), start(self.to + Duration::days(1)))
-    }
-
-    /// `2021-Q2`, or `2021-04-01_2021-06-30`.
-    pub fn label(&self) -> String {
-        self.code.clone().unwrap_or_else(|| format!("{}_{}", self.from, self.to))
-    }
-
-    pub fn is_closed(&self, today: NaiveDate) -> bool {
-        self.to < today
-    }
-}
 
 /// How many reporting duties of the period stand where (see `DutyState`).
 #[derive(Serialize, Deserialize, ToSchema, Clone, Debug, Default, PartialEq, Eq)]
