@@ -19,6 +19,7 @@ pub mod plans;
 pub mod public;
 pub mod reports;
 pub mod service_clients;
+pub mod staff_reach;
 pub mod users;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -95,7 +96,7 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(activities::update_activity)
         .service(activities::delete_activity)
         .service(activities::transition_activity)
-        .service(activities::get_staff_reach)
+        .service(staff_reach::get_staff_reach)
         .service(evidence::list_evidence)
         .service(evidence::upload_evidence)
         .service(evidence::get_evidence)
