@@ -33,6 +33,8 @@ struct Details {
     headers: Vec<(header::HeaderName, String)>,
     allowed: Option<Vec<String>>,
     internal: Option<String>,
+    /// Answered as an OAuth 2.0 token error (RFC 6749 §5.2).
+    oauth: Option<OAuthError>,
 }
 
 /// One problem with one input field.
@@ -101,6 +103,47 @@ pub struct ProblemContext {
     pub lang: Lang,
     pub instance: String,
     pub request_id: String,
+}
+
+/// The error codes of RFC 6749 §5.2 (and `temporarily_unavailable`, `server_error` of
+/// §4.1.2.1) that the token endpoint answers.
+#[derive(Serialize, ToSchema, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OAuthError {
+    /// A parameter is missing, repeated or malformed, the body is neither form-encoded
+    /// nor JSON, or the client authenticated in two ways at once. 400.
+    InvalidRequest,
+    /// The client id or secret is wrong, or the client inactive. 401 with
+    /// `WWW-Authenticate: Basic`.
+    InvalidClient,
+    /// The username or password is wrong, or the account inactive. 400.
+    InvalidGrant,
+    /// A grant type other than `password` and `client_credentials`. 400.
+    UnsupportedGrantType,
+    /// A scope unknown, or not granted to the client. 400.
+    InvalidScope,
+    /// The account or client is locked after repeated failures (429 with `Retry-After`),
+    /// or the database is unavailable (503).
+    TemporarilyUnavailable,
+    /// A fault of the server. 500.
+    ServerError,
+}
+
+/// A token endpoint error: RFC 6749 §5.2's members, as OAuth 2.0 client libraries read
+/// them, beside the problem details every other error has, as `application/json`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "error": "invalid_grant", "error_description": "Tên đăng nhập hoặc mật khẩu không đúng.",
+    "type": "https://cchc.example/problems/validation", "title": "Dữ liệu không hợp lệ",
+    "status": 400, "detail": "Tên đăng nhập hoặc mật khẩu không đúng.", "instance": "/api/v1/auth/token",
+    "code": "invalid_grant", "request_id": "01938f6e-7d3c-7b1a-9c55-3f1f0b6f1a2e"
+}))]
+pub struct TokenError {
+    pub error: OAuthError,
+    /// The problem's `detail`, in the caller's language.
+    pub error_description: String,
+    #[serde(flatten)]
+    pub problem: Problem,
 }
 
 impl ApiError {
@@ -197,6 +240,15 @@ impl ApiError {
         err
     }
 
+    /// Answers this error as an OAuth 2.0 token error `error` with `status` (RFC 6749
+    /// §5.2), keeping its code, texts and field errors as problem members beside.
+    pub fn oauth(mut self, status: StatusCode, error: OAuthError) -> Self {
+        self.status = status;
+        self.more.oauth = Some(error);
+        self.more.headers.retain(|(name, _)| name != header::WWW_AUTHENTICATE);
+        self
+    }
+
     /// Keeps `cause` for the log (never shown to the caller).
     pub fn with_internal(mut self, cause: impl fmt::Display) -> Self {
         self.more.internal = Some(cause.to_string());
@@ -262,8 +314,14 @@ impl ApiError {
             res.insert_header((name.clone(), value.as_str()));
         }
         res.insert_header((header::CONTENT_LANGUAGE, ctx.lang.code()));
-        let body = serde_json::to_vec(&self.to_problem(ctx)).unwrap_or_default();
-        res.content_type(PROBLEM_JSON).body(body)
+        let problem = self.to_problem(ctx);
+        match self.more.oauth {
+            Some(error) => {
+                let body = TokenError { error, error_description: problem.detail.clone(), problem };
+                res.content_type("application/json").body(serde_json::to_vec(&body).unwrap_or_default())
+            }
+            None => res.content_type(PROBLEM_JSON).body(serde_json::to_vec(&problem).unwrap_or_default()),
+        }
     }
 }
 

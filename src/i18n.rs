@@ -135,6 +135,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "Chỉ hỗ trợ grant_type password và client_credentials.",
         "Only the password and client_credentials grant types are supported.",
     ),
+    (
+        "several_client_credentials",
+        "Chỉ xác thực ứng dụng một cách: HTTP Basic hoặc client_id và client_secret trong nội dung.",
+        "Authenticate the client one way only: HTTP Basic, or client_id and client_secret in the body.",
+    ),
     ("invalid_scope", "Phạm vi yêu cầu vượt quá phạm vi được cấp.", "The requested scope exceeds the granted scopes."),
     (
         "login_locked",

@@ -203,12 +203,15 @@ fn conventions(api: &mut openapi::OpenApi) {
             if is_list {
                 add(op, 422, "A cursor this list did not issue (`unknown_cursor`), or a rule the schema cannot state.");
             }
-            if op.request_body.is_some()
-                || op
-                    .parameters
-                    .iter()
-                    .flatten()
-                    .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query))
+            // The token endpoint answers RFC 6749's errors, which its handler documents.
+            let token_endpoint = id == "issue_token";
+            if !token_endpoint
+                && (op.request_body.is_some()
+                    || op
+                        .parameters
+                        .iter()
+                        .flatten()
+                        .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query)))
             {
                 add(
                     op,
@@ -222,7 +225,7 @@ fn conventions(api: &mut openapi::OpenApi) {
             if path.starts_with("/api/v1/") {
                 add(op, 429, "Too many requests from this token or address; `Retry-After` says when to try again.");
             }
-            if op.request_body.is_some() {
+            if op.request_body.is_some() && !token_endpoint {
                 add(op, 408, "The body did not arrive within `CCHC_REQUEST_TIMEOUT_SECONDS`.");
                 add(op, 400, "Malformed JSON, a missing, invalid, unknown or server-owned field.");
                 add(op, 413, "The body is larger than allowed.");

@@ -14,7 +14,7 @@ use crate::{
         audit::{self, Actor, Event},
         login_throttle, service_clients, users,
     },
-    error::{ApiError, FieldError},
+    error::{ApiError, FieldError, OAuthError},
     http::{
         RequestContext,
         json::{declared_length, is_json, read_limited},
@@ -63,7 +63,9 @@ pub struct TokenResponse {
 ///
 /// `grant_type=password` with `username` and `password` for a person;
 /// `grant_type=client_credentials` with `client_id` and `client_secret` (or HTTP Basic)
-/// for a service client. A wrong username and a wrong password get the same answer in
+/// for a service client. Errors are RFC 6749 §5.2's (`error`, `error_description`, as
+/// `application/json`), with the problem members beside them, so OAuth 2.0 client
+/// libraries read them. A wrong username and a wrong password get the same answer in
 /// the same time. After `CCHC_LOGIN_MAX_FAILURES` failures within
 /// `CCHC_LOGIN_LOCKOUT_SECONDS`, the account or client is locked for that long: 429
 /// with `Retry-After`.
@@ -75,13 +77,13 @@ pub struct TokenResponse {
     )),
     responses(
         (status = 200, description = "Signed in.", body = TokenResponse),
-        (status = 400, description = "Missing parameters, unsupported grant type or scope.", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Wrong credentials.", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large.", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Neither form-encoded nor JSON.", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Locked after repeated failures; see `Retry-After`.", body = crate::error::Problem, content_type = "application/problem+json",
+        (status = 400, description = "RFC 6749 §5.2: `invalid_request` (a parameter missing or malformed, a body neither form-encoded nor JSON or too large, two ways of client authentication), `invalid_grant` (wrong username or password, or an inactive account), `unsupported_grant_type`, `invalid_scope`.", body = crate::error::TokenError, content_type = "application/json"),
+        (status = 401, description = "`invalid_client`: wrong client id or secret, or an inactive client.", body = crate::error::TokenError, content_type = "application/json",
+            headers(("WWW-Authenticate" = String, description = "`Basic realm=\"cchc-outreach\"`."))),
+        (status = 429, description = "`temporarily_unavailable`: the account or client is locked after repeated failures (as `application/json`); or the caller's address passed the general rate limit (as `application/problem+json`). `Retry-After` says when to try again.",
+            content((crate::error::TokenError = "application/json"), (crate::error::Problem = "application/problem+json")),
             headers(("Retry-After" = u64, description = "Seconds until the lock ends."))),
-        (status = 503, description = "Database unavailable.", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`temporarily_unavailable`: the database is unavailable.", body = crate::error::TokenError, content_type = "application/json"),
     )
 )]
 #[post("/auth/token")]
@@ -91,21 +93,54 @@ pub async fn issue_token(
     ctx: RequestContext,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut form = parse_token_request(&req, payload).await?;
-    if let Some((id, secret)) = basic_credentials(&req) {
-        form.client_id = Some(id);
-        form.client_secret = Some(secret);
-    }
-    let token = match form.grant_type.as_deref() {
-        Some("password") => password_grant(form, &ctx, &state).await?,
-        Some("client_credentials") => client_grant(form, &ctx, &state).await?,
-        Some(_) => return Err(ApiError::bad_request("unsupported_grant_type")),
-        None => return Err(ApiError::field("grant_type", "required")),
-    };
+    let token = grant(&req, payload, &ctx, &state).await.map_err(as_oauth)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
         .json(token))
+}
+
+async fn grant(
+    req: &HttpRequest,
+    payload: web::Payload,
+    ctx: &RequestContext,
+    state: &AppState,
+) -> Result<TokenResponse, ApiError> {
+    let mut form = parse_token_request(req, payload).await?;
+    if let Some((id, secret)) = basic_credentials(req) {
+        // RFC 6749 §2.3: a client uses one way of authenticating, not two.
+        if form.client_id.as_deref().is_some_and(|v| !v.is_empty() && v != id) || form.client_secret.is_some() {
+            return Err(ApiError::bad_request("several_client_credentials"));
+        }
+        form.client_id = Some(id);
+        form.client_secret = Some(secret);
+    }
+    match form.grant_type.as_deref() {
+        Some("password") => password_grant(form, ctx, state).await,
+        Some("client_credentials") => client_grant(form, ctx, state).await,
+        Some(_) => Err(ApiError::bad_request("unsupported_grant_type")),
+        None => Err(ApiError::field("grant_type", "required")),
+    }
+}
+
+/// Every failure of the token endpoint as RFC 6749 §5.2 has it: the RFC's `error` and
+/// status, `WWW-Authenticate: Basic` with `invalid_client`; the problem members stay.
+fn as_oauth(err: ApiError) -> ApiError {
+    use actix_web::{ResponseError, http::StatusCode};
+    let (status, error) = match err.code() {
+        "invalid_client" => (StatusCode::UNAUTHORIZED, OAuthError::InvalidClient),
+        "invalid_grant" => (StatusCode::BAD_REQUEST, OAuthError::InvalidGrant),
+        "invalid_scope" => (StatusCode::BAD_REQUEST, OAuthError::InvalidScope),
+        "unsupported_grant_type" => (StatusCode::BAD_REQUEST, OAuthError::UnsupportedGrantType),
+        "login_locked" | "database_unavailable" => (err.status_code(), OAuthError::TemporarilyUnavailable),
+        _ if err.status_code().is_server_error() => (err.status_code(), OAuthError::ServerError),
+        _ => (StatusCode::BAD_REQUEST, OAuthError::InvalidRequest),
+    };
+    let err = err.oauth(status, error).header(header::CACHE_CONTROL, "no-store");
+    match error {
+        OAuthError::InvalidClient => err.header(header::WWW_AUTHENTICATE, "Basic realm=\"cchc-outreach\""),
+        _ => err,
+    }
 }
 
 async fn parse_token_request(req: &HttpRequest, payload: web::Payload) -> Result<TokenRequest, ApiError> {

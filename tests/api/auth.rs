@@ -72,13 +72,13 @@ async fn a_service_client_signs_in_with_basic_authentication_and_narrower_scopes
         .json(json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret, "scope": "plans:write"}))
         .send()
         .await;
-    res.problem(400, "invalid_scope");
+    res.token_error(400, "invalid_scope", "invalid_scope");
     let res = app
         .post("/api/v1/auth/token")
         .json(json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret, "scope": "everything"}))
         .send()
         .await;
-    res.problem(400, "invalid_scope");
+    res.token_error(400, "invalid_scope", "invalid_scope");
 }
 
 #[actix_web::test]
@@ -94,8 +94,8 @@ async fn wrong_usernames_and_wrong_passwords_look_the_same_and_repeated_failures
         .json(json!({"grant_type": "password", "username": "nobody-here", "password": "not-the-password"}))
         .send()
         .await;
-    let a = wrong_password.problem(401, "invalid_grant");
-    let b = no_such_user.problem(401, "invalid_grant");
+    let a = wrong_password.token_error(400, "invalid_grant", "invalid_grant");
+    let b = no_such_user.token_error(400, "invalid_grant", "invalid_grant");
     for key in ["type", "title", "status", "detail", "code"] {
         assert_eq!(a[key], b[key], "{key} must not tell the two apart");
     }
@@ -108,7 +108,7 @@ async fn wrong_usernames_and_wrong_passwords_look_the_same_and_repeated_failures
             .json(json!({"grant_type": "password", "username": ADMIN, "password": "still-wrong"}))
             .send()
             .await;
-        res.problem(401, "invalid_grant");
+        res.token_error(400, "invalid_grant", "invalid_grant");
     }
     // Locked now: even the right password is refused until the lock ends.
     let res = app
@@ -116,7 +116,7 @@ async fn wrong_usernames_and_wrong_passwords_look_the_same_and_repeated_failures
         .json(json!({"grant_type": "password", "username": "ADMIN", "password": ADMIN_PASSWORD}))
         .send()
         .await;
-    res.problem(429, "login_locked");
+    res.token_error(429, "temporarily_unavailable", "login_locked");
     let retry: u64 = res.header("retry-after").unwrap().parse().unwrap();
     assert!(retry > 0 && retry <= 900, "{retry}");
     // The counter lives in PostgreSQL.
@@ -126,26 +126,30 @@ async fn wrong_usernames_and_wrong_passwords_look_the_same_and_repeated_failures
         .json(json!({"grant_type": "password", "username": "nobody-here", "password": "x"}))
         .send()
         .await
-        .problem(401, "invalid_grant");
+        .token_error(400, "invalid_grant", "invalid_grant");
 }
 
 #[actix_web::test]
 async fn malformed_token_requests_are_refused_clearly() {
     let app = TestApp::spawn().await;
     let res = app.post("/api/v1/auth/token").json(json!({"grant_type": "implicit"})).send().await;
-    res.problem(400, "unsupported_grant_type");
+    res.token_error(400, "unsupported_grant_type", "unsupported_grant_type");
     let res = app.post("/api/v1/auth/token").json(json!({"grant_type": "password"})).send().await;
-    res.problem(400, "validation_failed");
+    res.token_error(400, "invalid_request", "validation_failed");
     assert_eq!(
         res.field_errors(),
         vec![("username".to_owned(), "required".to_owned()), ("password".to_owned(), "required".to_owned())]
     );
-    app.post("/api/v1/auth/token")
-        .raw("text/plain", "grant_type=password")
-        .send()
-        .await
-        .problem(415, "unsupported_media_type");
-    app.post("/api/v1/auth/token").raw("application/json", "{not json").send().await.problem(400, "malformed_json");
+    app.post("/api/v1/auth/token").raw("text/plain", "grant_type=password").send().await.token_error(
+        400,
+        "invalid_request",
+        "unsupported_media_type",
+    );
+    app.post("/api/v1/auth/token").raw("application/json", "{not json").send().await.token_error(
+        400,
+        "invalid_request",
+        "malformed_json",
+    );
 }
 
 fn claims(app_issuer: &str, audience: &str, exp_offset: i64) -> Value {

@@ -424,7 +424,7 @@ async fn every_change_and_sign_in_is_audited_with_personal_data_masked() {
         .json(json!({"grant_type": "password", "username": "nva", "password": "wrong-password"}))
         .send()
         .await;
-    assert_eq!(bad.status, 401);
+    bad.token_error(400, "invalid_grant", "invalid_grant");
     app.token("nva", PASSWORD).await;
     let events =
         app.get(&format!("/api/v1/audit-events?entity_id={user}&entity_type=user")).token(&token).send().await.json();
@@ -460,7 +460,7 @@ async fn deactivated_deleted_and_re_keyed_accounts_lose_access_at_once() {
         .json(json!({"grant_type": "password", "username": "member1", "password": PASSWORD}))
         .send()
         .await;
-    res.problem(401, "invalid_grant");
+    res.token_error(400, "invalid_grant", "invalid_grant");
     assert_eq!(app.patch(&member_path).token(&org_admin).json(json!({"active": true})).send().await.status, 200);
     assert_eq!(app.get("/api/v1/me").token(&member).send().await.status, 200);
 
@@ -639,7 +639,7 @@ async fn service_clients_get_a_secret_once_and_act_within_their_scopes() {
     assert_eq!(res.status, 200, "{}", res.text());
     let new_secret = res.json()["client_secret"].as_str().unwrap().to_owned();
     app.get("/api/v1/me").token(&token).send().await.problem(401, "invalid_token");
-    sign_in(secret).await.problem(401, "invalid_client");
+    sign_in(secret).await.token_error(401, "invalid_client", "invalid_client");
     assert_eq!(sign_in(new_secret.clone()).await.status, 200);
 
     // A deactivated client cannot sign in.
@@ -652,5 +652,5 @@ async fn service_clients_get_a_secret_once_and_act_within_their_scopes() {
             .status,
         200
     );
-    sign_in(new_secret).await.problem(401, "invalid_client");
+    sign_in(new_secret).await.token_error(401, "invalid_client", "invalid_client");
 }

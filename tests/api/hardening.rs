@@ -363,7 +363,7 @@ async fn two_instances_on_one_database_behave_as_one_service() {
             .json(json!({"grant_type": "password", "username": "locked", "password": "wrong password here"}))
             .send()
             .await;
-        assert!(matches!(res.status, 401 | 429));
+        assert!(matches!(res.status, 400 | 429));
     }
     let res = app
         .at(&second)
@@ -371,7 +371,7 @@ async fn two_instances_on_one_database_behave_as_one_service() {
         .json(json!({"grant_type": "password", "username": "locked", "password": PASSWORD}))
         .send()
         .await;
-    res.problem(429, "login_locked");
+    res.token_error(429, "temporarily_unavailable", "login_locked");
 
     // Evidence uploaded through one downloads through the other (a shared store).
     let plan = app

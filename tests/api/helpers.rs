@@ -528,6 +528,21 @@ impl TestResponse {
         body
     }
 
+    /// An RFC 6749 §5.2 token error: `status`, the RFC's `error` with its description,
+    /// and the problem members beside them, as `application/json`.
+    pub fn token_error(&self, status: u16, error: &str, code: &str) -> Value {
+        assert_eq!(self.status, status, "{}", self.text());
+        assert_eq!(self.header("content-type").as_deref(), Some("application/json"), "{}", self.text());
+        let body = self.json();
+        assert_eq!(body["error"], error, "{body}");
+        assert_eq!(body["code"], code, "{body}");
+        assert_eq!(body["status"], status);
+        assert!(body["error_description"].as_str().is_some_and(|t| !t.is_empty()));
+        assert_eq!(body["error_description"], body["detail"]);
+        assert_eq!(body["request_id"].as_str(), self.header("x-request-id").as_deref());
+        body
+    }
+
     /// The `field` → `code` pairs of a validation problem.
     pub fn field_errors(&self) -> Vec<(String, String)> {
         self.json()["errors"]

@@ -9,6 +9,7 @@ mod feedback;
 mod hardening;
 mod helpers;
 mod idempotency;
+mod oauth;
 mod openapi;
 mod plans;
 mod private_server;

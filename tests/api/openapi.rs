@@ -34,7 +34,12 @@ fn every_operation_says_who_may_call_it_and_documents_its_errors() {
             for (status, response) in responses {
                 if status.starts_with('4') || status.starts_with('5') {
                     let content = response["content"].as_object().unwrap();
-                    assert!(content.contains_key("application/problem+json"), "{method} {path} {status}");
+                    // The token endpoint answers RFC 6749's errors; the general rate limit is a problem.
+                    let media = match id {
+                        "issue_token" if status != "429" => "application/json",
+                        _ => "application/problem+json",
+                    };
+                    assert!(content.contains_key(media), "{method} {path} {status}");
                 }
             }
             if !public {
