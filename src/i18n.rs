@@ -364,6 +364,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
         "This external reference is being filed concurrently; send again to get the record filed.",
     ),
     (
+        "external_reference_reused",
+        "Mã tham chiếu {reference} đã được tiếp nhận với nội dung khác; gửi lại đúng nội dung đã gửi, hoặc dùng mã tham chiếu mới.",
+        "The reference {reference} was filed before with other fields: resend what was sent then, or use a new reference.",
+    ),
+    (
         "external_reference_deleted",
         "Bản ghi đã tiếp nhận với mã tham chiếu này đã bị xóa.",
         "The record filed with this external reference was deleted.",

@@ -10,7 +10,7 @@ use crate::{
         locks, lower,
         plans::{f_unaccent, search_patterns},
         schema::{
-            feedback, feedback_answers, feedback_categories, feedback_counters, feedback_history,
+            feedback, feedback_answers, feedback_categories, feedback_counters, feedback_filings, feedback_history,
             feedback_publications, feedback_senders, holidays,
         },
     },
@@ -432,18 +432,28 @@ pub fn set_sender(conn: &mut PgConnection, sender: &SenderRow) -> QueryResult<()
         .map(|_| ())
 }
 
+/// Keeps what a record with an external reference was filed from.
+pub fn record_filing(conn: &mut PgConnection, id: Uuid, sha256: &str) -> QueryResult<()> {
+    diesel::insert_into(feedback_filings::table)
+        .values((feedback_filings::feedback_id.eq(id), feedback_filings::sha256.eq(sha256)))
+        .execute(conn)
+        .map(drop)
+}
+
 /// The record filed with this external reference by the same source (the service
-/// client, or with `None` the organisation's staff), deleted or not.
+/// client, or with `None` the organisation's staff), deleted or not, and the digest of
+/// what it was filed from.
 pub fn by_external_reference(
     conn: &mut PgConnection,
     org: Uuid,
     client: Option<Uuid>,
     reference: &str,
-) -> QueryResult<Option<FeedbackRow>> {
+) -> QueryResult<Option<(FeedbackRow, Option<String>)>> {
     let q = feedback::table
+        .left_join(feedback_filings::table)
         .filter(feedback::organization_id.eq(org))
         .filter(feedback::external_reference.eq(reference))
-        .select(FeedbackRow::as_select());
+        .select((FeedbackRow::as_select(), feedback_filings::sha256.nullable()));
     match client {
         Some(client) => q.filter(feedback::source_client_id.eq(client)).first(conn).optional(),
         None => q.filter(feedback::source_client_id.is_null()).first(conn).optional(),

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -487,7 +486,7 @@ impl<'a> Run<'a> {
     ) -> Result<(), ApiError> {
         let plan_org = plan.organization_id;
         let text = serde_json::to_vec(raw).unwrap_or_default();
-        let sha = Sha256::digest(&text).iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let sha = crate::domain::sha256_hex(&text);
         diesel::insert_into(plan_imports::table)
             .values((
                 plan_imports::id.eq(Uuid::now_v7()),

@@ -210,6 +210,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    feedback_filings (feedback_id) {
+        feedback_id -> Uuid,
+        sha256 -> Text,
+    }
+}
+
+diesel::table! {
     feedback_history (id) {
         id -> Uuid,
         feedback_id -> Uuid,
@@ -519,6 +526,7 @@ diesel::joinable!(feedback_answers -> organizations (organization_id));
 diesel::joinable!(feedback_categories -> departments (default_department_id));
 diesel::joinable!(feedback_categories -> organizations (organization_id));
 diesel::joinable!(feedback_counters -> organizations (organization_id));
+diesel::joinable!(feedback_filings -> feedback (feedback_id));
 diesel::joinable!(feedback_history -> feedback (feedback_id));
 diesel::joinable!(feedback_publications -> feedback (feedback_id));
 diesel::joinable!(feedback_publications -> organizations (organization_id));
@@ -560,6 +568,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     feedback_answers,
     feedback_categories,
     feedback_counters,
+    feedback_filings,
     feedback_history,
     feedback_publications,
     feedback_senders,

@@ -10,3 +10,9 @@ pub mod reports;
 pub mod roles;
 pub mod time;
 pub mod validate;
+
+/// The SHA-256 of `bytes`, in lower-case hex: how kept files and filings are fingerprinted.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}

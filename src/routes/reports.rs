@@ -374,7 +374,7 @@ pub async fn create_report_snapshot(
         db::reports::report_settings(conn)?;
         let report = reports::plan_report(conn, plan, period.clone(), report_ctx)?;
         let body = serde_json::to_string(&report).map_err(ApiError::internal)?;
-        let sha256 = Sha256::digest(body.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        let sha256 = crate::domain::sha256_hex(body.as_bytes());
         Ok(snapshots::insert(
             conn,
             &NewSnapshot {

@@ -322,16 +322,17 @@ async fn a_resend_by_reference_or_idempotency_key_files_nothing_new() {
     let admin = app.admin_token().await;
     let o = org(&app, &admin, "KDPM").await;
     let first = file(&app, &o.hotline, complaint(&o, "1022-1")).await;
-    // The same external reference again (the hotline lost the answer): the same record.
+    // The same external reference and fields again (the hotline lost the answer): the same record.
+    let res = app.post("/api/v1/feedback").token(&o.hotline).json(complaint(&o, "1022-1")).send().await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["id"], first["id"]);
+    assert_eq!(res.header("location").unwrap(), format!("/api/v1/feedback/{}", first["id"].as_str().unwrap()));
+    // The same reference with other fields is refused, as a reused idempotency key is.
     let mut again = complaint(&o, "1022-1");
     again["subject"] = json!("Gửi lại");
-    let res = app.post("/api/v1/feedback").token(&o.hotline).json(again).send().await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    assert_eq!(
-        (res.json()["id"].clone(), res.json()["subject"].clone()),
-        (first["id"].clone(), first["subject"].clone())
-    );
-    assert_eq!(res.header("location").unwrap(), format!("/api/v1/feedback/{}", first["id"].as_str().unwrap()));
+    app.post("/api/v1/feedback").token(&o.hotline).json(again).send().await.problem(422, "external_reference_reused");
+    let kept = app.get(&format!("/api/v1/feedback/{}", first["id"].as_str().unwrap())).token(&o.hotline).send().await;
+    assert_eq!(kept.json()["subject"], first["subject"]);
     // The same idempotency key and body: the first answer replayed.
     let keyed = || {
         app.post("/api/v1/feedback").token(&o.hotline).header("Idempotency-Key", "k-2").json(complaint(&o, "1022-2"))
@@ -362,15 +363,30 @@ async fn a_resend_by_reference_or_idempotency_key_files_nothing_new() {
         body["subject"] = json!(subject);
         app.post("/api/v1/feedback").token(&o.coordinator).json(body).send()
     };
-    let (a, b, c) = futures_util::join!(letter("Công văn 15"), letter("Công văn 15"), letter("Công văn 15 (lần 2)"));
+    let (a, b, c) = futures_util::join!(letter("Công văn 15"), letter("Công văn 15"), letter("Công văn 15"));
     let mut statuses = [a.status, b.status, c.status];
     statuses.sort();
     assert_eq!(statuses, [200, 200, 201], "{} {} {}", a.text(), b.text(), c.text());
     assert!(a.json()["id"] == b.json()["id"] && b.json()["id"] == c.json()["id"]);
-    let by_leader = app.post("/api/v1/feedback").token(&o.leader).json(complaint(&o, "CV-2021-15")).send().await;
+    // The same fields, in another order and by another of the staff: the same filing.
+    let mut same = complaint(&o, "CV-2021-15");
+    same["subject"] = json!("Công văn 15");
+    let reordered: serde_json::Map<String, Value> = same.as_object().unwrap().clone().into_iter().rev().collect();
+    let by_leader = app.post("/api/v1/feedback").token(&o.leader).json(Value::Object(reordered)).send().await;
     assert_eq!((by_leader.status, by_leader.json()["id"].clone()), (200, a.json()["id"].clone()));
     assert!(by_leader.header("etag").is_some());
+    // Other fields under the same reference are not silently answered with the old record.
+    let res = letter("Công văn 15 (lần 2)").await;
+    let body = res.problem(422, "external_reference_reused");
+    assert!(body["detail"].as_str().unwrap().contains("CV-2021-15"), "{body}");
     assert_eq!(app.sql_count("SELECT count(*) AS n FROM feedback WHERE external_reference = 'CV-2021-15'"), 1);
+    assert_eq!(
+        app.sql_count(
+            "SELECT count(*) AS n FROM feedback WHERE external_reference = 'CV-2021-15' AND subject = 'Công văn 15'"
+        ),
+        1,
+        "the record filed first is unchanged"
+    );
     // The hotline's own number is not the staff's.
     assert_eq!(file(&app, &o.coordinator, complaint(&o, "1022-1")).await["external_reference"], "1022-1");
     // A record deleted since is not filed again.

@@ -199,7 +199,7 @@ fn phone(value: &str) -> Result<(), validator::ValidationError> {
     if ok { Ok(()) } else { Err(validator::ValidationError::new("invalid_format")) }
 }
 
-#[derive(Deserialize, Validate, ToSchema)]
+#[derive(Deserialize, Serialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"channel": "hotline", "kind": "complaint", "sender_type": "citizen", "sender_name": "Nguyễn Văn An",
     "sender_phone": "0912345678", "subject": "Chậm giải quyết hồ sơ bồi thường", "content": "Hồ sơ nộp từ tháng 3 chưa có kết quả.",
@@ -395,8 +395,9 @@ pub async fn get_feedback(
 /// default) and a deadline (the category's working days, counted from the first working
 /// day after receipt, skipping weekends and holidays). An `external_reference` is filed
 /// once per source — the service client that sends it, or the organisation's own staff
-/// — so sending it again gets the record already filed (200), not a new one (409 if
-/// that record was deleted); `Idempotency-Key` also makes retries safe.
+/// — so sending the same fields again gets the record already filed (200), not a new
+/// one; other fields with the same reference are a 422 (`external_reference_reused`),
+/// and a 409 if that record was deleted. `Idempotency-Key` also makes retries safe.
 #[utoipa::path(
     tag = "feedback",
     params(crate::http::idempotency::IdempotencyKeyHeader),
@@ -405,7 +406,7 @@ pub async fn get_feedback(
         (status = 200, description = "This `external_reference` was filed before by the same source: the record filed then.", body = Feedback, headers(("Location" = String), ("ETag" = String))),
         (status = 201, description = "Filed.", body = Feedback, headers(("Location" = String), ("ETag" = String))),
         (status = 409, description = "The idempotency key is in use, or the record filed with this `external_reference` was deleted.", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A category, department or plan item is not the organisation's, or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A category, department or plan item is not the organisation's; this `external_reference` was filed before with other fields (`external_reference_reused`); or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/feedback", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
@@ -432,14 +433,20 @@ pub async fn create_feedback(
     let default_days = state.settings.feedback_deadline_days;
     let (author, actor) = (principal.id, Actor::of(&principal, &ctx));
     let history_actor = actor.clone();
+    // What a resend must repeat: the fields as sent (not their bytes: order and spacing
+    // do not count).
+    let digest = crate::domain::sha256_hex(&serde_json::to_vec(&body).map_err(ApiError::internal)?);
     crud::file::<Feedback, _>(&state, actor, move |conn| {
         checks::organization(conn, org)?;
         if let Some(reference) = &body.external_reference {
             // Held until the filing commits: a concurrent resend waits, then finds it.
             store::lock_reference(conn, org, client, reference)?;
-            if let Some(row) = store::by_external_reference(conn, org, client, reference)? {
+            if let Some((row, filed_from)) = store::by_external_reference(conn, org, client, reference)? {
                 if row.deleted_at.is_some() {
                     return Err(ApiError::conflict("external_reference_deleted"));
+                }
+                if filed_from.is_some_and(|filed| filed != digest) {
+                    return Err(ApiError::unprocessable("external_reference_reused").arg("reference", reference));
                 }
                 return Ok(Filed::Existing(FeedbackRecord::load_all(conn, vec![row])?.remove(0)));
             }
@@ -481,6 +488,9 @@ pub async fn create_feedback(
                 created_by: Some(author),
             },
         )?;
+        if row.external_reference.is_some() {
+            store::record_filing(conn, row.id, &digest)?;
+        }
         let sender = (!body.anonymous && has_sender).then_some(SenderRow {
             feedback_id: row.id,
             name: body.sender_name,
