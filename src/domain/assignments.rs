@@ -137,10 +137,6 @@ pub fn period_bounds(code: &str) -> Option<(NaiveDate, NaiveDate)> {
     Some((date(year, from_month, 1), month_end(year, to_month)))
 }
 
-/// The periods of `reporting` that overlap `[from, to]`, each due `due_days` after its
-/// calendar end. A period only partly inside (the 2021 plan starts on 24 March, so its
-/// first quarter is 24–31 March) is still a period: it covers the part inside, and is
-/// due on the same day as the full period, like every other report of that cycle.
 /// The span an assignment's duties cover: its own dates, else its plan's period, else
 /// the plan's calendar year.
 pub fn covered_span(
@@ -155,6 +151,10 @@ pub fn covered_span(
     (from, to.max(from))
 }
 
+/// The periods of `reporting` that overlap `[from, to]`, each due `due_days` after its
+/// calendar end. A period only partly inside (the 2021 plan starts on 24 March, so its
+/// first quarter is 24–31 March) is still a period: it covers the part inside, and is
+/// due on the same day as the full period, like every other report of that cycle.
 pub fn periods(reporting: Reporting, from: NaiveDate, to: NaiveDate, due_days: i64) -> Vec<Period> {
     let months_per_period = match reporting {
         Reporting::None => return Vec::new(),

@@ -13,7 +13,7 @@ use validator::Validate;
 use crate::{
     auth::{AuthUser, Permission},
     db::{self, activities as store, indicators, plans},
-    domain::{activities::reach_percent, plans::MeasurementSource},
+    domain::{activities::reach_percent, assignments::covered_span, plans::MeasurementSource},
     error::ApiError,
     http::query::ApiQuery,
     state::AppState,
@@ -23,9 +23,13 @@ use crate::{
 pub const STAFF_INDICATOR: &str = "STAFF_INFORMED";
 
 /// Records the plan's staff reach on `day` as a computed measurement of its
-/// `STAFF_INFORMED` indicator, if the plan has one.
+/// `STAFF_INFORMED` indicator, if the plan has one. The measurement falls in the plan's
+/// period: verified after the period ended, it is the reach at its last day.
 pub fn record_staff_reach(conn: &mut PgConnection, org: Uuid, plan: Uuid, day: NaiveDate) -> Result<(), ApiError> {
     let Some(indicator) = indicators::of_plan_by_code(conn, plan, STAFF_INDICATOR)? else { return Ok(()) };
+    let of_plan = plans::find(conn, plan, Some(org))?;
+    let (from, to) = covered_span((None, None), (of_plan.period_from, of_plan.period_to), of_plan.year);
+    let day = day.clamp(from, to);
     let (staff, reached) = store::staff_reach(conn, org, plan, day)?;
     let count = staff.iter().filter(|p| reached.contains(&p.id)).count() as i64;
     let total = staff.len() as i64;
@@ -37,7 +41,7 @@ pub fn record_staff_reach(conn: &mut PgConnection, org: Uuid, plan: Uuid, day: N
             organization_id: org,
             value: reach_percent(count, total),
             measured_on: day,
-            period: Some(day.format("%Y").to_string()),
+            period: Some(of_plan.year.to_string()),
             source: MeasurementSource::Computed,
             citation: Some(format!("{count}/{total} cán bộ đã dự ít nhất một hoạt động tuyên truyền đã xác minh")),
             link: None,

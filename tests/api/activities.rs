@@ -421,6 +421,11 @@ async fn staff_reach_counts_people_reached_by_verified_staff_activities() {
     assert_eq!(staff["code"], "STAFF_INFORMED");
     assert_eq!(staff["latest"]["value"], 75.0);
     assert_eq!(staff["latest"]["source"], "computed");
+    // Verified today, about the 2021 plan: the measurement is the plan's, at its period's end.
+    assert_eq!(
+        (staff["latest"]["period"].as_str(), staff["latest"]["measured_on"].as_str()),
+        (Some("2021"), Some("2021-12-31"))
+    );
     assert!(staff["latest"]["citation"].as_str().unwrap().starts_with("6/8"));
     assert_eq!(staff["status"], "not_met");
 }

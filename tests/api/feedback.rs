@@ -646,6 +646,7 @@ async fn the_satisfaction_rate_of_a_period_feeds_the_plans_indicator() {
     let items = measurements["items"].as_array().unwrap();
     assert_eq!(items.len(), 4, "{measurements}");
     assert!(items.iter().all(|m| m["source"] == "computed" && m["period"] == "2021"));
+    assert!(items.iter().all(|m| m["measured_on"].as_str() <= Some("2021-12-31")), "in the year rated: {measurements}");
     assert_eq!(items.last().unwrap()["value"].as_f64(), Some(75.0));
     let read = app.get(&format!("/api/v1/indicators/{indicator}")).token(&o.viewer).send().await.json();
     assert_eq!(read["status"], "not_met", "75 % is below the 80 % target: {read}");

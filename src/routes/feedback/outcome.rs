@@ -121,7 +121,8 @@ pub(super) fn record_satisfaction_rate(
                 indicator_id: indicator,
                 organization_id: org,
                 value: crate::domain::activities::reach_percent(satisfied, rated),
-                measured_on: day,
+                // In the year measured: a 2021 rating given in 2022 measures 2021.
+                measured_on: day.min(NaiveDate::from_ymd_opt(year, 12, 31).expect("a valid year")),
                 period: Some(year.to_string()),
                 source: MeasurementSource::Computed,
                 citation: Some(format!("{satisfied}/{rated} người phản ánh năm {year} hài lòng với câu trả lời")),
