@@ -35,6 +35,8 @@ struct Details {
     internal: Option<String>,
     /// Answered as an OAuth 2.0 token error (RFC 6749 §5.2).
     oauth: Option<OAuthError>,
+    /// The message to say instead of the code's own: the code stays, the text says more.
+    message: Option<&'static str>,
 }
 
 /// One problem with one input field.
@@ -279,9 +281,15 @@ impl ApiError {
         self.more.internal.as_deref()
     }
 
+    /// Says the message `code` (with this error's args) instead of the code's own.
+    pub fn saying(mut self, code: &'static str) -> Self {
+        self.more.message = Some(code);
+        self
+    }
+
     /// The detail message in `lang`.
     pub fn detail(&self, lang: Lang) -> String {
-        i18n::message(self.code, lang, &self.more.args)
+        i18n::message(self.more.message.unwrap_or(self.code), lang, &self.more.args)
     }
 
     pub fn to_problem(&self, ctx: &ProblemContext) -> Problem {

@@ -87,12 +87,21 @@ pub fn type_slug(status: u16) -> &'static str {
 
 /// The message for `code`, with `{name}` placeholders filled from `args`.
 pub fn message(code: &str, lang: Lang, args: &[(&'static str, String)]) -> String {
-    let template = MESSAGES.iter().find(|(c, _, _)| *c == code).map_or(code, |(_, vi, en)| pick(lang, vi, en));
+    let template = messages().find(|(c, _, _)| *c == code).map_or(code, |(_, vi, en)| pick(lang, vi, en));
     let mut text = template.to_owned();
     for (name, value) in args {
         text = text.replace(&format!("{{{name}}}"), value);
     }
     text
+}
+
+fn messages() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    PROBLEMS.iter().chain(FIELDS)
+}
+
+/// Every code a problem may carry, in the order written.
+pub fn problem_codes() -> impl Iterator<Item = &'static str> {
+    PROBLEMS.iter().map(|(code, _, _)| *code)
 }
 
 fn pick(lang: Lang, vi: &'static str, en: &'static str) -> &'static str {
@@ -102,8 +111,9 @@ fn pick(lang: Lang, vi: &'static str, en: &'static str) -> &'static str {
     }
 }
 
-/// (code, Vietnamese, English). Problem details first, then field-level messages.
-const MESSAGES: &[(&str, &str, &str)] = &[
+/// (code, Vietnamese, English) of every problem's `code`: also the enum of
+/// `Problem.code` in the OpenAPI document.
+const PROBLEMS: &[(&str, &str, &str)] = &[
     ("bad_request", "Yêu cầu không hợp lệ.", "The request is invalid."),
     ("validation_failed", "Dữ liệu gửi lên không hợp lệ.", "The request data is invalid."),
     ("malformed_json", "Nội dung JSON không đọc được: {reason}", "The JSON body could not be read: {reason}"),
@@ -375,7 +385,48 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("holiday_taken", "Ngày nghỉ này đã được ghi.", "This day is already recorded as a holiday."),
     ("deadline_reason_required", "Đổi hạn xử lý cần nêu lý do.", "Changing the deadline needs a reason."),
-    // Field-level messages.
+    ("department_not_found", "Phòng ban không tồn tại trong tổ chức.", "No such department in the organisation."),
+    (
+        "invalid_role",
+        "Vai trò không hợp lệ cho tài khoản thuộc tổ chức.",
+        "This role is not valid for an account of an organisation.",
+    ),
+    (
+        "organization_not_allowed",
+        "Chỉ quản trị hệ thống mới được chỉ định tổ chức.",
+        "Only a system administrator names an organisation.",
+    ),
+    ("organization_not_found", "Tổ chức không tồn tại.", "No such organisation."),
+    (
+        "organization_required",
+        "Quản trị hệ thống phải chỉ định tổ chức.",
+        "A system administrator must name the organisation.",
+    ),
+];
+
+/// (code, Vietnamese, English) of the field-level codes (`errors[].code`), and of the
+/// texts that say more than a problem's code (`ApiError::saying`).
+const FIELDS: &[(&str, &str, &str)] = &[
+    (
+        "permission_missing",
+        "Bạn không có quyền thực hiện thao tác này: cần quyền “{permission_vi}” (vai trò: {roles}; phạm vi của ứng dụng: {scopes}).",
+        "You are not allowed to do this: it needs “{permission}” (roles: {roles}; service-client scopes: {scopes}).",
+    ),
+    (
+        "parent_admin_only",
+        "Chỉ quản trị hệ thống được đổi tổ chức cấp trên.",
+        "Only the system administrator changes an organisation's parent.",
+    ),
+    (
+        "admin_role_admin_only",
+        "Chỉ quản trị hệ thống được tạo hoặc phong tài khoản quản trị hệ thống.",
+        "Only the system administrator makes system administrators.",
+    ),
+    (
+        "password_not_yours",
+        "Chỉ được đổi mật khẩu của chính mình (người quản trị tổ chức: của người trong tổ chức).",
+        "You may only change your own password (an organisation administrator: those of its people).",
+    ),
     ("required", "Bắt buộc nhập.", "Required."),
     ("too_short", "Quá ngắn (tối thiểu {min}).", "Too short (at least {min})."),
     ("too_long", "Quá dài (tối đa {max}).", "Too long (at most {max})."),
@@ -389,28 +440,11 @@ const MESSAGES: &[(&str, &str, &str)] = &[
     ("unknown_field", "Trường không được hỗ trợ.", "Unknown field."),
     ("unknown_parameter", "Tham số không được hỗ trợ.", "Unknown parameter."),
     ("read_only", "Trường do máy chủ quản lý, không được gửi lên.", "Server-owned field: it must not be sent."),
-    (
-        "organization_not_allowed",
-        "Chỉ quản trị hệ thống mới được chỉ định tổ chức.",
-        "Only a system administrator names an organisation.",
-    ),
-    (
-        "organization_required",
-        "Quản trị hệ thống phải chỉ định tổ chức.",
-        "A system administrator must name the organisation.",
-    ),
     ("nul_character", "Không được chứa ký tự NUL.", "Must not contain a NUL character."),
     ("invalid_utf8", "Không phải văn bản UTF-8 hợp lệ.", "Is not valid UTF-8 text."),
     ("not_blank", "Không được để trống.", "Must not be blank."),
     ("weak_password", "Mật khẩu phải có ít nhất 10 ký tự.", "The password must have at least 10 characters."),
     ("unknown_scope", "Phạm vi không tồn tại: {scope}.", "Unknown scope: {scope}."),
-    (
-        "invalid_role",
-        "Vai trò không hợp lệ cho tài khoản thuộc tổ chức.",
-        "This role is not valid for an account of an organisation.",
-    ),
-    ("department_not_found", "Phòng ban không tồn tại trong tổ chức.", "No such department in the organisation."),
-    ("organization_not_found", "Tổ chức không tồn tại.", "No such organisation."),
     ("limit_too_large", "Tối đa {max}.", "At most {max}."),
     ("computed_by_service", "Chỉ dịch vụ mới ghi số liệu tính toán.", "Only the service records computed values."),
     (
@@ -450,7 +484,7 @@ mod tests {
     fn messages_fill_placeholders_and_every_code_has_both_languages() {
         let text = message("payload_too_large", Lang::En, &[("limit", "10".into())]);
         assert_eq!(text, "The body exceeds the limit of 10 bytes.");
-        for (code, vi, en) in MESSAGES {
+        for (code, vi, en) in messages() {
             assert!(!vi.is_empty() && !en.is_empty(), "{code}");
         }
     }
@@ -490,7 +524,7 @@ mod tests {
                     // Only snake_case codes of the calls above; `, "` also finds the code in
                     // `field(…, "code")`, `rule(…, "code")`, `FieldError::new(…, "code")`,
                     // `ApiError::new(status, "code")` and the constraint table.
-                    let is_code = code.contains('_') || MESSAGES.iter().any(|(c, _, _)| *c == code);
+                    let is_code = code.contains('_') || messages().any(|(c, _, _)| *c == code);
                     let caller = &text[text[..at].rfind('\n').unwrap_or(0)..at];
                     // After a status, only the string right after it is a code (the
                     // constraint table goes on with field names).
@@ -500,7 +534,14 @@ mod tests {
                             .iter()
                             .any(|c| caller.contains(c))
                         || (caller.contains("StatusCode::") && after_status);
-                    if closed && relevant && is_code && !MESSAGES.iter().any(|(c, _, _)| *c == code) {
+                    // A problem's code must be in `PROBLEMS` (the document's enum).
+                    let problem = call.starts_with("ApiError::") || (caller.contains("StatusCode::") && after_status);
+                    let known = if problem {
+                        PROBLEMS.iter().any(|(c, _, _)| *c == code)
+                    } else {
+                        messages().any(|(c, _, _)| *c == code)
+                    };
+                    if closed && relevant && is_code && !known {
                         missing.push(format!("{code} ({})", path.display()));
                     }
                 }

@@ -1,9 +1,11 @@
 //! The OpenAPI 3.1 document, derived from the handlers (utoipa + utoipa-actix-web).
 //!
 //! After collection, `conventions` adds what the shared machinery does to every
-//! operation — the access rule from `auth::permissions`, the security requirement, and
-//! the problem+json answers for 400/401/403/404/412/413/415/503 — so each handler only
-//! documents what is its own.
+//! operation — the access rule from `auth::permissions`, the security requirement, the
+//! problem answers of the conventions (400/401/403/404/408/409/412/413/415/422/429/503,
+//! each written once in `components/responses`), `Accept-Language` and the headers
+//! answers carry — so each handler only documents what is its own. Then parameters
+//! written alike by several operations move to `components/parameters`.
 use actix_web::{App, http::Method};
 use utoipa::{
     OpenApi,
@@ -82,6 +84,7 @@ pub fn build() -> openapi::OpenApi {
         .split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
     conventions(&mut api);
+    shared_parameters(&mut api);
     api
 }
 
@@ -120,6 +123,9 @@ fn conventions(api: &mut openapi::OpenApi) {
     exclude_nul(api);
     write_rules(api);
     let components = api.components.get_or_insert_with(Default::default);
+    shared_components(components);
+    listed_by_reference(components);
+    problem_codes(components);
     components.add_security_scheme(
         "bearer",
         SecurityScheme::Http(
@@ -167,6 +173,9 @@ fn conventions(api: &mut openapi::OpenApi) {
             if id == "download_evidence" {
                 file_types(op);
             }
+            if id == "export_collection" {
+                collections(op);
+            }
             let access = access_of(&id).unwrap_or_else(|| {
                 panic!("operation {id} is not in auth::permissions::OPERATIONS: decide who may call it")
             });
@@ -181,69 +190,146 @@ fn conventions(api: &mut openapi::OpenApi) {
                     SecurityRequirement::new("bearer", Vec::<String>::new()),
                     SecurityRequirement::new("oauth2", Vec::<String>::new()),
                 ]);
-                add(op, 401, "No token, or an invalid, expired or revoked one.");
+                add(op, 401);
             }
-            if matches!(access, Access::Needs(_) | Access::PersonOnly | Access::Export) {
-                add(op, 403, "Signed in, but not allowed to do this.");
+            if matches!(access, Access::Needs(_) | Access::Rule(..) | Access::PersonOnly | Access::Export) {
+                add(op, 403);
             }
             if has_id {
-                add(op, 404, "No such record, or it belongs to another organisation.");
+                add(op, 404);
             }
-            let is_list = op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.name == "limit"));
+            let named = |name: &str| op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.name == name));
+            let (is_list, if_match, keyed, org_param) =
+                (named("limit"), named("If-Match"), named("Idempotency-Key"), named("organization_id"));
             let has_query = op
                 .parameters
                 .iter()
                 .flatten()
                 .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query));
-            if is_list {
-                add(op, 400, "Invalid, unknown or repeated query parameter, or a cursor not of its form.");
-            } else if has_query {
-                add(op, 400, "Invalid, unknown or repeated query parameter.");
-            }
-            if is_list {
-                add(op, 422, "A cursor this list did not issue (`unknown_cursor`), or a rule the schema cannot state.");
-            }
             // The token endpoint answers RFC 6749's errors, which its handler documents.
-            let token_endpoint = id == "issue_token";
-            if !token_endpoint
-                && (op.request_body.is_some()
-                    || op
-                        .parameters
-                        .iter()
-                        .flatten()
-                        .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query)))
-            {
-                add(
-                    op,
-                    422,
-                    "Well-formed, but breaks a rule the schema cannot state (`rule_violated`, with the fields), or names a record that does not exist.",
-                );
+            let body = op.request_body.is_some() && id != "issue_token";
+            if has_query || body || if_match || keyed {
+                add(op, 400);
             }
-            if op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.name == "organization_id")) {
-                add(op, 422, "The system administrator must name an organisation (`organization_required`).");
+            if is_list || has_query || body || org_param || keyed {
+                add(op, 422);
             }
             if path.starts_with("/api/v1/") {
-                add(op, 429, "Too many requests from this token or address; `Retry-After` says when to try again.");
+                add(op, 429);
             }
-            if op.request_body.is_some() && !token_endpoint {
-                add(op, 408, "The body did not arrive within `CCHC_REQUEST_TIMEOUT_SECONDS`.");
-                add(op, 400, "Malformed JSON, a missing, invalid, unknown or server-owned field.");
-                add(op, 413, "The body is larger than allowed.");
-                add(op, 415, "The body is not JSON.");
+            if body {
+                add(op, 408);
+                add(op, 413);
+                add(op, 415);
             }
-            let if_match = op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.name == "If-Match"));
             if method == Method::PATCH || method == Method::DELETE || if_match {
-                add(op, 400, "A malformed `If-Match` header.");
-                add(op, 412, "`If-Match` names an old version; the answer's `ETag` is the current one.");
+                add(op, 400);
+                add(op, 412);
             }
-            if op.parameters.iter().flatten().any(|p| matches!(p, RefOr::T(p) if p.name == "Idempotency-Key")) {
-                add(op, 400, "A malformed `Idempotency-Key`.");
-                add(op, 409, "A request with this `Idempotency-Key` is still running.");
-                add(op, 422, "This `Idempotency-Key` was used with another request.");
+            if keyed {
+                add(op, 409);
             }
             if id != "healthz" {
-                add(op, 503, "The database is unavailable; retry later.");
+                add(op, 503);
             }
+            decorate(op, path.starts_with("/api/v1/"));
+        }
+    }
+}
+
+/// What every operation shares: `Accept-Language`, parameters that are absent rather
+/// than `null`, and the headers of its own answers (`X-Request-Id`, `ETag` by
+/// reference; under `/api/v1` the rate limit's on success, and `Retry-After` on 429).
+fn decorate(op: &mut Operation, limited: bool) {
+    let parameters = op.parameters.get_or_insert_with(Vec::new);
+    for param in parameters.iter_mut() {
+        let RefOr::T(param) = param else { continue };
+        if let Some(RefOr::T(openapi::Schema::Object(schema))) = &mut param.schema
+            && let openapi::schema::SchemaType::Array(types) = &schema.schema_type
+            && let [one] = types.iter().filter(|t| **t != openapi::schema::Type::Null).collect::<Vec<_>>()[..]
+        {
+            schema.schema_type = openapi::schema::SchemaType::Type(one.clone());
+        }
+    }
+    parameters.push(RefOr::Ref(Ref::new("#/components/parameters/Accept-Language")));
+    for (status, response) in op.responses.responses.iter_mut() {
+        let RefOr::T(response) = response else { continue };
+        response.headers.entry("X-Request-Id".to_owned()).or_insert_with(|| header_ref("X-Request-Id"));
+        if status == "429" {
+            response.headers.entry("Retry-After".to_owned()).or_insert_with(|| header_ref("Retry-After"));
+        }
+        if let Some(RefOr::T(_)) = response.headers.get("ETag") {
+            response.headers.insert("ETag".to_owned(), header_ref("ETag"));
+        }
+        // Errors carry the request id in their body as well; the limits matter to what worked.
+        if limited && status.starts_with('2') {
+            for name in RATE_LIMIT_HEADERS {
+                response.headers.entry(name.to_owned()).or_insert_with(|| header_ref(name));
+            }
+        }
+    }
+}
+
+/// A parameter written the same way by several operations (`limit`, `cursor`,
+/// `If-Match`, `Idempotency-Key`, a path's `id` …) is written once, in
+/// `components/parameters`, and referred to.
+fn shared_parameters(api: &mut openapi::OpenApi) {
+    use std::collections::BTreeMap;
+    let key = |p: &openapi::path::Parameter| serde_json::to_string(p).expect("a parameter serialises");
+    let mut seen: BTreeMap<String, (usize, openapi::path::Parameter)> = BTreeMap::new();
+    for item in api.paths.paths.values_mut() {
+        for (_, op) in operations_mut(item) {
+            for param in op.parameters.iter().flatten() {
+                if let RefOr::T(param) = param {
+                    seen.entry(key(param)).or_insert_with(|| (0, param.clone())).0 += 1;
+                }
+            }
+        }
+    }
+    // Named by the parameter (and where, when two places share a name), numbered when
+    // several forms share both.
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    let mut taken: BTreeMap<String, usize> = BTreeMap::new();
+    let components = api.components.get_or_insert_with(Default::default);
+    for (text, (count, param)) in &seen {
+        if *count < 2 {
+            continue;
+        }
+        let base = match param.parameter_in {
+            ParameterIn::Path => format!("path.{}", param.name),
+            _ => param.name.clone(),
+        };
+        let n = taken.entry(base.clone()).or_insert(0);
+        *n += 1;
+        let name = if *n == 1 { base } else { format!("{base}.{n}") };
+        components.parameters.insert(name.clone(), RefOr::T(param.clone()));
+        names.insert(text.clone(), name);
+    }
+    for item in api.paths.paths.values_mut() {
+        for (_, op) in operations_mut(item) {
+            for param in op.parameters.iter_mut().flatten() {
+                if let RefOr::T(inline) = param
+                    && let Some(name) = names.get(&key(inline))
+                {
+                    *param = RefOr::Ref(Ref::new(format!("#/components/parameters/{name}")));
+                }
+            }
+        }
+    }
+}
+
+/// The export's `collection` is one of a fixed set.
+fn collections(op: &mut Operation) {
+    for param in op.parameters.iter_mut().flatten() {
+        if let RefOr::T(param) = param
+            && param.name == "collection"
+        {
+            param.schema = Some(RefOr::T(openapi::Schema::Object(
+                openapi::ObjectBuilder::new()
+                    .schema_type(openapi::schema::Type::String)
+                    .enum_values(Some(crate::routes::exports::collection_names()))
+                    .build(),
+            )));
         }
     }
 }
@@ -369,14 +455,138 @@ fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = (Method, &mut Ope
     .filter_map(|(m, op)| op.map(|op| (m, op)))
 }
 
-/// Adds a problem+json response unless the handler documented that status itself.
-fn add(op: &mut Operation, status: u16, description: &str) {
-    op.responses.responses.entry(status.to_string()).or_insert_with(|| {
-        RefOr::T(
-            ResponseBuilder::new()
-                .description(description)
-                .content(PROBLEM_JSON, Content::new(Some(RefOr::Ref(Ref::from_schema_name("Problem")))))
+/// The problem answers the shared conventions give, each written once in
+/// `components/responses`: (status, name, description).
+const SHARED_RESPONSES: &[(u16, &str, &str)] = &[
+    (
+        400,
+        "BadRequest",
+        "Malformed: a query parameter invalid, unknown or repeated; a body not JSON or with a missing, invalid, unknown or server-owned field; a malformed `If-Match`, `Idempotency-Key` or cursor. `errors` names each field or parameter.",
+    ),
+    (401, "Unauthenticated", "No token, or an invalid, expired or revoked one."),
+    (
+        403,
+        "Forbidden",
+        "Signed in, but without what the operation's **Access** names: the permission (`forbidden`), the service client's scope (`forbidden`), or the department (`other_department`).",
+    ),
+    (404, "NotFound", "No such record, or it belongs to another organisation."),
+    (408, "RequestTimeout", "The body did not arrive within `CCHC_REQUEST_TIMEOUT_SECONDS` (`request_timeout`)."),
+    (
+        409,
+        "IdempotencyInProgress",
+        "A request with this `Idempotency-Key` is still running (`idempotency_in_progress`).",
+    ),
+    (
+        412,
+        "PreconditionFailed",
+        "`If-Match` names an old version (`version_mismatch`); the answer's `ETag` is the current one.",
+    ),
+    (413, "PayloadTooLarge", "The body is larger than allowed (`payload_too_large`)."),
+    (415, "UnsupportedMediaType", "The body is not JSON (`unsupported_media_type`)."),
+    (
+        422,
+        "Unprocessable",
+        "Well-formed, but: breaks a rule the schema cannot state (`rule_violated`, with the fields); names a record that does not exist or is another organisation's (`reference_invalid`); a cursor this list did not issue (`unknown_cursor`); the system administrator did not name the organisation (`organization_required`); or this `Idempotency-Key` was used with another request (`idempotency_key_reused`).",
+    ),
+    (
+        429,
+        "TooManyRequests",
+        "Too many requests from this token or address (`rate_limited`); `Retry-After` says when to try again.",
+    ),
+    (503, "Unavailable", "The database is unavailable (`database_unavailable`); retry after `Retry-After` seconds."),
+];
+
+/// The headers answers carry, written once in `components/headers`.
+const SHARED_HEADERS: &[(&str, openapi::schema::Type, &str)] = &[
+    (
+        "X-Request-Id",
+        openapi::schema::Type::String,
+        "The request's id (yours if you sent a valid one); quote it when reporting a problem.",
+    ),
+    ("Retry-After", openapi::schema::Type::Integer, "Seconds to wait before trying again."),
+    ("RateLimit-Limit", openapi::schema::Type::Integer, "Requests allowed per minute to this token (or address)."),
+    ("RateLimit-Remaining", openapi::schema::Type::Integer, "Requests left now."),
+    ("RateLimit-Reset", openapi::schema::Type::Integer, "Seconds until the whole allowance is back."),
+    ("ETag", openapi::schema::Type::String, "The record's current version, quoted (`\"3\"`)."),
+];
+
+const RATE_LIMIT_HEADERS: [&str; 3] = ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"];
+
+fn header_ref(name: &str) -> RefOr<openapi::Header> {
+    RefOr::Ref(Ref::new(format!("#/components/headers/{name}")))
+}
+
+/// Writes the shared responses, headers and the `Accept-Language` parameter into the
+/// components.
+fn shared_components(components: &mut openapi::Components) {
+    for (name, kind, description) in SHARED_HEADERS {
+        let schema = openapi::ObjectBuilder::new().schema_type(kind.clone()).build();
+        let header = openapi::HeaderBuilder::new().schema(Some(schema)).description(Some(*description)).build();
+        components.headers.insert((*name).to_owned(), RefOr::T(header));
+    }
+    for (status, name, description) in SHARED_RESPONSES {
+        let mut response = ResponseBuilder::new()
+            .description(*description)
+            .content(PROBLEM_JSON, Content::new(Some(RefOr::Ref(Ref::from_schema_name("Problem")))))
+            .build();
+        let mut headers = vec!["X-Request-Id"];
+        match status {
+            429 => headers.extend(["Retry-After"].into_iter().chain(RATE_LIMIT_HEADERS)),
+            503 => headers.push("Retry-After"),
+            412 => headers.push("ETag"),
+            _ => {}
+        }
+        for header in headers {
+            response.headers.insert(header.to_owned(), header_ref(header));
+        }
+        components.responses.insert((*name).to_owned(), RefOr::T(response));
+    }
+    let language = openapi::path::ParameterBuilder::new()
+        .name("Accept-Language")
+        .parameter_in(ParameterIn::Header)
+        .required(openapi::Required::False)
+        .description(Some(
+            "`vi` (the default) or `en`, with q-values (`en-US,en;q=0.9`): the language of problem titles, details and field messages. Any other value means `vi`.",
+        ))
+        .schema(Some(
+            openapi::ObjectBuilder::new()
+                .schema_type(openapi::schema::Type::String)
+                .examples(["en"])
                 .build(),
-        )
-    });
+        ))
+        .build();
+    components.parameters.insert("Accept-Language".to_owned(), RefOr::T(language));
+}
+
+/// A list's item refers to the record's own schema instead of repeating it.
+fn listed_by_reference(components: &mut openapi::Components) {
+    let names: Vec<String> = components.schemas.keys().cloned().collect();
+    for name in names {
+        let Some(item) = name.strip_prefix("Listed_") else { continue };
+        if !components.schemas.contains_key(item) {
+            continue;
+        }
+        if let Some(RefOr::T(openapi::Schema::OneOf(one_of))) = components.schemas.get_mut(&name)
+            && let Some(first) = one_of.items.first_mut()
+        {
+            *first = RefOr::Ref(Ref::from_schema_name(item));
+        }
+    }
+}
+
+/// `Problem.code` lists the codes the server uses (`i18n`'s problem table).
+fn problem_codes(components: &mut openapi::Components) {
+    if let Some(RefOr::T(openapi::Schema::Object(problem))) = components.schemas.get_mut("Problem")
+        && let Some(RefOr::T(openapi::Schema::Object(code))) = problem.properties.get_mut("code")
+    {
+        code.enum_values = Some(crate::i18n::problem_codes().map(serde_json::Value::from).collect());
+    }
+}
+
+/// Adds the shared problem answer for `status` unless the handler documented that
+/// status itself.
+fn add(op: &mut Operation, status: u16) {
+    let (_, name, _) =
+        SHARED_RESPONSES.iter().find(|(s, _, _)| *s == status).expect("a shared response for each status added");
+    op.responses.responses.entry(status.to_string()).or_insert_with(|| RefOr::Ref(Ref::from_response_name(*name)));
 }

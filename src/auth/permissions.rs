@@ -52,6 +52,8 @@ pub enum Permission {
 pub struct Grant {
     pub permission: Permission,
     pub what: &'static str,
+    /// `what`, shortly, in Vietnamese (for the 403's text).
+    pub what_vi: &'static str,
     pub roles: &'static [Role],
     pub scopes: &'static [Scope],
 }
@@ -64,139 +66,168 @@ pub const MATRIX: &[Grant] = &[
     Grant {
         permission: Permission::OrganizationsRead,
         what: "read organisations (their own; the administrator all)",
+        what_vi: "xem tổ chức",
         roles: EVERYONE,
         scopes: &[Scope::DirectoryRead],
     },
     Grant {
         permission: Permission::OrganizationsManage,
         what: "create and delete organisations",
+        what_vi: "tạo và xóa tổ chức",
         roles: &[Admin],
         scopes: &[],
     },
     Grant {
         permission: Permission::OrganizationsUpdate,
         what: "update an organisation's details",
+        what_vi: "sửa thông tin tổ chức",
         roles: &[Admin, OrgAdmin],
         scopes: &[],
     },
     Grant {
         permission: Permission::DepartmentsRead,
         what: "read departments",
+        what_vi: "xem phòng",
         roles: EVERYONE,
         scopes: &[Scope::DirectoryRead],
     },
     Grant {
         permission: Permission::DepartmentsWrite,
         what: "create, change and delete departments",
+        what_vi: "tạo, sửa và xóa phòng",
         roles: &[Admin, OrgAdmin],
         scopes: &[],
     },
-    Grant { permission: Permission::UsersRead, what: "read people", roles: EVERYONE, scopes: &[Scope::DirectoryRead] },
+    Grant {
+        permission: Permission::UsersRead,
+        what: "read people",
+        what_vi: "xem người dùng",
+        roles: EVERYONE,
+        scopes: &[Scope::DirectoryRead],
+    },
     Grant {
         permission: Permission::UsersWrite,
         what: "create, change, deactivate and delete people; set their passwords",
+        what_vi: "tạo, sửa, khóa, xóa người dùng và đặt mật khẩu",
         roles: &[Admin, OrgAdmin],
         scopes: &[],
     },
     Grant {
         permission: Permission::ServiceClientsManage,
         what: "read, create, change and delete service clients; rotate their secrets",
+        what_vi: "quản lý ứng dụng kết nối và khóa bí mật",
         roles: &[Admin, OrgAdmin],
         scopes: &[],
     },
     Grant {
         permission: Permission::PlansRead,
         what: "read documents, plans, plan items, indicators and measurements",
+        what_vi: "xem văn bản, kế hoạch, mục, chỉ tiêu và số đo",
         roles: EVERYONE,
         scopes: &[Scope::PlansRead, Scope::PlansWrite],
     },
     Grant {
         permission: Permission::PlansWrite,
         what: "create, change, import and delete documents, plans, plan items, indicators; move plans through their statuses; enter measurements",
+        what_vi: "tạo, sửa, nhập, xóa văn bản, kế hoạch, mục, chỉ tiêu; chuyển trạng thái kế hoạch; nhập số đo",
         roles: &[Admin, OrgAdmin, Leader, Coordinator],
         scopes: &[Scope::PlansWrite],
     },
     Grant {
         permission: Permission::AssignmentsRead,
         what: "read department assignments, reporting duties and progress reports",
+        what_vi: "xem phân công, nghĩa vụ báo cáo và báo cáo tiến độ",
         roles: EVERYONE,
         scopes: &[Scope::PlansRead, Scope::PlansWrite],
     },
     Grant {
         permission: Permission::AssignmentsWrite,
         what: "create, change, move through their statuses and delete department assignments",
+        what_vi: "tạo, sửa, chuyển trạng thái và xóa phân công",
         roles: &[Admin, OrgAdmin, Leader, Coordinator],
         scopes: &[Scope::PlansWrite],
     },
     Grant {
         permission: Permission::ReportsSubmit,
         what: "submit and correct progress reports (a `member`: only for their own department)",
+        what_vi: "gửi và sửa báo cáo tiến độ",
         roles: &[Admin, OrgAdmin, Leader, Coordinator, Member],
         scopes: &[Scope::PlansWrite],
     },
     Grant {
         permission: Permission::ReportsReview,
         what: "accept (freeze) or return progress reports",
+        what_vi: "chấp nhận hoặc trả lại báo cáo tiến độ",
         roles: &[Admin, OrgAdmin, Leader, Coordinator],
         scopes: &[],
     },
     Grant {
         permission: Permission::ActivitiesRead,
         what: "read activities, their evidence files and staff reach",
+        what_vi: "xem hoạt động, minh chứng và mức độ bao phủ cán bộ",
         roles: EVERYONE,
         scopes: &[Scope::ActivitiesRead, Scope::ActivitiesWrite],
     },
     Grant {
         permission: Permission::ActivitiesWrite,
         what: "record, change, submit and delete activities; upload and delete their evidence (a `member`: only for their own department)",
+        what_vi: "ghi, sửa, gửi, xóa hoạt động và minh chứng",
         roles: &[Admin, OrgAdmin, Leader, Coordinator, Member],
         scopes: &[Scope::ActivitiesWrite],
     },
     Grant {
         permission: Permission::ActivitiesVerify,
         what: "verify or return submitted activities",
+        what_vi: "xác minh hoặc trả lại hoạt động",
         roles: &[Admin, OrgAdmin, Leader, Coordinator],
         scopes: &[],
     },
     Grant {
         permission: Permission::FeedbackRead,
         what: "read feedback records (personal data masked but for the coordinator, leader and assigned department; a service client with `feedback:write` only the records it sent)",
+        what_vi: "xem phản ánh, kiến nghị",
         roles: EVERYONE,
         scopes: &[Scope::FeedbackRead, Scope::FeedbackWrite],
     },
     Grant {
         permission: Permission::FeedbackCreate,
         what: "file feedback records and record the sender's satisfaction",
+        what_vi: "tiếp nhận phản ánh và ghi mức độ hài lòng",
         roles: &[Admin, OrgAdmin, Leader, Coordinator, Member],
         scopes: &[Scope::FeedbackWrite],
     },
     Grant {
         permission: Permission::FeedbackManage,
         what: "assign, change, move through statuses, publish and delete feedback; manage categories and holidays",
+        what_vi: "phân công, sửa, chuyển trạng thái, công khai, xóa phản ánh; quản lý lĩnh vực và ngày nghỉ",
         roles: &[Admin, OrgAdmin, Leader, Coordinator],
         scopes: &[],
     },
     Grant {
         permission: Permission::FeedbackAnswer,
         what: "answer feedback (people of the assigned department only)",
+        what_vi: "trả lời phản ánh (phòng được giao)",
         roles: &[OrgAdmin, Leader, Coordinator, Member],
         scopes: &[],
     },
     Grant {
         permission: Permission::ReportsRead,
         what: "read reports of plans and feedback, as JSON, CSV or XLSX, and their snapshots (a `member`: their own department's section only)",
+        what_vi: "xem báo cáo",
         roles: EVERYONE,
         scopes: &[Scope::ReportsRead],
     },
     Grant {
         permission: Permission::ReportsSnapshot,
         what: "freeze a plan's report for a closed period as a snapshot",
+        what_vi: "chốt số liệu báo cáo",
         roles: &[Admin, OrgAdmin, Leader, Coordinator],
         scopes: &[],
     },
     Grant {
         permission: Permission::AuditRead,
         what: "read the audit trail",
+        what_vi: "xem nhật ký hệ thống",
         roles: &[Admin, OrgAdmin, Leader],
         scopes: &[],
     },
@@ -214,6 +245,9 @@ pub enum Access {
     /// Any valid token.
     SignedIn,
     Needs(Permission),
+    /// The permission, and a further rule the handler checks (in the words of the
+    /// operation's description).
+    Rule(Permission, &'static str),
     /// Any signed-in person (not a service client).
     PersonOnly,
     /// The permission to read the collection exported.
@@ -261,7 +295,13 @@ pub const OPERATIONS: &[(&str, Access)] = &[
     ("update_plan", Access::Needs(Permission::PlansWrite)),
     ("delete_plan", Access::Needs(Permission::PlansWrite)),
     ("transition_plan", Access::Needs(Permission::PlansWrite)),
-    ("import_plan", Access::Needs(Permission::PlansWrite)),
+    (
+        "import_plan",
+        Access::Rule(
+            Permission::PlansWrite,
+            "creating the organisations the file names needs `create and delete organisations`, creating its departments `create, change and delete departments`",
+        ),
+    ),
     ("list_plan_items", Access::Needs(Permission::PlansRead)),
     ("get_plan_item", Access::Needs(Permission::PlansRead)),
     ("create_plan_item", Access::Needs(Permission::PlansWrite)),
@@ -293,7 +333,13 @@ pub const OPERATIONS: &[(&str, Access)] = &[
     ("create_activity", Access::Needs(Permission::ActivitiesWrite)),
     ("update_activity", Access::Needs(Permission::ActivitiesWrite)),
     ("delete_activity", Access::Needs(Permission::ActivitiesWrite)),
-    ("transition_activity", Access::Needs(Permission::ActivitiesWrite)),
+    (
+        "transition_activity",
+        Access::Rule(
+            Permission::ActivitiesWrite,
+            "`verified` and `returned` need `verify activities`; the other moves, for a `member`, their own department's activities",
+        ),
+    ),
     ("get_staff_reach", Access::Needs(Permission::ActivitiesRead)),
     ("list_evidence", Access::Needs(Permission::ActivitiesRead)),
     ("upload_evidence", Access::Needs(Permission::ActivitiesWrite)),
@@ -310,10 +356,22 @@ pub const OPERATIONS: &[(&str, Access)] = &[
     ("delete_holiday", Access::Needs(Permission::FeedbackManage)),
     ("list_feedback", Access::Needs(Permission::FeedbackRead)),
     ("get_feedback", Access::Needs(Permission::FeedbackRead)),
-    ("create_feedback", Access::Needs(Permission::FeedbackCreate)),
+    (
+        "create_feedback",
+        Access::Rule(
+            Permission::FeedbackCreate,
+            "setting `deadline_on` by hand needs `assign, change, move through statuses, publish and delete feedback`",
+        ),
+    ),
     ("update_feedback", Access::Needs(Permission::FeedbackManage)),
     ("delete_feedback", Access::Needs(Permission::FeedbackManage)),
-    ("transition_feedback", Access::Needs(Permission::FeedbackRead)),
+    (
+        "transition_feedback",
+        Access::Rule(
+            Permission::FeedbackManage,
+            "the people of the assigned department with `answer feedback` may also move it to `in_progress`",
+        ),
+    ),
     ("list_feedback_history", Access::Needs(Permission::FeedbackRead)),
     ("list_feedback_answers", Access::Needs(Permission::FeedbackRead)),
     ("answer_feedback", Access::Needs(Permission::FeedbackAnswer)),
@@ -340,6 +398,22 @@ fn join<T: std::fmt::Display>(items: &[T]) -> String {
     items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
 }
 
+fn needs(permission: Permission) -> String {
+    let g = grant(permission);
+    let scopes = if g.scopes.is_empty() { "none".to_owned() } else { join(g.scopes) };
+    format!("**Access:** {}: roles {}; service-client scopes {}.", g.what, join(g.roles), scopes)
+}
+
+/// The permission's roles and scopes, as a 403 names them (codes, in any language).
+pub fn holders(permission: Permission) -> (String, String) {
+    let g = grant(permission);
+    let list = |items: Vec<String>| if items.is_empty() { "—".to_owned() } else { items.join(", ") };
+    (
+        list(g.roles.iter().map(ToString::to_string).collect()),
+        list(g.scopes.iter().map(|s| s.as_str().to_owned()).collect()),
+    )
+}
+
 /// The sentence appended to an operation's OpenAPI description.
 pub fn describe(access: Access) -> String {
     match access {
@@ -353,11 +427,8 @@ pub fn describe(access: Access) -> String {
             `activities` and `evidence` as activities are read, `feedback` as feedback is read (a service client with `feedback:write`: the \
             records it sent)."
             .to_owned(),
-        Access::Needs(permission) => {
-            let g = grant(permission);
-            let scopes = if g.scopes.is_empty() { "none".to_owned() } else { join(g.scopes) };
-            format!("**Access:** {}: roles {}; service-client scopes {}.", g.what, join(g.roles), scopes)
-        }
+        Access::Needs(permission) => needs(permission),
+        Access::Rule(permission, rule) => format!("{} Also: {rule}.", needs(permission)),
     }
 }
 

@@ -78,7 +78,16 @@ impl Principal {
     }
 
     pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
-        if self.allows(permission) { Ok(()) } else { Err(ApiError::forbidden()) }
+        if self.allows(permission) {
+            return Ok(());
+        }
+        let (roles, scopes) = crate::auth::permissions::holders(permission);
+        Err(ApiError::forbidden()
+            .saying("permission_missing")
+            .arg("permission", crate::auth::permissions::grant(permission).what)
+            .arg("permission_vi", crate::auth::permissions::grant(permission).what_vi)
+            .arg("roles", roles)
+            .arg("scopes", scopes))
     }
 
     /// `permission`, and for a `member` only on their own department's records.

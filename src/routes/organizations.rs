@@ -229,7 +229,7 @@ pub async fn update_organization(
     principal.require(Permission::OrganizationsUpdate)?;
     let body = body.0;
     if body.parent_id.is_some() && !principal.is_admin() {
-        return Err(ApiError::forbidden());
+        return Err(ApiError::forbidden().saying("parent_admin_only"));
     }
     let changes = OrganizationChanges {
         code: body.code,

@@ -222,7 +222,7 @@ pub async fn create_user(
     principal.require(Permission::UsersWrite)?;
     let body = body.0;
     let org = match body.role {
-        Role::Admin if !principal.is_admin() => return Err(ApiError::forbidden()),
+        Role::Admin if !principal.is_admin() => return Err(ApiError::forbidden().saying("admin_role_admin_only")),
         Role::Admin => None,
         _ => Some(principal.acting_org(body.organization_id)?),
     };
@@ -359,7 +359,7 @@ pub async fn set_user_password(
     let id = id.into_inner();
     let own = id == principal.id;
     if principal.role().is_none() || (!own && !principal.allows(Permission::UsersWrite)) {
-        return Err(ApiError::forbidden());
+        return Err(ApiError::forbidden().saying("password_not_yours"));
     }
     let org = principal.organization_id;
     let target = db::run(&state.pool, move |conn| Ok(store::find(conn, id, org)?)).await?;

@@ -536,7 +536,7 @@ async fn every_operation_answers_each_caller_as_the_matrix_says() {
         let (method, _) = &operations[*op];
         let access = access_of(op).unwrap_or_else(|| panic!("{op} is not in OPERATIONS"));
         let permission: Option<Permission> = match access {
-            Access::Needs(p) => Some(p),
+            Access::Needs(p) | Access::Rule(p, _) => Some(p),
             Access::Export => Some(Permission::FeedbackRead),
             _ => None,
         };
@@ -614,4 +614,39 @@ async fn every_operation_answers_each_caller_as_the_matrix_says() {
 /// Whether the path names a record (a UUID, a date, a period or a code).
 fn has_record_id(path: &str) -> bool {
     path.split(['/', '?']).any(|seg| uuid::Uuid::parse_str(seg).is_ok() || seg.starts_with("2021-"))
+}
+
+/// A 403 says what was missing — the permission, with the roles and scopes that hold
+/// it — in the caller's language; and the document's access text is what the handler checks.
+#[actix_web::test]
+async fn a_refusal_names_what_was_missing_and_the_document_says_the_same() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let org = app.organization(&admin, "KDPM").await;
+    let (_, viewer) = app.person(&admin, org, "xem", "viewer").await;
+    let create = || {
+        app.post("/api/v1/departments")
+            .token(&viewer)
+            .json(json!({"code": "VP", "name": "Văn phòng", "organization_id": org}))
+    };
+    let vi = create().send().await.problem(403, "forbidden");
+    assert_eq!(
+        vi["detail"],
+        "Bạn không có quyền thực hiện thao tác này: cần quyền “tạo, sửa và xóa phòng” (vai trò: admin, org_admin; phạm vi của ứng dụng: —)."
+    );
+    let en = create().header("Accept-Language", "en").send().await.problem(403, "forbidden");
+    assert_eq!(
+        en["detail"],
+        "You are not allowed to do this: it needs “create, change and delete departments” (roles: admin, org_admin; service-client scopes: —)."
+    );
+    let (_, client) = app.service_client(&admin, org, &["directory:read"]).await;
+    let res = app.get("/api/v1/plans").token(&client).send().await;
+    assert!(res.problem(403, "forbidden")["detail"].as_str().unwrap().contains("plans:read"), "{}", res.text());
+
+    // The feedback transition: managing, or the assigned department moving it to in_progress.
+    let doc: Value = serde_json::from_str(&cchc_outreach::openapi::document_json()).unwrap();
+    let text = doc["paths"]["/api/v1/feedback/{id}/transitions"]["post"]["description"].as_str().unwrap();
+    let manage = grant(Permission::FeedbackManage).what;
+    assert!(text.contains(manage) && text.contains("`in_progress`"), "{text}");
+    assert!(!text.contains(grant(Permission::FeedbackRead).what), "{text}");
 }

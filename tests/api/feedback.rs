@@ -511,16 +511,14 @@ async fn status_moves_only_along_allowed_transitions() {
     assert_eq!(res.field_errors(), [("reason".to_owned(), "required".to_owned())]);
     let res = transition(&app, &o.coordinator, &id, json!({"to": "forwarded"})).await;
     assert_eq!(res.field_errors(), [("forwarded_to".to_owned(), "required".to_owned())]);
-    // Only the coordinator (or a leader) moves it; a viewer or a member cannot, and a
-    // system does not even see a record it did not send.
-    for token in [&o.viewer, &o.answerer] {
+    // Only the coordinator (or a leader) moves it; a viewer, a member or a system cannot,
+    // and a system does not even see a record it did not send.
+    for token in [&o.viewer, &o.answerer, &o.hotline] {
         transition(&app, token, &id, json!({"to": "forwarded", "forwarded_to": "Sở Xây dựng"}))
             .await
             .problem(403, "forbidden");
     }
-    transition(&app, &o.hotline, &id, json!({"to": "forwarded", "forwarded_to": "Sở Xây dựng"}))
-        .await
-        .problem(404, "not_found");
+    transition(&app, &o.hotline, &id, json!({"to": "in_progress"})).await.problem(404, "not_found");
     let res =
         transition(&app, &o.coordinator, &id, json!({"to": "forwarded", "forwarded_to": "Sở Xây dựng tỉnh Khánh Hòa"}))
             .await;

@@ -521,6 +521,7 @@ impl TestResponse {
         let body = self.json();
         assert_eq!(body["status"], status);
         assert_eq!(body["code"], code, "{body}");
+        assert!(cchc_outreach::i18n::problem_codes().any(|c| c == code), "{code} is not in Problem.code's enum");
         assert!(body["type"].as_str().unwrap().starts_with("https://cchc.example/problems/"));
         assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
         assert!(body["detail"].as_str().is_some_and(|t| !t.is_empty()));
@@ -585,5 +586,13 @@ impl Drop for Binary {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// `value`, or what its `$ref` points to in the OpenAPI document `doc`.
+pub fn resolved<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
+    match value["$ref"].as_str() {
+        Some(pointer) => doc.pointer(pointer.trim_start_matches('#')).unwrap_or_else(|| panic!("{pointer} resolves")),
+        None => value,
     }
 }

@@ -1,7 +1,7 @@
 //! The committed contract is exactly what the server serves.
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, resolved};
 
 #[actix_web::test]
 async fn the_committed_document_is_what_the_server_serves() {
@@ -32,6 +32,7 @@ fn every_operation_says_who_may_call_it_and_documents_its_errors() {
             assert_eq!(op.get("security").is_none(), public, "{id}");
             let responses = op["responses"].as_object().unwrap();
             for (status, response) in responses {
+                let response = resolved(&doc, response);
                 if status.starts_with('4') || status.starts_with('5') {
                     let content = response["content"].as_object().unwrap();
                     // The token endpoint answers RFC 6749's errors; the general rate limit is a problem.
@@ -69,6 +70,7 @@ fn the_document_states_the_servers_patterns_and_rules() {
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             for param in op["parameters"].as_array().into_iter().flatten() {
+                let param = resolved(&doc, param);
                 let (name, schema) = (param["name"].as_str().unwrap(), &param["schema"]);
                 let expected = match name {
                     "If-Match" => Some(IF_MATCH_PATTERN),
@@ -79,7 +81,8 @@ fn the_document_states_the_servers_patterns_and_rules() {
                 if let Some(pattern) = expected {
                     assert_eq!(schema["pattern"], pattern, "{method} {path} {name}");
                 }
-                if schema["type"] == "string" {
+                // A header cannot carry NUL (RFC 9110), and any `Accept-Language` is taken.
+                if schema["type"] == "string" && param["in"] != "header" {
                     let bounded = ["pattern", "format", "enum"].iter().any(|k| schema.get(*k).is_some());
                     assert!(bounded, "{method} {path} {name} takes any string, NUL too");
                 }
@@ -111,4 +114,64 @@ fn the_document_states_the_servers_patterns_and_rules() {
         let all = schemas[rule.schema]["allOf"].as_array().unwrap_or_else(|| panic!("{} has no rules", rule.schema));
         assert!(all.contains(&rule.json_schema()), "{rule:?}");
     }
+}
+
+/// The document says each shared thing once and refers to it: the conventions' problem
+/// answers, headers and parameters, and a list's records.
+#[test]
+fn the_document_is_lean_and_declares_the_shared_headers() {
+    let doc: Value = serde_json::from_str(&cchc_outreach::openapi::document_json()).unwrap();
+    let components = &doc["components"];
+    let (mut inline_problems, mut operations) = (0, 0);
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            operations += 1;
+            let params: Vec<&Value> = op["parameters"].as_array().unwrap().iter().map(|p| resolved(&doc, p)).collect();
+            assert!(params.iter().any(|p| p["name"] == "Accept-Language" && p["in"] == "header"), "{method} {path}");
+            for param in &params {
+                let nullable = param["schema"]["type"].as_array().is_some_and(|t| t.contains(&json!("null")));
+                assert!(!nullable, "{method} {path} {}: a parameter is absent, never null", param["name"]);
+            }
+            for (status, response) in op["responses"].as_object().unwrap() {
+                let shared = response.get("$ref").is_some();
+                let response = resolved(&doc, response);
+                assert!(response["headers"].get("X-Request-Id").is_some(), "{method} {path} {status}");
+                if status == "429" {
+                    assert!(response["headers"].get("Retry-After").is_some(), "{method} {path} 429");
+                }
+                if path.starts_with("/api/v1/") && status.starts_with('2') {
+                    assert!(response["headers"].get("RateLimit-Remaining").is_some(), "{method} {path} {status}");
+                }
+                if !shared && response["content"].get("application/problem+json").is_some() {
+                    inline_problems += 1;
+                }
+            }
+        }
+    }
+    // Only the answers that are an operation's own stay inline (843 before).
+    assert!(
+        inline_problems * 6 < operations * 7,
+        "{inline_problems} inline problem answers for {operations} operations"
+    );
+    for (name, schema) in components["schemas"].as_object().unwrap() {
+        if let Some(record) = name.strip_prefix("Listed_") {
+            assert_eq!(schema["oneOf"][0]["$ref"], format!("#/components/schemas/{record}"), "{name}");
+        }
+    }
+    let codes: Vec<&str> = components["schemas"]["Problem"]["properties"]["code"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(codes, cchc_outreach::i18n::problem_codes().collect::<Vec<_>>());
+    for code in ["validation_failed", "external_reference_reused", "transition_not_allowed", "rate_limited"] {
+        assert!(codes.contains(&code), "{code}");
+    }
+    let key = &components["parameters"]["Idempotency-Key"]["schema"];
+    assert_eq!(key["type"], "string", "{key}");
+    let export = &doc["paths"]["/api/v1/exports/{collection}"]["get"]["parameters"];
+    let collection =
+        export.as_array().unwrap().iter().map(|p| resolved(&doc, p)).find(|p| p["name"] == "collection").unwrap();
+    assert_eq!(collection["schema"]["enum"], json!(cchc_outreach::routes::exports::collection_names()));
 }

@@ -72,9 +72,14 @@ pub async fn transition_feedback(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = auth.0;
-    principal.require(Permission::FeedbackRead)?;
     // `http::rules`: a reason to reject, the receiving body to forward.
     let FeedbackTransition { to, note, reason, forwarded_to } = body.0;
+    // Moving to `in_progress` is also the assigned department's (checked on the record).
+    principal.require(if to == FeedbackStatus::InProgress {
+        Permission::FeedbackRead
+    } else {
+        Permission::FeedbackManage
+    })?;
     let (id, org, now) = (id.into_inner(), principal.organization_id, state.clock.now());
     let actor = Actor::of(&principal, &ctx);
     let history_actor = actor.clone();
@@ -90,8 +95,7 @@ pub async fn transition_feedback(
             if client_scope(&principal).is_some_and(|c| current.row.source_client_id != Some(c)) {
                 return Err(ApiError::not_found());
             }
-            let own_department = to == FeedbackStatus::InProgress && answers_for(&principal, current.row.department_id);
-            if !own_department {
+            if to == FeedbackStatus::InProgress && !answers_for(&principal, current.row.department_id) {
                 principal.require(Permission::FeedbackManage)?;
             }
             Ok(current)
