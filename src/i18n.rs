@@ -300,8 +300,8 @@ const PROBLEMS: &[(&str, &str, &str)] = &[
     ),
     (
         "unsupported_file_type",
-        "Tệp {file} là {found}; chỉ nhận PDF, JPEG, PNG, WebP, DOCX, XLSX, ODT, MP4.",
-        "The file {file} is {found}; only PDF, JPEG, PNG, WebP, DOCX, XLSX, ODT and MP4 are accepted.",
+        "Tệp {file} là {found}; chỉ nhận {accepted}.",
+        "The file {file} is {found}; only {accepted} are accepted.",
     ),
     ("file_too_large", "Tệp vượt quá giới hạn {limit} byte.", "A file exceeds the limit of {limit} bytes."),
     ("no_files", "Không có tệp nào trong yêu cầu (trường file).", "The request holds no file (field file)."),

@@ -41,7 +41,24 @@ pub const EVIDENCE_TYPES: &[(&str, &str)] = &[
     ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
     ("application/vnd.oasis.opendocument.text", "odt"),
     ("video/mp4", "mp4"),
+    // As phones and offices produce them: iPhone photos, iPhone videos, and the Word and
+    // Excel formats before 2007.
+    ("image/heif", "heic"),
+    ("video/quicktime", "mov"),
+    ("application/msword", "doc"),
+    ("application/vnd.ms-excel", "xls"),
 ];
+
+/// The accepted kinds by their usual extensions, for people: `PDF, JPG, …, XLS`.
+pub fn accepted_names() -> String {
+    EVIDENCE_TYPES.iter().map(|(_, ext)| ext.to_uppercase()).collect::<Vec<_>>().join(", ")
+}
+
+/// Whether the file is an OLE2 compound file (`.doc`, `.xls`): its type is told by its
+/// directory, which may lie past the first bytes, so it is read whole.
+pub fn is_compound_file(head: &[u8]) -> bool {
+    head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1])
+}
 
 /// The accepted type of a file from its first bytes, or what it really is (`Err`).
 pub fn evidence_type(head: &[u8]) -> Result<&'static str, String> {

@@ -31,7 +31,7 @@ use crate::{
         activities::{self as store, ActivityRecord, EvidenceRow, NewEvidence, evidence_fns},
         audit::{self, Actor, Event},
     },
-    domain::activities::evidence_type,
+    domain::activities::{accepted_names, evidence_type, is_compound_file},
     error::{ApiError, FieldError},
     http::{Page, RequestContext, etag::ok_with_etag, pagination::PageParams, query::ListQuery},
     routes::{
@@ -276,12 +276,20 @@ pub async fn upload_evidence(
     }
     let mut kinds = Vec::with_capacity(files.len());
     for file in &files {
-        match evidence_type(&file.head) {
+        let found = if is_compound_file(&file.head) {
+            let path = file.temp.path().to_owned();
+            let whole = web::block(move || std::fs::read(path)).await?.map_err(ApiError::internal)?;
+            evidence_type(&whole)
+        } else {
+            evidence_type(&file.head)
+        };
+        match found {
             Ok(kind) => kinds.push(kind),
             Err(found) => {
                 return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_file_type")
                     .arg("file", &file.name)
-                    .arg("found", found));
+                    .arg("found", found)
+                    .arg("accepted", accepted_names()));
             }
         }
     }
@@ -397,8 +405,13 @@ fn byte_range(header: Option<&str>, size: u64) -> Result<Option<std::ops::Range<
 
 /// `attachment; filename="<ASCII fallback>"; filename*=UTF-8''<the real name>` (RFC 6266).
 pub(crate) fn disposition(name: &str) -> ContentDisposition {
-    let fallback: String =
-        name.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' }).filter(|c| *c != '"').collect();
+    // Letters without their marks (`Biên bản họp.pdf` → `Bien ban hop.pdf`), for clients
+    // that read only `filename`.
+    let fallback: String = deunicode::deunicode_with_tofu(name, "_")
+        .chars()
+        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' })
+        .filter(|c| !matches!(c, '"' | '\\'))
+        .collect();
     ContentDisposition {
         disposition: DispositionType::Attachment,
         parameters: vec![
@@ -593,5 +606,7 @@ mod tests {
         assert_eq!(clean_name(None), "evidence");
         let fallback = disposition("Biên bản.pdf").to_string();
         assert!(fallback.contains("filename*=UTF-8''Bi%C3%AAn%20b%E1%BA%A3n.pdf"), "{fallback}");
+        let header = disposition("Biên bản họp Đảng ủy \"số 1\".pdf").to_string();
+        assert!(header.contains("filename=\"Bien ban hop Dang uy so 1.pdf\""), "{header}");
     }
 }

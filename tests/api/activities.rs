@@ -548,3 +548,115 @@ async fn activities_follow_the_conventions() {
     assert_eq!(feed.len(), 1);
     assert!(feed[0]["deleted_at"].is_string());
 }
+
+/// A ZIP archive of `entries`, stored uncompressed in the order given.
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, bytes) in entries {
+        out.start_file(*name, options).unwrap();
+        out.write_all(bytes).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+/// An OLE2 compound file whose root says it is a Word or an Excel file (by its CLSID),
+/// padded past the first 64 KiB the service reads of other files.
+fn compound_file(clsid: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut file = cfb::CompoundFile::create(std::io::Cursor::new(Vec::new())).unwrap();
+    file.set_storage_clsid("/", uuid::Uuid::parse_str(clsid).unwrap()).unwrap();
+    file.create_stream("/Filler").unwrap().write_all(&vec![0u8; 100 * 1024]).unwrap();
+    file.flush().unwrap();
+    file.into_inner().into_inner()
+}
+
+/// Every type the README lists is taken, known by its content; a file that only has the
+/// name of one is refused.
+#[actix_web::test]
+async fn every_listed_file_type_is_taken_and_a_misnamed_file_is_refused() {
+    let mut settings = test_settings();
+    settings.max_upload_bytes = 1024 * 1024;
+    let app = TestApp::spawn_with(settings).await;
+    let admin = app.admin_token().await;
+    let s = setup(&app, &admin, "KDPM").await;
+    let a = activity(&app, &admin, &s, 0, "staff", &[]).await;
+    let id = a["id"].as_str().unwrap();
+    let content_types =
+        br#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#;
+    let rels = br#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"/>"#;
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".to_vec();
+    let files: Vec<(&str, &str, Vec<u8>)> = vec![
+        ("Biên bản.pdf", "application/pdf", PDF.to_vec()),
+        ("Ảnh hội nghị.jpg", "image/jpeg", JPEG.to_vec()),
+        ("Chụp màn hình.png", "image/png", png),
+        ("Ảnh.webp", "image/webp", b"RIFF\x24\0\0\0WEBPVP8 \x18\0\0\0\x30\x01\0\x9d\x01\x2a\x01\0\x01\0".to_vec()),
+        (
+            "Báo cáo.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            zip_of(&[
+                ("[Content_Types].xml", content_types),
+                ("_rels/.rels", rels),
+                // As Word writes them: the parts' folder named by the third and fourth entries.
+                ("word/_rels/document.xml.rels", rels),
+                ("word/document.xml", b"<w:document/>"),
+            ]),
+        ),
+        (
+            "Danh sách.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            zip_of(&[
+                ("[Content_Types].xml", content_types),
+                ("_rels/.rels", rels),
+                ("xl/_rels/workbook.xml.rels", rels),
+                ("xl/workbook.xml", b"<workbook/>"),
+            ]),
+        ),
+        (
+            "Biên bản.odt",
+            "application/vnd.oasis.opendocument.text",
+            zip_of(&[
+                ("mimetype", b"application/vnd.oasis.opendocument.text"),
+                ("content.xml", b"<office:document-content/>"),
+            ]),
+        ),
+        ("Phóng sự.mp4", "video/mp4", b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2\0\0\0\x08free".to_vec()),
+        ("Ảnh iPhone.heic", "image/heif", b"\0\0\0\x18ftypheic\0\0\0\0mif1heic\0\0\0\x08free".to_vec()),
+        ("Video iPhone.mov", "video/quicktime", b"\0\0\0\x14ftypqt  \0\0\0\0qt  \0\0\0\x08wide".to_vec()),
+        ("Công văn cũ.doc", "application/msword", compound_file("00020906-0000-0000-c000-000000000046")),
+        ("Bảng cũ.xls", "application/vnd.ms-excel", compound_file("00020820-0000-0000-c000-000000000046")),
+    ];
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for (name, expected, bytes) in &files {
+        let extension = name.rsplit('.').next().unwrap().to_uppercase();
+        let listed = match extension.as_str() {
+            "HEIC" => "HEIC/HEIF".to_owned(),
+            "JPG" => "JPEG".to_owned(),
+            _ => extension.clone(),
+        };
+        assert!(readme.contains(&listed), "the README lists {listed}");
+        let res = upload(&app, &admin, id, &[("file", Some(name), bytes)]).await;
+        assert_eq!(res.status, 201, "{name}: {}", res.text());
+        let evidence = &res.json()["items"][0];
+        assert_eq!(evidence["content_type"], *expected, "{name}");
+        let download = app
+            .get(&format!("/api/v1/evidence/{}/content", evidence["id"].as_str().unwrap()))
+            .token(&admin)
+            .send()
+            .await;
+        assert_eq!(download.header("content-type").as_deref(), Some(*expected), "{name}");
+        assert_eq!(&download.body, bytes, "{name}");
+    }
+    // Only the name of a type: a plain archive named .docx, a web page named .png, a
+    // compound file of another program named .doc.
+    let misnamed: [(&str, Vec<u8>); 3] = [
+        ("Báo cáo.docx", zip_of(&[("notes.txt", b"not a document")])),
+        ("Ảnh.png", b"<!DOCTYPE html><html><body>not a picture</body></html>".to_vec()),
+        ("Công văn.doc", compound_file("00000000-0000-0000-0000-000000000001")),
+    ];
+    for (name, bytes) in &misnamed {
+        upload(&app, &admin, id, &[("file", Some(name), bytes)]).await.problem(415, "unsupported_file_type");
+    }
+    assert_eq!(app.sql_count("SELECT count(*) AS n FROM evidence"), files.len() as i64);
+}
