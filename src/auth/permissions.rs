@@ -447,6 +447,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_scope_has_a_vietnamese_label() {
+        for scope in Scope::ALL {
+            assert!(crate::domain::labels::vi("Scope", scope.as_str()).is_some(), "{scope}");
+        }
+    }
+
+    #[test]
     fn readme_shows_the_current_matrix() {
         let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
         assert!(

@@ -29,6 +29,11 @@ macro_rules! code_enum {
             pub fn parse(code: &str) -> Option<Self> {
                 match code { $($code => Some(Self::$variant),)+ _ => None }
             }
+
+            /// Its Vietnamese label (`domain::labels`), for people; the code if none.
+            pub fn label(self) -> &'static str {
+                $crate::domain::labels::vi(stringify!($name), self.as_str()).unwrap_or(self.as_str())
+            }
         }
 
         impl std::fmt::Display for $name {

@@ -5,6 +5,7 @@ pub mod assignments;
 pub mod codes;
 pub mod feedback;
 pub mod import;
+pub mod labels;
 pub mod plans;
 pub mod reports;
 pub mod roles;

@@ -60,6 +60,26 @@ impl ReportPeriod {
         self.code.clone().unwrap_or_else(|| format!("{}_{}", self.from, self.to))
     }
 
+    /// As officials write it: `Quý II/2021 (01/04/2021 – 30/06/2021)`.
+    pub fn label_vi(&self) -> String {
+        let days = format!("{} – {}", self.from.format("%d/%m/%Y"), self.to.format("%d/%m/%Y"));
+        let Some(code) = &self.code else { return days };
+        let (year, part) = code.split_once('-').unwrap_or((code.as_str(), ""));
+        let name = match part {
+            "" => format!("Năm {year}"),
+            "H1" => format!("6 tháng đầu năm {year}"),
+            "H2" => format!("6 tháng cuối năm {year}"),
+            q if q.starts_with('Q') => {
+                format!(
+                    "Quý {}/{year}",
+                    ["I", "II", "III", "IV"].get(q[1..].parse::<usize>().unwrap_or(1) - 1).unwrap_or(&"")
+                )
+            }
+            m => format!("Tháng {}/{year}", m.trim_start_matches('M').trim_start_matches('0')),
+        };
+        format!("{name} ({days})")
+    }
+
     pub fn is_closed(&self, today: NaiveDate) -> bool {
         self.to < today
     }

@@ -543,3 +543,20 @@ pub fn plan_report(
         period,
     })
 }
+
+/// The lines above every sheet of a workbook: the organisation, what the report is of,
+/// its period and when it was made, in Vietnam time.
+pub fn title_block(
+    organization: &str,
+    subject: &str,
+    period: &ReportPeriod,
+    generated_at: DateTime<Utc>,
+) -> Vec<String> {
+    let made = generated_at.with_timezone(&crate::domain::time::vietnam());
+    vec![
+        format!("Đơn vị: {organization}"),
+        subject.to_owned(),
+        format!("Kỳ báo cáo: {}", period.label_vi()),
+        format!("Lập lúc: {} (giờ Việt Nam)", made.format("%H:%M ngày %d/%m/%Y")),
+    ]
+}

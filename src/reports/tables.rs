@@ -3,12 +3,17 @@
 use chrono::NaiveDate;
 
 use super::{FeedbackGroup, FeedbackReport, FeedbackStats, PlanReport};
-use crate::domain::plans::Channel;
+use crate::domain::{feedback::FeedbackChannel, plans::Channel};
 
 /// One cell, typed so a spreadsheet gets numbers and dates, not text.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Cell {
     Text(String),
+    /// A code: as itself in CSV, by its Vietnamese label in a workbook.
+    Code {
+        code: &'static str,
+        label: &'static str,
+    },
     Int(i64),
     Num(f64),
     Date(NaiveDate),
@@ -25,6 +30,10 @@ impl Cell {
         value.map_or(Self::Empty, |v| Self::Text(v.into()))
     }
 
+    fn code(code: &'static str, label: &'static str) -> Self {
+        Self::Code { code, label }
+    }
+
     fn opt_num(value: Option<f64>) -> Self {
         value.map_or(Self::Empty, Self::Num)
     }
@@ -37,6 +46,7 @@ impl Cell {
     pub fn to_csv(&self) -> String {
         match self {
             Self::Text(s) => spreadsheet_text(s).into_owned(),
+            Self::Code { code, .. } => spreadsheet_text(code).into_owned(),
             Self::Int(n) => n.to_string(),
             Self::Num(x) => x.to_string(),
             Self::Date(d) => d.to_string(),
@@ -79,11 +89,33 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
 }
 
+/// The UTF-8 byte order mark: with it, Excel reads a CSV file's Vietnamese text as
+/// UTF-8 instead of the Windows code page.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// How a CSV file is written for its reader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CsvStyle {
+    /// Start with `UTF8_BOM` (for Excel; the default).
+    pub bom: bool,
+    /// The header row in Vietnamese headings instead of the stable keys.
+    pub vietnamese_headers: bool,
+}
+
+impl Default for CsvStyle {
+    fn default() -> Self {
+        Self { bom: true, vietnamese_headers: false }
+    }
+}
+
 impl Table {
-    /// RFC 4180 CSV with a header row of the column keys, UTF-8, CRLF line ends.
-    pub fn to_csv(&self) -> Vec<u8> {
-        let mut out = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
-        out.write_record(self.columns.iter().map(|c| c.key.as_str())).expect("writing to memory");
+    /// RFC 4180 CSV with a header row of the column keys (or headings), UTF-8, CRLF
+    /// line ends.
+    pub fn to_csv(&self, style: CsvStyle) -> Vec<u8> {
+        let start = if style.bom { UTF8_BOM.to_vec() } else { Vec::new() };
+        let mut out = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(start);
+        let header = self.columns.iter().map(|c| if style.vietnamese_headers { &c.heading } else { &c.key });
+        out.write_record(header.map(|h| spreadsheet_text(h).into_owned())).expect("writing to memory");
         for row in &self.rows {
             out.write_record(row.iter().map(Cell::to_csv)).expect("writing to memory");
         }
@@ -142,19 +174,32 @@ fn duty_cells(d: &super::DutyCounts) -> [Cell; 5] {
 
 fn feedback_rows<'a>(
     total: &FeedbackStats,
-    groups: impl Iterator<Item = (&'a str, &'a FeedbackGroup)>,
+    groups: impl Iterator<Item = (&'static str, &'a FeedbackGroup)>,
 ) -> Vec<Vec<Cell>> {
+    let dimension_cell = |dimension: &'static str| {
+        let label = match dimension {
+            "total" => "tổng cộng",
+            "category" => "lĩnh vực",
+            "channel" => "kênh tiếp nhận",
+            "department" => "phòng xử lý",
+            "month" => "tháng",
+            other => other,
+        };
+        Cell::code(dimension, label)
+    };
     let mut rows =
-        vec![[vec![Cell::text("total"), Cell::Empty, Cell::Empty, Cell::Empty], stats_cells(total)].concat()];
+        vec![[vec![dimension_cell("total"), Cell::Empty, Cell::Empty, Cell::Empty], stats_cells(total)].concat()];
     for (dimension, g) in groups {
+        // A channel's key is its code: a person reads its label.
+        let key = match (dimension, g.key.as_deref()) {
+            ("channel", Some(code)) => {
+                FeedbackChannel::parse(code).map_or_else(|| Cell::text(code), |c| Cell::code(c.as_str(), c.label()))
+            }
+            _ => Cell::opt_text(g.key.clone()),
+        };
         rows.push(
             [
-                vec![
-                    Cell::text(dimension),
-                    Cell::opt_text(g.key.clone()),
-                    Cell::opt_text(g.code.clone()),
-                    Cell::opt_text(g.name.clone()),
-                ],
+                vec![dimension_cell(dimension), key, Cell::opt_text(g.code.clone()), Cell::opt_text(g.name.clone())],
                 stats_cells(&g.stats),
             ]
             .concat(),
@@ -192,7 +237,7 @@ impl PlanReport {
                 Cell::opt_text(item.item_id.map(|i| i.to_string())),
                 Cell::text(item.reference.clone()),
                 Cell::Int(i64::from(item.depth)),
-                Cell::opt_text(item.kind.map(|k| k.as_str())),
+                item.kind.map_or(Cell::Empty, |k| Cell::code(k.as_str(), k.label())),
                 Cell::text(item.title.clone()),
                 Cell::Int(item.verified_activities),
                 Cell::Int(item.evidence_files),
@@ -203,8 +248,8 @@ impl PlanReport {
             for a in &item.assignments {
                 let assignment = vec![
                     Cell::text(a.department_code.clone()),
-                    Cell::text(a.role.as_str()),
-                    Cell::text(a.status.as_str()),
+                    Cell::code(a.role.as_str(), a.role.label()),
+                    Cell::code(a.status.as_str(), a.status.label()),
                     Cell::opt_date(a.due_on),
                     Cell::Bool(a.overdue),
                 ];
@@ -229,9 +274,7 @@ impl PlanReport {
         .collect();
         department_columns.extend(DUTIES.iter().map(|(k, h)| ((*k).to_owned(), (*h).to_owned())));
         department_columns.extend(
-            Channel::ALL
-                .iter()
-                .map(|c| (format!("activities_{}", c.as_str()), format!("Hoạt động: {}", channel_vi(*c)))),
+            Channel::ALL.iter().map(|c| (format!("activities_{}", c.as_str()), format!("Hoạt động: {}", c.label()))),
         );
         let departments = self
             .departments
@@ -268,15 +311,15 @@ impl PlanReport {
                     Cell::text(i.indicator_id.to_string()),
                     Cell::text(i.code.clone()),
                     Cell::text(i.name.clone()),
-                    Cell::text(i.unit.as_str()),
-                    Cell::text(i.comparator.as_str()),
+                    Cell::code(i.unit.as_str(), i.unit.label()),
+                    Cell::code(i.comparator.as_str(), i.comparator.label()),
                     Cell::opt_num(i.target_value),
                     Cell::opt_num(i.baseline),
                     Cell::opt_num(i.value),
                     Cell::opt_date(i.measured_on),
-                    Cell::opt_text(i.source.map(|s| s.as_str())),
+                    i.source.map_or(Cell::Empty, |s| Cell::code(s.as_str(), s.label())),
                     Cell::opt_text(i.citation.clone()),
-                    Cell::text(i.status.as_str()),
+                    Cell::code(i.status.as_str(), i.status.label()),
                 ]
             })
             .collect();
@@ -355,25 +398,6 @@ impl FeedbackReport {
 }
 
 /// Vietnamese names of channels, for headings.
-fn channel_vi(channel: Channel) -> &'static str {
-    match channel {
-        Channel::Meeting => "họp",
-        Channel::Conference => "hội nghị",
-        Channel::Training => "tập huấn",
-        Channel::InternalNetwork => "mạng nội bộ",
-        Channel::WebsitePost => "trang thông tin điện tử",
-        Channel::PortalNews => "cổng thông tin",
-        Channel::PressArticle => "báo chí",
-        Channel::Interview => "phỏng vấn",
-        Channel::PartyMeeting => "sinh hoạt chi bộ",
-        Channel::Oral => "tuyên truyền miệng",
-        Channel::Banner => "băng rôn, pa-nô",
-        Channel::SmsEmail => "tin nhắn, thư điện tử",
-        Channel::ContestEntry => "bài dự thi",
-        Channel::Other => "khác",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -411,7 +435,7 @@ mod tests {
                 columns: columns(&[("title", "Tiêu đề"), ("count", "Số"), ("note", "Ghi chú")]),
                 rows: rows.iter().map(|(a, n, b)| vec![Cell::Text(a.clone()), Cell::Int(*n), Cell::Text(b.clone())]).collect(),
             };
-            let bytes = table.to_csv();
+            let bytes = table.to_csv(CsvStyle { bom: false, vietnamese_headers: false });
             let mut reader = csv::ReaderBuilder::new().from_reader(bytes.as_slice());
             prop_assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), vec!["title", "count", "note"]);
             let records: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();

@@ -21,7 +21,7 @@ use crate::{
     db::exports::{self, COLLECTIONS, Collection, Selection},
     error::ApiError,
     http::query::ApiQuery,
-    reports::tables::spreadsheet_text,
+    reports::tables::{UTF8_BOM, spreadsheet_text},
     state::AppState,
 };
 
@@ -63,6 +63,9 @@ pub struct ExportParams {
     pub format: Option<ExportFormat>,
     /// System administrator only: that organisation's records (default: all).
     pub organization_id: Option<Uuid>,
+    /// CSV: start with a UTF-8 byte order mark, so that Excel shows Vietnamese text right
+    /// (default `true`); `false` for scripts and tools that do not expect one.
+    pub bom: Option<bool>,
 }
 
 /// Writes one row (a JSON object) as a CSV record of `columns`.
@@ -88,6 +91,8 @@ struct Job {
     collection: &'static Collection,
     selection: Selection,
     format: ExportFormat,
+    /// Start a CSV with the UTF-8 byte order mark.
+    bom: bool,
 }
 
 type Chunk = Result<Bytes, io::Error>;
@@ -111,6 +116,9 @@ fn export(job: Job, started: tokio::sync::oneshot::Sender<Result<(), ApiError>>,
     };
     let result = (|| {
         if job.format == ExportFormat::Csv {
+            if job.bom {
+                send(UTF8_BOM.to_vec())?;
+            }
             out.write_record(&columns).map_err(io::Error::other).map_err(abort)?;
         }
         exports::read(
@@ -219,6 +227,7 @@ pub async fn export_collection(
         collection,
         selection: Selection { org, since: params.updated_since, client, arrays: format == ExportFormat::Csv },
         format,
+        bom: params.bom.unwrap_or(true),
     };
     let (started_tx, started_rx) = tokio::sync::oneshot::channel();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(IN_FLIGHT);

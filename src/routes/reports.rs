@@ -28,7 +28,7 @@ use crate::{
     },
     reports::{
         self, Context, FeedbackReport, GroupBy, PlanReport, ReportPeriod,
-        tables::{PLAN_SECTIONS, Table},
+        tables::{CsvStyle, PLAN_SECTIONS, Table},
         xlsx,
     },
     routes::{
@@ -79,29 +79,45 @@ fn file_part(text: &str) -> String {
 }
 
 /// The CSV of one section, chosen with `section`.
-fn csv_of(tables: Vec<Table>, section: Option<&str>, name: &str) -> Result<HttpResponse, ApiError> {
+fn csv_of(tables: Vec<Table>, section: Option<&str>, name: &str, style: CsvStyle) -> Result<HttpResponse, ApiError> {
     let Some(section) = section else {
         return Err(ApiError::rules(vec![
             FieldError::new("section", "required").arg("allowed", PLAN_SECTIONS.join(", ")),
         ]));
     };
     let table = tables.into_iter().find(|t| t.section == section).expect("every section has a table");
-    Ok(download(CSV, &format!("{name}_{section}.csv"), table.to_csv()))
+    Ok(download(CSV, &format!("{name}_{section}.csv"), table.to_csv(style)))
 }
 
-fn xlsx_of(tables: &[Table], name: &str) -> Result<HttpResponse, ApiError> {
-    let bytes = xlsx::workbook(tables).map_err(ApiError::internal)?;
+fn xlsx_of(tables: &[Table], name: &str, title: &[String]) -> Result<HttpResponse, ApiError> {
+    let bytes = xlsx::workbook(tables, title).map_err(ApiError::internal)?;
     Ok(download(XLSX, &format!("{name}.xlsx"), bytes))
 }
 
 /// A plan report in the asked-for form.
-fn render_plan(report: &PlanReport, format: ReportFormat, section: Option<Section>) -> Result<HttpResponse, ApiError> {
+async fn render_plan(
+    state: &AppState,
+    report: &PlanReport,
+    format: ReportFormat,
+    section: Option<Section>,
+    style: CsvStyle,
+) -> Result<HttpResponse, ApiError> {
     let name = format!("bao-cao_{}_{}", file_part(&report.plan.code), file_part(&report.period.label()));
     match format {
         ReportFormat::Json => Ok(HttpResponse::Ok().json(report)),
-        ReportFormat::Csv => csv_of(report.tables(), section.map(Section::as_str), &name),
-        ReportFormat::Xlsx => xlsx_of(&report.tables(), &name),
+        ReportFormat::Csv => csv_of(report.tables(), section.map(Section::as_str), &name, style),
+        ReportFormat::Xlsx => {
+            let organization = organization_name(state, report.plan.organization_id).await?;
+            let subject = format!("Kế hoạch: {} — {}", report.plan.code, report.plan.title);
+            let title = reports::title_block(&organization, &subject, &report.period, report.generated_at);
+            xlsx_of(&report.tables(), &name, &title)
+        }
     }
+}
+
+/// The organisation's name, for a workbook's title block.
+async fn organization_name(state: &AppState, id: Uuid) -> Result<String, ApiError> {
+    db::run(&state.pool, move |conn| Ok(db::organizations::find(conn, id, None)?.name)).await
 }
 
 /// A section of a plan report.
@@ -144,6 +160,26 @@ pub struct PlanReportParams {
     /// `activities_by_month` or `feedback`.
     #[param(inline)]
     pub section: Option<Section>,
+    /// CSV: start with a UTF-8 byte order mark, so that Excel shows Vietnamese text right
+    /// (default `true`); `false` for scripts and tools that do not expect one.
+    pub bom: Option<bool>,
+    /// CSV: the header row as `keys` (default: the stable English keys of
+    /// docs/reports.md, for scripts) or `vi` (the Vietnamese headings, for people).
+    #[param(inline)]
+    pub headers: Option<CsvHeaders>,
+}
+
+/// The header row of a CSV download.
+#[derive(Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CsvHeaders {
+    Keys,
+    Vi,
+}
+
+/// The CSV style asked for with `bom` and `headers`.
+fn csv_style(bom: Option<bool>, headers: Option<CsvHeaders>) -> CsvStyle {
+    CsvStyle { bom: bom.unwrap_or(true), vietnamese_headers: headers == Some(CsvHeaders::Vi) }
 }
 
 /// For a department member, the department the report is confined to.
@@ -211,7 +247,7 @@ pub async fn get_plan_report(
         })
     })
     .await?;
-    render_plan(&report, format, params.section)
+    render_plan(&state, &report, format, params.section, csv_style(params.bom, params.headers)).await
 }
 
 #[derive(Deserialize, Validate, IntoParams)]
@@ -231,6 +267,13 @@ pub struct FeedbackReportParams {
     pub format: Option<ReportFormat>,
     /// System administrator only: that organisation's.
     pub organization_id: Option<Uuid>,
+    /// CSV: start with a UTF-8 byte order mark, so that Excel shows Vietnamese text right
+    /// (default `true`); `false` for scripts and tools that do not expect one.
+    pub bom: Option<bool>,
+    /// CSV: the header row as `keys` (default: the stable English keys of
+    /// docs/reports.md, for scripts) or `vi` (the Vietnamese headings, for people).
+    #[param(inline)]
+    pub headers: Option<CsvHeaders>,
 }
 
 /// Feedback statistics over a period.
@@ -275,8 +318,19 @@ pub async fn get_feedback_report(
     let name = format!("phan-anh_{}", file_part(&report.period.label()));
     match format {
         ReportFormat::Json => Ok(HttpResponse::Ok().json(&report)),
-        ReportFormat::Csv => Ok(download(CSV, &format!("{name}.csv"), report.table().to_csv())),
-        ReportFormat::Xlsx => xlsx_of(&[report.table()], &name),
+        ReportFormat::Csv => {
+            Ok(download(CSV, &format!("{name}.csv"), report.table().to_csv(csv_style(params.bom, params.headers))))
+        }
+        ReportFormat::Xlsx => {
+            let organization = organization_name(&state, report.organization_id).await?;
+            let title = reports::title_block(
+                &organization,
+                "Thống kê phản ánh, kiến nghị",
+                &report.period,
+                report.generated_at,
+            );
+            xlsx_of(&[report.table()], &name, &title)
+        }
     }
 }
 
@@ -430,6 +484,13 @@ pub struct SnapshotParams {
     pub format: Option<ReportFormat>,
     #[param(inline)]
     pub section: Option<Section>,
+    /// CSV: start with a UTF-8 byte order mark, so that Excel shows Vietnamese text right
+    /// (default `true`); `false` for scripts and tools that do not expect one.
+    pub bom: Option<bool>,
+    /// CSV: the header row as `keys` (default: the stable English keys of
+    /// docs/reports.md, for scripts) or `vi` (the Vietnamese headings, for people).
+    #[param(inline)]
+    pub headers: Option<CsvHeaders>,
 }
 
 /// What a snapshot is.
@@ -491,5 +552,5 @@ pub async fn get_report_snapshot_content(
         return Ok(res);
     }
     let report: PlanReport = serde_json::from_str(&row.body).map_err(ApiError::internal)?;
-    render_plan(&report, format, query.0.section)
+    render_plan(&state, &report, format, query.0.section, csv_style(query.0.bom, query.0.headers)).await
 }

@@ -660,9 +660,19 @@ async fn csv_and_xlsx_carry_the_same_figures() {
         assert_eq!(res.status, 200, "{}", res.text());
         assert!(res.header("content-type").unwrap().starts_with("text/csv"));
         assert!(res.header("content-disposition").unwrap().contains(&format!("bao-cao_KH-18_2021-Q2_{section}.csv")));
+        // For Excel: the UTF-8 byte order mark first, by default.
+        assert!(res.body.starts_with(b"\xEF\xBB\xBF"), "{section}");
         let text = res.text();
-        assert_eq!(text.split("\r\n").next().unwrap(), header, "{section}");
+        assert_eq!(text.trim_start_matches('\u{feff}').split("\r\n").next().unwrap(), header, "{section}");
+        // For scripts: without it, and otherwise the same bytes.
+        let plain =
+            s.app.get(&format!("{base}&format=csv&section={section}&bom=false")).token(&s.coordinator).send().await;
+        assert_eq!(plain.body, res.body[3..], "{section}");
     }
+    // Vietnamese headings on request, in the workbook's words.
+    let vi = s.app.get(&format!("{base}&format=csv&section=indicators&headers=vi")).token(&s.coordinator).send().await;
+    let first_line = vi.text().trim_start_matches('\u{feff}').split("\r\n").next().unwrap().to_owned();
+    assert!(first_line.starts_with("Mã định danh chỉ tiêu,Mã chỉ tiêu,Tên chỉ tiêu,Đơn vị"), "{first_line}");
     // Asked for with Accept, the departments' figures agree with the JSON.
     let res = s
         .app
@@ -694,7 +704,15 @@ async fn csv_and_xlsx_carry_the_same_figures() {
     let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(res.body.clone())).expect("a workbook");
     assert_eq!(book.sheet_names(), ["Nhiệm vụ", "Phòng ban", "Chỉ tiêu", "Hoạt động theo tháng", "Phản ánh kiến nghị"]);
     let months = book.worksheet_range("Hoạt động theo tháng").unwrap();
-    let rows: Vec<Vec<Data>> = months.rows().map(<[Data]>::to_vec).collect();
+    let all: Vec<Vec<Data>> = months.rows().map(<[Data]>::to_vec).collect();
+    // Each sheet opens with who, what, which period and when, then a blank row.
+    let title: Vec<String> = all.iter().take(4).map(|r| r[0].to_string()).collect();
+    assert_eq!(title[0], "Đơn vị: Tổ chức KDPM", "{title:?}");
+    assert!(title[1].starts_with("Kế hoạch: KH-18"), "{title:?}");
+    assert_eq!(title[2], "Kỳ báo cáo: Quý II/2021 (01/04/2021 – 30/06/2021)");
+    assert!(title[3].starts_with("Lập lúc: ") && title[3].ends_with("(giờ Việt Nam)"), "{title:?}");
+    assert!(all[4].iter().all(|c| *c == Data::Empty), "a blank row under the title");
+    let rows = &all[5..];
     assert_eq!(
         rows[0],
         [
@@ -711,12 +729,24 @@ async fn csv_and_xlsx_carry_the_same_figures() {
     let news = indicators.rows().find(|r| r[1] == Data::String("NEWS".into())).unwrap();
     assert_eq!(
         (news[5].clone(), news[7].clone(), news[11].clone()),
-        (Data::Float(10.0), Data::Float(11.0), Data::String("met".into()))
+        (Data::Float(10.0), Data::Float(11.0), Data::String("đạt".into()))
     );
     assert!(matches!(news[8], Data::DateTime(_)), "a real date: {:?}", news[8]);
     let feedback = book.worksheet_range("Phản ánh kiến nghị").unwrap();
-    let total = feedback.rows().nth(1).unwrap();
-    assert_eq!((total[0].clone(), total[4].clone()), (Data::String("total".into()), Data::Float(6.0)));
+    let total = feedback.rows().nth(6).unwrap();
+    assert_eq!((total[0].clone(), total[4].clone()), (Data::String("tổng cộng".into()), Data::Float(6.0)));
+    // Codes are shown by their labels; the CSV keeps the codes.
+    let channels: Vec<String> = feedback
+        .rows()
+        .skip(7)
+        .filter(|r| r[0] == Data::String("kênh tiếp nhận".into()))
+        .map(|r| r[1].to_string())
+        .collect();
+    assert!(
+        channels.iter().all(|c| cchc_outreach::domain::feedback::FeedbackChannel::ALL.iter().any(|k| k.label() == c)),
+        "{channels:?}"
+    );
+    assert!(!channels.is_empty());
     // And the two charts: activities per month, indicators against their targets.
     for chart in ["xl/charts/chart1.xml", "xl/charts/chart2.xml"] {
         assert!(res.body.windows(chart.len()).any(|w| w == chart.as_bytes()), "{chart}");
@@ -724,7 +754,7 @@ async fn csv_and_xlsx_carry_the_same_figures() {
     // The feedback report as CSV has the same header.
     let res = s
         .app
-        .get("/api/v1/reports/feedback?period=2021-Q2&group_by=channel&format=csv")
+        .get("/api/v1/reports/feedback?period=2021-Q2&group_by=channel&format=csv&bom=false")
         .token(&s.coordinator)
         .send()
         .await;
@@ -850,7 +880,10 @@ async fn exports_stream_every_collection_with_changes_since() {
         let res = s.app.get(&format!("/api/v1/exports/{collection}")).token(&s.coordinator).send().await;
         assert_eq!(res.status, 200, "{collection}: {}", res.text());
         assert!(res.header("content-type").unwrap().starts_with("text/csv"));
-        let mut reader = csv::Reader::from_reader(res.body.as_slice());
+        assert!(res.body.starts_with(b"\xEF\xBB\xBFid,"), "{collection}: the byte order mark, then the header");
+        let plain = s.app.get(&format!("/api/v1/exports/{collection}?bom=false")).token(&s.coordinator).send().await;
+        assert!(plain.body.starts_with(b"id,"), "{collection}");
+        let mut reader = csv::Reader::from_reader(plain.body.as_slice());
         assert_eq!(reader.headers().unwrap().get(0), Some("id"));
         assert_eq!(reader.records().count(), rows, "{collection}");
         let nd = s
