@@ -55,6 +55,11 @@ impl FieldError {
         self.args.push((name, value.to_string()));
         self
     }
+
+    /// Why an `invalid_value` is invalid, in English and in Vietnamese.
+    pub fn reason(self, en: impl ToString, vi: impl ToString) -> Self {
+        self.arg("reason", en).arg("reason_vi", vi)
+    }
 }
 
 /// RFC 9457 problem details, as every error of this API is answered.

@@ -86,13 +86,58 @@ pub fn type_slug(status: u16) -> &'static str {
 }
 
 /// The message for `code`, with `{name}` placeholders filled from `args`.
+///
+/// In Vietnamese, a value is said in Vietnamese: an argument `<name>_vi` given beside
+/// `<name>` replaces it, a date `YYYY-MM-DD` is written `dd/mm/yyyy`, and the English
+/// names of records (`users`, `organization` …) are translated.
 pub fn message(code: &str, lang: Lang, args: &[(&'static str, String)]) -> String {
     let template = messages().find(|(c, _, _)| *c == code).map_or(code, |(_, vi, en)| pick(lang, vi, en));
     let mut text = template.to_owned();
     for (name, value) in args {
-        text = text.replace(&format!("{{{name}}}"), value);
+        let value = match lang {
+            Lang::En => value.clone(),
+            Lang::Vi => in_vietnamese(name, value, args),
+        };
+        text = text.replace(&format!("{{{name}}}"), &value);
     }
     text
+}
+
+/// The English names of records that messages name, in Vietnamese.
+const RECORD_NAMES: &[(&str, &str)] = &[
+    ("organization", "tổ chức"),
+    ("organizations", "tổ chức"),
+    ("department", "phòng"),
+    ("departments", "phòng"),
+    ("users", "người dùng"),
+    ("plan", "kế hoạch"),
+    ("plans", "kế hoạch"),
+    ("plan_items", "mục kế hoạch"),
+    ("document", "văn bản"),
+    ("documents", "văn bản"),
+    ("indicators", "chỉ tiêu"),
+    ("assignments", "phân công"),
+    ("progress_reports", "báo cáo tiến độ"),
+    ("activities", "hoạt động"),
+    ("evidence", "minh chứng"),
+    ("feedback", "phản ánh"),
+    ("category", "lĩnh vực"),
+    ("plan item", "mục kế hoạch"),
+    ("service_clients", "ứng dụng kết nối"),
+];
+
+fn in_vietnamese(name: &str, value: &str, args: &[(&'static str, String)]) -> String {
+    if let Some((_, vi)) = args.iter().find(|(n, _)| n.strip_suffix("_vi") == Some(name)) {
+        return vi.clone();
+    }
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        return day.format("%d/%m/%Y").to_string();
+    }
+    let words: Vec<String> = value
+        .split(", ")
+        .map(|word| RECORD_NAMES.iter().find(|(en, _)| *en == word).map_or(word, |(_, vi)| vi).to_owned())
+        .collect();
+    words.join(", ")
 }
 
 fn messages() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
@@ -116,7 +161,11 @@ fn pick(lang: Lang, vi: &'static str, en: &'static str) -> &'static str {
 const PROBLEMS: &[(&str, &str, &str)] = &[
     ("bad_request", "Yêu cầu không hợp lệ.", "The request is invalid."),
     ("validation_failed", "Dữ liệu gửi lên không hợp lệ.", "The request data is invalid."),
-    ("malformed_json", "Nội dung JSON không đọc được: {reason}", "The JSON body could not be read: {reason}"),
+    (
+        "malformed_json",
+        "Nội dung JSON không đọc được (sai cú pháp ở dòng {line}, cột {column}).",
+        "The JSON body could not be read: {reason}",
+    ),
     ("malformed_form", "Nội dung biểu mẫu không đọc được.", "The form body could not be read."),
     ("json_object_expected", "Nội dung phải là một đối tượng JSON.", "The body must be a JSON object."),
     ("invalid_query", "Tham số truy vấn không hợp lệ.", "The query parameters are invalid."),
@@ -220,7 +269,7 @@ const PROBLEMS: &[(&str, &str, &str)] = &[
     ("not_a_client", "Chỉ người dùng mới đổi được mật khẩu.", "Only people have passwords."),
     (
         "transition_not_allowed",
-        "Không thể chuyển từ trạng thái {from} sang {to}; được phép: {allowed}.",
+        "Không thể chuyển từ trạng thái “{from_vi}” sang “{to_vi}”; được phép: {allowed_vi}.",
         "Cannot go from {from} to {to}; allowed: {allowed}.",
     ),
     ("plan_closed", "Kế hoạch đã kết thúc; không thể sửa.", "The plan is closed and can no longer be changed."),
@@ -305,11 +354,7 @@ const PROBLEMS: &[(&str, &str, &str)] = &[
     ),
     ("file_too_large", "Tệp vượt quá giới hạn {limit} byte.", "A file exceeds the limit of {limit} bytes."),
     ("no_files", "Không có tệp nào trong yêu cầu (trường file).", "The request holds no file (field file)."),
-    (
-        "multipart_invalid",
-        "Nội dung multipart không đọc được: {reason}",
-        "The multipart body could not be read: {reason}",
-    ),
+    ("multipart_invalid", "Nội dung multipart không đọc được.", "The multipart body could not be read: {reason}"),
     (
         "range_not_satisfiable",
         "Khoảng byte yêu cầu nằm ngoài tệp ({size} byte).",
@@ -434,7 +479,7 @@ const FIELDS: &[(&str, &str, &str)] = &[
     ("invalid_email", "Địa chỉ email không hợp lệ.", "Not a valid email address."),
     ("invalid_url", "Địa chỉ web không hợp lệ (chỉ http/https).", "Not a valid web address (http/https only)."),
     ("invalid_format", "Sai định dạng.", "Invalid format."),
-    ("invalid_value", "Giá trị không hợp lệ: {reason}", "Invalid value: {reason}"),
+    ("invalid_value", "Giá trị không hợp lệ: {reason_vi}", "Invalid value: {reason}"),
     ("invalid_uuid", "Không phải UUID hợp lệ.", "Not a valid UUID."),
     ("invalid_timestamp", "Không phải thời điểm RFC 3339 hợp lệ.", "Not a valid RFC 3339 timestamp."),
     ("unknown_field", "Trường không được hỗ trợ.", "Unknown field."),

@@ -68,7 +68,7 @@ pub fn evidence_type(head: &[u8]) -> Result<&'static str, String> {
             .find(|(mime, _)| *mime == kind.mime_type())
             .map(|(mime, _)| *mime)
             .ok_or_else(|| kind.mime_type().to_owned()),
-        None => Err("unknown".to_owned()),
+        None => Err("application/octet-stream".to_owned()),
     }
 }
 
@@ -88,7 +88,7 @@ mod tests {
         let program = std::fs::read("/bin/true").unwrap();
         assert_eq!(evidence_type(&program), Err("application/x-executable".to_owned()));
         assert!(evidence_type(b"MZ\x90\x00\x03\x00\x00\x00").is_err());
-        assert_eq!(evidence_type(b"just some text"), Err("unknown".to_owned()));
+        assert_eq!(evidence_type(b"just some text"), Err("application/octet-stream".to_owned()));
     }
 
     #[test]

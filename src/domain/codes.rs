@@ -64,6 +64,8 @@ pub trait Lifecycle: Copy + PartialEq + serde::Serialize + Send + 'static {
     fn next(self) -> &'static [Self];
     /// Its stable code.
     fn code(self) -> &'static str;
+    /// Its Vietnamese label.
+    fn label(self) -> &'static str;
 
     /// A 409 naming the allowed statuses unless `to` may follow this one.
     fn check_move(self, to: Self) -> Result<(), crate::error::ApiError> {
@@ -71,7 +73,11 @@ pub trait Lifecycle: Copy + PartialEq + serde::Serialize + Send + 'static {
             return Ok(());
         }
         let allowed: Vec<&str> = self.next().iter().map(|s| s.code()).collect();
-        Err(crate::error::ApiError::transition_not_allowed(self.code(), to.code(), &allowed))
+        let labels: Vec<&str> = self.next().iter().map(|s| s.label()).collect();
+        Err(crate::error::ApiError::transition_not_allowed(self.code(), to.code(), &allowed)
+            .arg("from_vi", self.label())
+            .arg("to_vi", to.label())
+            .arg("allowed_vi", if labels.is_empty() { "—".to_owned() } else { labels.join(", ") }))
     }
 }
 
@@ -85,6 +91,9 @@ macro_rules! lifecycle {
             }
             fn code(self) -> &'static str {
                 self.as_str()
+            }
+            fn label(self) -> &'static str {
+                <$status>::label(self)
             }
         })+
     };

@@ -24,21 +24,25 @@ impl ReportPeriod {
         match (code, from, to) {
             (Some(code), None, None) => {
                 let (from, to) = period_bounds(code).ok_or_else(|| {
-                    ApiError::validation(vec![
-                        FieldError::new("period", "invalid_value")
-                            .arg("reason", "expected 2021, 2021-H1, 2021-Q2 or 2021-M07"),
-                    ])
+                    ApiError::validation(vec![FieldError::new("period", "invalid_value").reason(
+                        "expected 2021, 2021-H1, 2021-Q2 or 2021-M07",
+                        "cần dạng 2021, 2021-H1, 2021-Q2 hoặc 2021-M07",
+                    )])
                 })?;
                 Ok(Self { code: Some(code.to_owned()), from, to })
             }
             (None, Some(from), Some(to)) if from <= to && (to - from).num_days() <= 3 * 366 => {
                 Ok(Self { code: None, from, to })
             }
-            (None, Some(_), Some(_)) => Err(ApiError::rules(vec![
-                FieldError::new("to", "invalid_value").arg("reason", "on or after from, at most three years later"),
-            ])),
+            (None, Some(_), Some(_)) => {
+                Err(ApiError::rules(vec![FieldError::new("to", "invalid_value").reason(
+                    "on or after from, at most three years later",
+                    "phải từ ngày from trở đi, không quá ba năm",
+                )]))
+            }
             _ => Err(ApiError::rules(vec![
-                FieldError::new("period", "invalid_value").arg("reason", "give either period, or both from and to"),
+                FieldError::new("period", "invalid_value")
+                    .reason("give either period, or both from and to", "cần period, hoặc cả from và to"),
             ])),
         }
     }

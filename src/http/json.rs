@@ -122,9 +122,13 @@ pub async fn read_limited(mut payload: Payload, declared: Option<usize>, limit: 
     Ok(body.freeze())
 }
 
+/// A body that is not JSON: serde's words in English, the place in Vietnamese.
+pub fn malformed_json(err: serde_json::Error) -> ApiError {
+    ApiError::bad_request("malformed_json").arg("line", err.line()).arg("column", err.column()).arg("reason", err)
+}
+
 pub fn parse_object(bytes: &[u8]) -> Result<Value, ApiError> {
-    let value: Value =
-        serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request("malformed_json").arg("reason", e))?;
+    let value: Value = serde_json::from_slice(bytes).map_err(malformed_json)?;
     if !value.is_object() {
         return Err(ApiError::bad_request("json_object_expected"));
     }
@@ -166,7 +170,35 @@ pub fn serde_field_error(path: &str, message: &str) -> FieldError {
     let field = if path.is_empty() || path == "." { "body".to_owned() } else { path.to_owned() };
     // serde's wording ends with " at line 1 column 20" for JSON text errors.
     let reason = message.split(" at line ").next().unwrap_or(message);
-    FieldError::new(field, Cow::Borrowed("invalid_value")).arg("reason", reason)
+    FieldError::new(field, Cow::Borrowed("invalid_value")).reason(reason, reason_vi(reason))
+}
+
+/// serde's and chrono's reasons, said in Vietnamese with the form expected.
+fn reason_vi(reason: &str) -> String {
+    let expected = reason.rsplit_once("expected ").map_or("", |(_, e)| e);
+    let sized = |e: &str, kind: char| e.starts_with(kind) && e[1..].starts_with(|c: char| c.is_ascii_digit());
+    if let Some(rest) = reason.strip_prefix("unknown variant `") {
+        let value = rest.split('`').next().unwrap_or("");
+        let allowed = expected.trim_start_matches("one of ").replace('`', "").replace(" or ", ", ");
+        return format!("“{value}” không phải giá trị được nhận; chọn một trong: {allowed}");
+    }
+    let wanted = match expected {
+        e if e.contains("boolean") => "true hoặc false",
+        e if e.contains("UUID") || e.contains("uuid") => "một UUID (ví dụ 01938f6e-7d3c-7b1a-9c55-3f1f0b6f1a2e)",
+        e if sized(e, 'i') || sized(e, 'u') || e.contains("integer") => "một số nguyên",
+        e if sized(e, 'f') || e.contains("number") => "một số",
+        e if e.contains("string") => "một chuỗi ký tự trong dấu ngoặc kép",
+        e if e.contains("sequence") => "một danh sách [ … ]",
+        e if e.contains("map") || e.contains("struct") => "một đối tượng { … }",
+        _ if reason.contains("input") || reason.contains("premature") || reason.contains("trailing") => {
+            "ngày dạng YYYY-MM-DD (ví dụ 2021-06-30) hoặc thời điểm RFC 3339 (ví dụ 2021-06-30T08:00:00+07:00)"
+        }
+        _ if reason.contains("UUID") || reason.contains("invalid character") || reason.contains("invalid length") => {
+            "một UUID (ví dụ 01938f6e-7d3c-7b1a-9c55-3f1f0b6f1a2e)"
+        }
+        _ => "đúng kiểu của trường (xem tài liệu API)",
+    };
+    format!("cần {wanted}")
 }
 
 fn find_nul(value: &Value, path: &str, out: &mut Vec<FieldError>) {

@@ -63,16 +63,18 @@ impl PageRequest {
         let mut cursor = None;
         for (name, value) in pairs {
             if pairs.iter().filter(|(n, _)| n == name).count() > 1 {
-                errors.push(FieldError::new(name.clone(), "invalid_value").arg("reason", "duplicate parameter"));
+                errors.push(
+                    FieldError::new(name.clone(), "invalid_value").reason("duplicate parameter", "tham số bị lặp lại"),
+                );
                 continue;
             }
             match name.as_str() {
                 "limit" => match value.parse::<i64>() {
                     Ok(n) if (1..=MAX_LIMIT).contains(&n) => req.limit = n,
                     Ok(_) => errors.push(FieldError::new("limit", "out_of_range").arg("min", 1).arg("max", MAX_LIMIT)),
-                    Err(_) => {
-                        errors.push(FieldError::new("limit", "invalid_value").arg("reason", "not a whole number"))
-                    }
+                    Err(_) => errors.push(
+                        FieldError::new("limit", "invalid_value").reason("not a whole number", "không phải số nguyên"),
+                    ),
                 },
                 "updated_since" => match DateTime::parse_from_rfc3339(value) {
                     Ok(t) => req.updated_since = Some(t.with_timezone(&Utc)),

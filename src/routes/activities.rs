@@ -285,7 +285,7 @@ fn check_links(
 fn check_held(from: DateTime<Utc>, to: Option<DateTime<Utc>>) -> Result<(), ApiError> {
     if to.is_some_and(|t| t < from) {
         return Err(ApiError::rules(vec![
-            FieldError::new("held_to", "invalid_value").arg("reason", "before held_from"),
+            FieldError::new("held_to", "invalid_value").reason("before held_from", "trước held_from"),
         ]));
     }
     Ok(())

@@ -156,7 +156,7 @@ async fn parse_token_request(req: &HttpRequest, payload: web::Payload) -> Result
     }
     let body = read_limited(payload.into_inner(), declared_length(req), MAX_TOKEN_REQUEST_BYTES).await?;
     if json {
-        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request("malformed_json").arg("reason", e))
+        serde_json::from_slice(&body).map_err(crate::http::json::malformed_json)
     } else {
         serde_urlencoded::from_bytes(&body).map_err(|_| ApiError::bad_request("malformed_form"))
     }

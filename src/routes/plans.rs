@@ -349,7 +349,7 @@ pub async fn create_plan(
 fn check_period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<(), ApiError> {
     match (from, to) {
         (Some(f), Some(t)) if f > t => Err(ApiError::rules(vec![
-            FieldError::new("period_to", "invalid_value").arg("reason", "before period_from"),
+            FieldError::new("period_to", "invalid_value").reason("before period_from", "trước period_from"),
         ])),
         _ => Ok(()),
     }

@@ -185,7 +185,8 @@ pub async fn list_public_feedback(
     let page = query.page;
     if page.is_sync() {
         return Err(ApiError::bad_request("sync_not_supported").with_errors(vec![
-            crate::error::FieldError::new("updated_since", "invalid_value").arg("reason", "not supported on this list"),
+            crate::error::FieldError::new("updated_since", "invalid_value")
+                .reason("not supported on this list", "danh sách này không hỗ trợ"),
         ]));
     }
     let code = code.into_inner();

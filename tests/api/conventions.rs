@@ -148,3 +148,93 @@ async fn swagger_ui_is_served_by_the_service_itself() {
     assert_eq!(bundle.status, 200);
     assert!(bundle.body.len() > 100_000, "the whole bundle, from the binary");
 }
+
+/// In Vietnamese, problems say it all in Vietnamese: the expected form of a value, the
+/// labels of statuses, dates as dd/mm/yyyy — no serde, chrono or English codes inside.
+#[actix_web::test]
+async fn vietnamese_problems_carry_no_english_inside() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let org = app.organization(&admin, "KDPM").await;
+    let plan = app
+        .post("/api/v1/plans")
+        .token(&admin)
+        .json(json!({"code": "KH", "year": 2021, "title": "Kế hoạch", "organization_id": org}))
+        .send()
+        .await
+        .id();
+    let dept = app
+        .post("/api/v1/departments")
+        .token(&admin)
+        .json(json!({"code": "VP", "name": "Văn phòng", "organization_id": org}))
+        .send()
+        .await
+        .id();
+    app.staff(&admin, org, &dept.to_string(), "nhanvien", "member").await;
+    let texts = |body: serde_json::Value| {
+        let mut all = vec![body["detail"].as_str().unwrap_or_default().to_owned()];
+        all.extend(body["errors"].as_array().into_iter().flatten().map(|e| e["message"].as_str().unwrap().to_owned()));
+        all
+    };
+    let mut said = Vec::new();
+    let post = |path: String, body: serde_json::Value| app.post(&path).token(&admin).json(body);
+    for (path, body) in [
+        ("/api/v1/plans".to_owned(), json!({"code": "KH2", "year": "2021", "title": "X", "organization_id": org})),
+        (
+            "/api/v1/plans".to_owned(),
+            json!({"code": "KH3", "year": 2021, "title": "X", "status": "done", "organization_id": org}),
+        ),
+        (
+            "/api/v1/plans".to_owned(),
+            json!({"code": "KH4", "year": 2021, "title": "X", "period_from": "30/06/2021", "organization_id": org}),
+        ),
+        (
+            "/api/v1/plans".to_owned(),
+            json!({"code": "KH5", "year": 2021, "title": "X", "organization_id": "không-phải-uuid"}),
+        ),
+        (format!("/api/v1/plans/{plan}/transitions"), json!({"to": "closed"})),
+        (
+            "/api/v1/plans".to_owned(),
+            json!({"code": "KH6", "year": 2021, "title": "X", "period_from": "2021-06-30", "period_to": "2021-01-01", "organization_id": org}),
+        ),
+    ] {
+        let res = post(path.clone(), body).send().await;
+        assert!(res.status >= 400, "{path}: {}", res.text());
+        said.extend(texts(res.json()));
+    }
+    let res = app.post("/api/v1/plans").token(&admin).raw("application/json", "{\"code\": ").send().await;
+    said.extend(texts(res.json()));
+    let res = app.get("/api/v1/plans?limit=many&limit=2").token(&admin).send().await;
+    said.extend(texts(res.json()));
+    let res = app.delete(&format!("/api/v1/departments/{dept}")).token(&admin).send().await;
+    assert_eq!(res.status, 409, "{}", res.text());
+    said.extend(texts(res.json()));
+    let joined = said.join("\n");
+    for english in [
+        "expected",
+        "invalid",
+        "before",
+        "after",
+        "duplicate",
+        "whole number",
+        "users",
+        "variant",
+        "line ",
+        "column",
+        "string",
+        "integer",
+        "input",
+        "\"draft\"",
+        "“draft”",
+        "“closed”",
+        "in_progress",
+        "character",
+    ] {
+        assert!(!joined.contains(english), "“{english}” in Vietnamese problems:\n{joined}");
+    }
+    for vietnamese in
+        ["dự thảo", "đã kết thúc", "cần một số nguyên", "YYYY-MM-DD", "cần một UUID", "người dùng", "dòng 1"]
+    {
+        assert!(joined.contains(vietnamese), "“{vietnamese}” missing:\n{joined}");
+    }
+}

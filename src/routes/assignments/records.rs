@@ -162,9 +162,9 @@ pub struct AssignmentTransition {
 
 fn check_dates(start: Option<NaiveDate>, due: Option<NaiveDate>) -> Result<(), ApiError> {
     match (start, due) {
-        (Some(s), Some(d)) if s > d => {
-            Err(ApiError::rules(vec![FieldError::new("due_on", "invalid_value").arg("reason", "before start_on")]))
-        }
+        (Some(s), Some(d)) if s > d => Err(ApiError::rules(vec![
+            FieldError::new("due_on", "invalid_value").reason("before start_on", "trước start_on"),
+        ])),
         _ => Ok(()),
     }
 }

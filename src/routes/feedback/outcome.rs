@@ -267,7 +267,7 @@ pub async fn get_satisfaction_rate(
     let to = params.to.unwrap_or(today);
     let from = params.from.unwrap_or_else(|| NaiveDate::from_ymd_opt(to.year(), 1, 1).expect("1 January"));
     if from > to {
-        return Err(ApiError::rules(vec![FieldError::new("from", "invalid_value").arg("reason", "after to")]));
+        return Err(ApiError::rules(vec![FieldError::new("from", "invalid_value").reason("after to", "sau ngày to")]));
     }
     let start = |d: NaiveDate| {
         vietnam()
