@@ -547,6 +547,28 @@ async fn activities_follow_the_conventions() {
     let feed = feed["items"].as_array().unwrap();
     assert_eq!(feed.len(), 1);
     assert!(feed[0]["deleted_at"].is_string());
+
+    // The search finds what matches and leaves out what does not, of the same channel.
+    let training = app
+        .post("/api/v1/activities")
+        .token(&admin)
+        .json(json!({"title": "Tập huấn nghiệp vụ một cửa", "plan_item_ids": [s.items[0]], "department_id": s.departments[0],
+            "channel": "meeting", "audience": "staff", "held_from": "2021-05-10T08:00:00+07:00"}))
+        .send()
+        .await
+        .id()
+        .to_string();
+    let ids = |body: Value| -> Vec<String> {
+        body["items"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap().to_owned()).collect()
+    };
+    let meetings =
+        ids(app.get("/api/v1/activities?q=hop%20pho%20bien&channel=meeting").token(&admin).send().await.json());
+    let mut all_meetings = ids(app.get("/api/v1/activities?channel=meeting").token(&admin).send().await.json());
+    assert!(all_meetings.contains(&training) && all_meetings.len() > 2, "{all_meetings:?}");
+    all_meetings.retain(|id| *id != training);
+    assert_eq!(meetings, all_meetings, "every meeting that matches, and only those");
+    let trainings = ids(app.get("/api/v1/activities?q=tap%20huan").token(&admin).send().await.json());
+    assert_eq!(trainings, [training]);
 }
 
 /// A ZIP archive of `entries`, stored uncompressed in the order given.

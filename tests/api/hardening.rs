@@ -490,3 +490,81 @@ async fn a_nul_or_invalid_utf8_in_any_query_parameter_is_a_400_naming_it() {
     app.get("/api/v1/feedback?q%00=x").token(&admin).send().await.problem(400, "validation_failed");
     assert_eq!(app.get("/api/v1/feedback?q=a+b").token(&admin).send().await.status, 200);
 }
+
+/// Not trusting `X-Forwarded-For` (the default): a caller cannot escape the public limit
+/// by changing it, and the audit trail keeps the real address.
+#[actix_web::test]
+async fn an_untrusted_forwarded_for_changes_neither_the_limit_nor_the_audit_address() {
+    let mut settings = test_settings();
+    settings.public_rate_limit = 3;
+    settings.trust_forwarded_for = false;
+    let app = TestApp::spawn_with(settings).await;
+    for i in 0..3 {
+        app.get("/api/v1/public/feedback/PAKN-2021-000001")
+            .header("X-Forwarded-For", &format!("203.0.113.{i}"))
+            .send()
+            .await
+            .problem(404, "not_found");
+    }
+    app.get("/api/v1/public/feedback/PAKN-2021-000001")
+        .header("X-Forwarded-For", "198.51.100.99")
+        .send()
+        .await
+        .problem(429, "rate_limited");
+    let admin = app.admin_token().await;
+    let res = app
+        .post("/api/v1/organizations")
+        .token(&admin)
+        .header("X-Forwarded-For", "198.51.100.7")
+        .json(json!({"code": "KDPM", "name": "Ban"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let forged = app.sql_count("SELECT count(*) AS n FROM audit_events WHERE client_addr LIKE '198.51.100.%'");
+    assert_eq!(forged, 0, "the audit address is the peer's, not the header's");
+    assert!(app.sql_count("SELECT count(*) AS n FROM audit_events WHERE client_addr = '127.0.0.1'") >= 1);
+}
+
+/// The lock after repeated failed sign-ins ends after CCHC_LOGIN_LOCKOUT_SECONDS.
+#[actix_web::test]
+async fn a_sign_in_lock_ends_when_its_time_is_up() {
+    let mut settings = test_settings();
+    settings.login_lockout = Duration::from_secs(2);
+    let app = TestApp::spawn_with(settings).await;
+    let sign_in = |password: &str| {
+        app.post("/api/v1/auth/token").json(json!({"grant_type": "password", "username": ADMIN, "password": password}))
+    };
+    for _ in 0..MAX_FAILURES.parse::<usize>().unwrap() {
+        sign_in("wrong").send().await;
+    }
+    sign_in(ADMIN_PASSWORD).send().await.token_error(429, "temporarily_unavailable", "login_locked");
+    std::thread::sleep(Duration::from_millis(2200));
+    let res = sign_in(ADMIN_PASSWORD).send().await;
+    assert_eq!(res.status, 200, "the lock is over: {}", res.text());
+}
+
+/// A token issued to a service client stops working the moment the client is
+/// deactivated or deleted, though it has not expired.
+#[actix_web::test]
+async fn a_live_token_of_a_deactivated_or_deleted_client_is_refused() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let org = app.organization(&admin, "KDPM").await;
+    for end in ["deactivate", "delete"] {
+        let (id, token) = app.service_client(&admin, org, &["directory:read"]).await;
+        assert_eq!(app.get("/api/v1/me").token(&token).send().await.status, 200);
+        let res = match end {
+            "deactivate" => {
+                app.patch(&format!("/api/v1/service-clients/{id}"))
+                    .token(&admin)
+                    .json(json!({"active": false}))
+                    .send()
+                    .await
+            }
+            _ => app.delete(&format!("/api/v1/service-clients/{id}")).token(&admin).send().await,
+        };
+        assert!(res.status < 300, "{end}: {}", res.text());
+        app.get("/api/v1/me").token(&token).send().await.problem(401, "invalid_token");
+        app.get("/api/v1/departments").token(&token).send().await.problem(401, "invalid_token");
+    }
+}
