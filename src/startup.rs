@@ -294,7 +294,11 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
 /// The 2021 plan of the Khanh Hoa Provincial Development Project Management Board.
 pub const DEMO_PLAN: &str = include_str!("../fixtures/kdpm-2021.json");
 
-/// Imports the 2021 plan into a database that has no organisations yet.
+/// The Board's demo feedback: categories, the 2021 holidays, published records.
+pub const DEMO_FEEDBACK: &str = include_str!("../fixtures/kdpm-2021-feedback.json");
+
+/// Imports the 2021 plan, and the demo feedback, into a database that has no
+/// organisations yet.
 fn load_demo_data(url: &str) -> anyhow::Result<()> {
     let mut conn = PgConnection::establish(url)?;
     conn.transaction(|conn| -> anyhow::Result<()> {
@@ -303,8 +307,10 @@ fn load_demo_data(url: &str) -> anyhow::Result<()> {
             return Ok(());
         }
         let summary = import_file(conn, serde_json::from_str(DEMO_PLAN)?, false)?;
+        let records = db::demo::load(conn, &serde_json::from_str(DEMO_FEEDBACK)?)?;
         tracing::info!(
-            "loaded the demo plan KH-TTCCHC-2021 ({} items, {} indicators); CCHC_DEMO_DATA=false turns this off",
+            "loaded the demo plan KH-TTCCHC-2021 ({} items, {} indicators) and {records} published feedback records; \
+             CCHC_DEMO_DATA=false turns this off",
             summary.items,
             summary.indicators
         );

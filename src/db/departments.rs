@@ -71,6 +71,16 @@ pub fn insert(conn: &mut PgConnection, new: &NewDepartment) -> QueryResult<Depar
 }
 
 /// Whether live people still belong to the department (then it cannot be deleted).
+/// The live department of `org` with this code (any case).
+pub fn by_code(conn: &mut PgConnection, org: Uuid, code: &str) -> QueryResult<Uuid> {
+    departments::table
+        .filter(departments::organization_id.eq(org))
+        .filter(lower(departments::code).eq(code.to_lowercase()))
+        .filter(departments::deleted_at.is_null())
+        .select(departments::id)
+        .first(conn)
+}
+
 pub fn has_members(conn: &mut PgConnection, id: Uuid) -> QueryResult<bool> {
     use crate::db::schema::users;
     diesel::select(diesel::dsl::exists(

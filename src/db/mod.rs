@@ -4,6 +4,7 @@
 pub mod activities;
 pub mod assignments;
 pub mod audit;
+pub mod demo;
 pub mod departments;
 pub mod documents;
 pub mod exports;

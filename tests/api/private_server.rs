@@ -67,6 +67,28 @@ async fn without_database_url_the_service_runs_its_own_postgres_and_keeps_the_da
         let plans: serde_json::Value = res.json().await.unwrap();
         assert_eq!(plans["items"].as_array().unwrap().len(), 1, "round {round}");
         assert_eq!(plans["items"][0]["code"], "KH-TTCCHC-2021");
+        // And the demo feedback: the README's public example answers without a token,
+        // the categories and the 2021 holidays are there, each once.
+        let mut res = client
+            .get(format!("{base}/api/v1/public/feedback/PAKN-2021-000001?organization=KDPM"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "round {round}");
+        let published: serde_json::Value = res.json().await.unwrap();
+        assert!(published["summary"].as_str().is_some_and(|s| s.contains("sao lục")), "{published}");
+        let mut res = client.get(format!("{base}/api/v1/public/organizations/KDPM/feedback")).send().await.unwrap();
+        let listed: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(listed["items"].as_array().unwrap().len(), 3, "round {round}: {listed}");
+        let mut res =
+            client.get(format!("{base}/api/v1/feedback-categories")).bearer_auth(&token).send().await.unwrap();
+        let categories: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(categories["items"].as_array().unwrap().len(), 3, "round {round}");
+        let mut res = client.get(format!("{base}/api/v1/holidays?limit=200")).bearer_auth(&token).send().await.unwrap();
+        let holidays: serde_json::Value = res.json().await.unwrap();
+        let days: Vec<&str> =
+            holidays["items"].as_array().unwrap().iter().map(|h| h["day"].as_str().unwrap()).collect();
+        assert!(days.contains(&"2021-02-12") && days.contains(&"2021-09-03") && days.len() == 14, "{days:?}");
 
         handle.stop(true).await;
         cleanup.pg.take().expect("started here").stop();
