@@ -117,9 +117,8 @@ fn month_end(y: i32, m: u32) -> NaiveDate {
 
 /// The calendar bounds of a period code.
 pub fn period_bounds(code: &str) -> Option<(NaiveDate, NaiveDate)> {
-    if !super::plans::valid_period(code) {
-        return None;
-    }
+    let code = super::plans::canonical_period(code)?;
+    let code = code.as_str();
     let year: i32 = code[..4].parse().ok()?;
     let (from_month, to_month) = match &code[4..] {
         "" => (1, 12),

@@ -159,9 +159,21 @@ pub fn target_status(
     if met { TargetStatus::Met } else { TargetStatus::NotMet }
 }
 
-/// A reporting period: `2021`, `2021-H1`, `2021-Q2` or `2021-M07`.
+/// A reporting period: `2021`, `2021-H1`, `2021-Q2` or `2021-M07` (a month also as
+/// `2021-07`, as people write it; `canonical_period` gives the `M` form kept).
 /// The form `valid_period` accepts, as the OpenAPI document states it.
-pub const PERIOD_PATTERN: &str = "^[0-9]{4}(-(H[12]|Q[1-4]|M(0[1-9]|1[0-2])))?$";
+pub const PERIOD_PATTERN: &str = "^[0-9]{4}(-(H[12]|Q[1-4]|M?(0[1-9]|1[0-2])))?$";
+
+/// The stored form of a period: a month as `2021-M07`; `None` if it is not one.
+pub fn canonical_period(period: &str) -> Option<String> {
+    if !valid_period(period) {
+        return None;
+    }
+    match period.as_bytes().get(5) {
+        Some(b'0' | b'1') => Some(format!("{}-M{}", &period[..4], &period[5..])),
+        _ => Some(period.to_owned()),
+    }
+}
 
 pub fn valid_period(period: &str) -> bool {
     // Bytes, not characters: the text may be anything, and must not be cut inside one.
@@ -173,12 +185,11 @@ pub fn valid_period(period: &str) -> bool {
     match rest.strip_prefix('-') {
         None => rest.is_empty(),
         Some(p) => {
+            let m = p.strip_prefix('M').unwrap_or(p);
             matches!(p, "H1" | "H2" | "Q1" | "Q2" | "Q3" | "Q4")
-                || p.strip_prefix('M').is_some_and(|m| {
-                    m.len() == 2
-                        && m.bytes().all(|b| b.is_ascii_digit())
-                        && (1..=12).contains(&m.parse::<u8>().unwrap_or(0))
-                })
+                || (m.len() == 2
+                    && m.bytes().all(|b| b.is_ascii_digit())
+                    && (1..=12).contains(&m.parse::<u8>().unwrap_or(0)))
         }
     }
 }
@@ -232,7 +243,11 @@ mod tests {
 
     #[test]
     fn periods_are_years_halves_quarters_or_months() {
-        for ok in ["2021", "2021-H1", "2021-Q4", "2021-M07", "2021-M12"] {
+        assert_eq!(super::canonical_period("2021-06").as_deref(), Some("2021-M06"));
+        assert_eq!(super::canonical_period("2021-M06").as_deref(), Some("2021-M06"));
+        assert_eq!(super::canonical_period("2021-Q2").as_deref(), Some("2021-Q2"));
+        assert_eq!(super::canonical_period("2021-13"), None);
+        for ok in ["2021", "2021-H1", "2021-Q4", "2021-M07", "2021-M12", "2021-07", "2021-12"] {
             assert!(valid_period(ok), "{ok}");
         }
         for bad in ["21", "2021-Q5", "2021-M13", "2021-M7", "2021-", "2021-H3", "abcd", "2021-M00"] {

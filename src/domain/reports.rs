@@ -29,7 +29,7 @@ impl ReportPeriod {
                         "cần dạng 2021, 2021-H1, 2021-Q2 hoặc 2021-M07",
                     )])
                 })?;
-                Ok(Self { code: Some(code.to_owned()), from, to })
+                Ok(Self { code: crate::domain::plans::canonical_period(code), from, to })
             }
             (None, Some(from), Some(to)) if from <= to && (to - from).num_days() <= 3 * 366 => {
                 Ok(Self { code: None, from, to })

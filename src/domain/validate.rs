@@ -24,7 +24,7 @@ pub fn not_blank(value: &str) -> Result<(), ValidationError> {
     }
 }
 
-/// A period code: `2021`, `2021-H1`, `2021-Q2`, `2021-M07`.
+/// A period code: `2021`, `2021-H1`, `2021-Q2`, `2021-M07` (or `2021-07`).
 pub fn period(value: &str) -> Result<(), ValidationError> {
     if crate::domain::plans::valid_period(value) { Ok(()) } else { Err(ValidationError::new("invalid_period")) }
 }

@@ -100,7 +100,7 @@ pub struct Measurement {
     pub indicator_id: Uuid,
     pub value: f64,
     pub measured_on: NaiveDate,
-    /// `2021`, `2021-H1`, `2021-Q2` or `2021-M07`.
+    /// `2021`, `2021-H1`, `2021-Q2` or `2021-M07` (also `2021-07`, kept as `2021-M07`).
     pub period: Option<String>,
     pub source: MeasurementSource,
     /// For `entered` values: where the figure comes from (a report, a decision).
@@ -211,7 +211,7 @@ pub struct CreateMeasurement {
     pub value: f64,
     pub measured_on: NaiveDate,
     #[validate(custom(function = "crate::domain::validate::period"))]
-    #[schema(pattern = "^[0-9]{4}(-(H[12]|Q[1-4]|M(0[1-9]|1[0-2])))?$")]
+    #[schema(pattern = "^[0-9]{4}(-(H[12]|Q[1-4]|M?(0[1-9]|1[0-2])))?$")]
     pub period: Option<String>,
     /// Only `entered` (the default): `computed` values are recorded by the service.
     pub source: Option<MeasurementSource>,
@@ -469,7 +469,8 @@ pub async fn list_measurements(
     principal.require(Permission::PlansRead)?;
     let (id, org) = (id.into_inner(), principal.organization_id);
     let ListQuery { page, filter } = query;
-    let filter = store::MeasurementFilter { from: filter.from, to: filter.to, period: filter.period };
+    let period = filter.period.map(|p| crate::domain::plans::canonical_period(&p).unwrap_or(p));
+    let filter = store::MeasurementFilter { from: filter.from, to: filter.to, period };
     crud::list::<Measurement, _>(&req, &state, page, move |conn, page| {
         let indicator = store::find(conn, id, None)?;
         plans::find_readable(conn, indicator.plan_id, org)?;
@@ -520,7 +521,7 @@ pub async fn create_measurement(
                 organization_id: indicator.organization_id,
                 value: body.value,
                 measured_on: body.measured_on,
-                period: body.period,
+                period: body.period.map(|p| crate::domain::plans::canonical_period(&p).unwrap_or(p)),
                 source: MeasurementSource::Entered,
                 citation: body.citation,
                 link: body.link,

@@ -147,7 +147,7 @@ impl Section {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct PlanReportParams {
-    /// `2021`, `2021-H1`, `2021-Q2` or `2021-M07`; or give `from` and `to` instead.
+    /// `2021`, `2021-H1`, `2021-Q2` or `2021-M07` (also `2021-07`); or give `from` and `to` instead.
     pub period: Option<String>,
     /// First day (Vietnam), with `to`.
     pub from: Option<NaiveDate>,
@@ -254,7 +254,7 @@ pub async fn get_plan_report(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct FeedbackReportParams {
-    /// `2021`, `2021-H1`, `2021-Q2` or `2021-M07`; or give `from` and `to` instead.
+    /// `2021`, `2021-H1`, `2021-Q2` or `2021-M07` (also `2021-07`); or give `from` and `to` instead.
     pub period: Option<String>,
     /// First day of receipt (Vietnam), with `to`.
     pub from: Option<NaiveDate>,
@@ -381,8 +381,8 @@ impl Resource for Snapshot {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"period": "2021-Q2"}))]
 pub struct CreateSnapshot {
-    /// `2021`, `2021-H1`, `2021-Q2` or `2021-M07`; or give `from` and `to` instead.
-    #[schema(pattern = "^[0-9]{4}(-(H[12]|Q[1-4]|M(0[1-9]|1[0-2])))?$")]
+    /// `2021`, `2021-H1`, `2021-Q2` or `2021-M07` (also `2021-07`); or give `from` and `to` instead.
+    #[schema(pattern = "^[0-9]{4}(-(H[12]|Q[1-4]|M?(0[1-9]|1[0-2])))?$")]
     pub period: Option<String>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,

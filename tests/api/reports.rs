@@ -1200,3 +1200,25 @@ async fn csv_text_is_never_a_formula_and_numbers_stay_numbers() {
     }
     assert!(found, "the category's row in the workbook");
 }
+
+/// A month as people write it (`2021-06`) is the same period as `2021-M06`, kept in
+/// the `M` form.
+#[actix_web::test]
+async fn a_month_written_2021_06_is_the_period_2021_m06() {
+    let s = seed().await;
+    let report = |period: &str| {
+        let path = format!("/api/v1/reports/plans/{}?period={period}", s.plan);
+        let app = &s.app;
+        let token = s.coordinator.clone();
+        async move {
+            let mut body = app.get(&path).token(&token).send().await.json();
+            body.as_object_mut().unwrap().remove("generated_at");
+            body
+        }
+    };
+    let plain = report("2021-06").await;
+    assert_eq!(plain["period"]["code"], "2021-M06", "{}", plain["period"]);
+    assert_eq!(plain, report("2021-M06").await);
+    let res = s.app.get(&format!("/api/v1/reports/plans/{}?period=2021-13", s.plan)).token(&s.coordinator).send().await;
+    res.problem(400, "validation_failed");
+}

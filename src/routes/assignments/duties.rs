@@ -173,6 +173,7 @@ pub async fn list_plan_reporting_duties(
     let (plan_id, org) = (plan_id.into_inner(), principal.organization_id);
     let filter = query.0;
     let (today, due_days) = (state.clock.today(), state.settings.report_due_days);
+    let period = filter.period.as_deref().and_then(crate::domain::plans::canonical_period);
     let list = db::run(&state.pool, move |conn| {
         let plan = plans::find(conn, plan_id, org)?;
         let assignments = store::reporting_of_plan(conn, plan_id)?;
@@ -185,7 +186,7 @@ pub async fn list_plan_reporting_duties(
         .into_iter()
         .filter(|d| filter.state.is_none_or(|s| s == d.state))
         .filter(|d| filter.department_id.is_none_or(|dept| dept == d.department_id))
-        .filter(|d| filter.period.as_deref().is_none_or(|p| p == d.period))
+        .filter(|d| period.as_deref().is_none_or(|p| p == d.period))
         .collect();
     Ok(HttpResponse::Ok().json(PlanDuties { plan_id, as_of: today, duties }))
 }
