@@ -109,7 +109,8 @@ async fn grant(
     let mut form = parse_token_request(req, payload).await?;
     if let Some((id, secret)) = basic_credentials(req) {
         // RFC 6749 §2.3: a client uses one way of authenticating, not two.
-        if form.client_id.as_deref().is_some_and(|v| !v.is_empty() && v != id) || form.client_secret.is_some() {
+        let given = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.is_empty());
+        if (given(&form.client_id) && form.client_id.as_deref() != Some(id.as_str())) || given(&form.client_secret) {
             return Err(ApiError::bad_request("several_client_credentials"));
         }
         form.client_id = Some(id);
