@@ -140,14 +140,15 @@ pub enum OAuthError {
 /// them, beside the problem details every other error has, as `application/json`.
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({
-    "error": "invalid_grant", "error_description": "Tên đăng nhập hoặc mật khẩu không đúng.",
+    "error": "invalid_grant", "error_description": "The username or password is wrong.",
     "type": "https://cchc.example/problems/validation", "title": "Dữ liệu không hợp lệ",
     "status": 400, "detail": "Tên đăng nhập hoặc mật khẩu không đúng.", "instance": "/api/v1/auth/token",
     "code": "invalid_grant", "request_id": "01938f6e-7d3c-7b1a-9c55-3f1f0b6f1a2e"
 }))]
 pub struct TokenError {
     pub error: OAuthError,
-    /// The problem's `detail`, in the caller's language.
+    /// The problem's `detail` in English, in the printable ASCII RFC 6749 allows here
+    /// (`detail` says it in the caller's language).
     pub error_description: String,
     #[serde(flatten)]
     pub problem: Problem,
@@ -330,7 +331,13 @@ impl ApiError {
         let problem = self.to_problem(ctx);
         match self.more.oauth {
             Some(error) => {
-                let body = TokenError { error, error_description: problem.detail.clone(), problem };
+                // RFC 6749 §5.2 allows printable ASCII but `"` and `\` here: the English
+                // text, its letters without marks; `detail` says it in the caller's language.
+                let description: String = deunicode::deunicode(&self.detail(Lang::En))
+                    .chars()
+                    .filter(|c| matches!(c, ' '..='~') && !matches!(c, '"' | '\\'))
+                    .collect();
+                let body = TokenError { error, error_description: description, problem };
                 res.content_type("application/json").body(serde_json::to_vec(&body).unwrap_or_default())
             }
             None => res.content_type(PROBLEM_JSON).body(serde_json::to_vec(&problem).unwrap_or_default()),

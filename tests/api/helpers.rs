@@ -538,8 +538,12 @@ impl TestResponse {
         assert_eq!(body["error"], error, "{body}");
         assert_eq!(body["code"], code, "{body}");
         assert_eq!(body["status"], status);
-        assert!(body["error_description"].as_str().is_some_and(|t| !t.is_empty()));
-        assert_eq!(body["error_description"], body["detail"]);
+        // RFC 6749 §5.2: printable ASCII but `"` and `\`.
+        let description = body["error_description"].as_str().unwrap_or_default();
+        assert!(
+            !description.is_empty() && description.chars().all(|c| matches!(c, ' '..='~') && c != '"' && c != '\\'),
+            "{body}"
+        );
         assert_eq!(body["request_id"].as_str(), self.header("x-request-id").as_deref());
         body
     }

@@ -113,7 +113,7 @@ async fn an_oauth2_client_library_signs_in_with_both_grants_and_reads_every_erro
             .unwrap_err(),
     );
     assert_eq!(error, BasicErrorResponseType::InvalidGrant);
-    assert_eq!(description, "Tên đăng nhập hoặc mật khẩu không đúng.");
+    assert_eq!(description, "The username or password is wrong.", "in ASCII, as RFC 6749 asks");
 
     // Locked after repeated failures: an error the RFC registers, with Retry-After.
     let max: usize = MAX_FAILURES.parse().unwrap();
