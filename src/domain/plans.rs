@@ -164,6 +164,12 @@ pub fn target_status(
 /// The form `valid_period` accepts, as the OpenAPI document states it.
 pub const PERIOD_PATTERN: &str = "^[0-9]{4}(-(H[12]|Q[1-4]|M?(0[1-9]|1[0-2])))?$";
 
+/// A period as given, in its stored form when it is one (else as given, for the
+/// caller's own check to refuse or not match).
+pub fn period_as_kept(period: String) -> String {
+    canonical_period(&period).unwrap_or(period)
+}
+
 /// The stored form of a period: a month as `2021-M07`; `None` if it is not one.
 pub fn canonical_period(period: &str) -> Option<String> {
     if !valid_period(period) {

@@ -469,7 +469,7 @@ pub async fn list_measurements(
     principal.require(Permission::PlansRead)?;
     let (id, org) = (id.into_inner(), principal.organization_id);
     let ListQuery { page, filter } = query;
-    let period = filter.period.map(|p| crate::domain::plans::canonical_period(&p).unwrap_or(p));
+    let period = filter.period.map(crate::domain::plans::period_as_kept);
     let filter = store::MeasurementFilter { from: filter.from, to: filter.to, period };
     crud::list::<Measurement, _>(&req, &state, page, move |conn, page| {
         let indicator = store::find(conn, id, None)?;
@@ -521,7 +521,7 @@ pub async fn create_measurement(
                 organization_id: indicator.organization_id,
                 value: body.value,
                 measured_on: body.measured_on,
-                period: body.period.map(|p| crate::domain::plans::canonical_period(&p).unwrap_or(p)),
+                period: body.period.map(crate::domain::plans::period_as_kept),
                 source: MeasurementSource::Entered,
                 citation: body.citation,
                 link: body.link,

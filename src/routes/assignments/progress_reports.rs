@@ -17,7 +17,7 @@ use crate::{
         audit::{self, Actor, Event},
         plans,
     },
-    domain::plans::canonical_period,
+    domain::plans::period_as_kept,
     domain::{
         assignments::{Period, ReportStatus},
         time::local_date,
@@ -195,7 +195,7 @@ pub async fn submit_progress_report(
     let principal = auth.0;
     principal.require(Permission::ReportsSubmit)?;
     let (id, code) = path.into_inner();
-    let code = canonical_period(&code).unwrap_or(code);
+    let code = period_as_kept(code);
     let body = body.0;
     let (org, now, due_days) = (principal.organization_id, state.clock.now(), state.settings.report_due_days);
     let actor = Actor::of(&principal, &ctx);
@@ -250,7 +250,7 @@ pub async fn get_progress_report(
 ) -> Result<HttpResponse, ApiError> {
     auth.0.require(Permission::AssignmentsRead)?;
     let (id, code) = path.into_inner();
-    let code = canonical_period(&code).unwrap_or(code);
+    let code = period_as_kept(code);
     let org = auth.0.organization_id;
     let mut versions = db::run(&state.pool, move |conn| {
         store::find(conn, id, org)?;
@@ -284,7 +284,7 @@ pub async fn list_progress_report_versions(
 ) -> Result<HttpResponse, ApiError> {
     auth.0.require(Permission::AssignmentsRead)?;
     let (id, code) = path.into_inner();
-    let code = canonical_period(&code).unwrap_or(code);
+    let code = period_as_kept(code);
     let org = auth.0.organization_id;
     let query_code = code.clone();
     let versions = db::run(&state.pool, move |conn| {
@@ -332,7 +332,7 @@ pub async fn update_progress_report(
     let principal = auth.0;
     principal.require(Permission::ReportsSubmit)?;
     let (id, code) = path.into_inner();
-    let code = canonical_period(&code).unwrap_or(code);
+    let code = period_as_kept(code);
     let body = body.0;
     let org = principal.organization_id;
     let actor = Actor::of(&principal, &ctx);
@@ -394,7 +394,7 @@ pub async fn review_progress_report(
     let principal = auth.0;
     principal.require(Permission::ReportsReview)?;
     let (id, code) = path.into_inner();
-    let code = canonical_period(&code).unwrap_or(code);
+    let code = period_as_kept(code);
     let ReportReview { to, note } = body.0;
     let (org, now, reviewer) = (principal.organization_id, state.clock.now(), principal.id);
     let review_note = note.clone();
