@@ -271,9 +271,15 @@ pub fn update_report(conn: &mut PgConnection, id: Uuid, changes: &ReportChanges)
 }
 
 impl AssignmentRow {
-    /// Its reporting periods, over the span it covers within `plan`.
-    pub fn duty_periods(&self, plan: &crate::db::plans::PlanRow, due_days: i64) -> Vec<Period> {
+    /// Its reporting periods, over the span it covers within `plan`, counted as its
+    /// organisation counts them.
+    pub fn duty_periods(
+        &self,
+        plan: &crate::db::plans::PlanRow,
+        due_days: i64,
+        counting: crate::domain::assignments::PeriodCounting,
+    ) -> Vec<Period> {
         let (from, to) = covered_span((self.start_on, self.due_on), (plan.period_from, plan.period_to), plan.year);
-        periods(self.reporting, from, to, due_days)
+        periods(self.reporting, from, to, due_days, counting)
     }
 }

@@ -152,6 +152,7 @@ impl<'a> Run<'a> {
                     parent_id: parent,
                     website: spec.website.clone(),
                     created_by: self.actor.id,
+                    reporting_periods: None,
                 },
             )?;
             audit::record(

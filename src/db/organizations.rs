@@ -5,6 +5,7 @@ use uuid::Uuid;
 use crate::{
     db::page::PageRequest,
     db::{lower, schema::organizations},
+    domain::assignments::PeriodCounting,
     impl_row, keyset,
 };
 
@@ -22,6 +23,7 @@ pub struct OrganizationRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    pub reporting_periods: PeriodCounting,
 }
 impl_row!(OrganizationRow);
 
@@ -55,6 +57,8 @@ pub struct NewOrganization {
     pub parent_id: Option<Uuid>,
     pub website: Option<String>,
     pub created_by: Option<Uuid>,
+    /// `None`: the default for new organisations (the decree's).
+    pub reporting_periods: Option<PeriodCounting>,
 }
 
 #[derive(AsChangeset, Default)]
@@ -65,6 +69,7 @@ pub struct OrganizationChanges {
     pub name_en: Option<Option<String>>,
     pub parent_id: Option<Option<Uuid>>,
     pub website: Option<Option<String>>,
+    pub reporting_periods: Option<PeriodCounting>,
 }
 
 #[derive(Default)]
@@ -220,6 +225,11 @@ pub fn escape_like(text: &str) -> String {
 }
 
 /// Whether the database holds any organisation (deleted ones too).
+/// How `org` counts its reporting periods.
+pub fn period_counting(conn: &mut PgConnection, org: Uuid) -> QueryResult<PeriodCounting> {
+    organizations::table.filter(organizations::id.eq(org)).select(organizations::reporting_periods).first(conn)
+}
+
 pub fn any(conn: &mut PgConnection) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(organizations::table.select(organizations::id))).get_result(conn)
 }

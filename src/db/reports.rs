@@ -12,7 +12,11 @@ use diesel::{
 };
 use uuid::Uuid;
 
-use crate::{db::schema::report_snapshots, domain::reports::GroupBy, error::ApiError};
+use crate::{
+    db::schema::report_snapshots,
+    domain::{assignments::PeriodCounting, reports::GroupBy},
+    error::ApiError,
+};
 
 /// Lets this transaction's report queries hash their groupings in memory: PostgreSQL
 /// cannot estimate how few groups they make and would otherwise sort every record
@@ -71,6 +75,17 @@ pub struct Scope {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     pub department: Option<Uuid>,
+    pub counting: PeriodCounting,
+}
+
+/// The first day of the month (as `counting` counts months) that the local time
+/// `expr` falls in: under Decree 09/2019 the days from the 15th on belong to the next
+/// month.
+fn month_of(expr: &str, counting: PeriodCounting) -> String {
+    match counting {
+        PeriodCounting::Calendar => format!("date_trunc('month', {expr})"),
+        PeriodCounting::Decree09 => format!("(date_trunc('month', {expr} - INTERVAL '14 days') + INTERVAL '1 month')"),
+    }
 }
 
 fn activity_counts(conn: &mut PgConnection, scope: Scope, select: &str) -> QueryResult<Vec<ActivityCount>> {
@@ -108,18 +123,24 @@ pub fn activities_by_department(conn: &mut PgConnection, scope: Scope) -> QueryR
 
 /// Per month of the period (`key`, `YYYY-MM`, every month even without activities).
 pub fn activities_by_month(conn: &mut PgConnection, scope: Scope) -> QueryResult<Vec<ActivityCount>> {
+    let month = |expr: &str| month_of(expr, scope.counting);
     activity_counts(
         conn,
         scope,
-        "SELECT to_char(m.month, 'YYYY-MM') AS key, NULL::text AS channel, count(acts.id) AS activities,
-                COALESCE(sum(ev.n), 0)::bigint AS evidence_files
-         FROM generate_series(
-                date_trunc('month', $2 AT TIME ZONE INTERVAL '07:00'),
-                $3 AT TIME ZONE INTERVAL '07:00' - INTERVAL '1 microsecond',
-                INTERVAL '1 month') AS m(month)
-         LEFT JOIN acts ON date_trunc('month', acts.held_from AT TIME ZONE INTERVAL '07:00') = m.month
-         LEFT JOIN ev ON ev.activity_id = acts.id
-         GROUP BY m.month ORDER BY m.month",
+        &format!(
+            "SELECT to_char(m.month, 'YYYY-MM') AS key, NULL::text AS channel, count(acts.id) AS activities,
+                    COALESCE(sum(ev.n), 0)::bigint AS evidence_files
+             FROM generate_series(
+                    {first},
+                    {last},
+                    INTERVAL '1 month') AS m(month)
+             LEFT JOIN acts ON {held} = m.month
+             LEFT JOIN ev ON ev.activity_id = acts.id
+             GROUP BY m.month ORDER BY m.month",
+            first = month("($2 AT TIME ZONE INTERVAL '07:00')"),
+            last = month("($3 AT TIME ZONE INTERVAL '07:00' - INTERVAL '1 microsecond')"),
+            held = month("(acts.held_from AT TIME ZONE INTERVAL '07:00')"),
+        ),
     )
 }
 
@@ -240,6 +261,7 @@ pub fn feedback_figures(
     conn: &mut PgConnection,
     org: Uuid,
     (from, to): (DateTime<Utc>, DateTime<Utc>),
+    counting: PeriodCounting,
     department: Option<Uuid>,
     today: NaiveDate,
     groupings: &[GroupBy],
@@ -264,10 +286,11 @@ pub fn feedback_figures(
         .collect::<String>();
     let key = grouped.iter().map(|(_, _, key)| format!("{key}, ")).collect::<String>();
     let sets = grouped.iter().map(|(_, column, _)| format!(", ({column}, working_days)")).collect::<String>();
+    let month = month_of("(f.received_at AT TIME ZONE INTERVAL '07:00')", counting);
     sql_query(format!(
         "WITH f AS (
              SELECT f.channel, f.category_id, f.department_id, f.status, f.deadline_on, f.satisfaction,
-                    date_trunc('month', f.received_at AT TIME ZONE INTERVAL '07:00') AS month,
+                    {month} AS month,
                     (f.received_at AT TIME ZONE INTERVAL '07:00')::date AS received_on,
                     (f.answered_at AT TIME ZONE INTERVAL '07:00')::date AS answered_on
              FROM feedback f
@@ -355,6 +378,7 @@ pub struct SnapshotRow {
     pub period: String,
     pub period_from: NaiveDate,
     pub period_to: NaiveDate,
+    pub reporting_periods: PeriodCounting,
     pub body: String,
     pub sha256: String,
     pub size_bytes: i64,
@@ -374,6 +398,7 @@ pub struct NewSnapshot {
     pub period: String,
     pub period_from: NaiveDate,
     pub period_to: NaiveDate,
+    pub reporting_periods: PeriodCounting,
     pub body: String,
     pub sha256: String,
     pub size_bytes: i64,

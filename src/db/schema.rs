@@ -339,6 +339,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+        reporting_periods -> Text,
     }
 }
 
@@ -459,6 +460,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+        reporting_periods -> Text,
     }
 }
 

@@ -74,6 +74,8 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("Reporting", "quarterly", "hằng quý"),
     ("Reporting", "half_yearly", "6 tháng"),
     ("Reporting", "yearly", "hằng năm"),
+    ("PeriodCounting", "calendar", "theo tháng, quý, năm dương lịch"),
+    ("PeriodCounting", "decree_09", "chốt số liệu theo Nghị định 09/2019/NĐ-CP"),
     ("AssignmentStatus", "assigned", "đã giao"),
     ("AssignmentStatus", "in_progress", "đang thực hiện"),
     ("AssignmentStatus", "done", "hoàn thành"),
@@ -128,7 +130,7 @@ mod tests {
     use super::vi;
     use crate::domain::{
         activities::ActivityStatus,
-        assignments::{AssignmentRole, AssignmentStatus, DutyState, ReportStatus, Reporting},
+        assignments::{AssignmentRole, AssignmentStatus, DutyState, PeriodCounting, ReportStatus, Reporting},
         feedback::{FeedbackChannel, FeedbackKind, FeedbackStatus, Satisfaction, SenderType},
         plans::{
             Audience, Channel, Comparator, IndicatorScope, ItemKind, MeasurementSource, PlanStatus, TargetStatus, Unit,
@@ -163,6 +165,7 @@ mod tests {
             TargetStatus,
             AssignmentRole,
             Reporting,
+            PeriodCounting,
             AssignmentStatus,
             DutyState,
             ReportStatus,

@@ -5,7 +5,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
-    domain::{assignments::period_bounds, time::vietnam},
+    domain::{
+        assignments::{PeriodCounting, period_bounds},
+        time::vietnam,
+    },
     error::{ApiError, FieldError},
 };
 
@@ -16,6 +19,10 @@ pub struct ReportPeriod {
     pub code: Option<String>,
     pub from: NaiveDate,
     pub to: NaiveDate,
+    /// How the code's days were counted (the organisation's `reporting_periods`):
+    /// `decree_09` (the cut-off of Decree 09/2019/NĐ-CP) or `calendar`; `null` for a
+    /// range given by dates.
+    pub counting: Option<PeriodCounting>,
 }
 
 impl ReportPeriod {
@@ -23,16 +30,21 @@ impl ReportPeriod {
     pub fn parse(code: Option<&str>, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<Self, ApiError> {
         match (code, from, to) {
             (Some(code), None, None) => {
-                let (from, to) = period_bounds(code).ok_or_else(|| {
+                let (from, to) = period_bounds(code, PeriodCounting::Calendar).ok_or_else(|| {
                     ApiError::validation(vec![FieldError::new("period", "invalid_value").reason(
                         "expected 2021, 2021-H1, 2021-Q2 or 2021-M07",
                         "cần dạng 2021, 2021-H1, 2021-Q2 hoặc 2021-M07",
                     )])
                 })?;
-                Ok(Self { code: crate::domain::plans::canonical_period(code), from, to })
+                Ok(Self {
+                    code: crate::domain::plans::canonical_period(code),
+                    from,
+                    to,
+                    counting: Some(PeriodCounting::Calendar),
+                })
             }
             (None, Some(from), Some(to)) if from <= to && (to - from).num_days() <= 3 * 366 => {
-                Ok(Self { code: None, from, to })
+                Ok(Self { code: None, from, to, counting: None })
             }
             (None, Some(_), Some(_)) => {
                 Err(ApiError::rules(vec![FieldError::new("to", "invalid_value").reason(
@@ -44,6 +56,14 @@ impl ReportPeriod {
                 FieldError::new("period", "invalid_value")
                     .reason("give either period, or both from and to", "cần period, hoặc cả from và to"),
             ])),
+        }
+    }
+
+    /// The same period as `counting` counts its code's days (a range by dates stays).
+    pub fn counted(self, counting: PeriodCounting) -> Self {
+        match self.code.as_deref().and_then(|code| period_bounds(code, counting)) {
+            Some((from, to)) => Self { from, to, counting: Some(counting), ..self },
+            None => self,
         }
     }
 
@@ -81,7 +101,10 @@ impl ReportPeriod {
             }
             m => format!("Tháng {}/{year}", m.trim_start_matches('M').trim_start_matches('0')),
         };
-        format!("{name} ({days})")
+        match self.counting {
+            Some(PeriodCounting::Decree09) => format!("{name} ({days}, {})", PeriodCounting::Decree09.label()),
+            _ => format!("{name} ({days})"),
+        }
     }
 
     pub fn is_closed(&self, today: NaiveDate) -> bool {

@@ -297,7 +297,10 @@ pub fn feedback_report(
     group_by: GroupBy,
     ctx: Context,
 ) -> Result<FeedbackReport, ApiError> {
-    let figures = sql::feedback_figures(conn, org, period.instants(), ctx.department, ctx.today, &[group_by])?;
+    let counting = crate::db::organizations::period_counting(conn, org)?;
+    let period = period.counted(counting);
+    let figures =
+        sql::feedback_figures(conn, org, period.instants(), counting, ctx.department, ctx.today, &[group_by])?;
     let names = match group_by {
         GroupBy::Category => Some(sql::category_names(conn, org)?),
         GroupBy::Department => Some(sql::department_names(conn, org)?),
@@ -363,7 +366,15 @@ pub fn plan_report(
     ctx: Context,
 ) -> Result<PlanReport, ApiError> {
     let org = plan.organization_id;
-    let scope = Scope { plan: plan.id, from: period.instants().0, to: period.instants().1, department: ctx.department };
+    let counting = crate::db::organizations::period_counting(conn, org)?;
+    let period = period.counted(counting);
+    let scope = Scope {
+        plan: plan.id,
+        from: period.instants().0,
+        to: period.instants().1,
+        department: ctx.department,
+        counting,
+    };
     let names = sql::department_names(conn, org)?;
 
     // Assignments (a plan has tens, not millions) and the first submission of each
@@ -376,7 +387,7 @@ pub fn plan_report(
         .collect();
     let duty_counts = |a: &AssignmentRow| {
         let mut counts = DutyCounts::default();
-        for p in a.duty_periods(&plan, ctx.report_due_days) {
+        for p in a.duty_periods(&plan, ctx.report_due_days, counting) {
             if p.ends_on >= period.from && p.ends_on <= period.to {
                 counts.add(duty_state(ctx.today, &p, firsts.get(&(a.id, p.code.clone())).copied()));
             }
@@ -511,6 +522,7 @@ pub fn plan_report(
         conn,
         org,
         period.instants(),
+        counting,
         ctx.department,
         ctx.today,
         &[GroupBy::Channel, GroupBy::Category, GroupBy::Department],

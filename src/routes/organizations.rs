@@ -11,7 +11,7 @@ use crate::{
         audit::Actor,
         organizations::{self as store, NewOrganization, OrganizationChanges, OrganizationRow},
     },
-    domain::validate,
+    domain::{assignments::PeriodCounting, validate},
     error::ApiError,
     http::{ApiJson, IfMatch, Page, RequestContext, json::double_option, pagination::PageParams, query::ListQuery},
     routes::crud::{self, Resource},
@@ -33,6 +33,11 @@ pub struct Organization {
     pub parent_id: Option<Uuid>,
     #[schema(example = "https://kdpm.khanhhoa.gov.vn")]
     pub website: Option<String>,
+    /// How its reporting periods are counted: `decree_09` (the cut-off of Decree
+    /// 09/2019/NĐ-CP art. 12 — a month from the 15th of the month before to the 14th, a
+    /// year from 15 December to 14 December; the default for new organisations) or
+    /// `calendar` (whole calendar months). Reporting duties, reports and snapshots follow it.
+    pub reporting_periods: PeriodCounting,
     /// Increases with every change; the `ETag` is `"<version>"`.
     pub version: i32,
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -48,6 +53,7 @@ impl From<OrganizationRow> for Organization {
             name_en: r.name_en,
             parent_id: r.parent_id,
             website: r.website,
+            reporting_periods: r.reporting_periods,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -75,6 +81,8 @@ pub struct CreateOrganization {
     #[validate(custom(function = "validate::http_url"))]
     #[schema(max_length = 2048, pattern = r"^https?://[^\s/?#\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*$")]
     pub website: Option<String>,
+    /// `decree_09` (default) or `calendar`.
+    pub reporting_periods: Option<PeriodCounting>,
 }
 
 /// Fields to change; absent fields stay, `null` clears an optional one.
@@ -98,6 +106,9 @@ pub struct UpdateOrganization {
     #[validate(custom(function = "validate::http_url"))]
     #[schema(value_type = Option<String>, max_length = 2048, pattern = r"^https?://[^\s/?#\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*$")]
     pub website: Option<Option<String>>,
+    /// Reports, duties and snapshots made from now on follow it; snapshots already made
+    /// keep the periods they were cut by.
+    pub reporting_periods: Option<PeriodCounting>,
 }
 
 #[derive(Deserialize, Validate, IntoParams)]
@@ -192,6 +203,7 @@ pub async fn create_organization(
         parent_id: body.parent_id,
         website: body.website,
         created_by: Some(principal.id),
+        reporting_periods: body.reporting_periods,
     };
     crud::create::<Organization, _>(&state, Actor::of(&principal, &ctx), move |conn| {
         if let Some(parent) = new.parent_id {
@@ -237,6 +249,7 @@ pub async fn update_organization(
         name_en: body.name_en,
         parent_id: body.parent_id,
         website: body.website,
+        reporting_periods: body.reporting_periods,
     };
     let actor = Actor::of(&principal, &ctx);
     crud::update::<Organization, _>(

@@ -20,6 +20,7 @@ use crate::{
         plans,
         reports::{NewSnapshot, SnapshotRow, snapshots},
     },
+    domain::assignments::PeriodCounting,
     error::{ApiError, FieldError},
     http::{
         ApiJson, Page, RequestContext,
@@ -345,11 +346,14 @@ pub struct Snapshot {
     pub period: String,
     pub from: NaiveDate,
     pub to: NaiveDate,
+    /// How the period's days were counted (the organisation's `reporting_periods` when
+    /// it was frozen).
+    pub reporting_periods: PeriodCounting,
     /// SHA-256 of the stored JSON document, in hex.
     pub sha256: String,
     pub size_bytes: i64,
     /// Where the report is: `GET` it as JSON, CSV or XLSX.
-    pub content: String,
+    pub content_url: String,
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
 }
@@ -357,13 +361,14 @@ pub struct Snapshot {
 impl From<SnapshotRow> for Snapshot {
     fn from(r: SnapshotRow) -> Self {
         Self {
-            content: format!("/api/v1/reports/snapshots/{}/content", r.id),
+            content_url: format!("/api/v1/reports/snapshots/{}/content", r.id),
             id: r.id,
             organization_id: r.organization_id,
             plan_id: r.plan_id,
             period: r.period,
             from: r.period_from,
             to: r.period_to,
+            reporting_periods: r.reporting_periods,
             sha256: r.sha256,
             size_bytes: r.size_bytes,
             created_by: r.created_by,
@@ -419,12 +424,14 @@ pub async fn create_report_snapshot(
     let body = body.0;
     let period = ReportPeriod::parse(body.period.as_deref(), body.from, body.to)?;
     let report_ctx = context(&state, None);
-    if !period.is_closed(report_ctx.today) {
-        return Err(ApiError::conflict("period_not_closed").arg("to", period.to.to_string()));
-    }
     let (id, org, by) = (plan_id.into_inner(), principal.organization_id, principal.id);
     crud::create::<Snapshot, _>(&state, Actor::of(&principal, &ctx), move |conn| {
         let plan = plans::find(conn, id, org)?;
+        let counting = db::organizations::period_counting(conn, plan.organization_id)?;
+        let period = period.counted(counting);
+        if !period.is_closed(report_ctx.today) {
+            return Err(ApiError::conflict("period_not_closed").arg("to", period.to.to_string()));
+        }
         db::reports::report_settings(conn)?;
         let report = reports::plan_report(conn, plan, period.clone(), report_ctx)?;
         let body = serde_json::to_string(&report).map_err(ApiError::internal)?;
@@ -438,6 +445,7 @@ pub async fn create_report_snapshot(
                 period: period.label(),
                 period_from: period.from,
                 period_to: period.to,
+                reporting_periods: counting,
                 size_bytes: i64::try_from(body.len()).map_err(ApiError::internal)?,
                 sha256,
                 body,

@@ -217,13 +217,51 @@ async fn members_report_for_their_own_department_only() {
 async fn duties_follow_each_frequency_over_the_2021_plan() {
     let (app, _, admin, plan) = app_at("2021-04-10T03:00:00Z").await;
     let quarterly = assignment_of(&app, &admin, plan, Some("III.4"), "QLDA2").await;
-    let duties = app
-        .get(&format!("/api/v1/assignments/{}/reports", quarterly["id"].as_str().unwrap()))
-        .token(&admin)
-        .send()
-        .await
-        .json();
-    let list = duties["duties"].as_array().unwrap();
+    let duties_of = |id: String| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let duties = app.get(&format!("/api/v1/assignments/{id}/reports")).token(&admin).send().await.json();
+            assert_eq!(duties["next_cursor"], Value::Null, "every duty in one answer");
+            duties
+        }
+    };
+    let quarterly_id = quarterly["id"].as_str().unwrap().to_owned();
+
+    // An organisation made by the import counts as Decree 09/2019 does (the default):
+    // quarters from the 15th of the month before to the 14th of their last month, so
+    // 15–31 December 2021 belong to 2022's first quarter.
+    let duties = duties_of(quarterly_id.clone()).await;
+    assert_eq!(duties["reporting_periods"], "decree_09");
+    let found: Vec<(&str, &str, &str, &str, &str, bool)> = duties["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["period"].as_str().unwrap(),
+                d["starts_on"].as_str().unwrap(),
+                d["covers_from"].as_str().unwrap(),
+                d["covers_to"].as_str().unwrap(),
+                d["due_on"].as_str().unwrap(),
+                d["partial"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("2021-Q2", "2021-03-15", "2021-03-24", "2021-06-14", "2021-06-19", true),
+            ("2021-Q3", "2021-06-15", "2021-06-15", "2021-09-14", "2021-09-19", false),
+            ("2021-Q4", "2021-09-15", "2021-09-15", "2021-12-14", "2021-12-19", false),
+            ("2022-Q1", "2021-12-15", "2021-12-15", "2021-12-31", "2022-03-19", true),
+        ]
+    );
+
+    // By the calendar.
+    let org = Uuid::parse_str(kdpm(&app, &admin).await.as_str().unwrap()).unwrap();
+    app.count_periods(&admin, org, "calendar").await;
+    let duties = duties_of(quarterly_id).await;
+    let list = duties["items"].as_array().unwrap();
     let found: Vec<(&str, &str, &str, &str, bool)> = list
         .iter()
         .map(|d| {
@@ -282,7 +320,7 @@ async fn duties_follow_each_frequency_over_the_2021_plan() {
         let duties =
             app.get(&format!("/api/v1/assignments/{}/reports", created.id())).token(&admin).send().await.json();
         let periods: Vec<&str> =
-            duties["duties"].as_array().unwrap().iter().map(|d| d["period"].as_str().unwrap()).collect();
+            duties["items"].as_array().unwrap().iter().map(|d| d["period"].as_str().unwrap()).collect();
         assert_eq!(periods, expected, "{reporting}");
     }
     let res = app
@@ -305,6 +343,9 @@ async fn duties_follow_each_frequency_over_the_2021_plan() {
 async fn reports_are_on_time_late_or_missing_around_the_due_date() {
     // 5 July 2021, 23:59:59 in Vietnam: the last moment the second quarter's report is on time.
     let (app, clock, admin, plan) = app_at("2021-07-05T16:59:59Z").await;
+    // Written in calendar quarters (Decree 09's are in the test above).
+    let org = Uuid::parse_str(kdpm(&app, &admin).await.as_str().unwrap()).unwrap();
+    app.count_periods(&admin, org, "calendar").await;
     let on_time = assignment_of(&app, &admin, plan, Some("III.4"), "QLDA1").await;
     let late = assignment_of(&app, &admin, plan, Some("III.4"), "QLDA2").await;
     let state = |a: &Value, period: &'static str| {
@@ -313,7 +354,7 @@ async fn reports_are_on_time_late_or_missing_around_the_due_date() {
         let id = a["id"].as_str().unwrap().to_owned();
         async move {
             let duties = app.get(&format!("/api/v1/assignments/{id}/reports")).token(&admin).send().await.json();
-            let d = duties["duties"].as_array().unwrap().iter().find(|d| d["period"] == period).unwrap().clone();
+            let d = duties["items"].as_array().unwrap().iter().find(|d| d["period"] == period).unwrap().clone();
             d["state"].as_str().unwrap().to_owned()
         }
     };
@@ -346,7 +387,7 @@ async fn reports_are_on_time_late_or_missing_around_the_due_date() {
         .json();
     assert_eq!(missing["as_of"], "2021-07-06");
     let depts: Vec<&str> =
-        missing["duties"].as_array().unwrap().iter().map(|d| d["department_id"].as_str().unwrap()).collect();
+        missing["items"].as_array().unwrap().iter().map(|d| d["department_id"].as_str().unwrap()).collect();
     assert_eq!(depts.len(), 5, "QLDA2, QLDA3, TCKT, MTXH on III.4 and TCHC on III.1: {missing}");
     assert!(!depts.contains(&on_time["department_id"].as_str().unwrap()));
     let res = submit(&late).await;
@@ -356,8 +397,8 @@ async fn reports_are_on_time_late_or_missing_around_the_due_date() {
     assert_eq!(state(&on_time, "2021-Q2").await, "submitted");
     let late_ones =
         app.get(&format!("/api/v1/plans/{plan}/reporting-duties?state=late")).token(&admin).send().await.json();
-    assert_eq!(late_ones["duties"].as_array().unwrap().len(), 1);
-    assert_eq!(late_ones["duties"][0]["department_id"], late["department_id"]);
+    assert_eq!(late_ones["items"].as_array().unwrap().len(), 1);
+    assert_eq!(late_ones["items"][0]["department_id"], late["department_id"]);
 }
 
 #[actix_web::test]

@@ -262,6 +262,18 @@ impl TestApp {
         res.id()
     }
 
+    /// Sets how `org` counts its reporting periods (`calendar` or `decree_09`).
+    pub async fn count_periods(&self, admin: &str, org: Uuid, counting: &str) {
+        let res = self
+            .patch(&format!("/api/v1/organizations/{org}"))
+            .token(admin)
+            .json(json!({"reporting_periods": counting}))
+            .send()
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(res.json()["reporting_periods"], counting);
+    }
+
     /// Creates a person in `org` and returns `(id, token)`.
     pub async fn person(&self, admin: &str, org: Uuid, username: &str, role: &str) -> (Uuid, String) {
         let res = self

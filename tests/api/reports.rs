@@ -208,6 +208,9 @@ async fn seed() -> Seeded {
     let app = TestApp::spawn_with(settings).await;
     let admin = app.admin_token().await;
     let org = app.organization(&admin, "KDPM").await;
+    // The figures below are worked out for calendar quarters; the decree's cut-off has
+    // its own test.
+    app.count_periods(&admin, org, "calendar").await;
     let mut departments = Vec::new();
     for code in ["TCHC", "QLDA1", "QLDA2"] {
         let body = json!({"code": code, "name": format!("Phòng {code}"), "organization_id": org});
@@ -375,10 +378,17 @@ async fn outsider(s: &Seeded, role: &str) -> String {
     s.app.staff(&s.admin, other, &id(&dept), &format!("sxd.{role}"), role).await.1
 }
 
-/// The feedback figures the seed should give, for the records that `keep`.
+/// The feedback figures the seed should give for the calendar quarter, for the records
+/// that `keep`.
 fn expected_feedback(keep: impl Fn(&Filed) -> bool) -> Value {
+    expected_feedback_between((day("2021-04-01"), day("2021-06-30")), keep)
+}
+
+/// The feedback figures the seed should give for records received in `[from, to]`
+/// (Vietnam dates) that `keep`.
+fn expected_feedback_between((from, to): (NaiveDate, NaiveDate), keep: impl Fn(&Filed) -> bool) -> Value {
     let as_of = vn_date(AS_OF);
-    let rows: Vec<&Filed> = FEEDBACK.iter().filter(|f| in_quarter(vn_date(f.received)) && keep(f)).collect();
+    let rows: Vec<&Filed> = FEEDBACK.iter().filter(|f| (from..=to).contains(&vn_date(f.received)) && keep(f)).collect();
     let mut days = Vec::new();
     let (mut answered, mut on_time, mut overdue, mut rejected, mut forwarded) = (0, 0, 0, 0, 0);
     let (mut satisfied, mut neutral, mut dissatisfied) = (0, 0, 0);
@@ -430,12 +440,89 @@ fn group<'a>(groups: &'a Value, key: Option<&str>) -> &'a Value {
 }
 
 #[actix_web::test]
+async fn periods_cut_off_as_decree_09_counts_them() {
+    let s = seed().await;
+    s.app.count_periods(&s.admin, s.org, "decree_09").await;
+    // The second quarter from 15 March to 14 June: the records of 30 March to 1 June.
+    let r = s.app.get("/api/v1/reports/feedback?period=2021-Q2&group_by=month").token(&s.coordinator).send().await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = r.json();
+    assert_eq!(
+        r["period"],
+        json!({"code": "2021-Q2", "from": "2021-03-15", "to": "2021-06-14", "counting": "decree_09"})
+    );
+    assert_eq!(stats_of(&r["total"]), expected_feedback_between((day("2021-03-15"), day("2021-06-14")), |_| true));
+    // Months from the 15th to the 14th: 30 March counts in April.
+    let months: Vec<(&str, i64)> = r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["key"].as_str().unwrap(), g["received"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(months, [("2021-04", 1), ("2021-05", 3), ("2021-06", 1)]);
+    for (key, from, to) in [
+        ("2021-04", "2021-03-15", "2021-04-14"),
+        ("2021-05", "2021-04-15", "2021-05-14"),
+        ("2021-06", "2021-05-15", "2021-06-14"),
+    ] {
+        assert_eq!(
+            stats_of(group(&r["groups"], Some(key))),
+            expected_feedback_between((day(from), day(to)), |_| true),
+            "{key}"
+        );
+    }
+
+    // The plan report says which counting it used, also in its spreadsheet's title.
+    let plan =
+        s.app.get(&format!("/api/v1/reports/plans/{}?period=2021-Q2", s.plan)).token(&s.coordinator).send().await;
+    let plan = plan.json();
+    assert_eq!(
+        (plan["period"]["from"].as_str(), plan["period"]["counting"].as_str()),
+        (Some("2021-03-15"), Some("decree_09"))
+    );
+    let months: Vec<&str> =
+        plan["activities_by_month"].as_array().unwrap().iter().map(|m| m["month"].as_str().unwrap()).collect();
+    assert_eq!(months, ["2021-04", "2021-05", "2021-06"]);
+    let xlsx = s
+        .app
+        .get(&format!("/api/v1/reports/plans/{}?period=2021-Q2&format=xlsx", s.plan))
+        .token(&s.coordinator)
+        .send()
+        .await;
+    assert_eq!(xlsx.status, 200);
+    use calamine::{Reader, Xlsx};
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(xlsx.body.clone())).expect("a workbook");
+    let sheet = book.worksheet_range("Nhiệm vụ").unwrap();
+    assert_eq!(
+        sheet.rows().nth(2).unwrap()[0].to_string(),
+        "Kỳ báo cáo: Quý II/2021 (15/03/2021 – 14/06/2021, chốt số liệu theo Nghị định 09/2019/NĐ-CP)"
+    );
+
+    // A snapshot keeps the counting it was cut by.
+    let snap = post(
+        &s.app,
+        &s.coordinator,
+        &format!("/api/v1/reports/plans/{}/snapshots", s.plan),
+        json!({"period": "2021-Q2"}),
+    )
+    .await;
+    assert_eq!((snap["from"].as_str(), snap["to"].as_str()), (Some("2021-03-15"), Some("2021-06-14")));
+    assert_eq!(snap["reporting_periods"], "decree_09");
+    s.app.count_periods(&s.admin, s.org, "calendar").await;
+    let kept = s.app.get(snap["content_url"].as_str().unwrap()).token(&s.coordinator).send().await.json();
+    assert_eq!(kept["period"]["counting"], "decree_09");
+}
+
+#[actix_web::test]
 async fn the_quarter_report_matches_figures_worked_out_from_the_seed() {
     let s = seed().await;
     let res = s.app.get(&format!("/api/v1/reports/plans/{}?period=2021-Q2", s.plan)).token(&s.coordinator).send().await;
     assert_eq!(res.status, 200, "{}", res.text());
     let r = res.json();
-    assert_eq!(r["period"], json!({"code": "2021-Q2", "from": "2021-04-01", "to": "2021-06-30"}));
+    assert_eq!(
+        r["period"],
+        json!({"code": "2021-Q2", "from": "2021-04-01", "to": "2021-06-30", "counting": "calendar"})
+    );
     assert_eq!(r["as_of"], "2021-07-20");
 
     // Items: verified activities of the quarter that serve each, and their files.
@@ -777,7 +864,7 @@ async fn a_snapshot_stays_as_it_was_when_the_data_changes() {
     assert_eq!(res.status, 201, "{}", res.text());
     let snap = res.json();
     let content = format!("/api/v1/reports/snapshots/{}/content", id(&snap));
-    assert_eq!(snap["content"], json!(content));
+    assert_eq!(snap["content_url"], json!(content));
     let before = s.app.get(&content).token(&s.coordinator).send().await;
     let sha: String = {
         use sha2::{Digest, Sha256};

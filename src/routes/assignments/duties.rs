@@ -13,10 +13,10 @@ use crate::{
     db::{
         self,
         assignments::{self as store, AssignmentRow, ReportRow},
-        plans,
+        organizations, plans,
     },
     domain::{
-        assignments::{DutyState, Reporting, duty_state},
+        assignments::{DutyState, PeriodCounting, Reporting, duty_state},
         time::local_date,
     },
     error::ApiError,
@@ -57,7 +57,12 @@ pub struct ReportingDuty {
 pub struct Duties {
     pub assignment_id: Uuid,
     pub reporting: Reporting,
-    pub duties: Vec<ReportingDuty>,
+    /// How the periods are counted (the organisation's `reporting_periods`).
+    pub reporting_periods: PeriodCounting,
+    /// The duties, oldest first (all of them: an assignment has a few dozen at most).
+    pub items: Vec<ReportingDuty>,
+    /// Always `null`: every duty is in this answer.
+    pub next_cursor: Option<String>,
 }
 
 /// Duties of `assignments`, with their reports (all versions, any order).
@@ -67,6 +72,7 @@ fn duties(
     reports: Vec<ReportRow>,
     today: NaiveDate,
     due_days: i64,
+    counting: PeriodCounting,
 ) -> Vec<ReportingDuty> {
     let mut by_period: HashMap<(Uuid, String), Vec<ReportRow>> = HashMap::new();
     for report in reports {
@@ -74,7 +80,7 @@ fn duties(
     }
     let mut out = Vec::new();
     for assignment in assignments {
-        for period in assignment.duty_periods(plan, due_days) {
+        for period in assignment.duty_periods(plan, due_days, counting) {
             let mut versions = by_period.remove(&(assignment.id, period.code.clone())).unwrap_or_default();
             versions.sort_by_key(|r| r.version_no);
             let first_submitted = versions.first().map(|r| local_date(r.submitted_at));
@@ -121,15 +127,22 @@ pub async fn list_reporting_duties(
     principal.require(Permission::AssignmentsRead)?;
     let (id, org) = (id.into_inner(), principal.organization_id);
     let (today, due_days) = (state.clock.today(), state.settings.report_due_days);
-    let (assignment, list) = db::run(&state.pool, move |conn| {
+    let (assignment, list, counting) = db::run(&state.pool, move |conn| {
         let assignment = store::find(conn, id, org)?;
         let plan = plans::find(conn, assignment.plan_id, None)?;
+        let counting = organizations::period_counting(conn, plan.organization_id)?;
         let reports = store::reports_of(conn, &[id])?;
-        let list = duties(std::slice::from_ref(&assignment), &plan, reports, today, due_days);
-        Ok((assignment, list))
+        let list = duties(std::slice::from_ref(&assignment), &plan, reports, today, due_days, counting);
+        Ok((assignment, list, counting))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(Duties { assignment_id: assignment.id, reporting: assignment.reporting, duties: list }))
+    Ok(HttpResponse::Ok().json(Duties {
+        assignment_id: assignment.id,
+        reporting: assignment.reporting,
+        reporting_periods: counting,
+        items: list,
+        next_cursor: None,
+    }))
 }
 
 #[derive(Deserialize, Validate, IntoParams)]
@@ -149,7 +162,12 @@ pub struct PlanDuties {
     pub plan_id: Uuid,
     /// The day the states are reckoned on (Vietnam).
     pub as_of: NaiveDate,
-    pub duties: Vec<ReportingDuty>,
+    /// How the periods are counted (the organisation's `reporting_periods`).
+    pub reporting_periods: PeriodCounting,
+    /// By assignment, then period (all of them, filtered).
+    pub items: Vec<ReportingDuty>,
+    /// Always `null`: every duty is in this answer.
+    pub next_cursor: Option<String>,
 }
 
 /// Every reporting duty of a plan: who has reported, who is late, who is missing.
@@ -174,19 +192,26 @@ pub async fn list_plan_reporting_duties(
     let filter = query.0;
     let (today, due_days) = (state.clock.today(), state.settings.report_due_days);
     let period = filter.period.as_deref().and_then(crate::domain::plans::canonical_period);
-    let list = db::run(&state.pool, move |conn| {
+    let (list, counting) = db::run(&state.pool, move |conn| {
         let plan = plans::find(conn, plan_id, org)?;
+        let counting = organizations::period_counting(conn, plan.organization_id)?;
         let assignments = store::reporting_of_plan(conn, plan_id)?;
         let ids: Vec<Uuid> = assignments.iter().map(|a| a.id).collect();
         let reports = store::reports_of(conn, &ids)?;
-        Ok(duties(&assignments, &plan, reports, today, due_days))
+        Ok((duties(&assignments, &plan, reports, today, due_days, counting), counting))
     })
     .await?;
-    let duties = list
+    let items = list
         .into_iter()
         .filter(|d| filter.state.is_none_or(|s| s == d.state))
         .filter(|d| filter.department_id.is_none_or(|dept| dept == d.department_id))
         .filter(|d| period.as_deref().is_none_or(|p| p == d.period))
         .collect();
-    Ok(HttpResponse::Ok().json(PlanDuties { plan_id, as_of: today, duties }))
+    Ok(HttpResponse::Ok().json(PlanDuties {
+        plan_id,
+        as_of: today,
+        reporting_periods: counting,
+        items,
+        next_cursor: None,
+    }))
 }

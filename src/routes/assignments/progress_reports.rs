@@ -138,7 +138,8 @@ fn duty_period(
 ) -> Result<(AssignmentRow, plans::PlanRow, Period), ApiError> {
     let assignment = AssignmentRow::lock(conn, id, org)?;
     let plan = plans::find(conn, assignment.plan_id, None)?;
-    let all = assignment.duty_periods(&plan, due_days);
+    let counting = crate::db::organizations::period_counting(conn, plan.organization_id)?;
+    let all = assignment.duty_periods(&plan, due_days, counting);
     if all.is_empty() {
         return Err(ApiError::unprocessable("no_reporting"));
     }
