@@ -428,7 +428,16 @@ const PROBLEMS: &[(&str, &str, &str)] = &[
         "Bản ghi đã tiếp nhận với mã tham chiếu này đã bị xóa.",
         "The record filed with this external reference was deleted.",
     ),
-    ("holiday_taken", "Ngày nghỉ này đã được ghi.", "This day is already recorded as a holiday."),
+    (
+        "holiday_taken",
+        "Ngày này đã có trong lịch làm việc của đơn vị.",
+        "This day is already in the organisation's calendar.",
+    ),
+    (
+        "working_day_not_needed",
+        "Ngày {day} vốn là ngày làm việc; chỉ ghi ngày làm bù vào thứ Bảy, Chủ nhật hoặc ngày nghỉ chung.",
+        "{day} is a working day anyway; a working day is only for a Saturday, a Sunday or a national day off.",
+    ),
     ("deadline_reason_required", "Đổi hạn xử lý cần nêu lý do.", "Changing the deadline needs a reason."),
     ("department_not_found", "Phòng ban không tồn tại trong tổ chức.", "No such department in the organisation."),
     (

@@ -353,6 +353,7 @@ pub const OPERATIONS: &[(&str, Access)] = &[
     ("delete_feedback_category", Access::Needs(Permission::FeedbackManage)),
     ("list_holidays", Access::Needs(Permission::FeedbackRead)),
     ("create_holiday", Access::Needs(Permission::FeedbackManage)),
+    ("get_calendar", Access::Needs(Permission::FeedbackRead)),
     ("delete_holiday", Access::Needs(Permission::FeedbackManage)),
     ("list_feedback", Access::Needs(Permission::FeedbackRead)),
     ("get_feedback", Access::Needs(Permission::FeedbackRead)),

@@ -1,7 +1,8 @@
-//! The demo feedback (`fixtures/kdpm-2021-feedback.json`): the Board's categories, the
-//! 2021 holidays and a few anonymous records, answered and published — loaded with the
-//! demo plan, so that a first start shows the feedback side too.
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+//! The demo feedback (`fixtures/kdpm-2021-feedback.json`): the Board's categories and a
+//! few anonymous records, answered and published — loaded with the demo plan, so that a
+//! first start shows the feedback side too. Their deadlines skip the 2021 holidays of
+//! the national calendar.
+use chrono::{DateTime, Datelike, Utc};
 use diesel::prelude::*;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -10,7 +11,7 @@ use crate::{
     db::{
         audit::Actor,
         departments,
-        feedback::{self as store, FeedbackChanges, NewCategory, NewFeedback, categories, holiday_fns},
+        feedback::{self as store, FeedbackChanges, NewCategory, NewFeedback, categories},
         organizations, users,
     },
     domain::{
@@ -23,7 +24,6 @@ use crate::{
 pub struct DemoFeedback {
     organization: String,
     categories: Vec<DemoCategory>,
-    holidays: Vec<DemoHoliday>,
     records: Vec<DemoRecord>,
 }
 
@@ -33,12 +33,6 @@ struct DemoCategory {
     name: String,
     department: String,
     deadline_days: i32,
-}
-
-#[derive(Deserialize)]
-struct DemoHoliday {
-    day: NaiveDate,
-    name: String,
 }
 
 #[derive(Deserialize)]
@@ -61,10 +55,6 @@ pub fn load(conn: &mut PgConnection, demo: &DemoFeedback) -> QueryResult<usize> 
     let org = organizations::by_code(conn, &demo.organization)?.id;
     let admin = users::by_username(conn, "admin")?.ok_or(diesel::result::Error::NotFound)?.id;
     let actor = Actor::system();
-    for holiday in &demo.holidays {
-        holiday_fns::insert(conn, Uuid::now_v7(), org, holiday.day, &holiday.name, admin)?;
-    }
-    let holidays: std::collections::HashSet<NaiveDate> = demo.holidays.iter().map(|h| h.day).collect();
     let mut categories_by_code = std::collections::HashMap::new();
     for spec in &demo.categories {
         let department = departments::by_code(conn, org, &spec.department)?;
@@ -88,6 +78,7 @@ pub fn load(conn: &mut PgConnection, demo: &DemoFeedback) -> QueryResult<usize> 
         let received_on = local_date(record.received_at);
         let year = received_on.year();
         let number = store::next_number(conn, org, year)?;
+        let deadline_on = deadline(received_on, days as u32, &store::working_calendar(conn, org, received_on)?);
         let row = store::insert(
             conn,
             &NewFeedback {
@@ -104,7 +95,7 @@ pub fn load(conn: &mut PgConnection, demo: &DemoFeedback) -> QueryResult<usize> 
                 category_id: Some(category),
                 plan_item_id: None,
                 department_id: Some(department),
-                deadline_on: deadline(received_on, days as u32, |d| holidays.contains(&d)),
+                deadline_on,
                 deadline_reason: None,
                 external_reference: None,
                 source_client_id: None,

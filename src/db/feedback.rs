@@ -1,4 +1,4 @@
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -11,10 +11,13 @@ use crate::{
         plans::{f_unaccent, search_patterns},
         schema::{
             feedback, feedback_answers, feedback_categories, feedback_counters, feedback_filings, feedback_history,
-            feedback_publications, feedback_senders, holidays,
+            feedback_publications, feedback_senders, holidays, national_days,
         },
     },
-    domain::feedback::{FeedbackChannel, FeedbackKind, FeedbackStatus, Satisfaction, SenderType},
+    domain::{
+        calendar::{DayKind, WorkingCalendar},
+        feedback::{FeedbackChannel, FeedbackKind, FeedbackStatus, Satisfaction, SenderType},
+    },
     keyset, org_scoped_fns,
 };
 
@@ -92,6 +95,7 @@ pub struct HolidayRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    pub kind: DayKind,
 }
 
 pub mod holiday_fns {
@@ -100,7 +104,7 @@ pub mod holiday_fns {
     use uuid::Uuid;
 
     use super::HolidayRow;
-    use crate::{db::page::PageRequest, db::schema::holidays, keyset, org_scoped_fns};
+    use crate::{db::page::PageRequest, db::schema::holidays, domain::calendar::DayKind, keyset, org_scoped_fns};
 
     org_scoped_fns!(holidays, HolidayRow, "holiday");
 
@@ -127,7 +131,7 @@ pub mod holiday_fns {
         conn: &mut PgConnection,
         id: Uuid,
         org: Uuid,
-        day: NaiveDate,
+        (day, kind): (NaiveDate, DayKind),
         name: &str,
         by: Uuid,
     ) -> QueryResult<HolidayRow> {
@@ -136,6 +140,7 @@ pub mod holiday_fns {
                 holidays::id.eq(id),
                 holidays::organization_id.eq(org),
                 holidays::day.eq(day),
+                holidays::kind.eq(kind),
                 holidays::name.eq(name),
                 holidays::created_by.eq(by),
             ))
@@ -154,17 +159,63 @@ pub mod holiday_fns {
     }
 }
 
-/// The organisation's holidays from `from` on (a deadline never reaches a year past).
-pub fn holidays_from(conn: &mut PgConnection, org: Uuid, from: NaiveDate) -> QueryResult<HashSet<NaiveDate>> {
-    Ok(holidays::table
+/// A day of the national calendar.
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = national_days)]
+pub struct NationalDayRow {
+    pub day: NaiveDate,
+    pub kind: DayKind,
+    pub name: String,
+    pub basis: String,
+    pub source: String,
+}
+
+/// The national days in `[from, to]`, and the organisation's own, by day.
+pub fn calendar_between(
+    conn: &mut PgConnection,
+    org: Uuid,
+    (from, to): (NaiveDate, NaiveDate),
+) -> QueryResult<(Vec<NationalDayRow>, Vec<HolidayRow>)> {
+    let national = national_days::table
+        .filter(national_days::day.between(from, to))
+        .order(national_days::day)
+        .select(NationalDayRow::as_select())
+        .load(conn)?;
+    let own = holidays::table
+        .filter(holidays::organization_id.eq(org))
+        .filter(holidays::day.between(from, to))
+        .filter(holidays::deleted_at.is_null())
+        .order(holidays::day)
+        .select(HolidayRow::as_select())
+        .load(conn)?;
+    Ok((national, own))
+}
+
+/// Whether the national calendar has `day` off.
+pub fn national_day_off(conn: &mut PgConnection, day: NaiveDate) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        national_days::table.filter(national_days::day.eq(day)).filter(national_days::kind.eq(DayKind::DayOff)),
+    ))
+    .get_result(conn)
+}
+
+/// The working calendar of `org` from `from` on (a deadline never reaches two years
+/// past): the national days and the organisation's own.
+pub fn working_calendar(conn: &mut PgConnection, org: Uuid, from: NaiveDate) -> QueryResult<WorkingCalendar> {
+    let until = from + chrono::Duration::days(800);
+    let national: Vec<(NaiveDate, DayKind)> = national_days::table
+        .filter(national_days::day.ge(from))
+        .filter(national_days::day.lt(until))
+        .select((national_days::day, national_days::kind))
+        .load(conn)?;
+    let own: Vec<(NaiveDate, DayKind)> = holidays::table
         .filter(holidays::organization_id.eq(org))
         .filter(holidays::day.ge(from))
-        .filter(holidays::day.lt(from + chrono::Duration::days(800)))
+        .filter(holidays::day.lt(until))
         .filter(holidays::deleted_at.is_null())
-        .select(holidays::day)
-        .load::<NaiveDate>(conn)?
-        .into_iter()
-        .collect())
+        .select((holidays::day, holidays::kind))
+        .load(conn)?;
+    Ok(WorkingCalendar::new(national, own))
 }
 
 #[derive(Queryable, Selectable, Clone, Debug)]

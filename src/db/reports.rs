@@ -251,8 +251,8 @@ pub struct FeedbackFigures {
 
 /// Feedback received by `org` in `[from, to)` (of one department if given), as of
 /// `today`: the total and the `groupings` asked for in one pass (`GROUPING SETS`). Working days to
-/// answer count the days after the day of receipt up to the day of the answer, without
-/// weekends and the organisation's holidays.
+/// answer count the days after the day of receipt up to the day of the answer, on the
+/// organisation's working calendar (national days and its own).
 ///
 /// Working days are small whole numbers, so each group is first counted per number of
 /// working days (hashed, no sort of the records) and the median and 90th percentile
@@ -297,19 +297,29 @@ pub fn feedback_figures(
              WHERE f.organization_id = $1 AND f.deleted_at IS NULL
                AND f.received_at >= $2 AND f.received_at < $3
                AND ($4::uuid IS NULL OR f.department_id = $4)
+         ), cal AS (
+             -- The working calendar: the organisation's entry for a day, else the national one.
+             SELECT coalesce(o.day, n.day) AS day, coalesce(o.kind, n.kind) AS kind
+             FROM (SELECT h.day, h.kind FROM holidays h WHERE h.organization_id = $1 AND h.deleted_at IS NULL) o
+             FULL JOIN national_days n ON n.day = o.day
          ), hol AS (
-             -- The weekday holidays in order, after a sentinel so the array is never empty:
-             -- width_bucket(day, days) - 1 is the number of them up to and including day.
-             SELECT array_prepend(DATE '0001-01-01',
-                        coalesce(array_agg(h.day ORDER BY h.day) FILTER (WHERE extract(isodow FROM h.day) < 6), '{{}}')) AS days
-             FROM holidays h WHERE h.organization_id = $1 AND h.deleted_at IS NULL
+             -- The weekdays off and the weekend days worked, each in order after a sentinel
+             -- so the array is never empty: width_bucket(day, days) - 1 is the number of
+             -- them up to and including day.
+             SELECT array_prepend(DATE '0001-01-01', coalesce(array_agg(day ORDER BY day)
+                        FILTER (WHERE kind = 'day_off' AND extract(isodow FROM day) < 6), '{{}}')) AS off,
+                    array_prepend(DATE '0001-01-01', coalesce(array_agg(day ORDER BY day)
+                        FILTER (WHERE kind = 'working_day' AND extract(isodow FROM day) >= 6), '{{}}')) AS worked
+             FROM cal
          ), w AS (
              -- Working days from receipt to answer: weekdays in (received_on, answered_on],
-             -- by arithmetic from a Monday (1900-01-01), less the weekday holidays in it.
+             -- by arithmetic from a Monday (1900-01-01), less the weekdays off in it, plus
+             -- the weekend days worked.
              SELECT f.*, CASE WHEN f.answered_on IS NULL THEN NULL ELSE greatest(0,
                  ((f.answered_on + 1 - DATE '1900-01-01') / 7 * 5 + least((f.answered_on + 1 - DATE '1900-01-01') % 7, 5))
                  - ((f.received_on + 1 - DATE '1900-01-01') / 7 * 5 + least((f.received_on + 1 - DATE '1900-01-01') % 7, 5))
-                 - (width_bucket(f.answered_on, hol.days) - width_bucket(f.received_on, hol.days))
+                 - (width_bucket(f.answered_on, hol.off) - width_bucket(f.received_on, hol.off))
+                 + (width_bucket(f.answered_on, hol.worked) - width_bucket(f.received_on, hol.worked))
              ) END AS working_days
              FROM f, hol
          ), g AS (

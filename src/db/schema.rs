@@ -261,6 +261,17 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+        kind -> Text,
+    }
+}
+
+diesel::table! {
+    national_days (day) {
+        day -> Date,
+        kind -> Text,
+        name -> Text,
+        basis -> Text,
+        source -> Text,
     }
 }
 
@@ -579,6 +590,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     indicators,
     login_throttle,
     measurements,
+    national_days,
     organizations,
     plan_documents,
     plan_imports,

@@ -1,7 +1,7 @@
 //! Citizen feedback (phản ánh, kiến nghị): codes, working-day deadlines, masking.
-use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use chrono::{Duration, NaiveDate};
 
-use crate::code_enum;
+use crate::{code_enum, domain::calendar::WorkingCalendar};
 
 code_enum! {
     /// How the feedback came in.
@@ -85,19 +85,15 @@ pub fn feedback_code(year: i32, number: i32) -> String {
     format!("PAKN-{year}-{number:06}")
 }
 
-pub fn is_working_day(day: NaiveDate, is_holiday: &impl Fn(NaiveDate) -> bool) -> bool {
-    !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) && !is_holiday(day)
-}
-
 /// The deadline of something received on `received` (a date in Vietnam) with `days`
-/// working days: counted from the first working day after the day it was received,
-/// skipping Saturdays, Sundays and holidays.
-pub fn deadline(received: NaiveDate, days: u32, is_holiday: impl Fn(NaiveDate) -> bool) -> NaiveDate {
+/// working days: counted from the first working day after the day it was received, on
+/// the organisation's working calendar.
+pub fn deadline(received: NaiveDate, days: u32, calendar: &WorkingCalendar) -> NaiveDate {
     let mut day = received;
     let mut counted = 0;
     while counted < days.max(1) {
         day += Duration::days(1);
-        if is_working_day(day, &is_holiday) {
+        if calendar.is_working(day) {
             counted += 1;
         }
     }
@@ -135,6 +131,7 @@ pub fn mask_address(_: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::calendar::DayKind;
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
@@ -142,15 +139,27 @@ mod tests {
 
     #[test]
     fn deadlines_skip_weekends_and_holidays() {
-        let none = |_: NaiveDate| false;
+        let none = &WorkingCalendar::weekdays();
         // Received on Thursday 4 Feb 2021: Friday is day 1, then Monday, Tuesday.
         assert_eq!(deadline(d("2021-02-04"), 3, none), d("2021-02-09"));
         // Received on Saturday: the first working day after it is Monday.
         assert_eq!(deadline(d("2021-02-06"), 1, none), d("2021-02-08"));
         // Tết 2021: 10–16 February off.
-        let tet = |day: NaiveDate| (d("2021-02-10")..=d("2021-02-16")).contains(&day);
+        let tet = &WorkingCalendar::new((0..7).map(|n| (d("2021-02-10") + Duration::days(n), DayKind::DayOff)), []);
         assert_eq!(deadline(d("2021-02-08"), 3, tet), d("2021-02-18"));
         assert_eq!(deadline(d("2021-02-09"), 1, tet), d("2021-02-17"));
+        // 2025: Friday 2 May off, Saturday 26 April worked in exchange.
+        let swap = &WorkingCalendar::new(
+            [
+                (d("2025-04-26"), DayKind::WorkingDay),
+                (d("2025-04-30"), DayKind::DayOff),
+                (d("2025-05-01"), DayKind::DayOff),
+                (d("2025-05-02"), DayKind::DayOff),
+            ],
+            [],
+        );
+        assert_eq!(deadline(d("2025-04-25"), 1, swap), d("2025-04-26"), "the Saturday worked counts");
+        assert_eq!(deadline(d("2025-04-28"), 2, swap), d("2025-05-05"));
     }
 
     #[test]

@@ -110,6 +110,7 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(feedback::list_holidays)
         .service(feedback::create_holiday)
         .service(feedback::delete_holiday)
+        .service(feedback::get_calendar)
         // Before `/feedback/{id}`, which would otherwise take "satisfaction" for an id.
         .service(feedback::get_satisfaction_rate)
         .service(feedback::list_feedback)

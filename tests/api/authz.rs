@@ -298,6 +298,7 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
         ("list_feedback_categories", r("/api/v1/feedback-categories".into())),
         ("get_feedback_category", r(format!("/api/v1/feedback-categories/{}", i("category")))),
         ("list_holidays", r("/api/v1/holidays".into())),
+        ("get_calendar", r("/api/v1/calendar?from=2021-01-01&to=2021-12-31".into())),
         ("list_feedback", r("/api/v1/feedback".into())),
         ("get_feedback", r(format!("/api/v1/feedback/{}", i("feedback")))),
         ("list_feedback_history", r(format!("/api/v1/feedback/{}/history", i("feedback")))),

@@ -212,26 +212,10 @@ async fn a_hotline_complaint_is_answered_rated_and_published_without_personal_da
 }
 
 #[actix_web::test]
-async fn deadlines_count_working_days_past_weekends_and_tet() {
+async fn deadlines_count_working_days_on_the_national_calendar_and_the_organisations_own() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
     let o = org(&app, &admin, "KDPM").await;
-    // Tết Tân Sửu: Wednesday 10 to Tuesday 16 February 2021.
-    for day in ["2021-02-10", "2021-02-11", "2021-02-12", "2021-02-15", "2021-02-16"] {
-        let res = app
-            .post("/api/v1/holidays")
-            .token(&o.coordinator)
-            .json(json!({"day": day, "name": "Tết Nguyên đán Tân Sửu"}))
-            .send()
-            .await;
-        assert_eq!(res.status, 201, "{}", res.text());
-    }
-    app.post("/api/v1/holidays")
-        .token(&o.coordinator)
-        .json(json!({"day": "2021-02-12", "name": "Trùng"}))
-        .send()
-        .await
-        .problem(409, "holiday_taken");
     let res = app
         .post("/api/v1/feedback-categories")
         .token(&o.coordinator)
@@ -245,6 +229,8 @@ async fn deadlines_count_working_days_past_weekends_and_tet() {
             "anonymous": true, "subject": "Hỏi thủ tục", "content": "Nội dung", "category_id": category});
         async move { file(app, &token, body).await["deadline_on"].as_str().unwrap().to_owned() }
     };
+    // Tết Tân Sửu, from the national calendar with nothing entered: Wednesday 10 to
+    // Tuesday 16 February 2021 off.
     // Friday 5 Feb, 5 working days: Mon 8, Tue 9, (Tết), Wed 17, Thu 18, Fri 19.
     assert_eq!(deadline("2021-02-05T10:00:00+07:00", &five_days).await, "2021-02-19");
     // Received on Saturday 23:30 in Vietnam (16:30 UTC): Monday is the first day.
@@ -253,13 +239,74 @@ async fn deadlines_count_working_days_past_weekends_and_tet() {
     assert_eq!(deadline("2021-02-04T17:30:00Z", &five_days).await, "2021-02-19");
     // Ten working days from Tuesday 9 Feb: all of Tết skipped.
     assert_eq!(deadline("2021-02-09T08:00:00+07:00", &o.category).await, "2021-03-02");
+    // 2025: Friday 2 May off in exchange for Saturday 26 April, worked. From Friday 25
+    // April: Sat 26, Mon 28, Tue 29, (30/4–4/5), Mon 5, Tue 6.
+    assert_eq!(deadline("2025-04-25T10:00:00+07:00", &five_days).await, "2025-05-06");
 
-    // A holiday taken back counts again for records received after.
-    assert_eq!(app.delete("/api/v1/holidays/2021-02-16").token(&o.coordinator).send().await.status, 204);
-    assert_eq!(deadline("2021-02-05T10:00:00+07:00", &five_days).await, "2021-02-18");
-    app.delete("/api/v1/holidays/2021-02-16").token(&o.coordinator).send().await.problem(404, "not_found");
-    let holidays = app.get("/api/v1/holidays?from=2021-02-11&to=2021-02-15").token(&o.viewer).send().await.json();
-    assert_eq!(holidays["items"].as_array().unwrap().len(), 3);
+    // The organisation's own day off, on top of the national ones.
+    let own = |day: &str, kind: &str| {
+        let (app, token) = (&app, o.coordinator.clone());
+        let body = json!({"day": day, "kind": kind, "name": "Ngày của đơn vị"});
+        async move { app.post("/api/v1/holidays").token(&token).json(body).send().await }
+    };
+    let res = own("2021-02-17", "day_off").await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    assert_eq!(res.json()["kind"], "day_off");
+    own("2021-02-17", "day_off").await.problem(409, "holiday_taken");
+    assert_eq!(deadline("2021-02-05T10:00:00+07:00", &five_days).await, "2021-02-22");
+    // Taken back, it counts again for records received after.
+    assert_eq!(app.delete("/api/v1/holidays/2021-02-17").token(&o.coordinator).send().await.status, 204);
+    assert_eq!(deadline("2021-02-05T10:00:00+07:00", &five_days).await, "2021-02-19");
+    app.delete("/api/v1/holidays/2021-02-17").token(&o.coordinator).send().await.problem(404, "not_found");
+    // A make-up Saturday of its own: from Monday 15 Feb, 17, 18, 19, Sat 20, Mon 22.
+    assert_eq!(own("2021-02-20", "working_day").await.status, 201);
+    assert_eq!(deadline("2021-02-15T10:00:00+07:00", &five_days).await, "2021-02-22");
+    // A working day only where the day would not be worked.
+    let refused = own("2021-02-23", "working_day").await.problem(422, "working_day_not_needed");
+    assert!(refused["detail"].as_str().unwrap().contains("23/02/2021"), "{refused}");
+    assert_eq!(own("2021-02-16", "working_day").await.status, 201, "a national day off it works");
+    let holidays = app.get("/api/v1/holidays?from=2021-02-11&to=2021-02-28").token(&o.viewer).send().await.json();
+    let mut days: Vec<&str> =
+        holidays["items"].as_array().unwrap().iter().map(|h| h["day"].as_str().unwrap()).collect();
+    days.sort_unstable();
+    assert_eq!(days, ["2021-02-16", "2021-02-20"], "only its own entries");
+
+    // The calendar shows both, says which wins, and counts the working days.
+    let cal = app.get("/api/v1/calendar?from=2021-02-08&to=2021-02-21").token(&o.viewer).send().await;
+    assert_eq!(cal.status, 200, "{}", cal.text());
+    let cal = cal.json();
+    let rows: Vec<(&str, &str, &str, bool)> = cal["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["day"].as_str().unwrap(),
+                d["kind"].as_str().unwrap(),
+                d["source"].as_str().unwrap(),
+                d["working"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("2021-02-10", "day_off", "national", false),
+            ("2021-02-11", "day_off", "national", false),
+            ("2021-02-12", "day_off", "national", false),
+            ("2021-02-13", "day_off", "national", false),
+            ("2021-02-14", "day_off", "national", false),
+            ("2021-02-15", "day_off", "national", false),
+            ("2021-02-16", "day_off", "national", true),
+            ("2021-02-16", "working_day", "organization", true),
+            ("2021-02-20", "working_day", "organization", true),
+        ]
+    );
+    assert!(cal["items"][0]["citation"].as_str().unwrap().contains("4875/TB-LĐTBXH"), "{cal}");
+    // 8, 9, 16, 17, 18, 19, 20.
+    assert_eq!((cal["working_days"].as_i64(), cal["next_cursor"].clone()), (Some(7), Value::Null));
+    let too_long = app.get("/api/v1/calendar?from=2021-01-01&to=2022-06-01").token(&o.viewer).send().await;
+    assert_eq!(too_long.field_errors(), [("to".to_owned(), "invalid_value".to_owned())]);
 
     // Set by hand only with a reason, and only by the coordinator or a leader.
     let mut body = complaint(&o, "hand");
@@ -276,7 +323,7 @@ async fn deadlines_count_working_days_past_weekends_and_tet() {
     // Past its deadline and unanswered: overdue, and found by the filter.
     assert_eq!(filed["overdue"], true);
     let overdue = app.get("/api/v1/feedback?overdue=true&limit=200").token(&o.coordinator).send().await.json();
-    assert_eq!(overdue["items"].as_array().unwrap().len(), 6);
+    assert_eq!(overdue["items"].as_array().unwrap().len(), 9);
     let not_overdue = app.get("/api/v1/feedback?overdue=false").token(&o.coordinator).send().await.json();
     assert_eq!(not_overdue["items"], json!([]));
 }

@@ -1,5 +1,4 @@
 //! Feedback records: filing, reading (the sender unmasked only for those who may), changing, deleting.
-use std::collections::HashSet;
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -308,7 +307,7 @@ pub struct FeedbackFilter {
 }
 
 /// The deadline from the category's working days (or the default), from the day after
-/// receipt, skipping weekends and the organisation's holidays.
+/// receipt, on the organisation's working calendar (national days and its own).
 pub(super) fn computed_deadline(
     conn: &mut PgConnection,
     org: Uuid,
@@ -316,8 +315,7 @@ pub(super) fn computed_deadline(
     days: u32,
 ) -> Result<NaiveDate, ApiError> {
     let day = local_date(received);
-    let holidays: HashSet<NaiveDate> = store::holidays_from(conn, org, day)?;
-    Ok(deadline(day, days, |d| holidays.contains(&d)))
+    Ok(deadline(day, days, &store::working_calendar(conn, org, day)?))
 }
 
 /// List feedback records (personal data always masked).

@@ -1,0 +1,2 @@
+ALTER TABLE holidays DROP COLUMN kind;
+DROP TABLE national_days;
