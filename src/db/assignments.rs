@@ -19,7 +19,7 @@ pub struct AssignmentRow {
     pub department_id: Uuid,
     pub role: AssignmentRole,
     pub duty: Option<String>,
-    pub start_on: Option<NaiveDate>,
+    pub starts_on: Option<NaiveDate>,
     pub due_on: Option<NaiveDate>,
     pub reporting: Reporting,
     pub status: AssignmentStatus,
@@ -40,7 +40,7 @@ pub struct NewAssignment {
     pub department_id: Uuid,
     pub role: AssignmentRole,
     pub duty: Option<String>,
-    pub start_on: Option<NaiveDate>,
+    pub starts_on: Option<NaiveDate>,
     pub due_on: Option<NaiveDate>,
     pub reporting: Reporting,
     pub created_by: Option<Uuid>,
@@ -52,7 +52,7 @@ pub struct AssignmentChanges {
     pub department_id: Option<Uuid>,
     pub role: Option<AssignmentRole>,
     pub duty: Option<Option<String>>,
-    pub start_on: Option<Option<NaiveDate>>,
+    pub starts_on: Option<Option<NaiveDate>>,
     pub due_on: Option<Option<NaiveDate>>,
     pub reporting: Option<Reporting>,
     pub status: Option<AssignmentStatus>,
@@ -279,7 +279,7 @@ impl AssignmentRow {
         due_days: i64,
         counting: crate::domain::assignments::PeriodCounting,
     ) -> Vec<Period> {
-        let (from, to) = covered_span((self.start_on, self.due_on), (plan.period_from, plan.period_to), plan.year);
+        let (from, to) = covered_span((self.starts_on, self.due_on), (plan.period_from, plan.period_to), plan.year);
         periods(self.reporting, from, to, due_days, counting)
     }
 }

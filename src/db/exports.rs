@@ -99,7 +99,7 @@ pub const COLLECTIONS: &[Collection] = &[
             "department_id",
             "role",
             "duty",
-            "start_on",
+            "starts_on",
             "due_on",
             "reporting",
             "status",

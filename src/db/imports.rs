@@ -588,7 +588,7 @@ pub fn apply_assignments(
                         department_id: department,
                         role: spec.role,
                         duty: spec.duty.clone(),
-                        start_on: plan.period_from,
+                        starts_on: plan.period_from,
                         due_on: plan.period_to,
                         reporting: spec.reporting,
                         created_by: actor.id,

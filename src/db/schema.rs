@@ -54,7 +54,7 @@ diesel::table! {
         department_id -> Uuid,
         role -> Text,
         duty -> Nullable<Text>,
-        start_on -> Nullable<Date>,
+        starts_on -> Nullable<Date>,
         due_on -> Nullable<Date>,
         reporting -> Text,
         status -> Text,

@@ -107,7 +107,10 @@ pub struct PlanItemTree {
     pub plan_id: Uuid,
     /// How many items the tree holds.
     pub count: usize,
-    pub tree: Vec<PlanItemNode>,
+    /// The top-level items, each with its `children`.
+    pub items: Vec<PlanItemNode>,
+    /// Always `null`: the whole tree is in this answer.
+    pub next_cursor: Option<String>,
 }
 
 /// A page of items, or with `view=tree` the whole tree.
@@ -319,7 +322,7 @@ pub async fn list_plan_items(
         .await?;
         let items: Vec<PlanItem> = items.into_iter().map(PlanItem::from).collect();
         let count = items.len();
-        return Ok(HttpResponse::Ok().json(PlanItemTree { plan_id, count, tree: tree(items) }));
+        return Ok(HttpResponse::Ok().json(PlanItemTree { plan_id, count, items: tree(items), next_cursor: None }));
     }
     let filter = store::Filter {
         kind: filter.kind,

@@ -82,7 +82,7 @@ async fn importing_the_plan_creates_its_assignments() {
         let a = assignment_of(&app, &admin, plan, Some("III.4"), dept).await;
         assert_eq!((a["role"].as_str(), a["reporting"].as_str()), (Some("execute"), Some("quarterly")), "{dept}");
         assert_eq!(
-            (a["start_on"].as_str(), a["due_on"].as_str(), a["status"].as_str()),
+            (a["starts_on"].as_str(), a["due_on"].as_str(), a["status"].as_str()),
             (Some("2021-03-24"), Some("2021-12-31"), Some("assigned"))
         );
         let plan_wide = assignment_of(&app, &admin, plan, None, dept).await;
@@ -435,7 +435,7 @@ async fn accepted_reports_are_frozen_and_corrections_are_new_versions() {
         .await;
     assert_eq!(first.json()["activity_ids"], json!([activity]));
     assert_eq!(first.status, 201);
-    assert_eq!(first.json()["version_no"], 1);
+    assert_eq!(first.json()["revision"], 1);
     app.post(&path).token(&member).json(json!({"summary": "Gửi lại"})).send().await.problem(409, "report_pending");
     // Returned, changed, accepted.
     let etag = first.header("etag").unwrap();
@@ -473,13 +473,13 @@ async fn accepted_reports_are_frozen_and_corrections_are_new_versions() {
         app.post(&path).token(&member).json(json!({"summary": "Đính chính: 40%", "progress_percent": 40})).send().await;
     assert_eq!(correction.status, 201, "{}", correction.text());
     assert_eq!(
-        (correction.json()["version_no"].as_i64(), correction.json()["status"].as_str()),
+        (correction.json()["revision"].as_i64(), correction.json()["status"].as_str()),
         (Some(2), Some("submitted"))
     );
     let latest = app.get(&path).token(&member).send().await.json();
-    assert_eq!(latest["version_no"], 2);
+    assert_eq!(latest["revision"], 2);
     let versions = app.get(&format!("{path}/versions")).token(&member).send().await.json();
-    let versions = versions["versions"].as_array().unwrap();
+    let versions = versions["items"].as_array().unwrap();
     assert_eq!(versions.len(), 2);
     assert_eq!(versions[0], accepted);
     assert_eq!(versions[1]["summary"], "Đính chính: 40%");

@@ -175,3 +175,32 @@ fn the_document_is_lean_and_declares_the_shared_headers() {
         export.as_array().unwrap().iter().map(|p| resolved(&doc, p)).find(|p| p["name"] == "collection").unwrap();
     assert_eq!(collection["schema"]["enum"], json!(cchc_outreach::routes::exports::collection_names()));
 }
+
+/// Every list answers in one shape: `items` and `next_cursor`, whatever stands beside
+/// them (the plan's tree, reporting duties, histories and versions included).
+#[test]
+fn every_list_has_items_and_a_next_cursor() {
+    let doc: Value = serde_json::from_str(&cchc_outreach::openapi::document_json()).unwrap();
+    let mut lists = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(op) = item.get("get") else { continue };
+        let id = op["operationId"].as_str().unwrap();
+        if !id.starts_with("list_") {
+            continue;
+        }
+        let schema = resolved(&doc, &op["responses"]["200"]["content"]["application/json"]["schema"]);
+        let shapes: Vec<&Value> = match schema["oneOf"].as_array() {
+            Some(alternatives) => alternatives.iter().map(|s| resolved(&doc, s)).collect(),
+            None => vec![schema],
+        };
+        for shape in shapes {
+            let properties = &shape["properties"];
+            assert_eq!(properties["items"]["type"], "array", "{id} ({path}): {shape}");
+            assert!(properties.get("next_cursor").is_some(), "{id} ({path}) has no next_cursor: {shape}");
+        }
+        lists.push(id.to_owned());
+    }
+    for id in ["list_reporting_duties", "list_plan_reporting_duties", "list_feedback_history", "list_plan_items"] {
+        assert!(lists.iter().any(|l| l == id), "{id} is not among the lists: {lists:?}");
+    }
+}

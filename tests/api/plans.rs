@@ -29,7 +29,7 @@ async fn tree_refs(app: &TestApp, token: &str, plan: Uuid) -> Vec<String> {
     let res = app.get(&format!("/api/v1/plans/{plan}/items?view=tree")).token(token).send().await;
     assert_eq!(res.status, 200, "{}", res.text());
     let mut refs = Vec::new();
-    flatten(&res.json()["tree"], &mut refs);
+    flatten(&res.json()["items"], &mut refs);
     refs
 }
 
@@ -85,7 +85,7 @@ async fn importing_the_2021_plan_creates_exactly_what_the_decision_says() {
     assert_eq!(tree_refs(&app, &admin, plan).await, fixture_refs());
     let tree = app.get(&format!("/api/v1/plans/{plan}/items?view=tree")).token(&admin).send().await.json();
     assert_eq!(tree["count"], 45);
-    let part_two = &tree["tree"][1];
+    let part_two = &tree["items"][1];
     assert_eq!(part_two["reference"], "II");
     assert_eq!(part_two["children"][2]["children"][4]["reference"], "II.3.đ");
     assert_eq!(part_two["children"][2]["children"][4]["channel"], "party_meeting");

@@ -34,16 +34,16 @@ pub struct ReportingDuty {
     pub plan_item_id: Option<Uuid>,
     /// E.g. `2021-Q1`.
     pub period: String,
-    /// The calendar period…
+    /// The whole period, as the organisation counts it (`reporting_periods`)…
     pub starts_on: NaiveDate,
     pub ends_on: NaiveDate,
     /// …and the part of it the duty covers (inside the plan and the assignment).
     pub covers_from: NaiveDate,
     pub covers_to: NaiveDate,
-    /// Only part of the calendar period is covered; the report is still due with the
-    /// full period's.
+    /// Only part of the period is covered; the report is still due with the full
+    /// period's.
     pub partial: bool,
-    /// The cut-off: the report covers up to the end of the calendar period.
+    /// The cut-off (*chốt số liệu*): the report covers up to the end of the period.
     pub cutoff_on: NaiveDate,
     pub due_on: NaiveDate,
     /// `upcoming`, `due`, `submitted`, `late` or `missing`, on today's date in Vietnam.

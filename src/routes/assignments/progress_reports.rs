@@ -39,8 +39,9 @@ pub struct ProgressReport {
     pub assignment_id: Uuid,
     /// E.g. `2021-Q2`.
     pub period: String,
-    /// 1 for the first submission; each correction of an accepted report adds one.
-    pub version_no: i32,
+    /// Which submission of the period's report this is: 1 for the first, each correction
+    /// of an accepted report adds one. (`version` is the record's, for `If-Match`.)
+    pub revision: i32,
     pub summary: String,
     pub progress_percent: Option<i32>,
     /// Activities the report refers to.
@@ -65,7 +66,7 @@ impl From<ReportRow> for ProgressReport {
             id: r.id,
             assignment_id: r.assignment_id,
             period: r.period,
-            version_no: r.version_no,
+            revision: r.version_no,
             summary: r.summary,
             progress_percent: r.progress_percent,
             activity_ids: r.activity_ids.into_iter().flatten().collect(),
@@ -267,8 +268,10 @@ pub async fn get_progress_report(
 pub struct ReportVersions {
     pub assignment_id: Uuid,
     pub period: String,
-    /// Oldest first.
-    pub versions: Vec<ProgressReport>,
+    /// Oldest first (all of them).
+    pub items: Vec<ProgressReport>,
+    /// Always `null`: every version is in this answer.
+    pub next_cursor: Option<String>,
 }
 
 /// Every version of a period's report: the accepted ones and their corrections.
@@ -297,7 +300,7 @@ pub async fn list_progress_report_versions(
         return Err(ApiError::not_found());
     }
     let versions = versions.into_iter().map(ProgressReport::from).collect();
-    Ok(HttpResponse::Ok().json(ReportVersions { assignment_id: id, period: code, versions }))
+    Ok(HttpResponse::Ok().json(ReportVersions { assignment_id: id, period: code, items: versions, next_cursor: None }))
 }
 
 /// The report's latest version, locked, for a change.

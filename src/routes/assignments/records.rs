@@ -43,7 +43,7 @@ pub struct Assignment {
     /// `lead` (chủ trì: at most one per item), `coordinate` (phối hợp) or `execute`.
     pub role: AssignmentRole,
     pub duty: Option<String>,
-    pub start_on: Option<NaiveDate>,
+    pub starts_on: Option<NaiveDate>,
     pub due_on: Option<NaiveDate>,
     /// How often the department reports; see `GET /api/v1/assignments/{id}/reports`.
     pub reporting: Reporting,
@@ -65,7 +65,7 @@ impl From<AssignmentRow> for Assignment {
             department_id: r.department_id,
             role: r.role,
             duty: r.duty,
-            start_on: r.start_on,
+            starts_on: r.starts_on,
             due_on: r.due_on,
             reporting: r.reporting,
             status: r.status,
@@ -102,7 +102,7 @@ pub struct CreateAssignment {
     #[schema(max_length = 5000)]
     pub duty: Option<String>,
     /// Default: the plan's period start.
-    pub start_on: Option<NaiveDate>,
+    pub starts_on: Option<NaiveDate>,
     /// Default: the plan's period end.
     pub due_on: Option<NaiveDate>,
     /// Default `none`.
@@ -122,7 +122,7 @@ pub struct UpdateAssignment {
     pub duty: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<NaiveDate>)]
-    pub start_on: Option<Option<NaiveDate>>,
+    pub starts_on: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<NaiveDate>)]
     pub due_on: Option<Option<NaiveDate>>,
@@ -163,7 +163,7 @@ pub struct AssignmentTransition {
 fn check_dates(start: Option<NaiveDate>, due: Option<NaiveDate>) -> Result<(), ApiError> {
     match (start, due) {
         (Some(s), Some(d)) if s > d => Err(ApiError::rules(vec![
-            FieldError::new("due_on", "invalid_value").reason("before start_on", "trước start_on"),
+            FieldError::new("due_on", "invalid_value").reason("before starts_on", "trước starts_on"),
         ])),
         _ => Ok(()),
     }
@@ -241,7 +241,7 @@ pub async fn create_assignment(
     let principal = auth.0;
     principal.require(Permission::AssignmentsWrite)?;
     let body = body.0;
-    check_dates(body.start_on, body.due_on)?;
+    check_dates(body.starts_on, body.due_on)?;
     let (org, author) = (principal.organization_id, principal.id);
     crud::create::<Assignment, _>(&state, Actor::of(&principal, &ctx), move |conn| {
         let plan_id = match body.plan_item_id {
@@ -257,8 +257,8 @@ pub async fn create_assignment(
         let plan = plans::find(conn, plan_id, org).map_err(|_| checks::reference_invalid("plan_id"))?;
         ensure_open(plan.status)?;
         checks::department(conn, Some(body.department_id), plan.organization_id)?;
-        let (start_on, due_on) = (body.start_on.or(plan.period_from), body.due_on.or(plan.period_to));
-        check_dates(start_on, due_on)?;
+        let (starts_on, due_on) = (body.starts_on.or(plan.period_from), body.due_on.or(plan.period_to));
+        check_dates(starts_on, due_on)?;
         Ok(store::insert(
             conn,
             &NewAssignment {
@@ -269,7 +269,7 @@ pub async fn create_assignment(
                 department_id: body.department_id,
                 role: body.role,
                 duty: body.duty,
-                start_on,
+                starts_on,
                 due_on,
                 reporting: body.reporting.unwrap_or(Reporting::None),
                 created_by: Some(author),
@@ -306,7 +306,7 @@ pub async fn update_assignment(
         department_id: body.department_id,
         role: body.role,
         duty: body.duty,
-        start_on: body.start_on,
+        starts_on: body.starts_on,
         due_on: body.due_on,
         reporting: body.reporting,
         status: None,
@@ -323,7 +323,7 @@ pub async fn update_assignment(
             if let Some(dept) = changes.department_id {
                 checks::department(conn, Some(dept), current.organization_id)?;
             }
-            check_dates(changes.start_on.unwrap_or(current.start_on), changes.due_on.unwrap_or(current.due_on))?;
+            check_dates(changes.starts_on.unwrap_or(current.starts_on), changes.due_on.unwrap_or(current.due_on))?;
             Ok(store::update(conn, current.id, &changes)?)
         },
     )
@@ -437,7 +437,10 @@ pub struct WorkItem {
 #[derive(Serialize, ToSchema)]
 pub struct WorkList {
     pub department_id: Uuid,
+    /// By due date (all of them).
     pub items: Vec<WorkItem>,
+    /// Always `null`: the whole work list is in this answer.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Deserialize, Validate, IntoParams)]
@@ -490,5 +493,5 @@ pub async fn list_department_assignments(
             item_title,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(WorkList { department_id: department, items }))
+    Ok(HttpResponse::Ok().json(WorkList { department_id: department, items, next_cursor: None }))
 }

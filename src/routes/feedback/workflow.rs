@@ -161,7 +161,10 @@ pub struct HistoryEntry {
 #[derive(Serialize, ToSchema)]
 pub struct History {
     pub feedback_id: Uuid,
+    /// Oldest first (all of them).
     pub items: Vec<HistoryEntry>,
+    /// Always `null`: the whole history is in this answer.
+    pub next_cursor: Option<String>,
 }
 
 /// The history of a record: every status it went through, who moved it, when.
@@ -193,7 +196,7 @@ pub async fn list_feedback_history(
             at: h.at,
         })
         .collect();
-    Ok(HttpResponse::Ok().json(History { feedback_id, items }))
+    Ok(HttpResponse::Ok().json(History { feedback_id, items, next_cursor: None }))
 }
 
 /// An answer to a record.
@@ -225,7 +228,10 @@ impl From<AnswerRow> for Answer {
 #[derive(Serialize, ToSchema)]
 pub struct Answers {
     pub feedback_id: Uuid,
+    /// Oldest first (all of them).
     pub items: Vec<Answer>,
+    /// Always `null`: every answer is in this answer.
+    pub next_cursor: Option<String>,
 }
 
 pub(super) fn attachment_links(value: &[String]) -> Result<(), validator::ValidationError> {
@@ -267,7 +273,11 @@ pub async fn list_feedback_answers(
     let record = load_for(&state, &principal, id.into_inner()).await?;
     let feedback_id = record.row.id;
     let rows = db::run(&state.pool, move |conn| Ok(store::answers(conn, &[feedback_id])?)).await?;
-    Ok(HttpResponse::Ok().json(Answers { feedback_id, items: rows.into_iter().map(Answer::from).collect() }))
+    Ok(HttpResponse::Ok().json(Answers {
+        feedback_id,
+        items: rows.into_iter().map(Answer::from).collect(),
+        next_cursor: None,
+    }))
 }
 
 /// Answer a record.

@@ -1,0 +1,1 @@
+ALTER TABLE assignments RENAME COLUMN starts_on TO start_on;
