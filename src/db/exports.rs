@@ -184,13 +184,28 @@ pub fn header_of(name: &str) -> Option<Vec<&'static str>> {
     COLLECTIONS.iter().find(|c| c.name == name).map(|c| c.columns.iter().chain(AUDIT.iter()).copied().collect())
 }
 
+/// Whether a column holds an instant (`timestamptz`).
+fn is_instant(column: &str) -> bool {
+    column.ends_with("_at") || matches!(column, "held_from" | "held_to")
+}
+
 impl Collection {
     /// One line of JSON per row, for NDJSON an object (the row, or for a deleted one its
     /// tombstone), for CSV an array of the columns' values in order (PostgreSQL builds it
     /// in two thirds of the time of an object, and it is read back without keys).
     fn sql(&self, sync: bool, by_client: bool, arrays: bool) -> String {
         let all = self.columns.iter().chain(AUDIT.iter()).copied().collect::<Vec<_>>();
-        let columns = all.join(", ");
+        let table = self.table;
+        // Instants in the one form of the API (`2021-03-15T02:00:00.000000Z`), not
+        // PostgreSQL's `+00:00`.
+        let columns = all
+            .iter()
+            .map(|c| match is_instant(c) {
+                true => format!("{} AS {c}", crate::domain::time::rfc3339::sql(&format!("{table}.{c}"))),
+                false => format!("{table}.{c}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
         let mut filter = String::from("($1::uuid IS NULL OR organization_id = $1)");
         if sync {
             filter.push_str(" AND updated_at >= $2");
@@ -202,7 +217,7 @@ impl Collection {
         } else {
             filter.push_str(" AND $3::uuid IS NULL");
         }
-        let order = if sync { "updated_at, id" } else { "id" };
+        let order = if sync { format!("{table}.updated_at, {table}.id") } else { format!("{table}.id") };
         let (row, tombstone) = match arrays {
             false => {
                 ("row_to_json(t)".to_owned(), "json_build_object('id', t.id, 'deleted_at', t.deleted_at)".to_owned())
@@ -219,8 +234,7 @@ impl Collection {
         };
         format!(
             "SELECT CASE WHEN t.deleted_at IS NULL THEN {row}::text ELSE {tombstone}::text END AS line
-             FROM (SELECT {columns} FROM {table} WHERE {filter} ORDER BY {order}) t",
-            table = self.table
+             FROM (SELECT {columns} FROM {table} WHERE {filter} ORDER BY {order}) t"
         )
     }
 

@@ -1,3 +1,119 @@
 //! Vietnam's time for the rules: the offset, the local date and the injectable clock,
 //! which live in `crate::clock` so that the settings can carry the clock.
 pub use crate::clock::{Clock, local_date, vietnam};
+
+/// Instants as the service writes them everywhere — in answers, exports and reports:
+/// RFC 3339 in UTC with microseconds, `2021-03-15T02:00:00.000000Z` (PostgreSQL keeps
+/// microseconds, so an `updated_since` taken from an answer loses nothing).
+pub mod rfc3339 {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use serde::Serializer;
+
+    pub fn text(at: &DateTime<Utc>) -> String {
+        at.to_rfc3339_opts(SecondsFormat::Micros, true)
+    }
+
+    pub fn utc<S: Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&text(at))
+    }
+
+    pub fn utc_opt<S: Serializer>(at: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        match at {
+            Some(at) => utc(at, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// The same form in SQL, for a `timestamptz` expression.
+    pub fn sql(expr: &str) -> String {
+        format!("to_char({expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+    }
+}
+
+/// A `from` or `to` of a filter over instants: a day (`2021-03-15`, in Vietnam) or an
+/// instant (RFC 3339). `from` a day is its first moment; `to` a day takes in the whole
+/// day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bound {
+    Day(chrono::NaiveDate),
+    At(chrono::DateTime<chrono::Utc>),
+}
+
+impl Bound {
+    /// The pattern both forms match (the document states it).
+    pub const PATTERN: &'static str =
+        r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2}))?$";
+
+    fn day_start(day: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
+        use chrono::TimeZone;
+        vietnam()
+            .from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight"))
+            .single()
+            .expect("a fixed offset has one instant")
+            .with_timezone(&chrono::Utc)
+    }
+
+    /// As the start of a range (included).
+    pub fn start(self) -> chrono::DateTime<chrono::Utc> {
+        match self {
+            Self::Day(day) => Self::day_start(day),
+            Self::At(at) => at,
+        }
+    }
+
+    /// As the end of a range (excluded): the next day's start for a day.
+    pub fn end(self) -> chrono::DateTime<chrono::Utc> {
+        match self {
+            Self::Day(day) => day.succ_opt().map_or(chrono::DateTime::<chrono::Utc>::MAX_UTC, Self::day_start),
+            Self::At(at) => at,
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Bound {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        if let Ok(day) = chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+            && text.len() == 10
+        {
+            return Ok(Self::Day(day));
+        }
+        // The document's form: `T` between date and time, `Z` or `±hh:mm` at the end.
+        let bytes = text.as_bytes();
+        let offset = bytes.last() == Some(&b'Z') || bytes.len() > 6 && matches!(bytes[bytes.len() - 6], b'+' | b'-');
+        let form = bytes.get(10) == Some(&b'T') && offset && text.is_ascii();
+        form.then(|| chrono::DateTime::parse_from_rfc3339(&text).ok()).flatten().map(|at| Self::At(at.with_timezone(&chrono::Utc))).ok_or_else(|| {
+            serde::de::Error::custom(
+                "input is neither a day nor an instant: expected YYYY-MM-DD (e.g. 2021-06-30) or RFC 3339 (e.g. 2021-06-30T08:00:00+07:00)",
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Bound;
+
+    fn bound(text: &str) -> Result<Bound, serde_json::Error> {
+        serde_json::from_value(serde_json::json!(text))
+    }
+
+    #[test]
+    fn a_bound_is_a_day_in_vietnam_or_an_instant() {
+        let day = bound("2021-03-15").unwrap();
+        assert_eq!(day.start().to_rfc3339(), "2021-03-14T17:00:00+00:00");
+        assert_eq!(day.end().to_rfc3339(), "2021-03-15T17:00:00+00:00", "the whole day");
+        let at = bound("2021-03-15T09:00:00+07:00").unwrap();
+        assert_eq!(
+            (at.start().to_rfc3339(), at.end().to_rfc3339()),
+            ("2021-03-15T02:00:00+00:00".into(), "2021-03-15T02:00:00+00:00".into())
+        );
+        let pattern = regex::Regex::new(Bound::PATTERN).unwrap();
+        for text in ["2021-3-15", "2021-02-30", "15/03/2021", "2021-03-15T09:00", "2021-03-15 09:00:00Z"] {
+            assert!(bound(text).is_err(), "{text}");
+        }
+        for text in ["2021-03-15", "2021-03-15T09:00:00Z", "2021-03-15T09:00:00.5+07:00"] {
+            assert!(pattern.is_match(text) && bound(text).is_ok(), "{text}");
+        }
+    }
+}

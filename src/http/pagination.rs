@@ -162,6 +162,7 @@ pub enum Listed<T> {
 #[derive(Serialize, ToSchema)]
 pub struct Tombstone {
     pub id: Uuid,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub deleted_at: DateTime<Utc>,
 }
 

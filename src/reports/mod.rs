@@ -233,6 +233,7 @@ pub struct PlanReport {
     pub period: ReportPeriod,
     /// The day states (overdue, due, missing) are reckoned on, in Vietnam.
     pub as_of: NaiveDate,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub generated_at: DateTime<Utc>,
     /// Set when the report covers one department only (for a department member).
     pub department_id: Option<Uuid>,
@@ -250,6 +251,7 @@ pub struct FeedbackReport {
     pub organization_id: Uuid,
     pub period: ReportPeriod,
     pub as_of: NaiveDate,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub generated_at: DateTime<Utc>,
     pub department_id: Option<Uuid>,
     pub group_by: GroupBy,

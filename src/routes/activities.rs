@@ -19,6 +19,7 @@ use crate::{
         audit::Actor,
         departments, plan_items, plans,
     },
+    domain::time::Bound,
     domain::{
         activities::ActivityStatus,
         plans::{Audience, Channel},
@@ -51,7 +52,9 @@ pub struct Activity {
     pub description: Option<String>,
     pub channel: Channel,
     pub audience: Audience,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub held_from: DateTime<Utc>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc_opt")]
     pub held_to: Option<DateTime<Utc>>,
     pub place: Option<String>,
     pub participant_count: Option<i32>,
@@ -63,11 +66,15 @@ pub struct Activity {
     pub status: ActivityStatus,
     /// Why the coordinator returned it.
     pub return_reason: Option<String>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc_opt")]
     pub submitted_at: Option<DateTime<Utc>>,
     pub verified_by: Option<Uuid>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc_opt")]
     pub verified_at: Option<DateTime<Utc>>,
     pub version: i32,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -212,10 +219,14 @@ pub struct ActivityFilter {
     pub channel: Option<Channel>,
     pub audience: Option<Audience>,
     pub status: Option<ActivityStatus>,
-    /// Held at or after this time.
-    pub from: Option<DateTime<Utc>>,
-    /// Held before this time.
-    pub to: Option<DateTime<Utc>>,
+    /// Held at or after this: a day (`2021-03-15`, from its start in Vietnam) or an
+    /// instant (RFC 3339).
+    #[param(value_type = Option<String>, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2}))?$")]
+    pub from: Option<Bound>,
+    /// Held before this instant (RFC 3339), or up to the end of this day
+    /// (`2021-03-31`, in Vietnam).
+    #[param(value_type = Option<String>, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2}))?$")]
+    pub to: Option<Bound>,
     /// Words in the title, description or place, regardless of case and Vietnamese
     /// diacritics.
     #[validate(length(min = 1, max = 100))]
@@ -331,8 +342,8 @@ pub async fn list_activities(
         channel: filter.channel,
         audience: filter.audience,
         status: filter.status,
-        from: filter.from,
-        to: filter.to,
+        from: filter.from.map(Bound::start),
+        to: filter.to.map(Bound::end),
         q: filter.q,
     };
     crud::list::<Activity, _>(&req, &state, page, move |conn, page| store::list(conn, &filter, page)).await

@@ -12,6 +12,7 @@ use crate::{
         self,
         audit::{self as store, AuditRow},
     },
+    domain::time::Bound,
     error::ApiError,
     http::{Page, pagination::PageParams, query::ListQuery},
     state::AppState,
@@ -21,6 +22,7 @@ use crate::{
 #[derive(Serialize, ToSchema)]
 pub struct AuditEvent {
     pub id: Uuid,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub occurred_at: DateTime<Utc>,
     /// `user`, `client`, `system` or `anonymous` (failed sign-ins).
     pub actor_kind: String,
@@ -74,10 +76,14 @@ pub struct AuditFilter {
     #[validate(length(min = 1, max = 64))]
     #[param(min_length = 1, max_length = 64)]
     pub action: Option<String>,
-    /// Events at or after this time.
-    pub from: Option<DateTime<Utc>>,
-    /// Events before this time.
-    pub to: Option<DateTime<Utc>>,
+    /// Events at or after this: a day (`2021-03-15`, from its start in Vietnam) or an
+    /// instant (RFC 3339).
+    #[param(value_type = Option<String>, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2}))?$")]
+    pub from: Option<Bound>,
+    /// Events before this instant (RFC 3339), or up to the end of this day
+    /// (`2021-03-31`, in Vietnam).
+    #[param(value_type = Option<String>, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2}))?$")]
+    pub to: Option<Bound>,
 }
 
 /// List audit events, oldest first.
@@ -105,8 +111,8 @@ pub async fn list_audit_events(
         entity_id: filter.entity_id,
         actor_id: filter.actor_id,
         action: filter.action,
-        from: filter.from,
-        to: filter.to,
+        from: filter.from.map(Bound::start),
+        to: filter.to.map(Bound::end),
     };
     let fetch = page.clone();
     let rows = db::run(&state.pool, move |conn| Ok(store::list(conn, &filter, &fetch)?)).await?;

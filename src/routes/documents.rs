@@ -37,7 +37,9 @@ pub struct Document {
     #[schema(example = "Ban hành Kế hoạch tuyên truyền cải cách hành chính tỉnh Khánh Hòa năm 2021")]
     pub title: String,
     pub version: i32,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub created_at: chrono::DateTime<chrono::Utc>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 

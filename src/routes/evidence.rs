@@ -62,7 +62,9 @@ pub struct Evidence {
     pub sha256: String,
     pub caption: Option<String>,
     pub uploaded_by: Option<Uuid>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub updated_at: DateTime<Utc>,
     /// Where to download it.
     #[schema(example = "/api/v1/evidence/01938f6e-7d3c-7b1a-9c55-3f1f0b6f1a2e/content")]

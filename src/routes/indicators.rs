@@ -54,7 +54,9 @@ pub struct Indicator {
     /// Computed from the latest value with the comparator; never stored.
     pub status: TargetStatus,
     pub version: i32,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub created_at: chrono::DateTime<chrono::Utc>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -108,7 +110,9 @@ pub struct Measurement {
     pub link: Option<String>,
     pub note: Option<String>,
     pub created_by: Option<Uuid>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub created_at: chrono::DateTime<chrono::Utc>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 

@@ -40,7 +40,9 @@ pub struct Organization {
     pub reporting_periods: PeriodCounting,
     /// Increases with every change; the `ETag` is `"<version>"`.
     pub version: i32,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub created_at: chrono::DateTime<chrono::Utc>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 

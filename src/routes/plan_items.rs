@@ -60,7 +60,9 @@ pub struct PlanItem {
     /// Documents the item cites, in order.
     pub document_ids: Vec<Uuid>,
     pub version: i32,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub created_at: chrono::DateTime<chrono::Utc>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 

@@ -60,7 +60,9 @@ pub struct Plan {
     /// The decision of the plan it implements, as a document (e.g. `590/QĐ-UBND`).
     pub implements_document_id: Option<Uuid>,
     pub version: i32,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub created_at: chrono::DateTime<chrono::Utc>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 

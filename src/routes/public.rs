@@ -67,8 +67,10 @@ pub struct PublicFeedback {
     pub summary: String,
     /// The latest answer.
     pub answer: Option<String>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc_opt")]
     pub answered_at: Option<DateTime<Utc>>,
     pub status: FeedbackStatus,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub published_at: DateTime<Utc>,
 }
 

@@ -355,6 +355,7 @@ pub struct Snapshot {
     /// Where the report is: `GET` it as JSON, CSV or XLSX.
     pub content_url: String,
     pub created_by: Option<Uuid>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub created_at: DateTime<Utc>,
 }
 

@@ -40,9 +40,12 @@ pub struct ServiceClient {
     pub scopes: Vec<Scope>,
     /// An inactive client cannot sign in, and its tokens stop working at once.
     pub active: bool,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub secret_rotated_at: chrono::DateTime<chrono::Utc>,
     pub version: i32,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub created_at: chrono::DateTime<chrono::Utc>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -79,6 +82,7 @@ pub struct ServiceClientCreated {
 pub struct ClientSecret {
     pub client_id: Uuid,
     pub client_secret: String,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub secret_rotated_at: chrono::DateTime<chrono::Utc>,
 }
 

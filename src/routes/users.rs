@@ -39,7 +39,9 @@ pub struct User {
     /// An inactive person cannot sign in, and their tokens stop working at once.
     pub active: bool,
     pub version: i32,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub created_at: chrono::DateTime<chrono::Utc>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 

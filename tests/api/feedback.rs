@@ -880,3 +880,78 @@ async fn feedback_collections_follow_the_conventions() {
         assert!(items.iter().any(|i| i["id"] == json!(deleted) && i["deleted_at"].is_string()), "{path}: {feed}");
     }
 }
+
+/// One form for instants — answers, exports and reports alike — and `from`/`to` that
+/// take a day as well as an instant.
+#[actix_web::test]
+async fn instants_have_one_form_and_ranges_take_days() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let o = org(&app, &admin, "KDPM").await;
+    let form = regex::Regex::new(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$").unwrap();
+    // 31 March 23:30 in Vietnam is 16:30 UTC: on the 31st for a person in Vietnam.
+    let mut late = complaint(&o, "late-31");
+    late["received_at"] = json!("2021-03-31T23:30:00+07:00");
+    let late = file(&app, &o.coordinator, late).await;
+    let mut early = complaint(&o, "early-1");
+    early["received_at"] = json!("2021-04-01T00:30:00+07:00");
+    let early = file(&app, &o.coordinator, early).await;
+    assert_eq!(late["received_at"], "2021-03-31T16:30:00.000000Z");
+    for field in ["received_at", "created_at", "updated_at"] {
+        assert!(form.is_match(early[field].as_str().unwrap()), "{field}: {}", early[field]);
+    }
+
+    // A day means that day in Vietnam, whole; an instant means itself.
+    let codes = |query: &'static str| {
+        let (app, token) = (&app, o.coordinator.clone());
+        async move {
+            let res = app.get(&format!("/api/v1/feedback?{query}")).token(&token).send().await;
+            assert_eq!(res.status, 200, "{query}: {}", res.text());
+            let mut codes: Vec<String> = res.json()["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["code"].as_str().unwrap().to_owned())
+                .collect();
+            codes.sort();
+            codes
+        }
+    };
+    let (late_code, early_code) =
+        (late["code"].as_str().unwrap().to_owned(), early["code"].as_str().unwrap().to_owned());
+    assert_eq!(codes("from=2021-03-31&to=2021-03-31").await, [late_code.as_str()]);
+    assert_eq!(codes("from=2021-04-01&to=2021-04-30").await, [early_code.as_str()]);
+    assert_eq!(codes("from=2021-03-31T16:30:00Z&to=2021-03-31T17:00:00Z").await, [late_code.as_str()]);
+    assert_eq!(codes("to=2021-03-31T16:30:00Z").await, Vec::<String>::new(), "to is excluded");
+    for bad in ["from=31/03/2021", "from=2021-03-31%2009:00:00Z", "to=2021-02-30"] {
+        let res = app.get(&format!("/api/v1/feedback?{bad}")).token(&o.coordinator).send().await;
+        let problem = res.problem(400, "validation_failed");
+        assert!(problem["errors"][0].to_string().contains("YYYY-MM-DD"), "{bad}: {problem}");
+    }
+    let audit = app.get("/api/v1/audit-events?from=2020-01-01&to=2099-12-31&limit=1").token(&admin).send().await;
+    assert_eq!(audit.status, 200, "{}", audit.text());
+    assert!(form.is_match(audit.json()["items"][0]["occurred_at"].as_str().unwrap()), "{}", audit.text());
+
+    // Exports, as CSV and NDJSON, write the same form.
+    let csv = app.get("/api/v1/exports/feedback?bom=false").token(&o.coordinator).send().await;
+    assert_eq!(csv.status, 200, "{}", csv.text());
+    let mut reader = csv::Reader::from_reader(csv.body.as_slice());
+    let header = reader.headers().unwrap().clone();
+    let at = header.iter().position(|h| h == "received_at").unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert!(rows.iter().any(|r| &r[at] == "2021-03-31T16:30:00.000000Z"), "{rows:?}");
+    for name in ["created_at", "updated_at"] {
+        let column = header.iter().position(|h| h == name).unwrap();
+        assert!(rows.iter().all(|r| form.is_match(&r[column])), "{name}");
+    }
+    let ndjson = app.get("/api/v1/exports/feedback?format=ndjson").token(&o.coordinator).send().await;
+    for line in ndjson.text().lines() {
+        let row: Value = serde_json::from_str(line).unwrap();
+        for name in ["received_at", "created_at", "updated_at"] {
+            assert!(form.is_match(row[name].as_str().unwrap()), "{name}: {line}");
+        }
+    }
+    // And so does a report.
+    let report = app.get("/api/v1/reports/feedback?period=2021").token(&o.coordinator).send().await.json();
+    assert!(form.is_match(report["generated_at"].as_str().unwrap()), "{report}");
+}

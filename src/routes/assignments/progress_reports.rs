@@ -52,11 +52,14 @@ pub struct ProgressReport {
     /// Submitted after its due date (kept all the same).
     pub late: bool,
     pub submitted_by: Option<Uuid>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub submitted_at: DateTime<Utc>,
     pub reviewed_by: Option<Uuid>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc_opt")]
     pub reviewed_at: Option<DateTime<Utc>>,
     pub review_note: Option<String>,
     pub version: i32,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub updated_at: DateTime<Utc>,
 }
 

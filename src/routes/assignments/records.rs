@@ -52,7 +52,9 @@ pub struct Assignment {
     /// The due date has passed (in Vietnam's time zone) and it is neither done nor cancelled.
     pub overdue: bool,
     pub version: i32,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub updated_at: DateTime<Utc>,
 }
 

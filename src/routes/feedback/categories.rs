@@ -37,7 +37,9 @@ pub struct FeedbackCategory {
     /// Working days to answer, counted from the first working day after receipt.
     pub deadline_days: i32,
     pub version: i32,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub updated_at: DateTime<Utc>,
 }
 

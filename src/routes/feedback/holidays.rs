@@ -48,7 +48,9 @@ pub struct Holiday {
     #[schema(example = "Ngày thành lập tỉnh")]
     pub name: String,
     pub version: i32,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub updated_at: DateTime<Utc>,
 }
 

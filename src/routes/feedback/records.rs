@@ -15,6 +15,7 @@ use crate::{
         audit::Actor,
         feedback::{self as store, FeedbackChanges, FeedbackRecord, NewFeedback, SenderRow},
     },
+    domain::time::Bound,
     domain::{
         feedback::{
             FeedbackChannel, FeedbackKind, FeedbackStatus, Satisfaction, SenderType, deadline, feedback_code,
@@ -53,6 +54,7 @@ pub struct Feedback {
     /// Sequential per organisation and year of receipt, never reused.
     #[schema(example = "PAKN-2021-000123")]
     pub code: String,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub received_at: DateTime<Utc>,
     pub channel: FeedbackChannel,
     pub kind: FeedbackKind,
@@ -85,19 +87,25 @@ pub struct Feedback {
     pub forwarded_to: Option<String>,
     /// Past its deadline (in Vietnam) and not yet answered.
     pub overdue: bool,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc_opt")]
     pub answered_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc_opt")]
     pub closed_at: Option<DateTime<Utc>>,
     pub satisfaction: Option<Satisfaction>,
     pub satisfaction_channel: Option<FeedbackChannel>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc_opt")]
     pub satisfaction_at: Option<DateTime<Utc>>,
     /// Whether the result is public, and the summary shown there.
     pub published: bool,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc_opt")]
     pub published_at: Option<DateTime<Utc>>,
     pub published_summary: Option<String>,
     /// For the organisation only; never public.
     pub internal_note: Option<String>,
     pub version: i32,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -205,6 +213,7 @@ fn phone(value: &str) -> Result<(), validator::ValidationError> {
     "external_reference": "1022-2021-004512"}))]
 pub struct CreateFeedback {
     /// Default: now.
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc_opt")]
     pub received_at: Option<DateTime<Utc>>,
     pub channel: FeedbackChannel,
     pub kind: FeedbackKind,
@@ -296,10 +305,14 @@ pub struct FeedbackFilter {
     pub department_id: Option<Uuid>,
     /// `true`: only overdue ones; `false`: only those not overdue.
     pub overdue: Option<bool>,
-    /// Received at or after this time.
-    pub from: Option<DateTime<Utc>>,
-    /// Received before this time.
-    pub to: Option<DateTime<Utc>>,
+    /// Received at or after this: a day (`2021-03-15`, from its start in Vietnam) or an
+    /// instant (RFC 3339).
+    #[param(value_type = Option<String>, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2}))?$")]
+    pub from: Option<Bound>,
+    /// Received before this instant (RFC 3339), or up to the end of this day
+    /// (`2021-03-31`, in Vietnam).
+    #[param(value_type = Option<String>, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2}))?$")]
+    pub to: Option<Bound>,
     /// Words in the code, subject or content, regardless of case and Vietnamese diacritics.
     #[validate(length(min = 1, max = 100))]
     #[param(min_length = 1, max_length = 100)]
@@ -345,8 +358,8 @@ pub async fn list_feedback(
         category_id: filter.category_id,
         department_id: filter.department_id,
         overdue: filter.overdue.map(|o| (o, today)),
-        from: filter.from,
-        to: filter.to,
+        from: filter.from.map(Bound::start),
+        to: filter.to.map(Bound::end),
         q: filter.q,
     };
     crud::list::<Feedback, _>(&req, &state, page, move |conn, page| store::list(conn, &filter, page)).await

@@ -154,6 +154,7 @@ pub struct HistoryEntry {
     pub actor_kind: String,
     pub actor_id: Option<Uuid>,
     pub actor_name: Option<String>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub at: DateTime<Utc>,
 }
 
@@ -208,6 +209,7 @@ pub struct Answer {
     /// Links to attached documents.
     pub attachments: Vec<String>,
     pub answered_by: Option<Uuid>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub answered_at: DateTime<Utc>,
 }
 
