@@ -307,11 +307,11 @@ pub struct FeedbackFilter {
     pub overdue: Option<bool>,
     /// Received at or after this: a day (`2021-03-15`, from its start in Vietnam) or an
     /// instant (RFC 3339).
-    #[param(value_type = Option<String>, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2}))?$")]
+    #[param(inline)]
     pub from: Option<Bound>,
     /// Received before this instant (RFC 3339), or up to the end of this day
     /// (`2021-03-31`, in Vietnam).
-    #[param(value_type = Option<String>, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2}))?$")]
+    #[param(inline)]
     pub to: Option<Bound>,
     /// Words in the code, subject or content, regardless of case and Vietnamese diacritics.
     #[validate(length(min = 1, max = 100))]
