@@ -29,20 +29,21 @@ pub fn period(value: &str) -> Result<(), ValidationError> {
     if crate::domain::plans::valid_period(value) { Ok(()) } else { Err(ValidationError::new("invalid_period")) }
 }
 
-/// An absolute `http` or `https` URL with a host.
 /// What `http_url` accepts, for the OpenAPI document.
-pub const HTTP_URL_PATTERN: &str = r"^https?://[^\s/?#\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*$";
+pub const HTTP_URL_PATTERN: &str = r"^https?://[^\s/?#\[\]@\\\x00-\x1f\x7f-\x9f]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?$";
 
 /// An http or https address (the schema of a list of links).
 #[derive(utoipa::ToSchema)]
-#[schema(value_type = String, pattern = r"^https?://[^\s/?#\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*$", max_length = 2048)]
+#[schema(value_type = String, pattern = r"^https?://[^\s/?#\[\]@\\\x00-\x1f\x7f-\x9f]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?$", max_length = 2048)]
 pub struct HttpUrl(pub String);
 
+/// An absolute `http` or `https` URL with a host name (or an IPv4 address, with a port
+/// if need be): no user name, no IPv6 literal, nothing a URL parser would refuse.
 pub fn http_url(value: &str) -> Result<(), ValidationError> {
     let rest = value.strip_prefix("https://").or_else(|| value.strip_prefix("http://"));
     let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
     let ok = value.len() <= 2048
-        && host.is_some_and(|h| !h.is_empty())
+        && host.is_some_and(|h| !h.is_empty() && !h.contains(['[', ']', '@', '\\']))
         && !value.contains(|c: char| c.is_whitespace() || c.is_control());
     if ok { Ok(()) } else { Err(ValidationError::new("invalid_url")) }
 }
@@ -70,5 +71,13 @@ mod tests {
         assert!(
             http_url("javascript:alert(1)").is_err() && http_url("https://").is_err() && http_url("ftp://x").is_err()
         );
+        for bad in ["http://[", "http://a[b", "http://user@host", "http://a]/x", "http://a\\b"] {
+            assert!(http_url(bad).is_err(), "{bad}");
+        }
+        assert!(http_url("http://10.0.0.1:8080/cchc?x=[1]").is_ok());
+        let pattern = regex::Regex::new(HTTP_URL_PATTERN).unwrap();
+        for text in ["http://[", "http://a[b", "http://user@host", "https://kdpm.khanhhoa.gov.vn/a[1]", "http://a\\b"] {
+            assert_eq!(pattern.is_match(text), http_url(text).is_ok(), "{text}");
+        }
     }
 }

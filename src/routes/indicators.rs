@@ -225,7 +225,10 @@ pub struct CreateMeasurement {
     pub citation: Option<String>,
     /// `http` or `https`.
     #[validate(custom(function = "validate::http_url"))]
-    #[schema(max_length = 2048, pattern = r"^https?://[^\s/?#\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*$")]
+    #[schema(
+        max_length = 2048,
+        pattern = r"^https?://[^\s/?#\[\]@\\\x00-\x1f\x7f-\x9f]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?$"
+    )]
     pub link: Option<String>,
     #[validate(length(max = 2000))]
     #[schema(max_length = 2000)]

@@ -81,7 +81,10 @@ pub struct CreateOrganization {
     pub parent_id: Option<Uuid>,
     /// `http` or `https` URL.
     #[validate(custom(function = "validate::http_url"))]
-    #[schema(max_length = 2048, pattern = r"^https?://[^\s/?#\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*$")]
+    #[schema(
+        max_length = 2048,
+        pattern = r"^https?://[^\s/?#\[\]@\\\x00-\x1f\x7f-\x9f]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?$"
+    )]
     pub website: Option<String>,
     /// `decree_09` (default) or `calendar`.
     pub reporting_periods: Option<PeriodCounting>,
@@ -106,7 +109,7 @@ pub struct UpdateOrganization {
     pub parent_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "double_option")]
     #[validate(custom(function = "validate::http_url"))]
-    #[schema(value_type = Option<String>, max_length = 2048, pattern = r"^https?://[^\s/?#\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*$")]
+    #[schema(value_type = Option<String>, max_length = 2048, pattern = r"^https?://[^\s/?#\[\]@\\\x00-\x1f\x7f-\x9f]+([/?#][^\s\x00-\x1f\x7f-\x9f]*)?$")]
     pub website: Option<Option<String>>,
     /// Reports, duties and snapshots made from now on follow it; snapshots already made
     /// keep the periods they were cut by.

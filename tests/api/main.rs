@@ -13,4 +13,5 @@ mod oauth;
 mod openapi;
 mod plans;
 mod private_server;
+mod readme;
 mod reports;
