@@ -171,9 +171,7 @@ async fn receive(
                     size += chunk.len() as u64;
                     if size > limit {
                         drop(temp);
-                        while let Some(Ok(_)) = field.next().await {}
-                        drop(field);
-                        drain(form).await;
+                        linger(field, form).await;
                         return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "file_too_large").arg("limit", limit));
                     }
                     hasher.update(&chunk);
@@ -216,10 +214,36 @@ async fn receive(
 
 /// Reads what is left of a refused upload so the client gets the answer, not a reset;
 /// nothing of it is kept.
-async fn drain(mut form: Multipart) {
-    while let Some(Ok(mut field)) = form.next().await {
-        while let Some(Ok(_)) = field.next().await {}
-    }
+/// How much more of a refused upload is read before the answer: enough that a client
+/// which sends a little past the limit before it reads gets the 413 rather than a reset
+/// connection, and no more — a large body is not read to its end.
+const LINGER_BYTES: usize = 256 * 1024;
+const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Reads and discards at most `LINGER_BYTES` (or for `LINGER`) of what is left.
+async fn linger(mut field: actix_multipart::Field, mut form: Multipart) {
+    let discard = async {
+        let mut read = 0;
+        loop {
+            match field.next().await {
+                Some(Ok(chunk)) => read += chunk.len(),
+                _ => break,
+            }
+            if read >= LINGER_BYTES {
+                return;
+            }
+        }
+        drop(field);
+        while let Some(Ok(mut next)) = form.next().await {
+            while let Some(Ok(chunk)) = next.next().await {
+                read += chunk.len();
+                if read >= LINGER_BYTES {
+                    return;
+                }
+            }
+        }
+    };
+    let _ = actix_web::rt::time::timeout(LINGER, discard).await;
 }
 
 /// Upload evidence files for an activity.
@@ -227,7 +251,8 @@ async fn drain(mut form: Multipart) {
 /// `multipart/form-data` with one or more `file` parts and, optionally, a `caption`
 /// after each. Each file's type is recognised from its content — PDF, JPEG, PNG, WebP,
 /// DOCX, XLSX, ODT or MP4, anything else is a 415 — and may be at most
-/// `CCHC_MAX_UPLOAD_BYTES` (413, checked as it arrives). All files are stored or none.
+/// `CCHC_MAX_UPLOAD_BYTES` (413 as soon as it is passed, while the bytes arrive; the
+/// rest of the body is not read). All files are stored or none.
 /// Not for a verified activity (409). A `member` uploads only for their own department.
 #[utoipa::path(
     tag = "evidence",

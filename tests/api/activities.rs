@@ -87,6 +87,56 @@ async fn upload(
     app.post(&format!("/api/v1/activities/{activity}/evidence")).token(token).raw(&content_type, body).send().await
 }
 
+/// Uploads a PDF of `size` bytes to `activity` over a raw connection, in chunks of 8 KiB
+/// 10 ms apart (chunked, so no length is announced), until the service answers; returns
+/// the answer and how many bytes of the body had been sent when it came.
+fn trickled_upload(address: &str, token: &str, activity: &str, size: usize) -> (String, usize) {
+    use std::{
+        io::{Read, Write},
+        sync::{
+            Arc,
+            atomic::{AtomicBool, AtomicUsize, Ordering},
+        },
+    };
+    let mut stream = std::net::TcpStream::connect(address.trim_start_matches("http://")).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let head = format!(
+        "POST /api/v1/activities/{activity}/evidence HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: multipart/form-data; boundary=XYZ\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut body = b"--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"lon.pdf\"\r\n\
+        Content-Type: application/pdf\r\n\r\n"
+        .to_vec();
+    body.extend_from_slice(PDF);
+    body.resize(size, b' ');
+    let (sent, answered) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicBool::new(false)));
+    let mut writer_stream = stream.try_clone().unwrap();
+    let writer = std::thread::spawn({
+        let (sent, answered) = (sent.clone(), answered.clone());
+        move || {
+            for chunk in body.chunks(8 * 1024) {
+                let framed = [format!("{:x}\r\n", chunk.len()).as_bytes(), chunk, b"\r\n"].concat();
+                if answered.load(Ordering::SeqCst) || writer_stream.write_all(&framed).is_err() {
+                    return;
+                }
+                sent.fetch_add(chunk.len(), Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let _ = writer_stream.write_all(b"0\r\n\r\n");
+        }
+    });
+    let mut first = [0u8; 1];
+    let _ = stream.read(&mut first);
+    let at_answer = sent.load(Ordering::SeqCst);
+    answered.store(true, Ordering::SeqCst);
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+    let _ = writer.join();
+    let answer = [&first[..], &rest[..]].concat();
+    (String::from_utf8_lossy(&answer).into_owned(), at_answer)
+}
+
 /// Files under a folder (the evidence store, the upload folder).
 fn files_under(dir: &std::path::Path) -> usize {
     let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
@@ -202,6 +252,17 @@ async fn only_accepted_kinds_of_file_and_sizes_are_kept_and_a_refusal_leaves_not
     big.resize(100 * 1024, b' ');
     let res = upload(&app, &admin, id, &[("file", Some("lớn.pdf"), &big)]).await;
     res.problem(413, "file_too_large");
+    // Sent slowly in pieces, without a length: refused once the limit is passed, while
+    // the rest is still to come.
+    let (answer, sent) = actix_web::web::block({
+        let (address, token, id) = (app.address.clone(), admin.clone(), id.to_owned());
+        move || trickled_upload(&address, &token, &id, 1024 * 1024)
+    })
+    .await
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("file_too_large"), "{answer}");
+    assert!(sent < 512 * 1024, "the answer came only after {sent} bytes");
     app.post(&format!("/api/v1/activities/{id}/evidence"))
         .token(&admin)
         .json(json!({"file": "x"}))

@@ -189,12 +189,20 @@ impl TestApp {
     /// own, with `env` added; returns once it is ready.
     pub async fn start_binary(&self, env: &[(&str, &str)]) -> Binary {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_cchc-outreach"))
-            .env("DATABASE_URL", &self.database_url)
+        let data_dir = self.settings.data_dir.join(format!("binary-{port}"));
+        let secret = self.settings.jwt.secret.as_ref().unwrap().expose().to_owned();
+        let mut all = vec![("CCHC_JWT_SECRET", secret.as_str())];
+        all.extend_from_slice(env);
+        self.start_binary_in(port, &data_dir, &all).await
+    }
+
+    /// The real binary on `port` with `data_dir` and only `env` beside the database:
+    /// without `CCHC_JWT_SECRET` in it, the binary uses the key in its data directory.
+    pub async fn start_binary_in(&self, port: u16, data_dir: &std::path::Path, env: &[(&str, &str)]) -> Binary {
+        let child = self
+            .binary_command()
             .env("CCHC_BIND", format!("127.0.0.1:{port}"))
-            .env("CCHC_JWT_SECRET", self.settings.jwt.secret.as_ref().unwrap().expose())
-            .env("CCHC_DATA_DIR", self.settings.data_dir.join(format!("binary-{port}")))
-            .env("CCHC_LOG", "warn")
+            .env("CCHC_DATA_DIR", data_dir)
             .envs(env.iter().copied())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -207,6 +215,14 @@ impl TestApp {
             actix_web::rt::time::sleep(Duration::from_millis(100)).await;
         }
         binary
+    }
+
+    /// The service's binary on this test's database, with nothing else set but quiet logs.
+    pub fn binary_command(&self) -> std::process::Command {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_cchc-outreach"));
+        command.env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default());
+        command.env("DATABASE_URL", &self.database_url).env("CCHC_LOG", "warn");
+        command
     }
 
     /// Calls to another instance of the service at `base`, with this test's client.

@@ -2,6 +2,7 @@ mod activities;
 mod assignments;
 mod auth;
 mod authz;
+mod binary;
 mod conventions;
 mod crash;
 mod directory;
