@@ -331,8 +331,11 @@ async fn seed() -> Seeded {
     for f in &FEEDBACK {
         clock.set(at(f.received));
         let category = f.category.map(|code| if code == "DAT" { &categories[0] } else { &categories[1] });
+        // Senders who gave their name and phone: none of it may reach a report or export.
+        let (name, phone) = sender(FEEDBACK.iter().position(|x| x.received == f.received).unwrap());
         let record = post(&app, c, "/api/v1/feedback", json!({"received_at": f.received, "channel": f.channel, "kind": "feedback",
-            "sender_type": "citizen", "anonymous": true, "subject": "Phản ánh", "content": "Nội dung", "category_id": category})).await;
+            "sender_type": "citizen", "sender_name": name, "sender_phone": phone, "sender_email": format!("{phone}@thu.vn"),
+            "subject": "Phản ánh", "content": "Nội dung", "category_id": category})).await;
         let path = format!("/api/v1/feedback/{}", id(&record));
         match f.fate {
             Fate::Answered(when, rating) => {
@@ -365,6 +368,81 @@ async fn seed() -> Seeded {
     }
     clock.set(at(AS_OF));
     Seeded { app, clock, admin, coordinator, org, plan, departments, items, categories, indicators }
+}
+
+/// The name and phone of the sender of the `i`-th record of the seed.
+fn sender(i: usize) -> (String, String) {
+    (format!("Phạm Thị Người Gửi {i}"), format!("09870000{i:02}"))
+}
+
+/// The text of every cell of every sheet of a workbook.
+fn workbook_text(body: &[u8]) -> String {
+    use calamine::{Reader, Xlsx};
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(body.to_vec())).expect("a workbook");
+    let mut text = String::new();
+    for name in book.sheet_names() {
+        for row in book.worksheet_range(&name).unwrap().rows() {
+            for cell in row {
+                text.push_str(&cell.to_string());
+                text.push('\t');
+            }
+        }
+    }
+    text
+}
+
+/// Every report, section, format, snapshot and export of the seed holds no sender's
+/// name, phone or e-mail — the seed's senders all gave theirs.
+#[actix_web::test]
+async fn no_report_snapshot_or_export_carries_a_senders_personal_data() {
+    let s = seed().await;
+    let get = |path: String| {
+        let (app, token) = (&s.app, s.coordinator.clone());
+        async move {
+            let res = app.get(&path).token(&token).send().await;
+            assert_eq!(res.status, 200, "{path}: {}", res.text());
+            let xlsx = res.header("content-type").is_some_and(|t| t.contains("spreadsheetml"));
+            let text = if xlsx { workbook_text(&res.body) } else { res.text() };
+            (path, text)
+        }
+    };
+    let mut read = Vec::new();
+    let base = format!("/api/v1/reports/plans/{}?period=2021-Q2", s.plan);
+    read.push(get(base.clone()).await);
+    read.push(get(format!("{base}&format=xlsx")).await);
+    for (section, _) in CSV_HEADERS {
+        read.push(get(format!("{base}&format=csv&section={section}&headers=vi")).await);
+    }
+    for group in ["category", "channel", "department", "month"] {
+        let feedback = format!("/api/v1/reports/feedback?period=2021-Q2&group_by={group}");
+        read.push(get(feedback.clone()).await);
+        read.push(get(format!("{feedback}&format=csv")).await);
+        read.push(get(format!("{feedback}&format=xlsx")).await);
+    }
+    let snap = post(&s.app, &s.coordinator, &format!("/api/v1/reports/plans/{}/snapshots", s.plan), json!({"period": "2021-Q2"})).await;
+    let content = snap["content_url"].as_str().unwrap().to_owned();
+    read.push(get(content.clone()).await);
+    read.push(get(format!("{content}?format=xlsx")).await);
+    read.push(get(format!("{content}?format=csv&section=feedback")).await);
+    for collection in cchc_outreach::routes::exports::collection_names() {
+        read.push(get(format!("/api/v1/exports/{collection}")).await);
+        read.push(get(format!("/api/v1/exports/{collection}?format=ndjson")).await);
+    }
+    // The feedback itself is there (so the search looks where it should) …
+    let (_, export) = read.iter().find(|(p, _)| p == "/api/v1/exports/feedback?format=ndjson").unwrap();
+    assert_eq!(export.lines().count(), FEEDBACK.len());
+    // … its senders are not.
+    for i in 0..FEEDBACK.len() {
+        let (name, phone) = sender(i);
+        for (path, text) in &read {
+            for personal in [name.as_str(), phone.as_str(), "@thu.vn"] {
+                assert!(!text.contains(personal), "{personal} in {path}");
+            }
+        }
+    }
+    // They were given: a list shows them masked.
+    let one = s.app.get("/api/v1/feedback?limit=1").token(&s.coordinator).send().await.json();
+    assert_eq!(one["items"][0]["sender"]["phone"], "09******00", "{one}");
 }
 
 /// A person with `role` in another organisation (SXD, made on first use); their token.
@@ -1138,6 +1216,10 @@ async fn the_example_script_mirrors_feedback_incrementally() {
     };
     let (header, rows) = run().await;
     assert_eq!(rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>(), ids);
+    let mirrored = std::fs::read_to_string(&out).unwrap();
+    for personal in ["Trần Văn Bình", "0905123456", "Tran Van Binh"] {
+        assert!(!mirrored.contains(personal), "{personal} in the mirrored file");
+    }
     assert!(!header.iter().any(|h| h.contains("sender_name") || h.contains("phone")), "{header:?}");
     assert!(out.with_extension("csv.state.json").exists(), "the position is kept");
 
