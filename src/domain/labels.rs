@@ -74,6 +74,12 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("Reporting", "quarterly", "hằng quý"),
     ("Reporting", "half_yearly", "6 tháng"),
     ("Reporting", "yearly", "hằng năm"),
+    // The dimensions of feedback statistics (`total` and each `GroupBy`).
+    ("Dimension", "total", "tổng cộng"),
+    ("Dimension", "category", "lĩnh vực"),
+    ("Dimension", "channel", "kênh tiếp nhận"),
+    ("Dimension", "department", "phòng xử lý"),
+    ("Dimension", "month", "tháng"),
     ("PeriodCounting", "calendar", "theo tháng, quý, năm dương lịch"),
     ("PeriodCounting", "decree_09", "chốt số liệu theo Nghị định 09/2019/NĐ-CP"),
     ("AssignmentStatus", "assigned", "đã giao"),
@@ -123,6 +129,12 @@ const LABELS: &[(&str, &str, &str)] = &[
 /// The Vietnamese label of `code` of the enum named `kind`.
 pub fn vi(kind: &str, code: &str) -> Option<&'static str> {
     LABELS.iter().find(|(k, c, _)| *k == kind && *c == code).map(|(_, _, label)| *label)
+}
+
+/// The labels of `code` in every enum that has it (for readers that meet a code
+/// without knowing its enum, such as a test comparing a CSV file with a workbook).
+pub fn of_code(code: &str) -> impl Iterator<Item = &'static str> + '_ {
+    LABELS.iter().filter(move |(_, c, _)| *c == code).map(|(_, _, label)| *label)
 }
 
 #[cfg(test)]

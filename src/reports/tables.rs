@@ -109,9 +109,33 @@ impl Default for CsvStyle {
 }
 
 impl Table {
+    /// The same table in the order a person reads it: what names a row (a reference, a
+    /// code, a month) first, the ids (`…_id`) last. Workbooks and CSV with Vietnamese
+    /// headings use it; CSV for scripts keeps the documented key order.
+    pub fn for_people(&self) -> Table {
+        let is_id = |c: &Column| c.key == "id" || c.key.ends_with("_id");
+        let order: Vec<usize> = (0..self.columns.len())
+            .filter(|&i| !is_id(&self.columns[i]))
+            .chain((0..self.columns.len()).filter(|&i| is_id(&self.columns[i])))
+            .collect();
+        Table {
+            columns: order.iter().map(|&i| self.columns[i].clone()).collect(),
+            rows: self.rows.iter().map(|row| order.iter().map(|&i| row[i].clone()).collect()).collect(),
+            ..self.clone()
+        }
+    }
+
     /// RFC 4180 CSV with a header row of the column keys (or headings), UTF-8, CRLF
     /// line ends.
     pub fn to_csv(&self, style: CsvStyle) -> Vec<u8> {
+        if style.vietnamese_headers {
+            let people = self.for_people();
+            return people.write_csv(style);
+        }
+        self.write_csv(style)
+    }
+
+    fn write_csv(&self, style: CsvStyle) -> Vec<u8> {
         let start = if style.bom { UTF8_BOM.to_vec() } else { Vec::new() };
         let mut out = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(start);
         let header = self.columns.iter().map(|c| if style.vietnamese_headers { &c.heading } else { &c.key });
@@ -177,15 +201,7 @@ fn feedback_rows<'a>(
     groups: impl Iterator<Item = (&'static str, &'a FeedbackGroup)>,
 ) -> Vec<Vec<Cell>> {
     let dimension_cell = |dimension: &'static str| {
-        let label = match dimension {
-            "total" => "tổng cộng",
-            "category" => "lĩnh vực",
-            "channel" => "kênh tiếp nhận",
-            "department" => "phòng xử lý",
-            "month" => "tháng",
-            other => other,
-        };
-        Cell::code(dimension, label)
+        Cell::code(dimension, crate::domain::labels::vi("Dimension", dimension).unwrap_or(dimension))
     };
     let mut rows =
         vec![[vec![dimension_cell("total"), Cell::Empty, Cell::Empty, Cell::Empty], stats_cells(total)].concat()];

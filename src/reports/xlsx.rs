@@ -88,6 +88,7 @@ pub fn workbook(tables: &[Table], title: &[String]) -> Result<Vec<u8>, XlsxError
         date: Format::new().set_num_format("dd/mm/yyyy"),
     };
     for table in tables {
+        let table = &table.for_people();
         let sheet = book.add_worksheet();
         let (head, rows) = write_table(sheet, table, title, &formats)?;
         if rows == 0 {

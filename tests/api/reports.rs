@@ -370,6 +370,38 @@ async fn seed() -> Seeded {
     Seeded { app, clock, admin, coordinator, org, plan, departments, items, categories, indicators }
 }
 
+/// The sheet `name` of `book`, under its title block, holds the CSV `csv` cell by cell:
+/// the same headings, text as text (a code by its label), numbers and dates as such.
+fn sheet_is_the_csv(book: &mut calamine::Xlsx<std::io::Cursor<Vec<u8>>>, name: &str, csv: &str) {
+    use calamine::{Data, Reader};
+    let range = book.worksheet_range(name).unwrap();
+    let sheet: Vec<Vec<Data>> = range.rows().skip(5).map(<[Data]>::to_vec).collect();
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_reader(csv.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert!(rows.len() <= sheet.len(), "{name}: {} CSV rows, {} in the sheet", rows.len(), sheet.len());
+    for (r, row) in rows.iter().enumerate() {
+        for (c, text) in row.iter().enumerate() {
+            let cell = sheet[r].get(c).cloned().unwrap_or(Data::Empty);
+            let text = unquote(text);
+            let same = match &cell {
+                Data::Empty => text.is_empty(),
+                Data::String(s) => s == text || cchc_outreach::domain::labels::of_code(text).any(|l| l == s),
+                Data::Float(x) => text.parse::<f64>().is_ok_and(|y| (x - y).abs() < 1e-9),
+                Data::Int(x) => text.parse::<i64>() == Ok(*x),
+                Data::Bool(b) => text == b.to_string(),
+                Data::DateTime(d) => {
+                    let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap();
+                    (epoch + Duration::days(d.as_f64().floor() as i64)).to_string() == text
+                }
+                other => panic!("{name} {r}:{c}: {other:?}"),
+            };
+            assert!(same, "{name}, row {r}, column {c}: the sheet has {cell:?}, the CSV {text:?}");
+        }
+    }
+    // The heading of the first column names something a person reads, not an id.
+    assert!(!rows[0][0].contains("định danh"), "{name}: {:?}", &rows[0]);
+}
+
 /// The name and phone of the sender of the `i`-th record of the seed.
 fn sender(i: usize) -> (String, String) {
     (format!("Phạm Thị Người Gửi {i}"), format!("09870000{i:02}"))
@@ -419,7 +451,13 @@ async fn no_report_snapshot_or_export_carries_a_senders_personal_data() {
         read.push(get(format!("{feedback}&format=csv")).await);
         read.push(get(format!("{feedback}&format=xlsx")).await);
     }
-    let snap = post(&s.app, &s.coordinator, &format!("/api/v1/reports/plans/{}/snapshots", s.plan), json!({"period": "2021-Q2"})).await;
+    let snap = post(
+        &s.app,
+        &s.coordinator,
+        &format!("/api/v1/reports/plans/{}/snapshots", s.plan),
+        json!({"period": "2021-Q2"}),
+    )
+    .await;
     let content = snap["content_url"].as_str().unwrap().to_owned();
     read.push(get(content.clone()).await);
     read.push(get(format!("{content}?format=xlsx")).await);
@@ -838,7 +876,8 @@ async fn csv_and_xlsx_carry_the_same_figures() {
     // Vietnamese headings on request, in the workbook's words.
     let vi = s.app.get(&format!("{base}&format=csv&section=indicators&headers=vi")).token(&s.coordinator).send().await;
     let first_line = vi.text().trim_start_matches('\u{feff}').split("\r\n").next().unwrap().to_owned();
-    assert!(first_line.starts_with("Mã định danh chỉ tiêu,Mã chỉ tiêu,Tên chỉ tiêu,Đơn vị"), "{first_line}");
+    assert!(first_line.starts_with("Mã chỉ tiêu,Tên chỉ tiêu,Đơn vị"), "{first_line}");
+    assert!(first_line.ends_with(",Mã định danh chỉ tiêu"), "ids last, for people: {first_line}");
     // Asked for with Accept, the departments' figures agree with the JSON.
     let res = s
         .app
@@ -892,12 +931,25 @@ async fn csv_and_xlsx_carry_the_same_figures() {
         assert_eq!(row[1], Data::Float(line["verified_activities"].as_f64().unwrap()));
     }
     let indicators = book.worksheet_range("Chỉ tiêu").unwrap();
-    let news = indicators.rows().find(|r| r[1] == Data::String("NEWS".into())).unwrap();
+    let news = indicators.rows().find(|r| r[0] == Data::String("NEWS".into())).unwrap();
     assert_eq!(
-        (news[5].clone(), news[7].clone(), news[11].clone()),
+        (news[4].clone(), news[6].clone(), news[10].clone()),
         (Data::Float(10.0), Data::Float(11.0), Data::String("đạt".into()))
     );
-    assert!(matches!(news[8], Data::DateTime(_)), "a real date: {:?}", news[8]);
+    assert!(matches!(news[7], Data::DateTime(_)), "a real date: {:?}", news[7]);
+    // Every sheet, cell by cell, is its section's CSV (with Vietnamese headings: the same
+    // order, what names a row first and ids last) — labels for codes, numbers as numbers.
+    for (section, _) in CSV_HEADERS {
+        let csv = s
+            .app
+            .get(&format!("{base}&format=csv&section={section}&headers=vi&bom=false"))
+            .token(&s.coordinator)
+            .send()
+            .await;
+        let sheet = ["Nhiệm vụ", "Phòng ban", "Chỉ tiêu", "Hoạt động theo tháng", "Phản ánh kiến nghị"]
+            [CSV_HEADERS.iter().position(|(s, _)| *s == section).unwrap()];
+        sheet_is_the_csv(&mut book, sheet, &csv.text());
+    }
     let feedback = book.worksheet_range("Phản ánh kiến nghị").unwrap();
     let total = feedback.rows().nth(6).unwrap();
     assert_eq!((total[0].clone(), total[4].clone()), (Data::String("tổng cộng".into()), Data::Float(6.0)));
@@ -995,7 +1047,22 @@ async fn a_snapshot_stays_as_it_was_when_the_data_changes() {
     // As CSV and XLSX it is made from the frozen document.
     let csv = s.app.get(&format!("{content}?format=csv&section=feedback")).token(&s.coordinator).send().await.text();
     assert!(csv.contains(&format!("total,,,,{},", frozen["feedback"]["total"]["received"])), "{csv}");
-    assert_eq!(s.app.get(&format!("{content}?format=xlsx")).token(&s.coordinator).send().await.status, 200);
+    // Its workbook is its CSV, cell by cell, section by section.
+    let xlsx = s.app.get(&format!("{content}?format=xlsx")).token(&s.coordinator).send().await;
+    assert_eq!(xlsx.status, 200);
+    let mut book: calamine::Xlsx<_> =
+        calamine::Reader::new(std::io::Cursor::new(xlsx.body.clone())).expect("a workbook");
+    let sheets = ["Nhiệm vụ", "Phòng ban", "Chỉ tiêu", "Hoạt động theo tháng", "Phản ánh kiến nghị"];
+    for ((section, _), sheet) in CSV_HEADERS.iter().zip(sheets) {
+        let csv = s
+            .app
+            .get(&format!("{content}?format=csv&section={section}&headers=vi&bom=false"))
+            .token(&s.coordinator)
+            .send()
+            .await;
+        assert_eq!(csv.status, 200, "{}", csv.text());
+        sheet_is_the_csv(&mut book, sheet, &csv.text());
+    }
 
     // Once per period, only a closed one; listed with its digest.
     s.app
