@@ -174,6 +174,89 @@ pub const COLLECTIONS: &[Collection] = &[
     },
 ];
 
+/// The Vietnamese heading of each export column (`headers=vi`).
+pub const HEADINGS: &[(&str, &str)] = &[
+    ("id", "Mã định danh"),
+    ("organization_id", "Mã định danh tổ chức"),
+    ("plan_id", "Mã định danh kế hoạch"),
+    ("plan_item_id", "Mã định danh mục kế hoạch"),
+    ("parent_id", "Mã định danh mục cha"),
+    ("parent_plan_id", "Mã định danh kế hoạch cấp trên"),
+    ("implements_document_id", "Mã định danh văn bản được triển khai"),
+    ("indicator_id", "Mã định danh chỉ tiêu"),
+    ("assignment_id", "Mã định danh phân công"),
+    ("activity_id", "Mã định danh hoạt động"),
+    ("department_id", "Mã định danh phòng"),
+    ("category_id", "Mã định danh lĩnh vực"),
+    ("source_client_id", "Mã định danh ứng dụng gửi"),
+    ("uploaded_by", "Người tải lên (mã định danh)"),
+    ("code", "Mã"),
+    ("year", "Năm"),
+    ("title", "Tiêu đề"),
+    ("name", "Tên"),
+    ("status", "Trạng thái"),
+    ("status_reason", "Lý do trạng thái"),
+    ("period", "Kỳ"),
+    ("period_from", "Từ ngày"),
+    ("period_to", "Đến ngày"),
+    ("reference", "Số hiệu mục"),
+    ("position", "Thứ tự"),
+    ("kind", "Loại"),
+    ("body", "Nội dung"),
+    ("audience", "Đối tượng"),
+    ("channel", "Hình thức"),
+    ("unit", "Đơn vị tính"),
+    ("comparator", "So sánh"),
+    ("target_value", "Chỉ tiêu"),
+    ("baseline", "Giá trị gốc"),
+    ("scope", "Phạm vi"),
+    ("value", "Giá trị"),
+    ("measured_on", "Ngày đo"),
+    ("source", "Nguồn"),
+    ("citation", "Căn cứ"),
+    ("link", "Đường dẫn"),
+    ("note", "Ghi chú"),
+    ("role", "Vai trò"),
+    ("duty", "Nhiệm vụ"),
+    ("starts_on", "Ngày bắt đầu"),
+    ("due_on", "Hạn hoàn thành"),
+    ("reporting", "Chế độ báo cáo"),
+    ("held_from", "Bắt đầu lúc"),
+    ("held_to", "Kết thúc lúc"),
+    ("place", "Địa điểm"),
+    ("participant_count", "Số người tham dự"),
+    ("submitted_at", "Gửi lúc"),
+    ("verified_at", "Xác nhận lúc"),
+    ("caption", "Chú thích"),
+    ("file_name", "Tên tệp"),
+    ("content_type", "Kiểu tệp"),
+    ("size_bytes", "Dung lượng (byte)"),
+    ("sha256", "Mã băm SHA-256"),
+    ("received_at", "Tiếp nhận lúc"),
+    ("sender_type", "Đối tượng gửi"),
+    ("anonymous", "Ẩn danh"),
+    ("subject", "Tiêu đề phản ánh"),
+    ("content", "Nội dung phản ánh"),
+    ("deadline_on", "Hạn xử lý"),
+    ("deadline_reason", "Lý do đổi hạn"),
+    ("external_reference", "Số tham chiếu bên ngoài"),
+    ("forwarded_to", "Chuyển đến"),
+    ("answered_at", "Trả lời lúc"),
+    ("closed_at", "Đóng lúc"),
+    ("satisfaction", "Mức hài lòng"),
+    ("satisfaction_at", "Đánh giá lúc"),
+    ("satisfaction_channel", "Kênh đánh giá"),
+    ("version", "Phiên bản"),
+    ("created_at", "Tạo lúc"),
+    ("updated_at", "Cập nhật lúc"),
+    ("deleted_at", "Xóa lúc"),
+];
+
+/// The heading of `column` for people, in Vietnamese.
+pub fn heading(column: &str) -> &str {
+    HEADINGS.iter().find(|(key, _)| *key == column).map_or(column, |(_, heading)| heading)
+}
+
 /// The names of the collections that can be exported.
 pub fn collection_names() -> Vec<&'static str> {
     COLLECTIONS.iter().map(|c| c.name).collect()
@@ -284,4 +367,17 @@ pub fn read(
 struct Line {
     #[diesel(sql_type = Text)]
     line: String,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_column_has_a_vietnamese_heading() {
+        let missing: Vec<&str> = super::COLLECTIONS
+            .iter()
+            .flat_map(|c| c.header())
+            .filter(|column| !super::HEADINGS.iter().any(|(key, _)| key == column))
+            .collect();
+        assert!(missing.is_empty(), "columns without a heading: {missing:?}");
+    }
 }

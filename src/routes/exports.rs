@@ -66,6 +66,10 @@ pub struct ExportParams {
     /// CSV: start with a UTF-8 byte order mark, so that Excel shows Vietnamese text right
     /// (default `true`); `false` for scripts and tools that do not expect one.
     pub bom: Option<bool>,
+    /// CSV: the header row as `keys` (default: the stable column names of
+    /// docs/reports.md, for scripts) or `vi` (Vietnamese headings, for people).
+    #[param(inline)]
+    pub headers: Option<crate::routes::reports::CsvHeaders>,
 }
 
 /// Writes one row (a JSON object) as a CSV record of `columns`.
@@ -93,6 +97,8 @@ struct Job {
     format: ExportFormat,
     /// Start a CSV with the UTF-8 byte order mark.
     bom: bool,
+    /// The header row in Vietnamese headings.
+    vietnamese_headers: bool,
 }
 
 type Chunk = Result<Bytes, io::Error>;
@@ -119,7 +125,11 @@ fn export(job: Job, started: tokio::sync::oneshot::Sender<Result<(), ApiError>>,
             if job.bom {
                 send(UTF8_BOM.to_vec())?;
             }
-            out.write_record(&columns).map_err(io::Error::other).map_err(abort)?;
+            let header: Vec<&str> = match job.vietnamese_headers {
+                true => columns.iter().map(|c| exports::heading(c)).collect(),
+                false => columns.clone(),
+            };
+            out.write_record(&header).map_err(io::Error::other).map_err(abort)?;
         }
         exports::read(
             &mut conn,
@@ -228,6 +238,7 @@ pub async fn export_collection(
         selection: Selection { org, since: params.updated_since, client, arrays: format == ExportFormat::Csv },
         format,
         bom: params.bom.unwrap_or(true),
+        vietnamese_headers: params.headers == Some(crate::routes::reports::CsvHeaders::Vi),
     };
     let (started_tx, started_rx) = tokio::sync::oneshot::channel();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Chunk>(IN_FLIGHT);

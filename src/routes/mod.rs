@@ -9,6 +9,7 @@ pub mod crud;
 pub mod departments;
 pub mod documents;
 pub mod evidence;
+pub mod examples;
 pub mod exports;
 pub mod feedback;
 pub mod health;

@@ -166,7 +166,7 @@ pub async fn list_organizations(
     tag = "organizations",
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The organisation.", body = Organization,
-        headers(("ETag" = String, description = "`\"<version>\"`"))))
+        headers(("ETag" = String, description = "`\"<version>\"`")), example = crate::routes::examples::organization))
 )]
 #[get("/organizations/{id}")]
 pub async fn get_organization(

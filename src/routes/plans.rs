@@ -282,7 +282,7 @@ pub async fn list_plans(
 #[utoipa::path(
     tag = "plans",
     params(("id" = Uuid, Path)),
-    responses((status = 200, description = "The plan.", body = Plan, headers(("ETag" = String))))
+    responses((status = 200, description = "The plan.", body = Plan, headers(("ETag" = String)), example = crate::routes::examples::plan))
 )]
 #[get("/plans/{id}")]
 pub async fn get_plan(

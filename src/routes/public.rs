@@ -222,7 +222,7 @@ pub struct CodeQuery {
     tag = "public",
     params(("code" = String, Path, description = "The record's code, e.g. `PAKN-2021-000123`."), CodeQuery),
     responses(
-        (status = 200, description = "The published result.", body = PublicFeedback, headers(("ETag" = String))),
+        (status = 200, description = "The published result.", body = PublicFeedback, headers(("ETag" = String)), example = crate::routes::examples::public_feedback),
         (status = 404, description = "No published record with this code.", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Several organisations published this code: name one with `organization`.", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many requests from this address.", body = crate::error::Problem,

@@ -204,3 +204,46 @@ fn every_list_has_items_and_a_next_cursor() {
         assert!(lists.iter().any(|l| l == id), "{id} is not among the lists: {lists:?}");
     }
 }
+
+/// The main reads show an example answer, and each example has exactly the fields its
+/// schema has (all that are required, none that it lacks), nested objects included.
+#[test]
+fn the_main_reads_have_examples_that_fit_their_schemas() {
+    fn fits(doc: &Value, schema: &Value, value: &Value, at: &str) {
+        let schema = resolved(doc, schema);
+        if let Some(options) = schema["oneOf"].as_array() {
+            if let Some(object) = options.iter().map(|o| resolved(doc, o)).find(|o| o["properties"].is_object())
+                && value.is_object()
+            {
+                fits(doc, object, value, at);
+            }
+            return;
+        }
+        let (Some(properties), Some(object)) = (schema["properties"].as_object(), value.as_object()) else { return };
+        for key in object.keys() {
+            assert!(properties.contains_key(key), "{at}.{key} is not in the schema");
+        }
+        for required in schema["required"].as_array().into_iter().flatten() {
+            assert!(object.contains_key(required.as_str().unwrap()), "{at}: {required} is missing");
+        }
+        for (key, property) in properties {
+            if let Some(inner) = object.get(key) {
+                fits(doc, property, inner, &format!("{at}.{key}"));
+            }
+        }
+    }
+    let doc: Value = serde_json::from_str(&cchc_outreach::openapi::document_json()).unwrap();
+    for (path, operation) in [
+        ("/api/v1/organizations/{id}", "get_organization"),
+        ("/api/v1/plans/{id}", "get_plan"),
+        ("/api/v1/feedback/{id}", "get_feedback"),
+        ("/api/v1/public/feedback/{code}", "get_public_feedback"),
+    ] {
+        let op = &doc["paths"][path]["get"];
+        assert_eq!(op["operationId"], operation);
+        let content = &op["responses"]["200"]["content"]["application/json"];
+        let example = &content["example"];
+        assert!(example.is_object(), "{operation} has no example");
+        fits(&doc, &content["schema"], example, operation);
+    }
+}

@@ -1117,7 +1117,19 @@ async fn exports_stream_every_collection_with_changes_since() {
         let plain = s.app.get(&format!("/api/v1/exports/{collection}?bom=false")).token(&s.coordinator).send().await;
         assert!(plain.body.starts_with(b"id,"), "{collection}");
         let mut reader = csv::Reader::from_reader(plain.body.as_slice());
-        assert_eq!(reader.headers().unwrap().get(0), Some("id"));
+        let keys = reader.headers().unwrap().clone();
+        assert_eq!(keys.get(0), Some("id"));
+        assert_eq!(reader.records().count(), rows, "{collection}");
+        // For people: the same columns under Vietnamese headings.
+        let vi =
+            s.app.get(&format!("/api/v1/exports/{collection}?bom=false&headers=vi")).token(&s.coordinator).send().await;
+        let mut reader = csv::Reader::from_reader(vi.body.as_slice());
+        let headings = reader.headers().unwrap().clone();
+        assert_eq!(headings.len(), keys.len(), "{collection}");
+        for (key, heading) in keys.iter().zip(headings.iter()) {
+            assert_eq!(heading, cchc_outreach::db::exports::heading(key), "{collection}");
+            assert_ne!(heading, key, "{collection}: {key} has no Vietnamese heading");
+        }
         assert_eq!(reader.records().count(), rows, "{collection}");
         let nd = s
             .app

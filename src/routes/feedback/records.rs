@@ -382,7 +382,7 @@ pub(super) async fn load_for(state: &AppState, principal: &Principal, id: Uuid) 
 #[utoipa::path(
     tag = "feedback",
     params(("id" = Uuid, Path)),
-    responses((status = 200, description = "The record.", body = Feedback, headers(("ETag" = String))))
+    responses((status = 200, description = "The record.", body = Feedback, headers(("ETag" = String)), example = crate::routes::examples::feedback))
 )]
 #[get("/feedback/{id}")]
 pub async fn get_feedback(
