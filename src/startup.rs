@@ -294,7 +294,7 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
 /// The 2021 plan of the Khanh Hoa Provincial Development Project Management Board.
 pub const DEMO_PLAN: &str = include_str!("../fixtures/kdpm-2021.json");
 
-/// The Board's demo feedback: categories, the 2021 holidays, published records.
+/// The Board's demo feedback: categories and published records.
 pub const DEMO_FEEDBACK: &str = include_str!("../fixtures/kdpm-2021-feedback.json");
 
 /// Imports the 2021 plan, and the demo feedback, into a database that has no

@@ -69,9 +69,13 @@ pub struct PublicFeedback {
     pub answer: Option<String>,
     #[serde(serialize_with = "crate::domain::time::rfc3339::utc_opt")]
     pub answered_at: Option<DateTime<Utc>>,
+    /// The day it was answered, in Vietnam (what a citizen's page shows).
+    pub answered_on: Option<NaiveDate>,
     pub status: FeedbackStatus,
     #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub published_at: DateTime<Utc>,
+    /// The day it was published, in Vietnam.
+    pub published_on: NaiveDate,
 }
 
 /// A record with its public shape (none if not published or its organisation is unknown).
@@ -125,8 +129,10 @@ fn present(
                     summary: publication.summary.clone(),
                     answer: answers.get(&rec.row.id).cloned(),
                     answered_at: rec.row.answered_at,
+                    answered_on: rec.row.answered_at.map(local_date),
                     status: rec.row.status,
                     published_at: publication.published_at,
+                    published_on: local_date(publication.published_at),
                 }),
                 _ => None,
             };

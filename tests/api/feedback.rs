@@ -169,6 +169,14 @@ async fn a_hotline_complaint_is_answered_rated_and_published_without_personal_da
     assert_eq!(public["organization_code"], "KDPM");
     assert_eq!(public["category"], json!({"code": "DAT-DAI", "name": "Đất đai, giải phóng mặt bằng"}));
     assert_eq!(public["received_on"], "2021-03-15");
+    // Days as a person in Vietnam counts them, beside the instants.
+    let vietnam_day = |at: &Value| {
+        (chrono::DateTime::parse_from_rfc3339(at.as_str().unwrap()).unwrap() + chrono::Duration::hours(7))
+            .date_naive()
+            .to_string()
+    };
+    assert_eq!(public["answered_on"].as_str().unwrap(), vietnam_day(&public["answered_at"]));
+    assert_eq!(public["published_on"].as_str().unwrap(), vietnam_day(&public["published_at"]));
     assert_eq!(public["status"], "answered");
     assert!(public["answer"].as_str().unwrap().starts_with("Ban đã làm việc"));
     assert!(public["summary"].as_str().unwrap().starts_with("Hồ sơ bồi thường"));
