@@ -69,6 +69,7 @@ UI, use *Authorize*: either paste a token under `bearer`, or sign in with userna
         (name = "reports", description = "Reports of plans and feedback as JSON, CSV or XLSX, and frozen snapshots."),
         (name = "exports", description = "Whole collections for scripts, streamed as CSV or NDJSON."),
         (name = "audit", description = "The audit trail."),
+        (name = "events", description = "The event feed: every change as a domain event, in an order a consumer that follows the cursor misses nothing in."),
         (name = "health", description = "Liveness and readiness."),
     )
 )]

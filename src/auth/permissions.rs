@@ -18,6 +18,7 @@ code_enum! {
         FeedbackRead = "feedback:read",
         FeedbackWrite = "feedback:write",
         ReportsRead = "reports:read",
+        EventsRead = "events:read",
     }
 }
 
@@ -32,6 +33,7 @@ pub enum Permission {
     UsersWrite,
     ServiceClientsManage,
     AuditRead,
+    EventsRead,
     PlansRead,
     PlansWrite,
     AssignmentsRead,
@@ -225,6 +227,13 @@ pub const MATRIX: &[Grant] = &[
         scopes: &[],
     },
     Grant {
+        permission: Permission::EventsRead,
+        what: "read the event feed (changes, without personal data)",
+        what_vi: "xem luồng sự kiện",
+        roles: &[Admin, OrgAdmin, Leader, Coordinator],
+        scopes: &[Scope::EventsRead],
+    },
+    Grant {
         permission: Permission::AuditRead,
         what: "read the audit trail",
         what_vi: "xem nhật ký hệ thống",
@@ -284,6 +293,7 @@ pub const OPERATIONS: &[(&str, Access)] = &[
     ("delete_service_client", Access::Needs(Permission::ServiceClientsManage)),
     ("rotate_service_client_secret", Access::Needs(Permission::ServiceClientsManage)),
     ("list_audit_events", Access::Needs(Permission::AuditRead)),
+    ("list_events", Access::Needs(Permission::EventsRead)),
     ("list_documents", Access::Needs(Permission::PlansRead)),
     ("get_document", Access::Needs(Permission::PlansRead)),
     ("create_document", Access::Needs(Permission::PlansWrite)),

@@ -1,5 +1,6 @@
 //! The audit trail: every change writes one event in the same transaction as the
-//! change. Events are append-only (a trigger refuses updates and deletes).
+//! change (and its domain event for the feed, `db::events`). Events are append-only (a
+//! trigger refuses updates and deletes).
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::{Map, Value};
@@ -83,7 +84,16 @@ struct NewEvent<'a> {
     client_addr: Option<&'a str>,
 }
 
+/// Writes the audit event of a change, and its domain event for the feed, in the
+/// caller's transaction: the feed and the trail cannot disagree.
 pub fn record(conn: &mut PgConnection, actor: &Actor, event: Event<'_>) -> QueryResult<()> {
+    crate::db::events::record(
+        conn,
+        (event.action, event.entity_type),
+        event.entity_id,
+        event.organization_id,
+        &event.changes,
+    )?;
     diesel::insert_into(audit_events::table)
         .values(NewEvent {
             id: Uuid::now_v7(),

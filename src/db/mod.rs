@@ -7,6 +7,7 @@ pub mod audit;
 pub mod demo;
 pub mod departments;
 pub mod documents;
+pub mod events;
 pub mod exports;
 pub mod feedback;
 pub mod idempotency;

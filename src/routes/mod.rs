@@ -8,6 +8,7 @@ pub mod checks;
 pub mod crud;
 pub mod departments;
 pub mod documents;
+pub mod events;
 pub mod evidence;
 pub mod examples;
 pub mod exports;
@@ -53,6 +54,7 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(service_clients::delete_service_client)
         .service(service_clients::rotate_service_client_secret)
         .service(audit::list_audit_events)
+        .service(events::list_events)
         .service(documents::list_documents)
         .service(documents::create_document)
         .service(documents::get_document)

@@ -274,6 +274,7 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
         ("list_service_clients", r("/api/v1/service-clients".into())),
         ("get_service_client", r(format!("/api/v1/service-clients/{}", i("client")))),
         ("list_audit_events", r("/api/v1/audit-events".into())),
+        ("list_events", r("/api/v1/events".into())),
         ("list_documents", r("/api/v1/documents".into())),
         ("get_document", r(format!("/api/v1/documents/{}", i("doc")))),
         ("list_plans", r("/api/v1/plans".into())),

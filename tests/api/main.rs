@@ -6,6 +6,7 @@ mod binary;
 mod conventions;
 mod crash;
 mod directory;
+mod events;
 mod feedback;
 mod hardening;
 mod helpers;

@@ -1,0 +1,99 @@
+//! The event feed's table: written beside each audit event, read in commit-safe order.
+use chrono::{DateTime, Utc};
+use diesel::{
+    prelude::*,
+    sql_query,
+    sql_types::{BigInt, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid},
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::domain::events::{event_data, event_type};
+
+/// Writes the event of a change the audit trail records, in the caller's transaction.
+pub fn record(
+    conn: &mut PgConnection,
+    (action, entity): (&str, &str),
+    subject: Option<Uuid>,
+    organization: Option<Uuid>,
+    changes: &Value,
+) -> QueryResult<()> {
+    sql_query(
+        "INSERT INTO events (id, type, organization_id, subject_type, subject_id, data)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind::<SqlUuid, _>(Uuid::now_v7())
+    .bind::<Text, _>(event_type(action, entity, changes))
+    .bind::<Nullable<SqlUuid>, _>(organization)
+    .bind::<Text, _>(entity)
+    .bind::<Nullable<SqlUuid>, _>(subject)
+    .bind::<Jsonb, _>(event_data(changes))
+    .execute(conn)
+    .map(|_| ())
+}
+
+#[derive(QueryableByName, Debug)]
+pub struct EventRow {
+    #[diesel(sql_type = BigInt)]
+    pub seq: i64,
+    #[diesel(sql_type = Text)]
+    pub txid: String,
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Timestamptz)]
+    pub occurred_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub organization_id: Option<Uuid>,
+    #[diesel(sql_type = Text)]
+    pub subject_type: String,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub subject_id: Option<Uuid>,
+    #[diesel(sql_type = Jsonb)]
+    pub data: Value,
+}
+
+/// Which events to read.
+pub enum TypeFilter {
+    Any,
+    Exactly(String),
+    /// `feedback.*`: types that start with `feedback.`.
+    Prefix(String),
+}
+
+/// Events after `after` (of `org`, or of all for `None`), in (txid, seq) order, only of
+/// transactions older than every transaction still running: whatever commits later has
+/// a larger txid than anything handed out, so a cursor never passes an event that is
+/// still to commit.
+pub fn feed(
+    conn: &mut PgConnection,
+    org: Option<Uuid>,
+    after: Option<(u64, i64)>,
+    types: &TypeFilter,
+    limit: i64,
+) -> QueryResult<Vec<EventRow>> {
+    let (exact, prefix) = match types {
+        TypeFilter::Any => (None, None),
+        TypeFilter::Exactly(t) => (Some(t.clone()), None),
+        TypeFilter::Prefix(p) => (None, Some(p.clone())),
+    };
+    sql_query(
+        "SELECT seq, txid::text AS txid, id, type AS kind, occurred_at, organization_id, subject_type, subject_id, data
+         FROM events
+         WHERE ($1::uuid IS NULL OR organization_id = $1)
+           AND ($2::text IS NULL OR (txid, seq) > ($2::xid8, $3::bigint))
+           AND txid < pg_snapshot_xmin(pg_current_snapshot())
+           AND ($4::text IS NULL OR type = $4)
+           AND ($5::text IS NULL OR left(type, length($5)) = $5)
+         ORDER BY txid, seq
+         LIMIT $6",
+    )
+    .bind::<Nullable<SqlUuid>, _>(org)
+    .bind::<Nullable<Text>, _>(after.map(|(txid, _)| txid.to_string()))
+    .bind::<BigInt, _>(after.map_or(0, |(_, seq)| seq))
+    .bind::<Nullable<Text>, _>(exact)
+    .bind::<Nullable<Text>, _>(prefix)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+}
