@@ -36,6 +36,8 @@ pub struct Settings {
     /// `CCHC_REPORT_DUE_DAYS`: a periodic report is due this many days after its
     /// period ends.
     pub report_due_days: i64,
+    /// `CCHC_EVENT_RETENTION_DAYS`: how long the event feed keeps an event (1–3650).
+    pub event_retention_days: i64,
     /// `CCHC_STORAGE_URL`: where evidence files go (`s3://bucket/prefix` or
     /// `file:///path`); unset: `<data_dir>/evidence`.
     pub storage_url: Option<String>,
@@ -178,6 +180,7 @@ impl Settings {
                 Some(other) => bail!("CCHC_DEMO_DATA must be true or false, got {other:?}"),
             },
             report_due_days: i64::try_from(parse("CCHC_REPORT_DUE_DAYS", 5)?)?.min(366),
+            event_retention_days: i64::try_from(parse("CCHC_EVENT_RETENTION_DAYS", 90)?)?.clamp(1, 3650),
             storage_url: lookup("CCHC_STORAGE_URL"),
             max_upload_bytes: parse("CCHC_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)?.max(1024),
             feedback_deadline_days: u32::try_from(parse("CCHC_FEEDBACK_DEADLINE_DAYS", 10)?)?.clamp(1, 365),

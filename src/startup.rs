@@ -225,9 +225,9 @@ async fn to_swagger_ui() -> HttpResponse {
     HttpResponse::Found().insert_header((header::LOCATION, "/swagger-ui/")).finish()
 }
 
-/// Hourly: forgets idempotency keys past their 24 hours, and removes evidence objects
-/// that no row refers to and that are more than a day old (an upload whose row was
-/// never committed).
+/// Hourly: forgets idempotency keys past their 24 hours and events past
+/// `CCHC_EVENT_RETENTION_DAYS`, and removes evidence objects that no row refers to and
+/// that are more than a day old (an upload whose row was never committed).
 fn spawn_housekeeping(state: web::Data<AppState>) {
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(Duration::from_secs(3600));
@@ -237,6 +237,12 @@ fn spawn_housekeeping(state: web::Data<AppState>) {
             state.public_limiter.retain_recent();
             if let Err(err) = db::run(&state.pool, |conn| Ok(db::idempotency::purge_expired(conn)?)).await {
                 tracing::warn!("idempotency key purge failed: {err}");
+            }
+            let days = state.settings.event_retention_days;
+            match db::run(&state.pool, move |conn| Ok(db::events::purge_older_than(conn, days)?)).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("forgot {n} event(s) older than {days} days"),
+                Err(err) => tracing::warn!("event purge failed: {err}"),
             }
             match sweep_evidence(&state.evidence, &state.pool, chrono::Utc::now() - chrono::Duration::days(1)).await {
                 Ok(0) => {}

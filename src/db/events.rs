@@ -32,6 +32,25 @@ pub fn record(
     .map(|_| ())
 }
 
+/// Forgets events older than `days`, a batch at a time (several instances may run it
+/// at once); returns how many went.
+pub fn purge_older_than(conn: &mut PgConnection, days: i64) -> QueryResult<usize> {
+    let mut removed = 0;
+    loop {
+        let n = sql_query(
+            "DELETE FROM events WHERE seq IN (
+                 SELECT seq FROM events WHERE occurred_at < now() - make_interval(days => $1::int)
+                 ORDER BY seq LIMIT 10000 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind::<BigInt, _>(days)
+        .execute(conn)?;
+        removed += n;
+        if n < 10000 {
+            return Ok(removed);
+        }
+    }
+}
+
 #[derive(QueryableByName, Debug)]
 pub struct EventRow {
     #[diesel(sql_type = BigInt)]

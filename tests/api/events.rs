@@ -132,3 +132,18 @@ async fn an_event_that_commits_late_is_not_skipped() {
     let both = feed_of(&app, &admin, &query, 2).await;
     assert_eq!(types(&both), ["test.slow", "test.quick"], "in the order of their transactions");
 }
+
+#[actix_web::test]
+async fn events_past_their_retention_are_forgotten_and_the_rest_kept() {
+    let app = TestApp::spawn().await;
+    app.sql(
+        "INSERT INTO events (id, type, subject_type, data, occurred_at)
+         VALUES (gen_random_uuid(), 'test.old', 'test', '{}', now() - interval '91 days'),
+                (gen_random_uuid(), 'test.recent', 'test', '{}', now() - interval '89 days')",
+    );
+    let mut conn = PgConnection::establish(&app.database_url).unwrap();
+    assert_eq!(cchc_outreach::db::events::purge_older_than(&mut conn, 90).unwrap(), 1);
+    assert_eq!(app.sql_count("SELECT count(*) AS n FROM events WHERE type = 'test.old'"), 0);
+    assert_eq!(app.sql_count("SELECT count(*) AS n FROM events WHERE type = 'test.recent'"), 1);
+    assert_eq!(app.settings.event_retention_days, 90, "the default");
+}
