@@ -85,15 +85,19 @@ struct NewEvent<'a> {
 }
 
 /// Writes the audit event of a change, and its domain event for the feed, in the
-/// caller's transaction: the feed and the trail cannot disagree.
+/// caller's transaction: the feed and the trail cannot disagree. Sign-ins (`login_…`)
+/// are audited but are not changes, so they make no event.
 pub fn record(conn: &mut PgConnection, actor: &Actor, event: Event<'_>) -> QueryResult<()> {
-    crate::db::events::record(
-        conn,
-        (event.action, event.entity_type),
-        event.entity_id,
-        event.organization_id,
-        &event.changes,
-    )?;
+    // Sign-ins are in the trail but change nothing: no event.
+    if !event.action.starts_with("login_") {
+        crate::db::events::record(
+            conn,
+            (event.action, event.entity_type),
+            event.entity_id,
+            event.organization_id,
+            &event.changes,
+        )?;
+    }
     diesel::insert_into(audit_events::table)
         .values(NewEvent {
             id: Uuid::now_v7(),

@@ -77,6 +77,8 @@ async fn changes_become_events_without_personal_data_and_stay_in_their_organisat
     let all = types(&feed_of(&app, &coordinator, "", 5).await);
     assert_eq!(&all[all.len() - 2..], ["feedback.received", "feedback.status_changed"], "{all:?}");
     assert!(all.contains(&"user.created".to_owned()) && all.contains(&"department.created".to_owned()), "{all:?}");
+    // Signing in is audited, but changes nothing: no event (the coordinator signed in).
+    assert_eq!(all.iter().filter(|t| t.starts_with("user.")).count(), 1, "{all:?}");
 
     // A cursor goes on from where it was; the last one stays put while nothing happens.
     let first = feed(&app, &coordinator, "limit=1").await;
