@@ -15,6 +15,16 @@ pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&vietnam()).date_naive()
 }
 
+/// The first instant of `day` in Vietnam.
+pub fn day_start(day: NaiveDate) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    vietnam()
+        .from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight"))
+        .single()
+        .expect("a fixed offset has one instant")
+        .with_timezone(&Utc)
+}
+
 /// Where "now" comes from: the system clock, or a fixed instant that tests set and move.
 #[derive(Clone, Debug, Default)]
 pub struct Clock(Option<Arc<Mutex<DateTime<Utc>>>>);

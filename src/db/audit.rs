@@ -6,7 +6,11 @@ use diesel::prelude::*;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::db::{page::PageRequest, schema::audit_events};
+use crate::{
+    db::{page::PageRequest, schema::audit_events},
+    // Personal data is masked in the trail: it shows that a field changed, not its value.
+    domain::PERSONAL_FIELDS as PERSONAL,
+};
 
 /// Who did it, from where, in which request (`http::context` makes one of a request).
 #[derive(Clone, Debug)]
@@ -116,9 +120,6 @@ pub fn record(conn: &mut PgConnection, actor: &Actor, event: Event<'_>) -> Query
         .map(|_| ())
 }
 
-/// Personal data is masked in the trail: it shows that a field changed, not its value.
-const PERSONAL: &[&str] =
-    &["email", "phone", "address", "sender_name", "sender_email", "sender_phone", "sender_address"];
 /// Bookkeeping fields every change touches; leaving them out keeps events readable.
 const NOISE: &[&str] = &["version", "updated_at", "created_at"];
 

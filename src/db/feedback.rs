@@ -202,20 +202,8 @@ pub fn national_day_off(conn: &mut PgConnection, day: NaiveDate) -> QueryResult<
 /// The working calendar of `org` from `from` on (a deadline never reaches two years
 /// past): the national days and the organisation's own.
 pub fn working_calendar(conn: &mut PgConnection, org: Uuid, from: NaiveDate) -> QueryResult<WorkingCalendar> {
-    let until = from + chrono::Duration::days(800);
-    let national: Vec<(NaiveDate, DayKind)> = national_days::table
-        .filter(national_days::day.ge(from))
-        .filter(national_days::day.lt(until))
-        .select((national_days::day, national_days::kind))
-        .load(conn)?;
-    let own: Vec<(NaiveDate, DayKind)> = holidays::table
-        .filter(holidays::organization_id.eq(org))
-        .filter(holidays::day.ge(from))
-        .filter(holidays::day.lt(until))
-        .filter(holidays::deleted_at.is_null())
-        .select((holidays::day, holidays::kind))
-        .load(conn)?;
-    Ok(WorkingCalendar::new(national, own))
+    let (national, own) = calendar_between(conn, org, (from, from + chrono::Duration::days(800)))?;
+    Ok(WorkingCalendar::new(national.iter().map(|n| (n.day, n.kind)), own.iter().map(|h| (h.day, h.kind))))
 }
 
 #[derive(Queryable, Selectable, Clone, Debug)]

@@ -2,23 +2,9 @@
 //! audit trail's record of it (`db::audit::record` writes both in one transaction).
 use serde_json::{Map, Value};
 
-/// Fields an event never carries: citizens' and staff's personal data, internal notes,
-/// secrets.
-const WITHHELD: &[&str] = &[
-    "sender",
-    "sender_name",
-    "sender_phone",
-    "sender_email",
-    "sender_address",
-    "email",
-    "phone",
-    "address",
-    "internal_note",
-    "password",
-    "password_hash",
-    "client_secret",
-    "secret_hash",
-];
+/// Fields an event never carries besides the personal ones (`PERSONAL_FIELDS`): the
+/// sender as a whole, internal notes, secrets.
+const WITHHELD: &[&str] = &["sender", "internal_note", "password", "password_hash", "client_secret", "secret_hash"];
 
 /// The type of the event a change of `entity` by `action` makes, given what changed
 /// (the audit trail's `{"field": {"before", "after"}}`).
@@ -67,7 +53,7 @@ pub fn event_type(action: &str, entity: &str, changes: &Value) -> String {
 pub fn event_data(changes: &Value) -> Value {
     let mut out = Map::new();
     for (field, change) in changes.as_object().into_iter().flatten() {
-        if WITHHELD.contains(&field.as_str()) {
+        if WITHHELD.contains(&field.as_str()) || super::PERSONAL_FIELDS.contains(&field.as_str()) {
             continue;
         }
         out.insert(field.clone(), change.get("after").cloned().unwrap_or(Value::Null));

@@ -14,6 +14,11 @@ pub mod roles;
 pub mod time;
 pub mod validate;
 
+/// Fields that hold a person's contact details (a citizen sender's or a member of
+/// staff's): masked in the audit trail, never in an event.
+pub const PERSONAL_FIELDS: &[&str] =
+    &["email", "phone", "address", "sender_name", "sender_email", "sender_phone", "sender_address"];
+
 /// The SHA-256 of `bytes`, in lower-case hex: how kept files and filings are fingerprinted.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};

@@ -1,13 +1,13 @@
 //! What reports are made of, without SQL: the period a report covers, and how feedback
 //! statistics are grouped.
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::{
     domain::{
         assignments::{PeriodCounting, period_bounds},
-        time::vietnam,
+        time::day_start,
     },
     error::{ApiError, FieldError},
 };
@@ -69,14 +69,7 @@ impl ReportPeriod {
 
     /// The period as instants: `[start of from, start of the day after to)`.
     pub fn instants(&self) -> (DateTime<Utc>, DateTime<Utc>) {
-        let start = |d: NaiveDate| {
-            vietnam()
-                .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
-                .single()
-                .expect("a fixed offset has one instant")
-                .with_timezone(&Utc)
-        };
-        (start(self.from), start(self.to + Duration::days(1)))
+        (day_start(self.from), day_start(self.to + Duration::days(1)))
     }
 
     /// `2021-Q2`, or `2021-04-01_2021-06-30`.

@@ -1,6 +1,6 @@
 //! Vietnam's time for the rules: the offset, the local date and the injectable clock,
 //! which live in `crate::clock` so that the settings can carry the clock.
-pub use crate::clock::{Clock, local_date, vietnam};
+pub use crate::clock::{Clock, day_start, local_date, vietnam};
 
 /// Instants as the service writes them everywhere — in answers, exports and reports:
 /// RFC 3339 in UTC with microseconds, `2021-03-15T02:00:00.000000Z` (PostgreSQL keeps
@@ -40,19 +40,10 @@ pub enum Bound {
 }
 
 impl Bound {
-    fn day_start(day: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
-        use chrono::TimeZone;
-        vietnam()
-            .from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight"))
-            .single()
-            .expect("a fixed offset has one instant")
-            .with_timezone(&chrono::Utc)
-    }
-
     /// As the start of a range (included).
     pub fn start(self) -> chrono::DateTime<chrono::Utc> {
         match self {
-            Self::Day(day) => Self::day_start(day),
+            Self::Day(day) => day_start(day),
             Self::At(at) => at,
         }
     }
@@ -60,7 +51,7 @@ impl Bound {
     /// As the end of a range (excluded): the next day's start for a day.
     pub fn end(self) -> chrono::DateTime<chrono::Utc> {
         match self {
-            Self::Day(day) => day.succ_opt().map_or(chrono::DateTime::<chrono::Utc>::MAX_UTC, Self::day_start),
+            Self::Day(day) => day.succ_opt().map_or(chrono::DateTime::<chrono::Utc>::MAX_UTC, day_start),
             Self::At(at) => at,
         }
     }

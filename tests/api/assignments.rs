@@ -213,6 +213,26 @@ async fn members_report_for_their_own_department_only() {
     assert_eq!((items[0]["due_on"].as_str(), items[1]["due_on"].as_str()), (Some("2021-12-31"), Some("2021-12-31")));
 }
 
+/// Each duty's period, first day, the part it covers, due date and whether partial.
+fn duty_rows(duties: &Value) -> Vec<(&str, &str, &str, &str, &str, bool)> {
+    duties["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let text = |field: &str| d[field].as_str().unwrap();
+            (
+                text("period"),
+                text("starts_on"),
+                text("covers_from"),
+                text("covers_to"),
+                text("due_on"),
+                d["partial"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
 #[actix_web::test]
 async fn duties_follow_each_frequency_over_the_2021_plan() {
     let (app, _, admin, plan) = app_at("2021-04-10T03:00:00Z").await;
@@ -232,21 +252,7 @@ async fn duties_follow_each_frequency_over_the_2021_plan() {
     // 15–31 December 2021 belong to 2022's first quarter.
     let duties = duties_of(quarterly_id.clone()).await;
     assert_eq!(duties["reporting_periods"], "decree_09");
-    let found: Vec<(&str, &str, &str, &str, &str, bool)> = duties["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["period"].as_str().unwrap(),
-                d["starts_on"].as_str().unwrap(),
-                d["covers_from"].as_str().unwrap(),
-                d["covers_to"].as_str().unwrap(),
-                d["due_on"].as_str().unwrap(),
-                d["partial"].as_bool().unwrap(),
-            )
-        })
-        .collect();
+    let found = duty_rows(&duties);
     assert_eq!(
         found,
         [
@@ -262,25 +268,14 @@ async fn duties_follow_each_frequency_over_the_2021_plan() {
     app.count_periods(&admin, org, "calendar").await;
     let duties = duties_of(quarterly_id).await;
     let list = duties["items"].as_array().unwrap();
-    let found: Vec<(&str, &str, &str, &str, bool)> = list
-        .iter()
-        .map(|d| {
-            (
-                d["period"].as_str().unwrap(),
-                d["covers_from"].as_str().unwrap(),
-                d["covers_to"].as_str().unwrap(),
-                d["due_on"].as_str().unwrap(),
-                d["partial"].as_bool().unwrap(),
-            )
-        })
-        .collect();
+    let found = duty_rows(&duties);
     assert_eq!(
         found,
         [
-            ("2021-Q1", "2021-03-24", "2021-03-31", "2021-04-05", true),
-            ("2021-Q2", "2021-04-01", "2021-06-30", "2021-07-05", false),
-            ("2021-Q3", "2021-07-01", "2021-09-30", "2021-10-05", false),
-            ("2021-Q4", "2021-10-01", "2021-12-31", "2022-01-05", false),
+            ("2021-Q1", "2021-01-01", "2021-03-24", "2021-03-31", "2021-04-05", true),
+            ("2021-Q2", "2021-04-01", "2021-04-01", "2021-06-30", "2021-07-05", false),
+            ("2021-Q3", "2021-07-01", "2021-07-01", "2021-09-30", "2021-10-05", false),
+            ("2021-Q4", "2021-10-01", "2021-10-01", "2021-12-31", "2022-01-05", false),
         ]
     );
     let states: Vec<&str> = list.iter().map(|d| d["state"].as_str().unwrap()).collect();

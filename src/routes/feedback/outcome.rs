@@ -19,7 +19,7 @@ use crate::{
     domain::{
         feedback::{FeedbackChannel, FeedbackStatus, Satisfaction},
         plans::MeasurementSource,
-        time::{local_date, vietnam},
+        time::{day_start, local_date, vietnam},
         validate,
     },
     error::{ApiError, FieldError},
@@ -269,14 +269,7 @@ pub async fn get_satisfaction_rate(
     if from > to {
         return Err(ApiError::rules(vec![FieldError::new("from", "invalid_value").reason("after to", "sau ngày to")]));
     }
-    let start = |d: NaiveDate| {
-        vietnam()
-            .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
-            .single()
-            .expect("one instant")
-            .with_timezone(&Utc)
-    };
-    let (begin, end) = (start(from), start(to + chrono::Duration::days(1)));
+    let (begin, end) = (day_start(from), day_start(to + chrono::Duration::days(1)));
     let (satisfied, neutral, dissatisfied) =
         db::run(&state.pool, move |conn| Ok(store::satisfaction_counts(conn, org, begin, end)?)).await?;
     let rated = satisfied + neutral + dissatisfied;
