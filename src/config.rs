@@ -63,6 +63,8 @@ pub struct Settings {
     pub upload_timeout: Duration,
     /// `CCHC_SHUTDOWN_GRACE_SECONDS`: how long requests in flight may finish on SIGTERM.
     pub shutdown_grace: Duration,
+    pub webhooks: WebhookSettings,
+    pub jobs: JobSettings,
     /// Where "now" comes from: the system clock, or (tests only, never the
     /// environment) a fixed one.
     pub clock: crate::clock::Clock,
@@ -75,6 +77,34 @@ pub struct JwtSettings {
     pub issuer: String,
     pub audience: String,
     pub ttl: Duration,
+}
+
+/// How deliveries go out.
+#[derive(Clone, Debug)]
+pub struct WebhookSettings {
+    /// `CCHC_WEBHOOK_ALLOW_HTTP`: receivers may be plain `http://`.
+    pub allow_http: bool,
+    /// `CCHC_WEBHOOK_ALLOW_PRIVATE`: receivers may be on loopback, private or link-local
+    /// addresses (never cloud metadata).
+    pub allow_private: bool,
+    /// `CCHC_WEBHOOK_RETRY_SECONDS`
+    pub retry: crate::domain::webhooks::RetrySchedule,
+    /// `CCHC_WEBHOOK_TIMEOUT_SECONDS`: the longest one attempt may take, all in all.
+    pub timeout: Duration,
+    /// `CCHC_WEBHOOK_SECRET_OVERLAP_SECONDS`: how long a rotated-out secret still signs.
+    pub secret_overlap: Duration,
+}
+
+/// The shared job runner.
+#[derive(Clone, Debug)]
+pub struct JobSettings {
+    /// `CCHC_JOB_WORKERS`: jobs this instance works at once (0: none here).
+    pub workers: usize,
+    /// `CCHC_JOB_LEASE_SECONDS`: how long a claimed job is this instance's; a job whose
+    /// instance died is taken again after it.
+    pub lease: Duration,
+    /// `CCHC_JOB_POLL_MS`: how often an idle runner looks for due jobs.
+    pub poll: Duration,
 }
 
 /// An external identity provider whose tokens are accepted besides the service's own.
@@ -152,7 +182,40 @@ impl Settings {
         if !(60..=86_400).contains(&ttl) {
             bail!("CCHC_TOKEN_TTL must be between 60 and 86400 seconds");
         }
+        let flag = |key: &str| -> anyhow::Result<bool> {
+            match lookup(key).as_deref().map(str::to_ascii_lowercase).as_deref() {
+                None | Some("false" | "0" | "no") => Ok(false),
+                Some("true" | "1" | "yes") => Ok(true),
+                Some(other) => bail!("{key} must be true or false, got {other:?}"),
+            }
+        };
+        let webhook_timeout = parse("CCHC_WEBHOOK_TIMEOUT_SECONDS", 10)?.clamp(1, 120);
+        let lease = parse("CCHC_JOB_LEASE_SECONDS", 60)?;
+        if lease < webhook_timeout + 2 {
+            bail!(
+                "CCHC_JOB_LEASE_SECONDS ({lease}) must exceed CCHC_WEBHOOK_TIMEOUT_SECONDS ({webhook_timeout}) by 2 or more"
+            );
+        }
+        let webhooks = WebhookSettings {
+            allow_http: flag("CCHC_WEBHOOK_ALLOW_HTTP")?,
+            allow_private: flag("CCHC_WEBHOOK_ALLOW_PRIVATE")?,
+            retry: crate::domain::webhooks::RetrySchedule::parse(
+                lookup("CCHC_WEBHOOK_RETRY_SECONDS")
+                    .as_deref()
+                    .unwrap_or(crate::domain::webhooks::DEFAULT_RETRY_SECONDS),
+            )
+            .map_err(anyhow::Error::msg)?,
+            timeout: Duration::from_secs(webhook_timeout),
+            secret_overlap: Duration::from_secs(parse("CCHC_WEBHOOK_SECRET_OVERLAP_SECONDS", 86_400)?.min(30 * 86_400)),
+        };
+        let jobs = JobSettings {
+            workers: usize::try_from(parse("CCHC_JOB_WORKERS", 4)?)?.min(64),
+            lease: Duration::from_secs(lease),
+            poll: Duration::from_millis(parse("CCHC_JOB_POLL_MS", 500)?.clamp(10, 60_000)),
+        };
         Ok(Self {
+            webhooks,
+            jobs,
             database_url: lookup("DATABASE_URL"),
             bind: lookup("CCHC_BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
             data_dir: lookup("CCHC_DATA_DIR").map_or_else(|| PathBuf::from("data"), PathBuf::from),

@@ -429,6 +429,11 @@ const PROBLEMS: &[(&str, &str, &str)] = &[
         "The record filed with this external reference was deleted.",
     ),
     (
+        "webhook_inactive",
+        "Webhook đang tắt; bật lại (active = true) rồi thử lại.",
+        "The webhook is off; turn it on (active = true) and try again.",
+    ),
+    (
         "holiday_taken",
         "Ngày này đã có trong lịch làm việc của đơn vị.",
         "This day is already in the organisation's calendar.",
@@ -486,6 +491,22 @@ const FIELDS: &[(&str, &str, &str)] = &[
     ("too_long", "Quá dài (tối đa {max}).", "Too long (at most {max})."),
     ("out_of_range", "Ngoài khoảng cho phép ({min}–{max}).", "Out of range ({min}–{max})."),
     ("invalid_email", "Địa chỉ email không hợp lệ.", "Not a valid email address."),
+    ("webhook_https_only", "Địa chỉ nhận webhook phải là https://.", "A webhook receiver's address must be https://."),
+    (
+        "webhook_private_address",
+        "Không gửi webhook tới địa chỉ nội bộ (loopback, mạng riêng, link-local).",
+        "Webhooks are not sent to loopback, private or link-local addresses here.",
+    ),
+    (
+        "webhook_address_refused",
+        "Không bao giờ gửi webhook tới địa chỉ này (metadata đám mây, multicast, dành riêng).",
+        "Webhooks are never sent to this address (cloud metadata, multicast, reserved).",
+    ),
+    (
+        "invalid_event_type",
+        "Loại sự kiện không hợp lệ (ví dụ feedback.answered, feedback.* hoặc *).",
+        "Not an event type (e.g. feedback.answered, feedback.* or *).",
+    ),
     ("invalid_url", "Địa chỉ web không hợp lệ (chỉ http/https).", "Not a valid web address (http/https only)."),
     ("invalid_format", "Sai định dạng.", "Invalid format."),
     ("invalid_value", "Giá trị không hợp lệ: {reason_vi}", "Invalid value: {reason}"),

@@ -70,6 +70,7 @@ UI, use *Authorize*: either paste a token under `bearer`, or sign in with userna
         (name = "exports", description = "Whole collections for scripts, streamed as CSV or NDJSON."),
         (name = "audit", description = "The audit trail."),
         (name = "events", description = "The event feed: every change as a domain event, in an order a consumer that follows the cursor misses nothing in."),
+        (name = "webhooks", description = "Webhook subscriptions: the events of the organisation POSTed to a receiver, signed as Standard Webhooks specifies and retried until delivered; their deliveries. The event types and their bodies are in `webhooks` at the top of this document."),
         (name = "health", description = "Liveness and readiness."),
     )
 )]
@@ -86,7 +87,96 @@ pub fn build() -> openapi::OpenApi {
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
     conventions(&mut api);
     shared_parameters(&mut api);
+    webhooks(&mut api);
     api
+}
+
+/// The top-level `webhooks` section (OpenAPI 3.1): one entry per event type of
+/// `domain::events::CATALOG`, the body a subscription receives — the feed's `Event`
+/// with its `type` and `subject.type` fixed and the fields `data` may hold named from
+/// the resource's own schema (less what events withhold) — and the Standard Webhooks
+/// headers it is signed with.
+fn webhooks(api: &mut openapi::OpenApi) {
+    use serde_json::json;
+    let components = api.components.get_or_insert_with(Default::default);
+    let headers = [
+        (
+            "webhook-id",
+            "The event's id: the same on every attempt, so a receiver that has seen it can ignore a repeat.",
+        ),
+        ("webhook-timestamp", "When this attempt was signed, in seconds since 1970 (UTC); refuse ones far from now."),
+        (
+            "webhook-signature",
+            "`v1,<base64 of HMAC-SHA256(secret, \"{webhook-id}.{webhook-timestamp}.{body}\")>`, where the key is the \
+             base64 after `whsec_` of the subscription's secret; during a rotation's overlap, two signatures separated by a \
+             space (either one verifies). Any Standard Webhooks library checks it.",
+        ),
+    ];
+    for (name, description) in headers {
+        let param = json!({"name": name, "in": "header", "required": true, "description": description, "schema": {"type": "string"}});
+        components.parameters.insert(name.to_owned(), serde_json::from_value(param).expect("a header parameter"));
+    }
+    let fields_of = |schema: &str| -> Vec<String> {
+        let value = components.schemas.get(schema).map(|s| serde_json::to_value(s).expect("a schema"));
+        let properties = value.as_ref().and_then(|v| v.get("properties")).and_then(|p| p.as_object());
+        properties.into_iter().flat_map(|p| p.keys()).filter(|f| !crate::domain::events::withheld(f)).cloned().collect()
+    };
+    // One body schema per subject: the feed's `Event` with the types about it.
+    let mut bodies: std::collections::BTreeMap<&str, (Vec<&str>, &str)> = Default::default();
+    for (kind, subject, schema, _) in crate::domain::events::CATALOG {
+        bodies.entry(schema).or_insert_with(|| (Vec::new(), subject)).0.push(kind);
+    }
+    let mut made = Vec::new();
+    for (schema, (kinds, subject)) in bodies {
+        let fields = fields_of(schema);
+        assert!(!fields.is_empty(), "the schema {schema} is in the document");
+        let body = json!({"allOf": [
+            {"$ref": "#/components/schemas/Event"},
+            {"type": "object", "properties": {
+                "type": {"type": "string", "enum": kinds},
+                "subject": {"type": "object", "properties": {"type": {"type": "string", "enum": [subject]}}},
+                "data": {
+                    "type": "object",
+                    "description": format!("The fields of the `{schema}` that the change set, as they are after it \
+                        (`null` where deleted); never personal data, internal notes or secrets — read the subject for \
+                        those, with your own rights. Empty in a ping."),
+                    "propertyNames": {"type": "string", "enum": fields},
+                },
+            }},
+        ]});
+        made.push((format!("EventAbout.{schema}"), serde_json::from_value(body).expect("a schema")));
+    }
+    components.schemas.extend(made);
+    let responses = [
+        (
+            "WebhookReceived",
+            "Received. Anything else (no answer in time, a redirect, another status) is tried again on the schedule of `CCHC_WEBHOOK_RETRY_SECONDS`.",
+        ),
+        ("WebhookGone", "Gone: the service turns the subscription off at once."),
+    ];
+    for (name, description) in responses {
+        components
+            .responses
+            .insert(name.to_owned(), serde_json::from_value(json!({"description": description})).expect("a response"));
+    }
+    let parameters: Vec<_> =
+        headers.iter().map(|(name, _)| json!({"$ref": format!("#/components/parameters/{name}")})).collect();
+    let mut section = serde_json::Map::new();
+    for (kind, _, schema, meaning) in crate::domain::events::CATALOG {
+        let body = json!({"$ref": format!("#/components/schemas/EventAbout.{schema}")});
+        let operation = json!({
+            "tags": ["webhooks"],
+            "summary": meaning,
+            "parameters": parameters,
+            "requestBody": {"required": true, "content": {"application/json": {"schema": body}}},
+            "responses": {
+                "2XX": {"$ref": "#/components/responses/WebhookReceived"},
+                "410": {"$ref": "#/components/responses/WebhookGone"},
+            },
+        });
+        section.insert((*kind).to_owned(), json!({"post": operation}));
+    }
+    api.webhooks = Some(serde_json::from_value(serde_json::Value::Object(section)).expect("the webhooks section"));
 }
 
 /// The exact bytes served and committed as `openapi/openapi.json`.

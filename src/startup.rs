@@ -141,6 +141,7 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind).with_context(|| format!("cannot bind {}", settings.bind))?;
         let address = listener.local_addr()?;
         spawn_housekeeping(state.clone());
+        crate::jobs::Runner::new(state.pool.clone(), settings.clone())?.spawn();
         let workers = if settings.workers == 0 {
             std::thread::available_parallelism().map_or(2, |n| n.get())
         } else {

@@ -19,6 +19,7 @@ code_enum! {
         FeedbackWrite = "feedback:write",
         ReportsRead = "reports:read",
         EventsRead = "events:read",
+        WebhooksManage = "webhooks:manage",
     }
 }
 
@@ -34,6 +35,7 @@ pub enum Permission {
     ServiceClientsManage,
     AuditRead,
     EventsRead,
+    WebhooksManage,
     PlansRead,
     PlansWrite,
     AssignmentsRead,
@@ -234,6 +236,13 @@ pub const MATRIX: &[Grant] = &[
         scopes: &[Scope::EventsRead],
     },
     Grant {
+        permission: Permission::WebhooksManage,
+        what: "manage webhook subscriptions: create, change, delete, rotate their secrets, see and retry deliveries, ping",
+        what_vi: "quản lý webhook",
+        roles: &[Admin, OrgAdmin],
+        scopes: &[Scope::WebhooksManage],
+    },
+    Grant {
         permission: Permission::AuditRead,
         what: "read the audit trail",
         what_vi: "xem nhật ký hệ thống",
@@ -294,6 +303,15 @@ pub const OPERATIONS: &[(&str, Access)] = &[
     ("rotate_service_client_secret", Access::Needs(Permission::ServiceClientsManage)),
     ("list_audit_events", Access::Needs(Permission::AuditRead)),
     ("list_events", Access::Needs(Permission::EventsRead)),
+    ("list_webhooks", Access::Needs(Permission::WebhooksManage)),
+    ("get_webhook", Access::Needs(Permission::WebhooksManage)),
+    ("create_webhook", Access::Needs(Permission::WebhooksManage)),
+    ("update_webhook", Access::Needs(Permission::WebhooksManage)),
+    ("delete_webhook", Access::Needs(Permission::WebhooksManage)),
+    ("rotate_webhook_secret", Access::Needs(Permission::WebhooksManage)),
+    ("list_webhook_deliveries", Access::Needs(Permission::WebhooksManage)),
+    ("retry_webhook_delivery", Access::Needs(Permission::WebhooksManage)),
+    ("ping_webhook", Access::Needs(Permission::WebhooksManage)),
     ("list_documents", Access::Needs(Permission::PlansRead)),
     ("get_document", Access::Needs(Permission::PlansRead)),
     ("create_document", Access::Needs(Permission::PlansWrite)),

@@ -8,9 +8,18 @@ use diesel::{
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::domain::events::{event_data, event_type};
+use crate::{
+    db::webhooks::Message,
+    domain::{
+        events::{Event, Subject, event_data, event_type, subject_url},
+        webhooks::matches,
+    },
+};
 
-/// Writes the event of a change the audit trail records, in the caller's transaction.
+/// Writes the event of a change the audit trail records, in the caller's transaction,
+/// and queues its delivery to every active subscription of the organisation that takes
+/// its type: the event, the deliveries and their jobs commit with the change or not at
+/// all. One round trip when no subscription is active.
 pub fn record(
     conn: &mut PgConnection,
     (action, entity): (&str, &str),
@@ -18,18 +27,61 @@ pub fn record(
     organization: Option<Uuid>,
     changes: &Value,
 ) -> QueryResult<()> {
-    sql_query(
-        "INSERT INTO events (id, type, organization_id, subject_type, subject_id, data)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+    #[derive(QueryableByName)]
+    struct Written {
+        #[diesel(sql_type = Timestamptz)]
+        occurred_at: DateTime<Utc>,
+        /// `[{"id", "event_types"}]` of the organisation's active subscriptions.
+        #[diesel(sql_type = Text)]
+        hooks: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Hook {
+        id: Uuid,
+        event_types: Vec<String>,
+    }
+    let id = Uuid::now_v7();
+    let kind = event_type(action, entity, changes);
+    let data = event_data(changes);
+    let written: Written = sql_query(
+        "WITH e AS (
+             INSERT INTO events (id, type, organization_id, subject_type, subject_id, data)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING occurred_at)
+         SELECT e.occurred_at, coalesce((
+             SELECT json_agg(json_build_object('id', w.id, 'event_types', w.event_types))::text
+             FROM webhooks w WHERE w.organization_id = $3 AND w.active AND w.deleted_at IS NULL), '[]') AS hooks
+         FROM e",
     )
-    .bind::<SqlUuid, _>(Uuid::now_v7())
-    .bind::<Text, _>(event_type(action, entity, changes))
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(&kind)
     .bind::<Nullable<SqlUuid>, _>(organization)
     .bind::<Text, _>(entity)
     .bind::<Nullable<SqlUuid>, _>(subject)
-    .bind::<Jsonb, _>(event_data(changes))
-    .execute(conn)
-    .map(|_| ())
+    .bind::<Jsonb, _>(&data)
+    .get_result(conn)?;
+    let (Some(org), Ok(hooks)) = (organization, serde_json::from_str::<Vec<Hook>>(&written.hooks)) else {
+        return Ok(());
+    };
+    let hooks: Vec<Uuid> = hooks.into_iter().filter(|h| matches(&h.event_types, &kind)).map(|h| h.id).collect();
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    let event = Event {
+        id,
+        kind: kind.clone(),
+        occurred_at: written.occurred_at,
+        organization_id: Some(org),
+        subject: Subject { kind: entity.to_owned(), id: subject, url: subject.and_then(|s| subject_url(entity, s)) },
+        data,
+    };
+    let payload = serde_json::to_string(&event).expect("an event serialises");
+    let subject_key = format!("{entity}/{}", subject.map(|s| s.to_string()).unwrap_or_default());
+    let message =
+        Message { event_id: id, event_type: &kind, organization_id: org, subject_key: &subject_key, payload: &payload };
+    for hook in hooks {
+        crate::db::webhooks::enqueue(conn, hook, &message)?;
+    }
+    Ok(())
 }
 
 /// Forgets events older than `days`, a batch at a time (several instances may run it

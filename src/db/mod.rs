@@ -13,6 +13,7 @@ pub mod feedback;
 pub mod idempotency;
 pub mod imports;
 pub mod indicators;
+pub mod jobs;
 pub mod locks;
 pub mod login_throttle;
 pub mod organizations;
@@ -23,6 +24,7 @@ pub mod reports;
 pub mod schema;
 pub mod service_clients;
 pub mod users;
+pub mod webhooks;
 
 use std::{sync::Arc, time::Duration};
 

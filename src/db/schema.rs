@@ -513,6 +513,49 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        url -> Text,
+        event_types -> Array<Nullable<Text>>,
+        description -> Nullable<Text>,
+        active -> Bool,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamptz>,
+        secret_rotated_at -> Timestamptz,
+        disabled_reason -> Nullable<Text>,
+        disabled_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Uuid,
+        webhook_id -> Uuid,
+        organization_id -> Uuid,
+        event_id -> Uuid,
+        event_type -> Text,
+        subject_key -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Int4,
+        last_status_code -> Nullable<Int4>,
+        last_latency_ms -> Nullable<Int4>,
+        last_error -> Nullable<Text>,
+        next_attempt_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        delivered_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(activities -> assignments (assignment_id));
 diesel::joinable!(activities -> departments (department_id));
 diesel::joinable!(activities -> organizations (organization_id));
@@ -545,6 +588,8 @@ diesel::joinable!(feedback_publications -> feedback (feedback_id));
 diesel::joinable!(feedback_publications -> organizations (organization_id));
 diesel::joinable!(feedback_senders -> feedback (feedback_id));
 diesel::joinable!(holidays -> organizations (organization_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhooks -> organizations (organization_id));
 diesel::joinable!(indicators -> organizations (organization_id));
 diesel::joinable!(indicators -> plan_items (plan_item_id));
 diesel::joinable!(indicators -> plans (plan_id));
@@ -601,4 +646,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     report_snapshots,
     service_clients,
     users,
+    webhook_deliveries,
+    webhooks,
 );

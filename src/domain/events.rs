@@ -1,10 +1,159 @@
 //! Domain events: what a change means to a system that integrates, named from the
 //! audit trail's record of it (`db::audit::record` writes both in one transaction).
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// What an event is about.
+#[derive(Serialize, ToSchema)]
+pub struct Subject {
+    /// `feedback`, `activity`, `plan_item`, …
+    #[schema(example = "feedback")]
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: Option<Uuid>,
+    /// Where to read it, with the consumer's own rights (`null` when it has no address
+    /// of its own).
+    #[schema(example = "/api/v1/feedback/01938f6e-7d3c-7b1a-9c55-3f1f0b6f1a2e")]
+    pub url: Option<String>,
+}
+
+/// One event. `data` holds the fields that changed, as they are after the change —
+/// never personal data (senders' names, phones, e-mails, addresses) or internal notes:
+/// a consumer that needs them reads the subject.
+#[derive(Serialize, ToSchema)]
+pub struct Event {
+    pub id: Uuid,
+    /// `feedback.received`, `feedback.answered`, `activity.verified`,
+    /// `progress_report.submitted`, `plan.status_changed`, `indicator.measured`, or
+    /// `<resource>.created|updated|deleted`.
+    #[schema(example = "feedback.received")]
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
+    pub occurred_at: DateTime<Utc>,
+    pub organization_id: Option<Uuid>,
+    pub subject: Subject,
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+}
+
+/// Every event type the service sends: `(type, subject type, the API schema whose fields
+/// `data` carries, what it means)`. The OpenAPI document's `webhooks` section is made
+/// from it, and a test checks that every event the suite causes is listed.
+pub const CATALOG: &[(&str, &str, &str, &str)] = &[
+    (
+        "feedback.received",
+        "feedback",
+        "Feedback",
+        "A feedback record was filed (by staff, a service client, the hotline or a citizen).",
+    ),
+    ("feedback.assigned", "feedback", "Feedback", "A feedback record was given to a department (or to another one)."),
+    (
+        "feedback.status_changed",
+        "feedback",
+        "Feedback",
+        "A feedback record moved to another status (other than answered).",
+    ),
+    ("feedback.answered", "feedback", "Feedback", "A feedback record was answered."),
+    ("feedback.published", "feedback", "Feedback", "A feedback record's result was published on the public pages."),
+    ("feedback.rated", "feedback", "Feedback", "The sender's satisfaction with the answer was recorded."),
+    ("feedback.updated", "feedback", "Feedback", "Other fields of a feedback record changed."),
+    ("feedback.deleted", "feedback", "Feedback", "A feedback record was deleted."),
+    ("feedback_category.created", "feedback_category", "FeedbackCategory", "A feedback category was created."),
+    ("feedback_category.updated", "feedback_category", "FeedbackCategory", "A feedback category changed."),
+    ("feedback_category.deleted", "feedback_category", "FeedbackCategory", "A feedback category was deleted."),
+    (
+        "holiday.created",
+        "holiday",
+        "Holiday",
+        "A day off or a make-up working day was added to the organisation's calendar.",
+    ),
+    ("holiday.deleted", "holiday", "Holiday", "A day was taken out of the organisation's calendar."),
+    ("activity.created", "activity", "Activity", "A communication activity was recorded."),
+    ("activity.updated", "activity", "Activity", "A communication activity changed."),
+    ("activity.submitted", "activity", "Activity", "A communication activity was submitted for verification."),
+    ("activity.verified", "activity", "Activity", "A communication activity was verified."),
+    ("activity.returned", "activity", "Activity", "A communication activity was returned for changes."),
+    ("activity.deleted", "activity", "Activity", "A communication activity was deleted."),
+    ("evidence.added", "evidence", "Evidence", "An evidence file was added to an activity."),
+    ("evidence.deleted", "evidence", "Evidence", "An evidence file was deleted."),
+    (
+        "progress_report.submitted",
+        "progress_report",
+        "ProgressReport",
+        "A department submitted a progress report on a reporting duty.",
+    ),
+    ("progress_report.updated", "progress_report", "ProgressReport", "A progress report was revised."),
+    ("progress_report.accepted", "progress_report", "ProgressReport", "A progress report was accepted."),
+    ("progress_report.returned", "progress_report", "ProgressReport", "A progress report was returned for changes."),
+    ("plan.created", "plan", "Plan", "A plan was created."),
+    ("plan.imported", "plan", "Plan", "A whole plan was imported from a plan file."),
+    ("plan.updated", "plan", "Plan", "A plan's details changed."),
+    ("plan.status_changed", "plan", "Plan", "A plan was issued, started or closed."),
+    ("plan.deleted", "plan", "Plan", "A plan was deleted."),
+    ("plan_item.created", "plan_item", "PlanItem", "An item was added to a plan."),
+    ("plan_item.updated", "plan_item", "PlanItem", "A plan item changed."),
+    ("plan_item.deleted", "plan_item", "PlanItem", "A plan item was deleted."),
+    ("indicator.created", "indicator", "Indicator", "A measurable target was added."),
+    ("indicator.updated", "indicator", "Indicator", "A measurable target changed."),
+    ("indicator.deleted", "indicator", "Indicator", "A measurable target was deleted."),
+    ("indicator.measured", "measurement", "Measurement", "A measurement of an indicator was recorded."),
+    ("assignment.created", "assignment", "Assignment", "A task was assigned to a department."),
+    ("assignment.updated", "assignment", "Assignment", "An assignment changed (its status too)."),
+    ("assignment.deleted", "assignment", "Assignment", "An assignment was deleted."),
+    ("report_snapshot.created", "report_snapshot", "Snapshot", "A plan's report for a closed period was frozen."),
+    ("document.created", "document", "Document", "A legal document was recorded."),
+    ("document.updated", "document", "Document", "A legal document changed."),
+    ("document.deleted", "document", "Document", "A legal document was deleted."),
+    ("organization.created", "organization", "Organization", "An organisation was created."),
+    ("organization.updated", "organization", "Organization", "An organisation's details changed."),
+    ("organization.deleted", "organization", "Organization", "An organisation was deleted."),
+    ("department.created", "department", "Department", "A department was created."),
+    ("department.updated", "department", "Department", "A department changed."),
+    ("department.deleted", "department", "Department", "A department was deleted."),
+    ("user.created", "user", "User", "A person's account was created."),
+    ("user.updated", "user", "User", "A person's account changed (a new password shows as no field)."),
+    ("user.deleted", "user", "User", "A person's account was deleted."),
+    ("service_client.created", "service_client", "ServiceClient", "A service client was created."),
+    (
+        "service_client.updated",
+        "service_client",
+        "ServiceClient",
+        "A service client changed (or its secret was rotated).",
+    ),
+    ("service_client.deleted", "service_client", "ServiceClient", "A service client was deleted."),
+    ("webhook.created", "webhook", "Webhook", "A webhook subscription was created."),
+    ("webhook.updated", "webhook", "Webhook", "A webhook subscription changed (or its secret was rotated)."),
+    ("webhook.deleted", "webhook", "Webhook", "A webhook subscription was deleted."),
+    (
+        "webhook.disabled",
+        "webhook",
+        "Webhook",
+        "The service turned a subscription off: its receiver answered 410 Gone, or a delivery failed for the whole retry schedule.",
+    ),
+    (
+        "webhook.ping",
+        "webhook",
+        "Webhook",
+        "A test delivery asked for with `POST /api/v1/webhooks/{id}/ping`; `data` is empty. Only sent to that subscription, never in the feed.",
+    ),
+];
 
 /// Fields an event never carries besides the personal ones (`PERSONAL_FIELDS`): the
 /// sender as a whole, internal notes, secrets.
-const WITHHELD: &[&str] = &["sender", "internal_note", "password", "password_hash", "client_secret", "secret_hash"];
+const WITHHELD: &[&str] = &[
+    "sender",
+    "internal_note",
+    "password",
+    "password_hash",
+    "client_secret",
+    "secret_hash",
+    "secret",
+    "previous_secret",
+];
 
 /// The type of the event a change of `entity` by `action` makes, given what changed
 /// (the audit trail's `{"field": {"before", "after"}}`).
@@ -35,6 +184,7 @@ pub fn event_type(action: &str, entity: &str, changes: &Value) -> String {
         },
         ("plan", _) if changed("status") && action != "create" => Some("status_changed"),
         ("plan", "import") => Some("imported"),
+        ("webhook", "disable") => Some("disabled"),
         _ => None,
     };
     if entity == "measurement" && action == "create" {
@@ -48,12 +198,18 @@ pub fn event_type(action: &str, entity: &str, changes: &Value) -> String {
     format!("{entity}.{verb}")
 }
 
+/// Whether an event leaves `field` out: personal data, the sender, internal notes,
+/// secrets.
+pub fn withheld(field: &str) -> bool {
+    WITHHELD.contains(&field) || super::PERSONAL_FIELDS.contains(&field)
+}
+
 /// What an event carries of a change: the fields that changed, as they are after it
 /// (`null` for a deletion), less what is withheld.
 pub fn event_data(changes: &Value) -> Value {
     let mut out = Map::new();
     for (field, change) in changes.as_object().into_iter().flatten() {
-        if WITHHELD.contains(&field.as_str()) || super::PERSONAL_FIELDS.contains(&field.as_str()) {
+        if withheld(field) {
             continue;
         }
         out.insert(field.clone(), change.get("after").cloned().unwrap_or(Value::Null));
@@ -77,6 +233,7 @@ pub fn subject_url(entity: &str, id: uuid::Uuid) -> Option<String> {
         "evidence" => "evidence",
         "feedback" => "feedback",
         "feedback_category" => "feedback-categories",
+        "webhook" => "webhooks",
         _ => return None,
     };
     Some(format!("/api/v1/{collection}/{id}"))

@@ -16,6 +16,7 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("Scope", "activities:write", "ghi hoạt động"),
     ("Scope", "feedback:read", "xem phản ánh"),
     ("Scope", "events:read", "xem luồng sự kiện"),
+    ("Scope", "webhooks:manage", "quản lý webhook"),
     ("Scope", "feedback:write", "gửi phản ánh"),
     ("Scope", "reports:read", "xem báo cáo"),
     ("PlanStatus", "draft", "dự thảo"),

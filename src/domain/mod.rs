@@ -13,6 +13,7 @@ pub mod reports;
 pub mod roles;
 pub mod time;
 pub mod validate;
+pub mod webhooks;
 
 /// Fields that hold a person's contact details (a citizen sender's or a member of
 /// staff's): masked in the audit trail, never in an event.

@@ -1,7 +1,6 @@
 //! The event feed: every change, in an order no consumer that follows the cursor can
 //! miss an event in.
 use actix_web::{HttpResponse, get, web};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -13,45 +12,11 @@ use crate::{
         self,
         events::{self as store, EventRow, TypeFilter},
     },
-    domain::events::{parse_cursor, subject_url},
+    domain::events::{Event, Subject, parse_cursor, subject_url},
     error::ApiError,
     http::query::ApiQuery,
     state::AppState,
 };
-
-/// What an event is about.
-#[derive(Serialize, ToSchema)]
-pub struct Subject {
-    /// `feedback`, `activity`, `plan_item`, …
-    #[schema(example = "feedback")]
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub id: Option<Uuid>,
-    /// Where to read it, with the consumer's own rights (`null` when it has no address
-    /// of its own).
-    #[schema(example = "/api/v1/feedback/01938f6e-7d3c-7b1a-9c55-3f1f0b6f1a2e")]
-    pub url: Option<String>,
-}
-
-/// One event. `data` holds the fields that changed, as they are after the change —
-/// never personal data (senders' names, phones, e-mails, addresses) or internal notes:
-/// a consumer that needs them reads the subject.
-#[derive(Serialize, ToSchema)]
-pub struct Event {
-    pub id: Uuid,
-    /// `feedback.received`, `feedback.answered`, `activity.verified`,
-    /// `progress_report.submitted`, `plan.status_changed`, `indicator.measured`, or
-    /// `<resource>.created|updated|deleted`.
-    #[schema(example = "feedback.received")]
-    #[serde(rename = "type")]
-    pub kind: String,
-    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
-    pub occurred_at: DateTime<Utc>,
-    pub organization_id: Option<Uuid>,
-    pub subject: Subject,
-    #[schema(value_type = Object)]
-    pub data: serde_json::Value,
-}
 
 impl From<EventRow> for Event {
     fn from(r: EventRow) -> Self {

@@ -17,12 +17,32 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
-/// Readiness: the database is reachable.
+/// The shared job queue (webhook deliveries), for monitoring.
+#[derive(Serialize, ToSchema)]
+pub struct Queue {
+    /// Jobs due now: waiting for a worker of any instance, or being worked.
+    pub due: i64,
+    /// Jobs put off until later (retries).
+    pub scheduled: i64,
+    /// How long the oldest due job has waited, in seconds (0 when none): a number that
+    /// keeps growing means the runners cannot keep up, or none runs.
+    pub oldest_due_seconds: f64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    #[schema(example = "ready")]
+    pub status: &'static str,
+    pub jobs: Queue,
+}
+
+/// Readiness: the database is reachable; and how the job queue stands.
 ///
 /// A load balancer should send traffic only while this answers 200.
-#[utoipa::path(tag = "health", responses((status = 200, description = "The database answers.", body = Health)))]
+#[utoipa::path(tag = "health", responses((status = 200, description = "The database answers.", body = Readiness)))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    db::run(&state.pool, |conn| Ok(db::ping(conn)?)).await?;
-    Ok(HttpResponse::Ok().json(Health { status: "ready" }))
+    let stats = db::run(&state.pool, |conn| Ok(db::jobs::stats(conn)?)).await?;
+    let jobs = Queue { due: stats.due, scheduled: stats.scheduled, oldest_due_seconds: stats.oldest_due_seconds };
+    Ok(HttpResponse::Ok().json(Readiness { status: "ready", jobs }))
 }

@@ -23,6 +23,7 @@ pub mod reports;
 pub mod service_clients;
 pub mod staff_reach;
 pub mod users;
+pub mod webhooks;
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -55,6 +56,15 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(service_clients::rotate_service_client_secret)
         .service(audit::list_audit_events)
         .service(events::list_events)
+        .service(webhooks::list_webhooks)
+        .service(webhooks::create_webhook)
+        .service(webhooks::get_webhook)
+        .service(webhooks::update_webhook)
+        .service(webhooks::delete_webhook)
+        .service(webhooks::rotate_webhook_secret)
+        .service(webhooks::list_webhook_deliveries)
+        .service(webhooks::retry_webhook_delivery)
+        .service(webhooks::ping_webhook)
         .service(documents::list_documents)
         .service(documents::create_document)
         .service(documents::get_document)

@@ -90,6 +90,12 @@ async fn world() -> World {
     }
     let (client, _) = app.service_client(&admin, org, &["plans:read"]).await;
     ids.0.insert("client".to_owned(), client);
+    let hook = json!({"url": "https://portal.example.gov.vn/hooks/cchc", "event_types": ["feedback.*"], "organization_id": org});
+    let webhook = created(&app, &admin, "/api/v1/webhooks", hook).await;
+    ids.0.insert("webhook".to_owned(), webhook.clone());
+    let ping = app.post(&format!("/api/v1/webhooks/{webhook}/ping")).token(&admin).send().await;
+    assert_eq!(ping.status, 202, "{}", ping.text());
+    ids.0.insert("delivery".to_owned(), ping.json()["id"].as_str().unwrap().to_owned());
     let other = app.organization(&admin, "SYT").await;
     let other_dept =
         created(&app, &admin, "/api/v1/departments", json!({"code": "VP", "name": "VP", "organization_id": other}))
@@ -275,6 +281,9 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
         ("get_service_client", r(format!("/api/v1/service-clients/{}", i("client")))),
         ("list_audit_events", r("/api/v1/audit-events".into())),
         ("list_events", r("/api/v1/events".into())),
+        ("list_webhooks", r("/api/v1/webhooks".into())),
+        ("get_webhook", r(format!("/api/v1/webhooks/{}", i("webhook")))),
+        ("list_webhook_deliveries", r(format!("/api/v1/webhooks/{}/deliveries", i("webhook")))),
         ("list_documents", r("/api/v1/documents".into())),
         ("get_document", r(format!("/api/v1/documents/{}", i("doc")))),
         ("list_plans", r("/api/v1/plans".into())),
@@ -364,6 +373,14 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
         ),
         ("update_service_client", j(format!("/api/v1/service-clients/{}", i("client")), json!({"name": "Cổng mới"}))),
         ("rotate_service_client_secret", r(format!("/api/v1/service-clients/{}/secret", i("client")))),
+        (
+            "create_webhook",
+            j("/api/v1/webhooks".into(), json!({"url": "https://hotline.example.gov.vn/cchc", "event_types": ["*"]})),
+        ),
+        ("update_webhook", j(format!("/api/v1/webhooks/{}", i("webhook")), json!({"description": "Cổng tỉnh"}))),
+        ("rotate_webhook_secret", r(format!("/api/v1/webhooks/{}/rotate-secret", i("webhook")))),
+        ("ping_webhook", r(format!("/api/v1/webhooks/{}/ping", i("webhook")))),
+        ("retry_webhook_delivery", r(format!("/api/v1/webhooks/{}/deliveries/{}/retry", i("webhook"), i("delivery")))),
         (
             "create_document",
             j("/api/v1/documents".into(), json!({"number": "99/KH-UBND", "issuer": "UBND", "title": "Mới"})),
@@ -480,6 +497,7 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
         ("delete_plan", r(format!("/api/v1/plans/{}", i("plan_spare")))),
         ("delete_document", r(format!("/api/v1/documents/{}", i("doc_spare")))),
         ("delete_service_client", r(format!("/api/v1/service-clients/{}", i("client")))),
+        ("delete_webhook", r(format!("/api/v1/webhooks/{}", i("webhook")))),
         ("delete_user", r(format!("/api/v1/users/{}", i("user_spare")))),
         ("delete_department", r(format!("/api/v1/departments/{}", i("dept_spare")))),
         ("delete_organization", by(r(format!("/api/v1/organizations/{}", "ORG_TO_DELETE")), "admin")),

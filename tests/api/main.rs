@@ -17,3 +17,4 @@ mod plans;
 mod private_server;
 mod readme;
 mod reports;
+mod webhooks;

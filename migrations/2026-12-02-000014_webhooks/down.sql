@@ -1,0 +1,3 @@
+DROP TABLE jobs;
+DROP TABLE webhook_deliveries;
+DROP TABLE webhooks;

@@ -1,0 +1,87 @@
+//! The job runner every instance runs: it claims due jobs from the shared queue
+//! (`db::jobs`), works up to `CCHC_JOB_WORKERS` of them at once, and finishes or puts
+//! off each. Deliveries of webhooks are its first kind of work (`webhooks`); the
+//! reminders of the deadlines issue are to follow on the same runner.
+pub mod webhooks;
+
+use std::{sync::Arc, time::Duration};
+
+use tokio::sync::Semaphore;
+use uuid::Uuid;
+
+use crate::{
+    config::Settings,
+    db::{self, PgPool, jobs::Job},
+};
+
+pub struct Runner {
+    pool: PgPool,
+    settings: Arc<Settings>,
+    /// This instance's name on the jobs it holds.
+    worker: Uuid,
+    sender: webhooks::Sender,
+}
+
+impl Runner {
+    pub fn new(pool: PgPool, settings: Arc<Settings>) -> anyhow::Result<Self> {
+        let sender = webhooks::Sender::new(&settings.webhooks)?;
+        Ok(Self { pool, settings, worker: Uuid::now_v7(), sender })
+    }
+
+    /// Runs for as long as the process does (nothing when `CCHC_JOB_WORKERS=0`).
+    pub fn spawn(self) {
+        let workers = self.settings.jobs.workers;
+        if workers == 0 {
+            tracing::info!("CCHC_JOB_WORKERS=0: this instance works no jobs");
+            return;
+        }
+        let runner = Arc::new(self);
+        actix_web::rt::spawn(async move { runner.run(workers).await });
+    }
+
+    async fn run(self: Arc<Self>, workers: usize) {
+        let permits = Arc::new(Semaphore::new(workers));
+        loop {
+            if permits.available_permits() == 0 {
+                // Wait until one job of ours is done before claiming more.
+                drop(permits.acquire().await);
+            }
+            let free = permits.available_permits().max(1) as i64;
+            let (worker, lease) = (self.worker, self.settings.jobs.lease.as_secs_f64());
+            let claimed = db::run(&self.pool, move |conn| Ok(db::jobs::claim(conn, worker, lease, free)?)).await;
+            match claimed {
+                Ok(jobs) if !jobs.is_empty() => {
+                    for job in jobs {
+                        let permit = permits.clone().acquire_owned().await.expect("the semaphore stays open");
+                        let runner = self.clone();
+                        actix_web::rt::spawn(async move {
+                            runner.work(job).await;
+                            drop(permit);
+                        });
+                    }
+                }
+                Ok(_) => actix_web::rt::time::sleep(self.settings.jobs.poll).await,
+                Err(err) => {
+                    tracing::warn!("claiming jobs failed: {err}");
+                    actix_web::rt::time::sleep(self.settings.jobs.poll.max(Duration::from_secs(1))).await;
+                }
+            }
+        }
+    }
+
+    async fn work(&self, job: Job) {
+        let (id, kind) = (job.id, job.kind.clone());
+        let result = match kind.as_str() {
+            webhooks::DELIVER => webhooks::deliver(self, job).await,
+            _ => {
+                // A kind a newer version of the service queued: leave it to that one.
+                let worker = self.worker;
+                db::run(&self.pool, move |conn| Ok(db::jobs::put_off(conn, id, worker, 60.0).map(|_| ())?)).await
+            }
+        };
+        if let Err(err) = result {
+            // The job stays claimed until its lease runs out, then it is tried again.
+            tracing::warn!(job = id, kind, "a job failed: {err}");
+        }
+    }
+}
