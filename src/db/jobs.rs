@@ -10,9 +10,32 @@ use diesel::{
 use serde_json::Value;
 use uuid::Uuid;
 
+/// Wakes this instance's runner when a transaction that queued a job has committed
+/// (`db::run` and `RequestTransaction::commit` call `committed`): it need not wait for
+/// its next look at the queue. Other instances find the job when they look.
+pub static WAKE: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+thread_local! {
+    /// Whether the transaction on this thread queued a job.
+    static QUEUED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the work just done on this thread queued a job (and forgets it).
+pub fn take_queued() -> bool {
+    QUEUED.with(|q| q.replace(false))
+}
+
+/// After a commit: wakes the runner if `queued`.
+pub fn committed(queued: bool) {
+    if queued {
+        WAKE.notify_one();
+    }
+}
+
 /// Adds a job, in the caller's transaction: it exists exactly when the caller's
 /// change does.
 pub fn enqueue(conn: &mut PgConnection, kind: &str, ordering_key: Option<&str>, payload: &Value) -> QueryResult<()> {
+    QUEUED.with(|q| q.set(true));
     sql_query("INSERT INTO jobs (kind, ordering_key, payload) VALUES ($1, $2, $3)")
         .bind::<Text, _>(kind)
         .bind::<Nullable<Text>, _>(ordering_key)

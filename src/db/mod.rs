@@ -110,9 +110,15 @@ pub fn ensure_database(conn: &mut PgConnection, name: &str) -> diesel::QueryResu
 
 pub type PooledConn = diesel::r2d2::PooledConnection<ConnectionManager<PgConnection>>;
 
+/// The connection of a request's transaction, and whether anything in it queued a job.
+struct Shared {
+    conn: tokio::sync::Mutex<PooledConn>,
+    queued: std::sync::atomic::AtomicBool,
+}
+
 tokio::task_local! {
-    /// The connection of the request's transaction, while `RequestTransaction::scope` runs.
-    static REQUEST_CONN: Arc<tokio::sync::Mutex<PooledConn>>;
+    /// The request's transaction, while `RequestTransaction::scope` runs.
+    static REQUEST_CONN: Arc<Shared>;
 }
 
 /// Runs `f` with a pooled connection on the blocking thread pool. The checkout is
@@ -127,10 +133,15 @@ where
     T: Send + 'static,
 {
     if let Ok(shared) = REQUEST_CONN.try_with(Arc::clone) {
-        let mut conn = shared.lock_owned().await;
         return actix_web::web::block(move || {
+            let mut conn = shared.conn.blocking_lock();
             let conn: &mut PgConnection = &mut conn;
-            conn.transaction(f)
+            let result = conn.transaction(f);
+            // Queued jobs wait for the request's commit.
+            if jobs::take_queued() && result.is_ok() {
+                shared.queued.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            result
         })
         .await?;
     }
@@ -138,6 +149,7 @@ where
     actix_web::web::block(move || {
         let mut conn = pool.get()?;
         let result = f(&mut conn);
+        jobs::committed(jobs::take_queued() && result.is_ok());
         // A server-side failure (the database gone, or an error not recognised as
         // that): do not pool this connection again.
         if let Err(err) = &result
@@ -154,7 +166,7 @@ where
 /// recorded about it (its idempotent answer) commit together or not at all. Dropped
 /// without `commit`, the connection leaves the pool and PostgreSQL rolls back.
 pub struct RequestTransaction {
-    conn: Arc<tokio::sync::Mutex<PooledConn>>,
+    shared: Arc<Shared>,
 }
 
 impl RequestTransaction {
@@ -166,7 +178,12 @@ impl RequestTransaction {
             Ok::<_, ApiError>(conn)
         })
         .await??;
-        Ok(Self { conn: Arc::new(tokio::sync::Mutex::new(conn)) })
+        Ok(Self {
+            shared: Arc::new(Shared {
+                conn: tokio::sync::Mutex::new(conn),
+                queued: std::sync::atomic::AtomicBool::new(false),
+            }),
+        })
     }
 
     /// Runs `f` in the transaction itself (no savepoint).
@@ -175,17 +192,28 @@ impl RequestTransaction {
         F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let mut conn = self.conn.clone().lock_owned().await;
-        actix_web::web::block(move || f(&mut conn)).await?
+        let shared = self.shared.clone();
+        actix_web::web::block(move || {
+            let mut conn = shared.conn.blocking_lock();
+            let result = f(&mut conn);
+            if jobs::take_queued() && result.is_ok() {
+                shared.queued.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            result
+        })
+        .await?
     }
 
     /// Runs `future` so that every `db::run` within it uses this transaction.
     pub async fn scope<F: std::future::Future>(&self, future: F) -> F::Output {
-        REQUEST_CONN.scope(self.conn.clone(), future).await
+        REQUEST_CONN.scope(self.shared.clone(), future).await
     }
 
     pub async fn commit(self) -> Result<(), ApiError> {
-        self.end(AnsiTransactionManager::commit_transaction).await
+        let queued = self.shared.queued.load(std::sync::atomic::Ordering::Relaxed);
+        self.end(AnsiTransactionManager::commit_transaction).await?;
+        jobs::committed(queued);
+        Ok(())
     }
 
     pub async fn rollback(self) {
@@ -193,8 +221,9 @@ impl RequestTransaction {
     }
 
     async fn end(self, finish: fn(&mut PgConnection) -> diesel::QueryResult<()>) -> Result<(), ApiError> {
-        let mut conn = self.conn.lock_owned().await;
+        let shared = self.shared.clone();
         actix_web::web::block(move || {
+            let mut conn = shared.conn.blocking_lock();
             let result = finish(&mut conn).map_err(ApiError::from);
             if result.is_err() {
                 // Whatever state it is in, this connection is not pooled again.

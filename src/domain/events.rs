@@ -58,6 +58,12 @@ pub const CATALOG: &[(&str, &str, &str, &str)] = &[
         "A feedback record moved to another status (other than answered).",
     ),
     ("feedback.answered", "feedback", "Feedback", "A feedback record was answered."),
+    (
+        "feedback_answer.created",
+        "feedback_answer",
+        "Answer",
+        "An answer to a feedback record was written (the first one also makes `feedback.answered`).",
+    ),
     ("feedback.published", "feedback", "Feedback", "A feedback record's result was published on the public pages."),
     ("feedback.rated", "feedback", "Feedback", "The sender's satisfaction with the answer was recorded."),
     ("feedback.updated", "feedback", "Feedback", "Other fields of a feedback record changed."),

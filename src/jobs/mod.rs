@@ -60,7 +60,10 @@ impl Runner {
                         });
                     }
                 }
-                Ok(_) => actix_web::rt::time::sleep(self.settings.jobs.poll).await,
+                // Until the next look, or until a transaction of this instance queues one.
+                Ok(_) => {
+                    let _ = actix_web::rt::time::timeout(self.settings.jobs.poll, db::jobs::WAKE.notified()).await;
+                }
                 Err(err) => {
                     tracing::warn!("claiming jobs failed: {err}");
                     actix_web::rt::time::sleep(self.settings.jobs.poll.max(Duration::from_secs(1))).await;

@@ -629,6 +629,30 @@ async fn every_operation_answers_each_caller_as_the_matrix_says() {
     eprintln!("authorisation matrix: {checks} checks over {} operations", table.len());
     assert!(failures.is_empty(), "{} of {checks} checks failed:\n{}", failures.len(), failures.join("\n"));
     assert!(checks > 500, "{checks}");
+    // Every operation has run once: every event type it caused is in the document's
+    // `webhooks` section (made from domain::events::CATALOG).
+    let listed: Vec<String> =
+        cchc_outreach::domain::events::CATALOG.iter().map(|(kind, ..)| format!("'{kind}'")).collect();
+    #[derive(diesel::QueryableByName)]
+    struct Kind {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        kind: String,
+    }
+    let mut conn = <diesel::PgConnection as diesel::Connection>::establish(&w.app.database_url).unwrap();
+    let unlisted: Vec<String> = diesel::RunQueryDsl::load::<Kind>(
+        diesel::sql_query(format!(
+            "SELECT DISTINCT type AS kind FROM events WHERE type NOT IN ({}) ORDER BY 1",
+            listed.join(", ")
+        )),
+        &mut conn,
+    )
+    .unwrap()
+    .into_iter()
+    .map(|k| k.kind)
+    .collect();
+    let seen = w.app.sql_count("SELECT count(DISTINCT type) AS n FROM events");
+    assert_eq!(unlisted, Vec::<String>::new(), "event types the suite caused that the document does not list");
+    assert!(seen >= 40, "the matrix causes most event types: {seen}");
 }
 
 /// Whether the path names a record (a UUID, a date, a period or a code).

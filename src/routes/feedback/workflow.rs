@@ -329,6 +329,19 @@ pub async fn answer_feedback(
                 };
                 store::update(conn, id, &changes)?;
                 store::add_history(conn, id, Some(current.status), FeedbackStatus::Answered, None, &actor, now)?;
+                // The record's own change, so the trail and the feed say `feedback.answered`.
+                let at = crate::domain::time::rfc3339::text(&now);
+                audit::record(
+                    conn,
+                    &actor,
+                    Event::updated(
+                        "feedback",
+                        id,
+                        Some(current.organization_id),
+                        &serde_json::json!({"status": current.status, "answered_at": null}),
+                        &serde_json::json!({"status": FeedbackStatus::Answered, "answered_at": at}),
+                    ),
+                )?;
             }
             audit::record(
                 conn,
