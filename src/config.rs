@@ -65,6 +65,7 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     pub webhooks: WebhookSettings,
     pub jobs: JobSettings,
+    pub deadlines: DeadlineSettings,
     /// Where "now" comes from: the system clock, or (tests only, never the
     /// environment) a fixed one.
     pub clock: crate::clock::Clock,
@@ -105,6 +106,18 @@ pub struct JobSettings {
     pub lease: Duration,
     /// `CCHC_JOB_POLL_MS`: how often an idle runner looks for due jobs.
     pub poll: Duration,
+}
+
+/// What deadlines do.
+#[derive(Clone, Debug)]
+pub struct DeadlineSettings {
+    /// `CCHC_FEEDBACK_WARN_DAYS`: warn the department this many working days before a
+    /// feedback deadline (and on the day).
+    pub warn_days: u32,
+    /// `CCHC_FEEDBACK_MAX_EXTENSIONS`: extensions a feedback record may have.
+    pub max_extensions: i64,
+    /// `CCHC_DEADLINE_SCAN_SECONDS`: how often deadlines are looked at.
+    pub scan_every: Duration,
 }
 
 /// An external identity provider whose tokens are accepted besides the service's own.
@@ -213,9 +226,15 @@ impl Settings {
             lease: Duration::from_secs(lease),
             poll: Duration::from_millis(parse("CCHC_JOB_POLL_MS", 500)?.clamp(10, 60_000)),
         };
+        let deadlines = DeadlineSettings {
+            warn_days: u32::try_from(parse("CCHC_FEEDBACK_WARN_DAYS", 2)?)?.min(30),
+            max_extensions: i64::try_from(parse("CCHC_FEEDBACK_MAX_EXTENSIONS", 1)?)?.min(10),
+            scan_every: Duration::from_secs(parse("CCHC_DEADLINE_SCAN_SECONDS", 300)?.clamp(1, 86_400)),
+        };
         Ok(Self {
             webhooks,
             jobs,
+            deadlines,
             database_url: lookup("DATABASE_URL"),
             bind: lookup("CCHC_BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
             data_dir: lookup("CCHC_DATA_DIR").map_or_else(|| PathBuf::from("data"), PathBuf::from),

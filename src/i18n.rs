@@ -429,6 +429,16 @@ const PROBLEMS: &[(&str, &str, &str)] = &[
         "The record filed with this external reference was deleted.",
     ),
     (
+        "feedback_not_open",
+        "Phản ánh không còn đang xử lý (chỉ khi đã tiếp nhận hoặc đang xử lý).",
+        "The record is not being handled (only accepted or in-progress records).",
+    ),
+    (
+        "extension_limit",
+        "Phản ánh đã được gia hạn tối đa {max} lần.",
+        "The record has had every extension allowed ({max}).",
+    ),
+    (
         "webhook_inactive",
         "Webhook đang tắt; bật lại (active = true) rồi thử lại.",
         "The webhook is off; turn it on (active = true) and try again.",
@@ -486,6 +496,11 @@ const FIELDS: &[(&str, &str, &str)] = &[
         "Chỉ được đổi mật khẩu của chính mình (người quản trị tổ chức: của người trong tổ chức).",
         "You may only change your own password (an organisation administrator: those of its people).",
     ),
+    (
+        "notices_are_personal",
+        "Hộp thông báo là của từng người; ứng dụng kết nối không có.",
+        "Notices belong to people; a service client has none.",
+    ),
     ("required", "Bắt buộc nhập.", "Required."),
     ("too_short", "Quá ngắn (tối thiểu {min}).", "Too short (at least {min})."),
     ("too_long", "Quá dài (tối đa {max}).", "Too long (at most {max})."),
@@ -507,6 +522,7 @@ const FIELDS: &[(&str, &str, &str)] = &[
         "Loại sự kiện không hợp lệ (ví dụ feedback.answered, feedback.* hoặc *).",
         "Not an event type (e.g. feedback.answered, feedback.* or *).",
     ),
+    ("committed_on_past", "Ngày cam kết phải từ hôm nay trở đi.", "The committed date must be today or later."),
     ("invalid_url", "Địa chỉ web không hợp lệ (chỉ http/https).", "Not a valid web address (http/https only)."),
     ("invalid_format", "Sai định dạng.", "Invalid format."),
     ("invalid_value", "Giá trị không hợp lệ: {reason_vi}", "Invalid value: {reason}"),

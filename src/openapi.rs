@@ -283,7 +283,7 @@ fn conventions(api: &mut openapi::OpenApi) {
                 ]);
                 add(op, 401);
             }
-            if matches!(access, Access::Needs(_) | Access::Rule(..) | Access::PersonOnly | Access::Export) {
+            if matches!(access, Access::Needs(_) | Access::Rule(..) | Access::PersonOnly(_) | Access::Export) {
                 add(op, 403);
             }
             if has_id {

@@ -266,8 +266,8 @@ pub enum Access {
     /// The permission, and a further rule the handler checks (in the words of the
     /// operation's description).
     Rule(Permission, &'static str),
-    /// Any signed-in person (not a service client).
-    PersonOnly,
+    /// Any signed-in person (not a service client), for what the text says.
+    PersonOnly(&'static str),
     /// The permission to read the collection exported.
     Export,
 }
@@ -279,6 +279,9 @@ pub const OPERATIONS: &[(&str, Access)] = &[
     ("readyz", Access::Public),
     ("issue_token", Access::Public),
     ("me", Access::SignedIn),
+    ("list_notifications", Access::PersonOnly("their own notices")),
+    ("read_notification", Access::PersonOnly("their own notices")),
+    ("read_all_notifications", Access::PersonOnly("their own notices")),
     ("list_organizations", Access::Needs(Permission::OrganizationsRead)),
     ("get_organization", Access::Needs(Permission::OrganizationsRead)),
     ("create_organization", Access::Needs(Permission::OrganizationsManage)),
@@ -294,7 +297,12 @@ pub const OPERATIONS: &[(&str, Access)] = &[
     ("create_user", Access::Needs(Permission::UsersWrite)),
     ("update_user", Access::Needs(Permission::UsersWrite)),
     ("delete_user", Access::Needs(Permission::UsersWrite)),
-    ("set_user_password", Access::PersonOnly),
+    (
+        "set_user_password",
+        Access::PersonOnly(
+            "their own password (with the current one), or anyone's in their organisation for `org_admin`, anyone's for `admin`",
+        ),
+    ),
     ("list_service_clients", Access::Needs(Permission::ServiceClientsManage)),
     ("get_service_client", Access::Needs(Permission::ServiceClientsManage)),
     ("create_service_client", Access::Needs(Permission::ServiceClientsManage)),
@@ -404,6 +412,16 @@ pub const OPERATIONS: &[(&str, Access)] = &[
     ("list_feedback_history", Access::Needs(Permission::FeedbackRead)),
     ("list_feedback_answers", Access::Needs(Permission::FeedbackRead)),
     ("answer_feedback", Access::Needs(Permission::FeedbackAnswer)),
+    ("list_progress_notes", Access::Needs(Permission::FeedbackRead)),
+    (
+        "create_progress_note",
+        Access::Rule(Permission::FeedbackAnswer, "people of the assigned department, or who may manage feedback"),
+    ),
+    ("list_feedback_extensions", Access::Needs(Permission::FeedbackRead)),
+    (
+        "extend_feedback",
+        Access::Rule(Permission::FeedbackAnswer, "people of the assigned department, or who may manage feedback"),
+    ),
     ("rate_feedback", Access::Needs(Permission::FeedbackCreate)),
     ("publish_feedback", Access::Needs(Permission::FeedbackManage)),
     ("unpublish_feedback", Access::Needs(Permission::FeedbackManage)),
@@ -448,9 +466,7 @@ pub fn describe(access: Access) -> String {
     match access {
         Access::Public => "**Access:** public, no token needed.".to_owned(),
         Access::SignedIn => "**Access:** any valid token (person or service client).".to_owned(),
-        Access::PersonOnly => "**Access:** a person: their own password (with the current one), \
-            or anyone's in their organisation for `org_admin`, anyone's for `admin`."
-            .to_owned(),
+        Access::PersonOnly(what) => format!("**Access:** a person (not a service client): {what}."),
         Access::Export => "**Access:** the permission to read the collection: `plans`, `plan-items`, \
             `indicators` and `measurements` as plans are read, `assignments` as assignments are read, \
             `activities` and `evidence` as activities are read, `feedback` as feedback is read (a service client with `feedback:write`: the \

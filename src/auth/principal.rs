@@ -48,6 +48,8 @@ pub struct Me {
     pub role: Option<Role>,
     /// For service clients.
     pub scopes: Vec<Scope>,
+    /// A person's unread notices (`GET /api/v1/me/notifications`); `0` for a service client.
+    pub unread_notifications: i64,
 }
 
 impl Principal {
@@ -140,6 +142,7 @@ impl Principal {
             department_id,
             role,
             scopes,
+            unread_notifications: 0,
         }
     }
 }

@@ -240,6 +240,7 @@ pub struct FeedbackRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    pub escalated_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Insertable)]
@@ -433,7 +434,10 @@ pub fn list(conn: &mut PgConnection, filter: &Filter, page: &PageRequest) -> Que
         q = q.filter(feedback::received_at.lt(to));
     }
     for pattern in filter.q.as_deref().map(search_patterns).unwrap_or_default() {
-        q = q.filter(feedback::search.like(lower(f_unaccent(pattern)).nullable()));
+        // `search` (generated: the unaccented code, subject and content) is left out of
+        // `schema.rs`, which holds 32 columns a table at most.
+        let search = diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>("feedback.search");
+        q = q.filter(search.like(lower(f_unaccent(pattern)).nullable()));
     }
     // The page first, then its senders and publications by id: joined in one query,
     // PostgreSQL merge-joins the senders' whole index up to a deep page.

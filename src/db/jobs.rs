@@ -44,6 +44,18 @@ pub fn enqueue(conn: &mut PgConnection, kind: &str, ordering_key: Option<&str>, 
         .map(|_| ())
 }
 
+/// Makes sure the recurring job `kind` (`recurring.<name>`) exists; any instance may
+/// offer, one is kept.
+pub fn ensure_recurring(conn: &mut PgConnection, kind: &str) -> QueryResult<()> {
+    sql_query(
+        "INSERT INTO jobs (kind, ordering_key, payload) VALUES ($1, $1, '{}')
+         ON CONFLICT (kind) WHERE kind LIKE 'recurring.%' DO NOTHING",
+    )
+    .bind::<Text, _>(kind)
+    .execute(conn)
+    .map(|_| ())
+}
+
 #[derive(QueryableByName, Debug, Clone)]
 pub struct Job {
     #[diesel(sql_type = BigInt)]

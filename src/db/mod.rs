@@ -4,6 +4,7 @@
 pub mod activities;
 pub mod assignments;
 pub mod audit;
+pub mod deadlines;
 pub mod demo;
 pub mod departments;
 pub mod documents;
@@ -16,6 +17,7 @@ pub mod indicators;
 pub mod jobs;
 pub mod locks;
 pub mod login_throttle;
+pub mod notifications;
 pub mod organizations;
 pub mod page;
 pub mod plan_items;

@@ -165,7 +165,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
-        search -> Nullable<Text>,
+        escalated_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -556,6 +556,47 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notifications (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        user_id -> Uuid,
+        kind -> Text,
+        cause -> Text,
+        subject_type -> Text,
+        subject_id -> Nullable<Uuid>,
+        title -> Text,
+        created_at -> Timestamptz,
+        read_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    feedback_progress_notes (id) {
+        id -> Uuid,
+        feedback_id -> Uuid,
+        organization_id -> Uuid,
+        text -> Text,
+        committed_on -> Date,
+        written_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    feedback_extensions (id) {
+        id -> Uuid,
+        feedback_id -> Uuid,
+        organization_id -> Uuid,
+        working_days -> Int4,
+        reason -> Text,
+        previous_deadline -> Date,
+        new_deadline -> Date,
+        granted_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(activities -> assignments (assignment_id));
 diesel::joinable!(activities -> departments (department_id));
 diesel::joinable!(activities -> organizations (organization_id));
@@ -627,7 +668,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     feedback_categories,
     feedback_counters,
     feedback_filings,
+    feedback_extensions,
     feedback_history,
+    feedback_progress_notes,
     feedback_publications,
     feedback_senders,
     holidays,
@@ -636,6 +679,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttle,
     measurements,
     national_days,
+    notifications,
     organizations,
     plan_documents,
     plan_imports,

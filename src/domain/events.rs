@@ -66,6 +66,19 @@ pub const CATALOG: &[(&str, &str, &str, &str)] = &[
     ),
     ("feedback.published", "feedback", "Feedback", "A feedback record's result was published on the public pages."),
     ("feedback.rated", "feedback", "Feedback", "The sender's satisfaction with the answer was recorded."),
+    (
+        "feedback.overdue",
+        "feedback",
+        "Feedback",
+        "A feedback record's deadline passed unanswered: escalated to the coordinators and leaders (once per deadline).",
+    ),
+    ("feedback.extended", "feedback", "Feedback", "A feedback record's deadline was extended (gia hạn)."),
+    (
+        "feedback_progress_note.created",
+        "feedback_progress_note",
+        "ProgressNote",
+        "The department wrote what it is doing about a record, and by when.",
+    ),
     ("feedback.updated", "feedback", "Feedback", "Other fields of a feedback record changed."),
     ("feedback.deleted", "feedback", "Feedback", "A feedback record was deleted."),
     ("feedback_category.created", "feedback_category", "FeedbackCategory", "A feedback category was created."),
@@ -168,6 +181,8 @@ pub fn event_type(action: &str, entity: &str, changes: &Value) -> String {
     let changed = |field: &str| changes.get(field).is_some();
     let named = match (entity, action) {
         ("feedback", "create") => Some("received"),
+        ("feedback", "extend") => Some("extended"),
+        ("feedback", _) if changed("escalated_at") => Some("overdue"),
         ("feedback", _) if after("status") == Some("answered") => Some("answered"),
         ("feedback", _) if changes.get("published").and_then(|c| c.get("after")) == Some(&Value::Bool(true)) => {
             Some("published")

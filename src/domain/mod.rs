@@ -4,6 +4,7 @@ pub mod activities;
 pub mod assignments;
 pub mod calendar;
 pub mod codes;
+pub mod deadlines;
 pub mod events;
 pub mod feedback;
 pub mod import;

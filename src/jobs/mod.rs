@@ -4,6 +4,9 @@
 //! reminders of the deadlines issue are to follow on the same runner.
 pub mod webhooks;
 
+/// The recurring job that looks at deadlines (`CCHC_DEADLINE_SCAN_SECONDS`).
+pub const DEADLINES: &str = "recurring.deadlines";
+
 use std::{sync::Arc, time::Duration};
 
 use tokio::sync::Semaphore;
@@ -41,7 +44,11 @@ impl Runner {
 
     async fn run(self: Arc<Self>, workers: usize) {
         let permits = Arc::new(Semaphore::new(workers));
+        let mut recurring = false;
         loop {
+            if !recurring {
+                recurring = db::run(&self.pool, |conn| Ok(db::jobs::ensure_recurring(conn, DEADLINES)?)).await.is_ok();
+            }
             if permits.available_permits() == 0 {
                 // Wait until one job of ours is done before claiming more.
                 drop(permits.acquire().await);
@@ -72,10 +79,30 @@ impl Runner {
         }
     }
 
+    /// The deadline scan (`db::deadlines`), then the job put off until the next one.
+    async fn scan_deadlines(&self, job: Job) -> Result<(), crate::error::ApiError> {
+        use diesel::Connection;
+        let (id, worker, clock) = (job.id, self.worker, self.settings.clock.clone());
+        let (warn, every) = (self.settings.deadlines.warn_days, self.settings.deadlines.scan_every.as_secs_f64());
+        let done = db::run(&self.pool, move |conn| {
+            conn.transaction(|conn| {
+                let done = db::deadlines::scan(conn, clock.today(), clock.now(), warn)?;
+                db::jobs::put_off(conn, id, worker, every)?;
+                Ok(done)
+            })
+        })
+        .await?;
+        if done.notices > 0 || done.escalated > 0 {
+            tracing::info!(notices = done.notices, escalated = done.escalated, "deadline scan");
+        }
+        Ok(())
+    }
+
     async fn work(&self, job: Job) {
         let (id, kind) = (job.id, job.kind.clone());
         let result = match kind.as_str() {
             webhooks::DELIVER => webhooks::deliver(self, job).await,
+            DEADLINES => self.scan_deadlines(job).await,
             _ => {
                 // A kind a newer version of the service queued: leave it to that one.
                 let worker = self.worker;

@@ -339,6 +339,11 @@ async fn record(
 /// Who the token belongs to.
 #[utoipa::path(tag = "auth", responses((status = 200, description = "The caller.", body = Me)))]
 #[get("/me")]
-pub async fn me(auth: AuthUser) -> HttpResponse {
-    HttpResponse::Ok().json(auth.0.me())
+pub async fn me(auth: AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let mut me = auth.0.me();
+    if me.kind == "user" {
+        let id = me.id;
+        me.unread_notifications = db::run(&state.pool, move |conn| Ok(db::notifications::unread(conn, id)?)).await?;
+    }
+    Ok(HttpResponse::Ok().json(me))
 }

@@ -15,6 +15,7 @@ pub mod exports;
 pub mod feedback;
 pub mod health;
 pub mod indicators;
+pub mod notifications;
 pub mod organizations;
 pub mod plan_items;
 pub mod plans;
@@ -32,6 +33,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn api(cfg: &mut ServiceConfig) {
     cfg.service(auth::issue_token)
         .service(auth::me)
+        .service(notifications::list_notifications)
+        .service(notifications::read_all_notifications)
+        .service(notifications::read_notification)
         .service(organizations::list_organizations)
         .service(organizations::create_organization)
         .service(organizations::get_organization)
@@ -135,6 +139,10 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(feedback::list_feedback_history)
         .service(feedback::list_feedback_answers)
         .service(feedback::answer_feedback)
+        .service(feedback::list_progress_notes)
+        .service(feedback::create_progress_note)
+        .service(feedback::list_feedback_extensions)
+        .service(feedback::extend_feedback)
         .service(feedback::rate_feedback)
         .service(feedback::publish_feedback)
         .service(feedback::unpublish_feedback)

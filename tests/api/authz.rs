@@ -96,6 +96,13 @@ async fn world() -> World {
     let ping = app.post(&format!("/api/v1/webhooks/{webhook}/ping")).token(&admin).send().await;
     assert_eq!(ping.status, 202, "{}", ping.text());
     ids.0.insert("delivery".to_owned(), ping.json()["id"].as_str().unwrap().to_owned());
+    let notice = uuid::Uuid::now_v7();
+    app.sql(&format!(
+        "INSERT INTO notifications (id, organization_id, user_id, kind, cause, subject_type, title)
+         VALUES ('{notice}', '{org}', '{}', 'feedback.overdue', 'test', 'feedback', 'Quá hạn')",
+        ids.get("user_coordinator")
+    ));
+    ids.0.insert("notice".to_owned(), notice.to_string());
     let other = app.organization(&admin, "SYT").await;
     let other_dept =
         created(&app, &admin, "/api/v1/departments", json!({"code": "VP", "name": "VP", "organization_id": other}))
@@ -270,6 +277,7 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
         ("healthz", r("/healthz".into())),
         ("readyz", r("/readyz".into())),
         ("me", r("/api/v1/me".into())),
+        ("list_notifications", r("/api/v1/me/notifications".into())),
         ("list_organizations", r("/api/v1/organizations".into())),
         ("get_organization", r(format!("/api/v1/organizations/{org}"))),
         ("list_departments", r("/api/v1/departments".into())),
@@ -282,6 +290,8 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
         ("list_audit_events", r("/api/v1/audit-events".into())),
         ("list_events", r("/api/v1/events".into())),
         ("list_webhooks", r("/api/v1/webhooks".into())),
+        ("list_progress_notes", r(format!("/api/v1/feedback/{}/progress-notes", i("feedback")))),
+        ("list_feedback_extensions", r(format!("/api/v1/feedback/{}/extensions", i("feedback")))),
         ("get_webhook", r(format!("/api/v1/webhooks/{}", i("webhook")))),
         ("list_webhook_deliveries", r(format!("/api/v1/webhooks/{}/deliveries", i("webhook")))),
         ("list_documents", r("/api/v1/documents".into())),
@@ -380,6 +390,22 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
         ("update_webhook", j(format!("/api/v1/webhooks/{}", i("webhook")), json!({"description": "Cổng tỉnh"}))),
         ("rotate_webhook_secret", r(format!("/api/v1/webhooks/{}/rotate-secret", i("webhook")))),
         ("ping_webhook", r(format!("/api/v1/webhooks/{}/ping", i("webhook")))),
+        ("read_notification", r(format!("/api/v1/me/notifications/{}/read", i("notice")))),
+        ("read_all_notifications", r("/api/v1/me/notifications/read-all".into())),
+        (
+            "create_progress_note",
+            j(
+                format!("/api/v1/feedback/{}/progress-notes", i("feedback")),
+                json!({"text": "Đang xử lý", "committed_on": "2099-01-01"}),
+            ),
+        ),
+        (
+            "extend_feedback",
+            j(
+                format!("/api/v1/feedback/{}/extensions", i("feedback")),
+                json!({"working_days": 2, "reason": "Cần thêm thời gian"}),
+            ),
+        ),
         ("retry_webhook_delivery", r(format!("/api/v1/webhooks/{}/deliveries/{}/retry", i("webhook"), i("delivery")))),
         (
             "create_document",
@@ -586,7 +612,7 @@ async fn every_operation_answers_each_caller_as_the_matrix_says() {
         // (c) Every role and scope not granted.
         let (roles, scopes): (Vec<Role>, Vec<Scope>) = match access {
             Access::Public | Access::SignedIn => (Vec::new(), Vec::new()),
-            Access::PersonOnly => (Vec::new(), Scope::ALL.to_vec()),
+            Access::PersonOnly(_) => (Vec::new(), Scope::ALL.to_vec()),
             _ => {
                 let g = grant(permission.unwrap());
                 (
@@ -610,7 +636,7 @@ async fn every_operation_answers_each_caller_as_the_matrix_says() {
         // (d) One that is granted.
         let who = recipe.who.map(str::to_owned).or_else(|| match access {
             Access::Public => None,
-            Access::SignedIn | Access::PersonOnly => Some("coordinator".to_owned()),
+            Access::SignedIn | Access::PersonOnly(_) => Some("coordinator".to_owned()),
             _ => {
                 let g = grant(permission.unwrap());
                 ["coordinator", "org_admin", "admin"]

@@ -5,6 +5,7 @@ mod authz;
 mod binary;
 mod conventions;
 mod crash;
+mod deadlines;
 mod directory;
 mod events;
 mod feedback;

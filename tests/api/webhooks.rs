@@ -19,6 +19,7 @@ use crate::helpers::{TestApp, test_settings};
 #[derive(Clone)]
 pub struct Received {
     pub at: Instant,
+    pub path: String,
     pub headers: http::HeaderMap,
     pub body: Vec<u8>,
 }
@@ -59,12 +60,17 @@ async fn receive(req: HttpRequest, body: web::Bytes, shared: web::Data<Arc<Share
             http::HeaderValue::from_bytes(value.as_bytes()).unwrap(),
         );
     }
-    shared.log.lock().unwrap().push(Received { at: Instant::now(), headers, body: body.to_vec() });
+    let path = req.path().to_owned();
+    shared.log.lock().unwrap().push(Received { at: Instant::now(), path, headers, body: body.to_vec() });
     let status = shared.answers.lock().unwrap().pop_front().unwrap_or(200);
     if !shared.delay.is_zero() {
         actix_web::rt::time::sleep(shared.delay).await;
     }
-    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).body("ok")
+    let mut answer = HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap());
+    if (300..400).contains(&status) {
+        answer.insert_header(("location", "/elsewhere"));
+    }
+    answer.body("ok")
 }
 
 impl Receiver {
@@ -222,11 +228,13 @@ async fn a_receiver_that_fails_twice_sees_three_attempts_with_growing_waits() {
     let app = TestApp::spawn_with(local_settings("1,3,5")).await;
     let admin = app.admin_token().await;
     let (_, token) = org_admin(&app, &admin, "KDPM").await;
-    let receiver = Receiver::start(&[500, 503], Duration::ZERO).await;
+    // A redirect is not followed: it counts as a failure like a 503.
+    let receiver = Receiver::start(&[302, 503], Duration::ZERO).await;
     let (hook, secret) = subscribe(&app, &token, &receiver.url, &["feedback.received"]).await;
     file(&app, &token, "Phản ánh").await;
     let got = receiver.until(30, |r| r.len() >= 3).await;
     assert_eq!(got.len(), 3, "two failures, then the success");
+    assert!(got.iter().all(|r| r.path == "/hooks/cchc"), "the redirect to /elsewhere was not followed");
     assert!(got.iter().all(|r| r.id() == got[0].id()), "one webhook-id on every attempt");
     assert!(got.iter().all(|r| r.verifies(&secret)));
     let (first_wait, second_wait) = (got[1].at - got[0].at, got[2].at - got[1].at);

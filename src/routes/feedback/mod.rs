@@ -6,12 +6,14 @@
 //! list, every other role, every service client — carries it masked.
 
 mod categories;
+mod deadlines;
 mod holidays;
 mod outcome;
 mod records;
 mod workflow;
 
 pub use categories::*;
+pub use deadlines::*;
 pub use holidays::*;
 pub use outcome::*;
 pub use records::*;

@@ -87,6 +87,10 @@ pub struct Feedback {
     pub forwarded_to: Option<String>,
     /// Past its deadline (in Vietnam) and not yet answered.
     pub overdue: bool,
+    /// When the deadline scan found it past its deadline unanswered and escalated it
+    /// to the coordinators and leaders (`feedback.overdue`).
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc_opt")]
+    pub escalated_at: Option<DateTime<Utc>>,
     #[serde(serialize_with = "crate::domain::time::rfc3339::utc_opt")]
     pub answered_at: Option<DateTime<Utc>>,
     #[serde(serialize_with = "crate::domain::time::rfc3339::utc_opt")]
@@ -148,6 +152,7 @@ impl Feedback {
             status_reason: r.status_reason,
             forwarded_to: r.forwarded_to,
             overdue: false,
+            escalated_at: r.escalated_at,
             answered_at: r.answered_at,
             closed_at: r.closed_at,
             satisfaction: r.satisfaction,

@@ -1,0 +1,273 @@
+//! The deadline scan: for each open feedback record with a department, what its
+//! deadline asks for today (`domain::deadlines::due`) — a warning, the deadline day,
+//! the escalation when it has passed (once per deadline: the `feedback.overdue` event),
+//! and a daily reminder until a progress note is written. Each notice is made once per
+//! person and cause, however often or on however many instances the scan runs.
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::{
+    prelude::*,
+    sql_query,
+    sql_types::{Bool, Date, Nullable, Text, Timestamptz, Uuid as SqlUuid},
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    db::{
+        audit::{self, Actor, Event},
+        feedback::working_calendar,
+        notifications::{Notice, notify},
+    },
+    domain::{
+        calendar::WorkingCalendar,
+        deadlines::{Due, due},
+    },
+};
+
+#[derive(QueryableByName, Debug)]
+struct Open {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    organization_id: Uuid,
+    #[diesel(sql_type = Text)]
+    code: String,
+    #[diesel(sql_type = SqlUuid)]
+    department_id: Uuid,
+    #[diesel(sql_type = Date)]
+    deadline_on: NaiveDate,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    escalated_at: Option<DateTime<Utc>>,
+    /// A progress note was written after the deadline passed.
+    #[diesel(sql_type = Bool)]
+    noted: bool,
+}
+
+#[derive(QueryableByName)]
+struct Person {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+}
+
+/// What one scan did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Scanned {
+    pub records: usize,
+    pub notices: usize,
+    pub escalated: usize,
+}
+
+/// The people of a department who work its feedback (not viewers).
+fn department_people(conn: &mut PgConnection, department: Uuid) -> QueryResult<Vec<Uuid>> {
+    let rows: Vec<Person> = sql_query(
+        "SELECT id FROM users WHERE department_id = $1 AND active AND deleted_at IS NULL AND role <> 'viewer'",
+    )
+    .bind::<SqlUuid, _>(department)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|p| p.id).collect())
+}
+
+/// The coordinators and leaders of an organisation: who an escalation goes to.
+fn escalation_people(conn: &mut PgConnection, org: Uuid) -> QueryResult<Vec<Uuid>> {
+    let rows: Vec<Person> = sql_query(
+        "SELECT id FROM users WHERE organization_id = $1 AND role IN ('coordinator', 'leader')
+           AND active AND deleted_at IS NULL",
+    )
+    .bind::<SqlUuid, _>(org)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|p| p.id).collect())
+}
+
+/// Runs the scan for `today` (in Vietnam) at `now`, warning `warn_days` working days
+/// ahead. Several instances may run it at once: every effect is once per cause.
+pub fn scan(conn: &mut PgConnection, today: NaiveDate, now: DateTime<Utc>, warn_days: u32) -> QueryResult<Scanned> {
+    let open: Vec<Open> = sql_query(
+        "SELECT f.id, f.organization_id, f.code, f.department_id, f.deadline_on, f.escalated_at,
+                EXISTS (SELECT 1 FROM feedback_progress_notes n WHERE n.feedback_id = f.id
+                        AND n.created_at >= ((f.deadline_on + 1)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh')) AS noted
+         FROM feedback f
+         WHERE f.deleted_at IS NULL AND f.status IN ('accepted', 'in_progress') AND f.department_id IS NOT NULL
+           AND f.deadline_on <= $1::date + 31
+         ORDER BY f.organization_id, f.id",
+    )
+    .bind::<Date, _>(today)
+    .load(conn)?;
+    let mut calendars: HashMap<Uuid, WorkingCalendar> = HashMap::new();
+    let mut done = Scanned { records: open.len(), ..Scanned::default() };
+    for record in open {
+        let calendar = match calendars.entry(record.organization_id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(working_calendar(conn, record.organization_id, today)?),
+        };
+        let deadline = record.deadline_on.format("%d/%m/%Y").to_string();
+        for what in due(today, record.deadline_on, warn_days, calendar, record.noted) {
+            let (kind, cause, title, people) = match what {
+                Due::Near { working_days } => (
+                    "feedback.deadline_near",
+                    format!("feedback/{}/near/{}", record.id, record.deadline_on),
+                    format!("Phản ánh {}: còn {working_days} ngày làm việc đến hạn xử lý {deadline}", record.code),
+                    department_people(conn, record.department_id)?,
+                ),
+                Due::Today => (
+                    "feedback.due_today",
+                    format!("feedback/{}/due/{}", record.id, record.deadline_on),
+                    format!("Phản ánh {}: hôm nay ({deadline}) là hạn xử lý", record.code),
+                    department_people(conn, record.department_id)?,
+                ),
+                Due::Overdue => {
+                    let cause = format!("feedback/{}/overdue/{}", record.id, record.deadline_on);
+                    if escalate(conn, &record, &cause, now)? {
+                        done.escalated += 1;
+                    }
+                    let mut people = escalation_people(conn, record.organization_id)?;
+                    people.extend(department_people(conn, record.department_id)?);
+                    people.sort_unstable();
+                    people.dedup();
+                    (
+                        "feedback.overdue",
+                        cause,
+                        format!("Phản ánh {} đã quá hạn xử lý {deadline} mà chưa trả lời", record.code),
+                        people,
+                    )
+                }
+                Due::NoteDue => (
+                    "feedback.progress_note_due",
+                    format!("feedback/{}/note/{today}", record.id),
+                    format!("Phản ánh {} quá hạn: cần ghi tiến độ xử lý và ngày cam kết trả lời", record.code),
+                    department_people(conn, record.department_id)?,
+                ),
+            };
+            let notice = Notice {
+                organization_id: record.organization_id,
+                kind,
+                cause: &cause,
+                subject_type: "feedback",
+                subject_id: Some(record.id),
+                title: &title,
+            };
+            done.notices += notify(conn, &people, &notice)?;
+        }
+    }
+    Ok(done)
+}
+
+/// Marks a record escalated for this deadline, with its audit event (`feedback.overdue`
+/// in the feed and to webhooks), once: false if it already was.
+fn escalate(conn: &mut PgConnection, record: &Open, cause: &str, now: DateTime<Utc>) -> QueryResult<bool> {
+    let first = sql_query("INSERT INTO deadline_causes (cause) VALUES ($1) ON CONFLICT DO NOTHING")
+        .bind::<Text, _>(cause)
+        .execute(conn)?
+        == 1;
+    if !first {
+        return Ok(false);
+    }
+    sql_query("UPDATE feedback SET escalated_at = $2, updated_at = now(), version = version + 1 WHERE id = $1")
+        .bind::<SqlUuid, _>(record.id)
+        .bind::<Timestamptz, _>(now)
+        .execute(conn)?;
+    let at = crate::domain::time::rfc3339::text(&now);
+    let before = record.escalated_at.map(|t| crate::domain::time::rfc3339::text(&t));
+    audit::record(
+        conn,
+        &Actor::system(),
+        Event::updated(
+            "feedback",
+            record.id,
+            Some(record.organization_id),
+            &json!({"escalated_at": before, "deadline_on": record.deadline_on}),
+            &json!({"escalated_at": at, "deadline_on": record.deadline_on}),
+        ),
+    )?;
+    Ok(true)
+}
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = crate::db::schema::feedback_progress_notes)]
+pub struct ProgressNoteRow {
+    pub id: Uuid,
+    pub feedback_id: Uuid,
+    pub organization_id: Uuid,
+    pub text: String,
+    pub committed_on: NaiveDate,
+    pub written_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Writes a progress note at `now` (the service's clock).
+pub fn add_note(
+    conn: &mut PgConnection,
+    (feedback, org): (Uuid, Uuid),
+    text: &str,
+    committed_on: NaiveDate,
+    (by, now): (Option<Uuid>, DateTime<Utc>),
+) -> QueryResult<ProgressNoteRow> {
+    use crate::db::schema::feedback_progress_notes as n;
+    diesel::insert_into(n::table)
+        .values((
+            n::id.eq(Uuid::now_v7()),
+            n::feedback_id.eq(feedback),
+            n::organization_id.eq(org),
+            n::text.eq(text),
+            n::committed_on.eq(committed_on),
+            n::written_by.eq(by),
+            n::created_at.eq(now),
+        ))
+        .returning(ProgressNoteRow::as_returning())
+        .get_result(conn)
+}
+
+pub fn notes(conn: &mut PgConnection, feedback: Uuid) -> QueryResult<Vec<ProgressNoteRow>> {
+    use crate::db::schema::feedback_progress_notes as n;
+    n::table.filter(n::feedback_id.eq(feedback)).order(n::id.asc()).select(ProgressNoteRow::as_select()).load(conn)
+}
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = crate::db::schema::feedback_extensions)]
+pub struct ExtensionRow {
+    pub id: Uuid,
+    pub feedback_id: Uuid,
+    pub organization_id: Uuid,
+    pub working_days: i32,
+    pub reason: String,
+    pub previous_deadline: NaiveDate,
+    pub new_deadline: NaiveDate,
+    pub granted_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An extension granted.
+pub struct NewExtension<'a> {
+    pub feedback: Uuid,
+    pub organization: Uuid,
+    pub working_days: i32,
+    pub reason: &'a str,
+    pub previous: NaiveDate,
+    pub new: NaiveDate,
+    pub by: Option<Uuid>,
+    pub at: DateTime<Utc>,
+}
+
+pub fn add_extension(conn: &mut PgConnection, e: &NewExtension<'_>) -> QueryResult<ExtensionRow> {
+    use crate::db::schema::feedback_extensions as x;
+    diesel::insert_into(x::table)
+        .values((
+            x::id.eq(Uuid::now_v7()),
+            x::feedback_id.eq(e.feedback),
+            x::organization_id.eq(e.organization),
+            x::working_days.eq(e.working_days),
+            x::reason.eq(e.reason),
+            x::previous_deadline.eq(e.previous),
+            x::new_deadline.eq(e.new),
+            x::granted_by.eq(e.by),
+            x::created_at.eq(e.at),
+        ))
+        .returning(ExtensionRow::as_returning())
+        .get_result(conn)
+}
+
+pub fn extensions(conn: &mut PgConnection, feedback: Uuid) -> QueryResult<Vec<ExtensionRow>> {
+    use crate::db::schema::feedback_extensions as x;
+    x::table.filter(x::feedback_id.eq(feedback)).order(x::id.asc()).select(ExtensionRow::as_select()).load(conn)
+}

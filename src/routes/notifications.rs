@@ -1,0 +1,171 @@
+//! A person's inbox: the notices deadlines make (warnings, the deadline day,
+//! escalations, reminders to write a progress note).
+use actix_web::{HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use crate::{
+    auth::{AuthUser, principal::Principal},
+    db::{
+        self,
+        notifications::{InboxPosition, NotificationRow},
+    },
+    domain::events::subject_url,
+    error::ApiError,
+    http::query::ApiQuery,
+    state::AppState,
+};
+
+/// One notice.
+#[derive(Serialize, ToSchema)]
+pub struct Notification {
+    pub id: Uuid,
+    /// `feedback.deadline_near`, `feedback.due_today`, `feedback.overdue`,
+    /// `feedback.progress_note_due`.
+    #[schema(example = "feedback.overdue")]
+    pub kind: String,
+    /// What it is about, in Vietnamese.
+    #[schema(example = "Phản ánh PAKN-2021-000123 đã quá hạn xử lý 29/03/2021 mà chưa trả lời")]
+    pub title: String,
+    pub subject_type: String,
+    pub subject_id: Option<Uuid>,
+    /// Where to read the subject.
+    pub subject_url: Option<String>,
+    pub read: bool,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc_opt")]
+    pub read_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<NotificationRow> for Notification {
+    fn from(r: NotificationRow) -> Self {
+        Self {
+            subject_url: r.subject_id.and_then(|id| subject_url(&r.subject_type, id)),
+            id: r.id,
+            kind: r.kind,
+            title: r.title,
+            subject_type: r.subject_type,
+            subject_id: r.subject_id,
+            read: r.read_at.is_some(),
+            read_at: r.read_at,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// A page of the inbox.
+#[derive(Serialize, ToSchema)]
+pub struct Inbox {
+    /// Unread first, then read; newest first in each.
+    pub items: Vec<Notification>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    pub next_cursor: Option<String>,
+    pub unread: i64,
+}
+
+fn inbox_cursor(value: &str) -> Result<(), ValidationError> {
+    parse_cursor(value).map(|_| ()).ok_or_else(|| ValidationError::new("invalid_cursor"))
+}
+
+/// `u.<id>` (after an unread one) or `r.<id>` (after a read one).
+fn parse_cursor(value: &str) -> Option<InboxPosition> {
+    let (flag, id) = value.split_once('.')?;
+    let read = match flag {
+        "u" => false,
+        "r" => true,
+        _ => return None,
+    };
+    Some(InboxPosition { read, id: Uuid::parse_str(id).ok().filter(|_| id.len() == 36)? })
+}
+
+#[derive(Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InboxParams {
+    /// The `next_cursor` of the page before.
+    #[validate(custom(function = "inbox_cursor"))]
+    #[param(pattern = r"^[ur]\.[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
+    pub cursor: Option<String>,
+    /// Only the unread ones.
+    pub unread: Option<bool>,
+    /// 1–200 (default 50).
+    #[validate(range(min = 1, max = 200))]
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+}
+
+fn person(principal: &Principal) -> Result<Uuid, ApiError> {
+    if principal.kind_code() == "user" {
+        Ok(principal.id)
+    } else {
+        Err(ApiError::forbidden().saying("notices_are_personal"))
+    }
+}
+
+/// Read my notices.
+#[utoipa::path(
+    tag = "auth",
+    params(InboxParams),
+    responses((status = 200, description = "A page of the caller's notices.", body = Inbox))
+)]
+#[get("/me/notifications")]
+pub async fn list_notifications(
+    auth: AuthUser,
+    query: ApiQuery<InboxParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let user = person(&auth.0)?;
+    let params = query.0;
+    let after = params.cursor.as_deref().and_then(parse_cursor);
+    let (limit, unread_only) = (params.limit.unwrap_or(50), params.unread.unwrap_or(false));
+    let (mut rows, unread) = db::run(&state.pool, move |conn| {
+        let rows = db::notifications::inbox(conn, user, after, unread_only, limit + 1)?;
+        Ok((rows, db::notifications::unread(conn, user)?))
+    })
+    .await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor =
+        rows.last().filter(|_| more).map(|r| format!("{}.{}", if r.read_at.is_some() { "r" } else { "u" }, r.id));
+    Ok(HttpResponse::Ok().json(Inbox {
+        items: rows.into_iter().map(Notification::from).collect(),
+        next_cursor,
+        unread,
+    }))
+}
+
+/// Mark one of my notices read.
+#[utoipa::path(
+    tag = "auth",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, description = "Read.", body = Notification))
+)]
+#[post("/me/notifications/{id}/read")]
+pub async fn read_notification(
+    auth: AuthUser,
+    id: web::Path<Uuid>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (user, id) = (person(&auth.0)?, id.into_inner());
+    let row = db::run(&state.pool, move |conn| Ok(db::notifications::mark_read(conn, user, id)?)).await?;
+    Ok(HttpResponse::Ok().json(Notification::from(row)))
+}
+
+/// How many notices a call marked read.
+#[derive(Serialize, ToSchema)]
+pub struct MarkedRead {
+    pub marked: usize,
+}
+
+/// Mark all my notices read.
+#[utoipa::path(tag = "auth", responses((status = 200, description = "Read.", body = MarkedRead)))]
+#[post("/me/notifications/read-all")]
+pub async fn read_all_notifications(auth: AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let user = person(&auth.0)?;
+    let marked = db::run(&state.pool, move |conn| Ok(db::notifications::mark_all_read(conn, user)?)).await?;
+    Ok(HttpResponse::Ok().json(MarkedRead { marked }))
+}

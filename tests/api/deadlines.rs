@@ -1,0 +1,242 @@
+//! Deadlines that act: the clock walks a record through Tết 2021 — no warning while the
+//! holiday week is ahead, a warning two working days before, the deadline day, the
+//! escalation (once, with its event) and reminders until a progress note, then an
+//! extension counted in working days; each person's inbox.
+use std::time::Duration;
+
+use cchc_outreach::clock::Clock;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, test_settings};
+
+fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+}
+
+async fn inbox(app: &TestApp, token: &str) -> Vec<Value> {
+    let res = app.get("/api/v1/me/notifications").token(token).send().await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    res.json()["items"].as_array().unwrap().clone()
+}
+
+fn kinds(items: &[Value]) -> Vec<String> {
+    let mut out: Vec<String> = items.iter().map(|n| n["kind"].as_str().unwrap().to_owned()).collect();
+    out.sort();
+    out
+}
+
+/// The inbox once it holds `n` notices (the scan runs every second here).
+async fn inbox_of(app: &TestApp, token: &str, n: usize) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let items = inbox(app, token).await;
+        if items.len() >= n || std::time::Instant::now() > deadline {
+            return items;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Lets at least one more scan run.
+async fn a_scan(app: &TestApp) {
+    let before = app.sql_count(
+        "SELECT extract(epoch FROM run_at)::bigint * 1000 AS n FROM jobs WHERE kind = 'recurring.deadlines'",
+    );
+    for _ in 0..100 {
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+        let now = app.sql_count(
+            "SELECT extract(epoch FROM run_at)::bigint * 1000 AS n FROM jobs WHERE kind = 'recurring.deadlines'",
+        );
+        if now > before {
+            return;
+        }
+    }
+    panic!("the deadline scan did not run");
+}
+
+#[actix_web::test]
+async fn a_deadline_warns_escalates_reminds_and_can_be_extended_across_tet() {
+    let mut settings = test_settings();
+    settings.clock = Clock::fixed(at("2021-02-01T09:00:00+07:00"));
+    settings.deadlines.scan_every = Duration::from_secs(1);
+    settings.jobs.poll = Duration::from_millis(50);
+    let app = TestApp::spawn_with(settings).await;
+    let clock = app.settings.clock.clone();
+    let admin = app.admin_token().await;
+    let org = app.organization(&admin, "KDPM").await;
+    let dept = |code: &'static str| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            app.post("/api/v1/departments")
+                .token(&admin)
+                .json(json!({"code": code, "name": code, "organization_id": org}))
+                .send()
+                .await
+                .json()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let (tchc, qlda, other) = (dept("TCHC").await, dept("QLDA1").await, dept("KHTH").await);
+    let (_, coordinator) = app.staff(&admin, org, &tchc, "tchc.coord", "coordinator").await;
+    let (_, leader) = app.staff(&admin, org, &tchc, "tchc.leader", "leader").await;
+    let (_, member) = app.staff(&admin, org, &qlda, "qlda.member", "member").await;
+    let (_, bystander) = app.staff(&admin, org, &other, "khth.member", "member").await;
+
+    let filed = app
+        .post("/api/v1/feedback")
+        .token(&coordinator)
+        .json(json!({"channel": "hotline", "kind": "complaint", "sender_type": "citizen",
+            "sender_name": "Trần Thị Bình", "sender_phone": "0987654321", "subject": "Chậm cấp phép",
+            "content": "Nội dung", "department_id": qlda, "received_at": "2021-02-01T09:00:00+07:00"}))
+        .send()
+        .await;
+    assert_eq!(filed.status, 201, "{}", filed.text());
+    let record = filed.json();
+    let id = record["id"].as_str().unwrap().to_owned();
+    // Ten working days from 1 February 2021, Tết (10–16 February) not counted.
+    assert_eq!(record["deadline_on"], "2021-02-22");
+    let res = app
+        .post(&format!("/api/v1/feedback/{id}/transitions"))
+        .token(&coordinator)
+        .json(json!({"to": "accepted"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+
+    // The Tuesday before Tết: four working days are left (17, 18, 19, 22), no warning.
+    clock.set(at("2021-02-09T09:00:00+07:00"));
+    a_scan(&app).await;
+    a_scan(&app).await;
+    assert!(inbox(&app, &member).await.is_empty(), "no warning yet");
+
+    // Thursday 18 February: two working days left — the warning, to the department only.
+    clock.set(at("2021-02-18T09:00:00+07:00"));
+    let got = inbox_of(&app, &member, 1).await;
+    assert_eq!(kinds(&got), ["feedback.deadline_near"]);
+    let title = got[0]["title"].as_str().unwrap();
+    assert!(title.contains(record["code"].as_str().unwrap()) && title.contains("còn 2 ngày làm việc"), "{title}");
+    assert!(!title.contains("Bình") && !title.contains("0987654321"), "no personal data: {title}");
+    assert_eq!(got[0]["subject_url"], format!("/api/v1/feedback/{id}"));
+    assert!(inbox(&app, &bystander).await.is_empty(), "another department hears nothing");
+    assert!(inbox(&app, &coordinator).await.is_empty(), "the warning is the department's");
+    a_scan(&app).await;
+    assert_eq!(inbox(&app, &member).await.len(), 1, "a warning is given once");
+
+    // The deadline day.
+    clock.set(at("2021-02-22T09:00:00+07:00"));
+    let got = inbox_of(&app, &member, 2).await;
+    assert_eq!(kinds(&got), ["feedback.deadline_near", "feedback.due_today"]);
+
+    // The day after: escalation to the coordinator and the leader, and the department
+    // is asked for a progress note.
+    clock.set(at("2021-02-23T09:00:00+07:00"));
+    let got = inbox_of(&app, &member, 4).await;
+    assert_eq!(
+        kinds(&got),
+        ["feedback.deadline_near", "feedback.due_today", "feedback.overdue", "feedback.progress_note_due"]
+    );
+    for token in [&coordinator, &leader] {
+        assert_eq!(kinds(&inbox_of(&app, token, 1).await), ["feedback.overdue"]);
+    }
+    a_scan(&app).await;
+    let shown = app.get(&format!("/api/v1/feedback/{id}")).token(&coordinator).send().await.json();
+    assert!(shown["escalated_at"].is_string() && shown["overdue"] == json!(true), "{shown}");
+    let events = app.get("/api/v1/events?type=feedback.overdue").token(&coordinator).send().await.json();
+    let events = events["items"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "one escalation event however often the scan runs");
+    assert_eq!(events[0]["subject"]["id"], json!(id));
+    assert!(!events[0].to_string().contains("0987654321"));
+
+    // Another day without a note: another reminder; after the note, none.
+    clock.set(at("2021-02-24T09:00:00+07:00"));
+    let got = inbox_of(&app, &member, 5).await;
+    assert_eq!(got.iter().filter(|n| n["kind"] == "feedback.progress_note_due").count(), 2);
+    let past = app
+        .post(&format!("/api/v1/feedback/{id}/progress-notes"))
+        .token(&member)
+        .json(json!({"text": "Đang chờ ý kiến Sở Xây dựng", "committed_on": "2021-02-23"}))
+        .send()
+        .await;
+    assert_eq!(past.problem(422, "rule_violated")["errors"][0]["code"], "committed_on_past");
+    let note = app
+        .post(&format!("/api/v1/feedback/{id}/progress-notes"))
+        .token(&member)
+        .json(json!({"text": "Đang chờ ý kiến Sở Xây dựng", "committed_on": "2021-03-01"}))
+        .send()
+        .await;
+    assert_eq!(note.status, 201, "{}", note.text());
+    app.post(&format!("/api/v1/feedback/{id}/progress-notes"))
+        .token(&bystander)
+        .json(json!({"text": "Không phải phòng mình", "committed_on": "2021-03-01"}))
+        .send()
+        .await
+        .problem(403, "not_assigned_department");
+    clock.set(at("2021-02-25T09:00:00+07:00"));
+    a_scan(&app).await;
+    a_scan(&app).await;
+    let got = inbox(&app, &member).await;
+    assert_eq!(
+        got.iter().filter(|n| n["kind"] == "feedback.progress_note_due").count(),
+        2,
+        "no reminder after the note"
+    );
+    let notes = app.get(&format!("/api/v1/feedback/{id}/progress-notes")).token(&coordinator).send().await.json();
+    assert_eq!(notes["items"][0]["committed_on"], "2021-03-01");
+
+    // An extension of three working days from today (the deadline has passed): 26
+    // February, 1 and 2 March. Only one is allowed.
+    let ext = app
+        .post(&format!("/api/v1/feedback/{id}/extensions"))
+        .token(&member)
+        .json(json!({"working_days": 3, "reason": "Cần ý kiến của Sở Xây dựng"}))
+        .send()
+        .await;
+    assert_eq!(ext.status, 201, "{}", ext.text());
+    let ext = ext.json();
+    assert_eq!(
+        (ext["previous_deadline"].as_str(), ext["new_deadline"].as_str()),
+        (Some("2021-02-22"), Some("2021-03-02"))
+    );
+    let shown = app.get(&format!("/api/v1/feedback/{id}")).token(&coordinator).send().await.json();
+    assert_eq!(
+        (shown["deadline_on"].as_str(), shown["deadline_reason"].as_str()),
+        (Some("2021-03-02"), Some("Cần ý kiến của Sở Xây dựng"))
+    );
+    app.post(&format!("/api/v1/feedback/{id}/extensions"))
+        .token(&coordinator)
+        .json(json!({"working_days": 1, "reason": "Thêm"}))
+        .send()
+        .await
+        .problem(409, "extension_limit");
+    let list = app.get(&format!("/api/v1/feedback/{id}/extensions")).token(&member).send().await.json();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let extended = app.get("/api/v1/events?type=feedback.extended").token(&coordinator).send().await.json();
+    assert_eq!(extended["items"][0]["data"]["deadline_on"], "2021-03-02");
+
+    // The inbox: unread first, the count in /me, read one, read all.
+    let me = app.get("/api/v1/me").token(&member).send().await.json();
+    assert_eq!(me["unread_notifications"], 5);
+    let first = inbox(&app, &member).await[0]["id"].as_str().unwrap().to_owned();
+    let read = app.post(&format!("/api/v1/me/notifications/{first}/read")).token(&member).send().await;
+    assert_eq!((read.status, read.json()["read"].as_bool()), (200, Some(true)));
+    let after = inbox(&app, &member).await;
+    assert_eq!(after.last().unwrap()["id"], json!(first), "read ones come last");
+    app.post(&format!("/api/v1/me/notifications/{first}/read"))
+        .token(&coordinator)
+        .send()
+        .await
+        .problem(404, "not_found");
+    let all = app.post("/api/v1/me/notifications/read-all").token(&member).send().await.json();
+    assert_eq!(all["marked"], 4);
+    assert_eq!(app.get("/api/v1/me").token(&member).send().await.json()["unread_notifications"], 0);
+    let page = app.get("/api/v1/me/notifications?limit=2").token(&member).send().await.json();
+    let cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    let rest = app.get(&format!("/api/v1/me/notifications?limit=2&cursor={cursor}")).token(&member).send().await.json();
+    assert_eq!(rest["items"].as_array().unwrap().len(), 2);
+    assert_ne!(rest["items"][0]["id"], page["items"][0]["id"]);
+    let (_, client) = app.service_client(&admin, org, &["feedback:read"]).await;
+    app.get("/api/v1/me/notifications").token(&client).send().await.problem(403, "forbidden");
+}
