@@ -99,7 +99,9 @@ pub fn scan(conn: &mut PgConnection, today: NaiveDate, now: DateTime<Utc>, warn_
     for record in open {
         let calendar = match calendars.entry(record.organization_id) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => e.insert(working_calendar(conn, record.organization_id, today)?),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(working_calendar(conn, record.organization_id, today)?)
+            }
         };
         let deadline = record.deadline_on.format("%d/%m/%Y").to_string();
         for what in due(today, record.deadline_on, warn_days, calendar, record.noted) {
