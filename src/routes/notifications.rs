@@ -62,7 +62,7 @@ impl From<NotificationRow> for Notification {
 pub struct Inbox {
     /// Unread first, then read; newest first in each.
     pub items: Vec<Notification>,
-    /// Pass as `cursor` for the next page; `null` on the last.
+    /// Pass as `after` for the next page; `null` on the last.
     pub next_cursor: Option<String>,
     pub unread: i64,
 }
@@ -89,7 +89,7 @@ pub struct InboxParams {
     /// The `next_cursor` of the page before.
     #[validate(custom(function = "inbox_cursor"))]
     #[param(pattern = r"^[ur]\.[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
-    pub cursor: Option<String>,
+    pub after: Option<String>,
     /// Only the unread ones.
     pub unread: Option<bool>,
     /// 1–200 (default 50).
@@ -120,7 +120,7 @@ pub async fn list_notifications(
 ) -> Result<HttpResponse, ApiError> {
     let user = person(&auth.0)?;
     let params = query.0;
-    let after = params.cursor.as_deref().and_then(parse_cursor);
+    let after = params.after.as_deref().and_then(parse_cursor);
     let (limit, unread_only) = (params.limit.unwrap_or(50), params.unread.unwrap_or(false));
     let (mut rows, unread) = db::run(&state.pool, move |conn| {
         let rows = db::notifications::inbox(conn, user, after, unread_only, limit + 1)?;

@@ -234,7 +234,7 @@ async fn a_deadline_warns_escalates_reminds_and_can_be_extended_across_tet() {
     assert_eq!(app.get("/api/v1/me").token(&member).send().await.json()["unread_notifications"], 0);
     let page = app.get("/api/v1/me/notifications?limit=2").token(&member).send().await.json();
     let cursor = page["next_cursor"].as_str().unwrap().to_owned();
-    let rest = app.get(&format!("/api/v1/me/notifications?limit=2&cursor={cursor}")).token(&member).send().await.json();
+    let rest = app.get(&format!("/api/v1/me/notifications?limit=2&after={cursor}")).token(&member).send().await.json();
     assert_eq!(rest["items"].as_array().unwrap().len(), 2);
     assert_ne!(rest["items"][0]["id"], page["items"][0]["id"]);
     let (_, client) = app.service_client(&admin, org, &["feedback:read"]).await;
