@@ -118,6 +118,9 @@ pub struct DeadlineSettings {
     pub max_extensions: i64,
     /// `CCHC_DEADLINE_SCAN_SECONDS`: how often deadlines are looked at.
     pub scan_every: Duration,
+    /// `CCHC_DUTY_REMIND_DAYS`: remind of a progress report (and an assignment's due
+    /// date) this many working days before.
+    pub remind_days: u32,
 }
 
 /// An external identity provider whose tokens are accepted besides the service's own.
@@ -230,6 +233,7 @@ impl Settings {
             warn_days: u32::try_from(parse("CCHC_FEEDBACK_WARN_DAYS", 2)?)?.min(30),
             max_extensions: i64::try_from(parse("CCHC_FEEDBACK_MAX_EXTENSIONS", 1)?)?.min(10),
             scan_every: Duration::from_secs(parse("CCHC_DEADLINE_SCAN_SECONDS", 300)?.clamp(1, 86_400)),
+            remind_days: u32::try_from(parse("CCHC_DUTY_REMIND_DAYS", 3)?)?.min(30),
         };
         Ok(Self {
             webhooks,

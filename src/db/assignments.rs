@@ -155,6 +155,18 @@ pub fn reporting_of_plan(conn: &mut PgConnection, plan: Uuid) -> QueryResult<Vec
         .load(conn)
 }
 
+/// The live assignments of a plan due by `by`, neither done nor cancelled.
+pub fn open_with_due_date(conn: &mut PgConnection, plan: Uuid, by: NaiveDate) -> QueryResult<Vec<AssignmentRow>> {
+    assignments::table
+        .filter(assignments::plan_id.eq(plan))
+        .filter(assignments::deleted_at.is_null())
+        .filter(assignments::due_on.le(by))
+        .filter(assignments::status.ne_all(CLOSED))
+        .order(assignments::id)
+        .select(AssignmentRow::as_select())
+        .load(conn)
+}
+
 /// Whether live progress reports hang on the assignment.
 pub fn has_reports(conn: &mut PgConnection, id: Uuid) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(

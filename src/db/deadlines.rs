@@ -185,6 +185,171 @@ fn escalate(conn: &mut PgConnection, record: &Open, cause: &str, now: DateTime<U
     Ok(true)
 }
 
+/// The coordinators of an organisation: who hears of reports and assignments.
+fn coordinators(conn: &mut PgConnection, org: Uuid) -> QueryResult<Vec<Uuid>> {
+    let rows: Vec<Person> = sql_query(
+        "SELECT id FROM users WHERE organization_id = $1 AND role = 'coordinator' AND active AND deleted_at IS NULL",
+    )
+    .bind::<SqlUuid, _>(org)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|p| p.id).collect())
+}
+
+/// The department's people and the organisation's coordinators, once each.
+fn department_and_coordinators(conn: &mut PgConnection, org: Uuid, department: Uuid) -> QueryResult<Vec<Uuid>> {
+    let mut people = department_people(conn, department)?;
+    people.extend(coordinators(conn, org)?);
+    people.sort_unstable();
+    people.dedup();
+    Ok(people)
+}
+
+/// Whether `cause` is new (and now recorded): what must happen once happens here.
+fn first_time(conn: &mut PgConnection, cause: &str) -> QueryResult<bool> {
+    Ok(sql_query("INSERT INTO deadline_causes (cause) VALUES ($1) ON CONFLICT DO NOTHING")
+        .bind::<Text, _>(cause)
+        .execute(conn)?
+        == 1)
+}
+
+/// Reporting duties and assignments of the plans under way (issued or in progress):
+/// a reminder `remind_days` working days before a report's due date, a notice and the
+/// event `reporting_duty.late` the day after it passes unsubmitted, a notice that the
+/// report is `missing` once the next period's due date has passed too; for assignments,
+/// a reminder before their due date and, once it has passed with the work neither done
+/// nor cancelled, a notice and the event `assignment.overdue`. To the department's
+/// people and the coordinators.
+pub fn scan_duties(conn: &mut PgConnection, today: NaiveDate, remind_days: u32, due_days: i64) -> QueryResult<Scanned> {
+    use crate::{
+        db::assignments::{reporting_of_plan, reports_of},
+        domain::{assignments::AssignmentStatus, deadlines::working_days_left},
+    };
+    #[derive(QueryableByName)]
+    struct PlanOf {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+        #[diesel(sql_type = SqlUuid)]
+        organization_id: Uuid,
+    }
+    let plans: Vec<PlanOf> = sql_query(
+        "SELECT id, organization_id FROM plans WHERE deleted_at IS NULL AND status IN ('issued', 'in_progress') ORDER BY id",
+    )
+    .load(conn)?;
+    let mut done = Scanned::default();
+    let mut calendars: HashMap<Uuid, WorkingCalendar> = HashMap::new();
+    for p in plans {
+        let plan = crate::db::plans::find(conn, p.id, None)?;
+        let counting = crate::db::organizations::period_counting(conn, p.organization_id)?;
+        let calendar = match calendars.entry(p.organization_id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(working_calendar(conn, p.organization_id, today)?),
+        };
+        // Assignments whose own due date nears or has passed.
+        for a in crate::db::assignments::open_with_due_date(conn, p.id, today + chrono::Duration::days(31))? {
+            let Some(due) = a.due_on else { continue };
+            let on = due.format("%d/%m/%Y");
+            let what = if today > due {
+                let cause = format!("assignment/{}/overdue/{due}", a.id);
+                if first_time(conn, &cause)? {
+                    done.escalated += 1;
+                    let changes = json!({"overdue": {"before": false, "after": true}});
+                    let event = Event {
+                        action: "overdue",
+                        entity_type: "assignment",
+                        entity_id: Some(a.id),
+                        organization_id: Some(a.organization_id),
+                        changes,
+                    };
+                    audit::record(conn, &Actor::system(), event)?;
+                }
+                Some(("assignment.overdue", cause, format!("Nhiệm vụ được giao đã quá hạn hoàn thành {on}")))
+            } else if working_days_left(today, due, calendar) <= remind_days {
+                let cause = format!("assignment/{}/soon/{due}", a.id);
+                Some(("assignment.due_soon", cause, format!("Nhiệm vụ được giao đến hạn hoàn thành {on}")))
+            } else {
+                None
+            };
+            if let Some((kind, cause, title)) = what {
+                let people = department_and_coordinators(conn, a.organization_id, a.department_id)?;
+                let notice = Notice {
+                    organization_id: a.organization_id,
+                    kind,
+                    cause: &cause,
+                    subject_type: "assignment",
+                    subject_id: Some(a.id),
+                    title: &title,
+                };
+                done.notices += notify(conn, &people, &notice)?;
+            }
+        }
+        // Reporting duties.
+        let reporting: Vec<_> = reporting_of_plan(conn, p.id)?
+            .into_iter()
+            .filter(|a| !matches!(a.status, AssignmentStatus::Done | AssignmentStatus::Cancelled))
+            .collect();
+        if reporting.is_empty() {
+            continue;
+        }
+        let ids: Vec<Uuid> = reporting.iter().map(|a| a.id).collect();
+        let submitted: std::collections::HashSet<(Uuid, String)> =
+            reports_of(conn, &ids)?.into_iter().map(|r| (r.assignment_id, r.period)).collect();
+        for a in &reporting {
+            let periods = a.duty_periods(&plan, due_days, counting);
+            for (i, period) in periods.iter().enumerate() {
+                if submitted.contains(&(a.id, period.code.clone())) || period.starts_on > today {
+                    continue;
+                }
+                let (code, on) = (&period.code, period.due_on.format("%d/%m/%Y"));
+                let mut notices = Vec::new();
+                if today > period.due_on {
+                    let cause = format!("duty/{}/{code}/late", a.id);
+                    if first_time(conn, &cause)? {
+                        done.escalated += 1;
+                        let changes = json!({
+                            "period": {"before": null, "after": code},
+                            "due_on": {"before": null, "after": period.due_on},
+                            "state": {"before": "due", "after": "missing"},
+                        });
+                        let event = Event {
+                            action: "duty_late",
+                            entity_type: "assignment",
+                            entity_id: Some(a.id),
+                            organization_id: Some(a.organization_id),
+                            changes,
+                        };
+                        audit::record(conn, &Actor::system(), event)?;
+                    }
+                    notices.push(("reporting_duty.late", cause, format!("Báo cáo kỳ {code} đã quá hạn nộp {on}")));
+                    if periods.get(i + 1).is_some_and(|next| today > next.due_on) {
+                        let cause = format!("duty/{}/{code}/missing", a.id);
+                        let title = format!("Vẫn chưa nộp báo cáo kỳ {code} (hạn {on}), đã qua cả hạn kỳ sau");
+                        notices.push(("reporting_duty.missing", cause, title));
+                    }
+                } else if working_days_left(today, period.due_on, calendar) <= remind_days {
+                    let cause = format!("duty/{}/{code}/soon", a.id);
+                    notices.push(("reporting_duty.due_soon", cause, format!("Báo cáo kỳ {code} đến hạn nộp {on}")));
+                }
+                if notices.is_empty() {
+                    continue;
+                }
+                let people = department_and_coordinators(conn, a.organization_id, a.department_id)?;
+                for (kind, cause, title) in notices {
+                    let notice = Notice {
+                        organization_id: a.organization_id,
+                        kind,
+                        cause: &cause,
+                        subject_type: "assignment",
+                        subject_id: Some(a.id),
+                        title: &title,
+                    };
+                    done.notices += notify(conn, &people, &notice)?;
+                }
+            }
+        }
+    }
+    Ok(done)
+}
+
 #[derive(Queryable, Selectable, Clone, Debug)]
 #[diesel(table_name = crate::db::schema::feedback_progress_notes)]
 pub struct ProgressNoteRow {

@@ -123,6 +123,18 @@ pub const CATALOG: &[(&str, &str, &str, &str)] = &[
     ("assignment.created", "assignment", "Assignment", "A task was assigned to a department."),
     ("assignment.updated", "assignment", "Assignment", "An assignment changed (its status too)."),
     ("assignment.deleted", "assignment", "Assignment", "An assignment was deleted."),
+    (
+        "assignment.overdue",
+        "assignment",
+        "Assignment",
+        "An assignment's due date passed with the work neither done nor cancelled (once per due date).",
+    ),
+    (
+        "reporting_duty.late",
+        "assignment",
+        "ReportingDuty",
+        "A progress report's due date passed and it was not submitted (once per period); `data` has the period, its due date and `state`.",
+    ),
     ("report_snapshot.created", "report_snapshot", "Snapshot", "A plan's report for a closed period was frozen."),
     ("document.created", "document", "Document", "A legal document was recorded."),
     ("document.updated", "document", "Document", "A legal document changed."),
@@ -206,8 +218,12 @@ pub fn event_type(action: &str, entity: &str, changes: &Value) -> String {
         ("plan", _) if changed("status") && action != "create" => Some("status_changed"),
         ("plan", "import") => Some("imported"),
         ("webhook", "disable") => Some("disabled"),
+        ("assignment", "overdue") => Some("overdue"),
         _ => None,
     };
+    if action == "duty_late" {
+        return "reporting_duty.late".to_owned();
+    }
     if entity == "measurement" && action == "create" {
         return "indicator.measured".to_owned();
     }

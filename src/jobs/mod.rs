@@ -83,10 +83,15 @@ impl Runner {
     async fn scan_deadlines(&self, job: Job) -> Result<(), crate::error::ApiError> {
         use diesel::Connection;
         let (id, worker, clock) = (job.id, self.worker, self.settings.clock.clone());
-        let (warn, every) = (self.settings.deadlines.warn_days, self.settings.deadlines.scan_every.as_secs_f64());
+        let d = &self.settings.deadlines;
+        let (warn, remind, every) = (d.warn_days, d.remind_days, d.scan_every.as_secs_f64());
+        let due_days = self.settings.report_due_days;
         let done = db::run(&self.pool, move |conn| {
             conn.transaction(|conn| {
-                let done = db::deadlines::scan(conn, clock.today(), clock.now(), warn)?;
+                let mut done = db::deadlines::scan(conn, clock.today(), clock.now(), warn)?;
+                let duties = db::deadlines::scan_duties(conn, clock.today(), remind, due_days)?;
+                done.notices += duties.notices;
+                done.escalated += duties.escalated;
                 db::jobs::put_off(conn, id, worker, every)?;
                 Ok(done)
             })

@@ -240,3 +240,109 @@ async fn a_deadline_warns_escalates_reminds_and_can_be_extended_across_tet() {
     let (_, client) = app.service_client(&admin, org, &["feedback:read"]).await;
     app.get("/api/v1/me/notifications").token(&client).send().await.problem(403, "forbidden");
 }
+
+#[actix_web::test]
+async fn reports_and_assignments_are_reminded_then_late_then_missing() {
+    let mut settings = test_settings();
+    settings.clock = Clock::fixed(at("2021-03-15T09:00:00+07:00"));
+    settings.deadlines.scan_every = Duration::from_secs(1);
+    settings.jobs.poll = Duration::from_millis(50);
+    let app = TestApp::spawn_with(settings).await;
+    let clock = app.settings.clock.clone();
+    let admin = app.admin_token().await;
+    let org = app.organization(&admin, "KDPM").await;
+    let dept = app
+        .post("/api/v1/departments")
+        .token(&admin)
+        .json(json!({"code": "QLDA1", "name": "QLDA1", "organization_id": org}))
+        .send()
+        .await
+        .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, coordinator) = app.staff(&admin, org, &dept, "qlda.coord", "coordinator").await;
+    let (_, member) = app.staff(&admin, org, &dept, "qlda.member", "member").await;
+    let created = |path: String, body: Value| {
+        let (app, coordinator) = (&app, coordinator.clone());
+        async move {
+            let res = app.post(&path).token(&coordinator).json(body).send().await;
+            assert_eq!(res.status, 201, "{path}: {}", res.text());
+            res.json()["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let plan =
+        created("/api/v1/plans".into(), json!({"code": "KH-2021", "year": 2021, "title": "Kế hoạch 2021"})).await;
+    let item = created(
+        format!("/api/v1/plans/{plan}/items"),
+        json!({"reference": "II.1", "kind": "task", "title": "Tuyên truyền"}),
+    )
+    .await;
+    let assignment = created(
+        "/api/v1/assignments".into(),
+        json!({"plan_item_id": item, "department_id": dept, "role": "lead", "reporting": "quarterly", "due_on": "2021-06-30"}),
+    )
+    .await;
+    let res = app
+        .post(&format!("/api/v1/plans/{plan}/transitions"))
+        .token(&coordinator)
+        .json(json!({"to": "issued"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let duties = app.get(&format!("/api/v1/assignments/{assignment}/reports")).token(&member).send().await.json();
+    // Decree 09/2019: the first quarter is 15/12/2020 – 14/03/2021, due five days after.
+    assert_eq!(duties["items"][0]["period"], "2021-Q1");
+    assert_eq!(duties["items"][0]["due_on"], "2021-03-19");
+
+    // Monday 15 March: four working days before the due date, nothing yet.
+    a_scan(&app).await;
+    a_scan(&app).await;
+    assert!(inbox(&app, &member).await.is_empty());
+    // Tuesday 16 March: three working days left — the reminder, to the department and the coordinator.
+    clock.set(at("2021-03-16T09:00:00+07:00"));
+    let got = inbox_of(&app, &member, 1).await;
+    assert_eq!(kinds(&got), ["reporting_duty.due_soon"]);
+    assert!(got[0]["title"].as_str().unwrap().contains("2021-Q1"));
+    assert_eq!(got[0]["subject_url"], format!("/api/v1/assignments/{assignment}"));
+    assert_eq!(kinds(&inbox_of(&app, &coordinator, 1).await), ["reporting_duty.due_soon"]);
+    // Monday 22 March, not submitted: late, with its event, once.
+    clock.set(at("2021-03-22T09:00:00+07:00"));
+    let got = inbox_of(&app, &member, 2).await;
+    assert_eq!(kinds(&got), ["reporting_duty.due_soon", "reporting_duty.late"]);
+    a_scan(&app).await;
+    let events = app.get("/api/v1/events?type=reporting_duty.late").token(&coordinator).send().await.json();
+    let events = events["items"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["subject"]["id"], json!(assignment));
+    assert_eq!(
+        (events[0]["data"]["period"].as_str(), events[0]["data"]["state"].as_str()),
+        (Some("2021-Q1"), Some("missing"))
+    );
+
+    // The second quarter's report is submitted in time; the first never is. Past the
+    // second quarter's due date (19 June), the first is missing; and the assignment,
+    // due 30 June, is reminded and then overdue.
+    clock.set(at("2021-06-15T09:00:00+07:00"));
+    let res = app
+        .post(&format!("/api/v1/assignments/{assignment}/reports/2021-Q2"))
+        .token(&member)
+        .json(json!({"summary": "Quý II: đã tổ chức 2 hội nghị"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    clock.set(at("2021-06-28T09:00:00+07:00"));
+    let got = inbox_of(&app, &member, 4).await;
+    assert_eq!(
+        kinds(&got),
+        ["assignment.due_soon", "reporting_duty.due_soon", "reporting_duty.late", "reporting_duty.missing"]
+    );
+    clock.set(at("2021-07-01T09:00:00+07:00"));
+    let got = inbox_of(&app, &member, 5).await;
+    assert!(kinds(&got).contains(&"assignment.overdue".to_owned()), "{got:?}");
+    let overdue = app.get("/api/v1/events?type=assignment.overdue").token(&coordinator).send().await.json();
+    assert_eq!(overdue["items"][0]["data"]["overdue"], true);
+    let chased: Vec<&str> =
+        got.iter().map(|n| n["title"].as_str().unwrap()).filter(|t| t.contains("2021-Q2")).collect();
+    assert_eq!(chased, Vec::<&str>::new(), "the quarter submitted in time is not chased");
+}
