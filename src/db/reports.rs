@@ -235,6 +235,14 @@ pub struct FeedbackFigures {
     pub rejected: i64,
     #[diesel(sql_type = BigInt)]
     pub forwarded: i64,
+    #[diesel(sql_type = BigInt)]
+    pub extended: i64,
+    #[diesel(sql_type = BigInt)]
+    pub escalated: i64,
+    #[diesel(sql_type = BigInt)]
+    pub answered_within_original_deadline: i64,
+    #[diesel(sql_type = BigInt)]
+    pub answered_within_extension: i64,
     #[diesel(sql_type = Nullable<Double>)]
     pub median_working_days: Option<f64>,
     #[diesel(sql_type = Nullable<Double>)]
@@ -292,8 +300,13 @@ pub fn feedback_figures(
              SELECT f.channel, f.category_id, f.department_id, f.status, f.deadline_on, f.satisfaction,
                     {month} AS month,
                     (f.received_at AT TIME ZONE INTERVAL '07:00')::date AS received_on,
-                    (f.answered_at AT TIME ZONE INTERVAL '07:00')::date AS answered_on
+                    (f.answered_at AT TIME ZONE INTERVAL '07:00')::date AS answered_on,
+                    -- The deadline before the first extension, for records extended.
+                    x.original_deadline, f.escalated_at IS NOT NULL AS escalated
              FROM feedback f
+             LEFT JOIN (SELECT feedback_id, min(previous_deadline) AS original_deadline
+                        FROM feedback_extensions WHERE organization_id = $1 GROUP BY feedback_id) x
+                    ON x.feedback_id = f.id
              WHERE f.organization_id = $1 AND f.deleted_at IS NULL
                AND f.received_at >= $2 AND f.received_at < $3
                AND ($4::uuid IS NULL OR f.department_id = $4)
@@ -332,6 +345,12 @@ pub fn feedback_figures(
                     count(*) FILTER (WHERE status IN ('received', 'accepted', 'in_progress') AND deadline_on < $5) AS overdue,
                     count(*) FILTER (WHERE status = 'rejected') AS rejected,
                     count(*) FILTER (WHERE status = 'forwarded') AS forwarded,
+                    count(original_deadline) AS extended,
+                    count(*) FILTER (WHERE escalated) AS escalated,
+                    count(*) FILTER (WHERE answered_on <= coalesce(original_deadline, deadline_on))
+                        AS answered_within_original_deadline,
+                    count(*) FILTER (WHERE answered_on > original_deadline AND answered_on <= deadline_on)
+                        AS answered_within_extension,
                     count(satisfaction) AS rated,
                     count(*) FILTER (WHERE satisfaction = 'satisfied') AS satisfied,
                     count(*) FILTER (WHERE satisfaction = 'neutral') AS neutral,
@@ -357,11 +376,15 @@ pub fn feedback_figures(
                     sum(received)::bigint AS received, sum(answered)::bigint AS answered,
                     sum(answered_on_time)::bigint AS answered_on_time, sum(overdue)::bigint AS overdue,
                     sum(rejected)::bigint AS rejected, sum(forwarded)::bigint AS forwarded,
+                    sum(extended)::bigint AS extended, sum(escalated)::bigint AS escalated,
+                    sum(answered_within_original_deadline)::bigint AS answered_within_original_deadline,
+                    sum(answered_within_extension)::bigint AS answered_within_extension,
                     sum(rated)::bigint AS rated, sum(satisfied)::bigint AS satisfied,
                     sum(neutral)::bigint AS neutral, sum(dissatisfied)::bigint AS dissatisfied
              FROM d GROUP BY dimension, key
          )
          SELECT dimension, key, received, answered, answered_on_time, overdue, rejected, forwarded,
+                extended, escalated, answered_within_original_deadline, answered_within_extension,
                 -- As percentile_cont computes it, in float8: lo + (hi - lo) * fraction.
                 m_lo + (m_hi - m_lo) * (0.5::float8 * last - floor(0.5::float8 * last)) AS median_working_days,
                 q_lo + (q_hi - q_lo) * (0.9::float8 * last - floor(0.9::float8 * last)) AS p90_working_days,

@@ -172,6 +172,18 @@ pub struct FeedbackStats {
     pub overdue: i64,
     pub rejected: i64,
     pub forwarded: i64,
+    /// Whose deadline was extended (gia hạn) at least once.
+    #[serde(default)]
+    pub extended: i64,
+    /// Escalated by the deadline scan: their deadline passed unanswered.
+    #[serde(default)]
+    pub escalated: i64,
+    /// Answered on or before the deadline they had before any extension.
+    #[serde(default)]
+    pub answered_within_original_deadline: i64,
+    /// Answered after that, but within the extended deadline.
+    #[serde(default)]
+    pub answered_within_extension: i64,
     /// Working days from receipt to answer (weekends and holidays skipped).
     pub median_working_days: Option<f64>,
     pub p90_working_days: Option<f64>,
@@ -193,6 +205,10 @@ impl From<&FeedbackFigures> for FeedbackStats {
             overdue: f.overdue,
             rejected: f.rejected,
             forwarded: f.forwarded,
+            extended: f.extended,
+            escalated: f.escalated,
+            answered_within_original_deadline: f.answered_within_original_deadline,
+            answered_within_extension: f.answered_within_extension,
             median_working_days: f.median_working_days,
             p90_working_days: f.p90_working_days,
             rated: f.rated,

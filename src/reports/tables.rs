@@ -158,13 +158,17 @@ const DUTIES: [(&str, &str); 5] = [
     ("reports_upcoming", "Báo cáo chưa đến kỳ"),
 ];
 
-const STATS: [(&str, &str); 13] = [
+const STATS: [(&str, &str); 17] = [
     ("received", "Số tiếp nhận"),
     ("answered", "Đã trả lời"),
     ("answered_on_time", "Trả lời đúng hạn"),
     ("overdue", "Quá hạn chưa trả lời"),
     ("rejected", "Không thuộc thẩm quyền"),
     ("forwarded", "Chuyển cơ quan khác"),
+    ("extended", "Được gia hạn"),
+    ("escalated", "Quá hạn phải báo cáo lãnh đạo"),
+    ("answered_within_original_deadline", "Trả lời trong hạn ban đầu"),
+    ("answered_within_extension", "Trả lời trong thời gian gia hạn"),
     ("median_working_days", "Trung vị ngày làm việc để trả lời"),
     ("p90_working_days", "Phân vị 90 ngày làm việc để trả lời"),
     ("rated", "Số lượt đánh giá"),
@@ -182,6 +186,10 @@ fn stats_cells(s: &FeedbackStats) -> Vec<Cell> {
         Cell::Int(s.overdue),
         Cell::Int(s.rejected),
         Cell::Int(s.forwarded),
+        Cell::Int(s.extended),
+        Cell::Int(s.escalated),
+        Cell::Int(s.answered_within_original_deadline),
+        Cell::Int(s.answered_within_extension),
         Cell::opt_num(s.median_working_days),
         Cell::opt_num(s.p90_working_days),
         Cell::Int(s.rated),
