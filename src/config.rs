@@ -121,6 +121,8 @@ pub struct DeadlineSettings {
     /// `CCHC_DUTY_REMIND_DAYS`: remind of a progress report (and an assignment's due
     /// date) this many working days before.
     pub remind_days: u32,
+    /// `CCHC_FEEDBACK_REOPEN_DAYS`: days after the answer its sender may reopen a record.
+    pub reopen_days: i64,
 }
 
 /// An external identity provider whose tokens are accepted besides the service's own.
@@ -234,6 +236,7 @@ impl Settings {
             max_extensions: i64::try_from(parse("CCHC_FEEDBACK_MAX_EXTENSIONS", 1)?)?.min(10),
             scan_every: Duration::from_secs(parse("CCHC_DEADLINE_SCAN_SECONDS", 300)?.clamp(1, 86_400)),
             remind_days: u32::try_from(parse("CCHC_DUTY_REMIND_DAYS", 3)?)?.min(30),
+            reopen_days: i64::try_from(parse("CCHC_FEEDBACK_REOPEN_DAYS", 10)?)?.min(365),
         };
         Ok(Self {
             webhooks,

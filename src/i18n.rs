@@ -439,6 +439,11 @@ const PROBLEMS: &[(&str, &str, &str)] = &[
         "The record has had every extension allowed ({max}).",
     ),
     (
+        "reopen_not_allowed",
+        "Chỉ mở lại được phản ánh đã trả lời, trong {days} ngày kể từ khi trả lời.",
+        "Only an answered record may be reopened, within {days} days of the answer.",
+    ),
+    (
         "webhook_inactive",
         "Webhook đang tắt; bật lại (active = true) rồi thử lại.",
         "The webhook is off; turn it on (active = true) and try again.",
@@ -523,6 +528,7 @@ const FIELDS: &[(&str, &str, &str)] = &[
         "Not an event type (e.g. feedback.answered, feedback.* or *).",
     ),
     ("committed_on_past", "Ngày cam kết phải từ hôm nay trở đi.", "The committed date must be today or later."),
+    ("invalid_pin", "Mã tra cứu gồm 8 chữ số.", "A tracking PIN is 8 digits."),
     ("invalid_url", "Địa chỉ web không hợp lệ (chỉ http/https).", "Not a valid web address (http/https only)."),
     ("invalid_format", "Sai định dạng.", "Invalid format."),
     ("invalid_value", "Giá trị không hợp lệ: {reason_vi}", "Invalid value: {reason}"),

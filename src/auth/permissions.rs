@@ -428,6 +428,8 @@ pub const OPERATIONS: &[(&str, Access)] = &[
     ("get_satisfaction_rate", Access::Needs(Permission::FeedbackRead)),
     ("list_public_feedback", Access::Public),
     ("get_public_feedback", Access::Public),
+    ("get_feedback_status", Access::Public),
+    ("reopen_feedback", Access::Public),
     ("get_plan_report", Access::Needs(Permission::ReportsRead)),
     ("get_feedback_report", Access::Needs(Permission::ReportsRead)),
     ("create_report_snapshot", Access::Needs(Permission::ReportsSnapshot)),

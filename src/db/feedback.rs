@@ -525,6 +525,18 @@ pub struct HistoryRow {
 }
 
 #[allow(clippy::too_many_arguments, reason = "one row's columns")]
+/// The working days a category gives to answer, if it is live.
+pub fn category_deadline_days(conn: &mut PgConnection, category: Uuid) -> QueryResult<Option<u32>> {
+    use crate::db::schema::feedback_categories as c;
+    let days: Option<i32> = c::table
+        .filter(c::id.eq(category))
+        .filter(c::deleted_at.is_null())
+        .select(c::deadline_days)
+        .first(conn)
+        .optional()?;
+    Ok(days.and_then(|d| u32::try_from(d).ok()))
+}
+
 pub fn add_history(
     conn: &mut PgConnection,
     feedback_id: Uuid,

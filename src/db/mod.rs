@@ -25,6 +25,7 @@ pub mod plans;
 pub mod reports;
 pub mod schema;
 pub mod service_clients;
+pub mod tracking;
 pub mod users;
 pub mod webhooks;
 

@@ -240,6 +240,8 @@ pub struct FeedbackFigures {
     #[diesel(sql_type = BigInt)]
     pub escalated: i64,
     #[diesel(sql_type = BigInt)]
+    pub reopened: i64,
+    #[diesel(sql_type = BigInt)]
     pub answered_within_original_deadline: i64,
     #[diesel(sql_type = BigInt)]
     pub answered_within_extension: i64,
@@ -302,7 +304,8 @@ pub fn feedback_figures(
                     (f.received_at AT TIME ZONE INTERVAL '07:00')::date AS received_on,
                     (f.answered_at AT TIME ZONE INTERVAL '07:00')::date AS answered_on,
                     -- The deadline before the first extension, for records extended.
-                    x.original_deadline, f.escalated_at IS NOT NULL AS escalated
+                    x.original_deadline, f.escalated_at IS NOT NULL AS escalated,
+                    EXISTS (SELECT 1 FROM feedback_reopenings r WHERE r.feedback_id = f.id) AS reopened
              FROM feedback f
              LEFT JOIN (SELECT feedback_id, min(previous_deadline) AS original_deadline
                         FROM feedback_extensions WHERE organization_id = $1 GROUP BY feedback_id) x
@@ -347,6 +350,7 @@ pub fn feedback_figures(
                     count(*) FILTER (WHERE status = 'forwarded') AS forwarded,
                     count(original_deadline) AS extended,
                     count(*) FILTER (WHERE escalated) AS escalated,
+                    count(*) FILTER (WHERE reopened) AS reopened,
                     count(*) FILTER (WHERE answered_on <= coalesce(original_deadline, deadline_on))
                         AS answered_within_original_deadline,
                     count(*) FILTER (WHERE answered_on > original_deadline AND answered_on <= deadline_on)
@@ -377,6 +381,7 @@ pub fn feedback_figures(
                     sum(answered_on_time)::bigint AS answered_on_time, sum(overdue)::bigint AS overdue,
                     sum(rejected)::bigint AS rejected, sum(forwarded)::bigint AS forwarded,
                     sum(extended)::bigint AS extended, sum(escalated)::bigint AS escalated,
+                    sum(reopened)::bigint AS reopened,
                     sum(answered_within_original_deadline)::bigint AS answered_within_original_deadline,
                     sum(answered_within_extension)::bigint AS answered_within_extension,
                     sum(rated)::bigint AS rated, sum(satisfied)::bigint AS satisfied,
@@ -384,7 +389,7 @@ pub fn feedback_figures(
              FROM d GROUP BY dimension, key
          )
          SELECT dimension, key, received, answered, answered_on_time, overdue, rejected, forwarded,
-                extended, escalated, answered_within_original_deadline, answered_within_extension,
+                extended, escalated, reopened, answered_within_original_deadline, answered_within_extension,
                 -- As percentile_cont computes it, in float8: lo + (hi - lo) * fraction.
                 m_lo + (m_hi - m_lo) * (0.5::float8 * last - floor(0.5::float8 * last)) AS median_working_days,
                 q_lo + (q_hi - q_lo) * (0.9::float8 * last - floor(0.9::float8 * last)) AS p90_working_days,

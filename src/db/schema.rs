@@ -597,6 +597,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    feedback_tracking (feedback_id) {
+        feedback_id -> Uuid,
+        pin_hash -> Text,
+        failures -> Int4,
+        locked_until -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    feedback_reopenings (id) {
+        id -> Uuid,
+        feedback_id -> Uuid,
+        organization_id -> Uuid,
+        reason -> Text,
+        previous_deadline -> Date,
+        new_deadline -> Date,
+        reopened_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(activities -> assignments (assignment_id));
 diesel::joinable!(activities -> departments (department_id));
 diesel::joinable!(activities -> organizations (organization_id));
@@ -628,6 +650,7 @@ diesel::joinable!(feedback_history -> feedback (feedback_id));
 diesel::joinable!(feedback_publications -> feedback (feedback_id));
 diesel::joinable!(feedback_publications -> organizations (organization_id));
 diesel::joinable!(feedback_senders -> feedback (feedback_id));
+diesel::joinable!(feedback_tracking -> feedback (feedback_id));
 diesel::joinable!(holidays -> organizations (organization_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(webhooks -> organizations (organization_id));
@@ -671,8 +694,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     feedback_extensions,
     feedback_history,
     feedback_progress_notes,
+    feedback_reopenings,
     feedback_publications,
     feedback_senders,
+    feedback_tracking,
     holidays,
     idempotency_keys,
     indicators,

@@ -74,6 +74,12 @@ pub const CATALOG: &[(&str, &str, &str, &str)] = &[
     ),
     ("feedback.extended", "feedback", "Feedback", "A feedback record's deadline was extended (gia hạn)."),
     (
+        "feedback.reopened",
+        "feedback",
+        "Feedback",
+        "The sender reopened an answered record (through tracking): back in progress with a new deadline.",
+    ),
+    (
         "feedback_progress_note.created",
         "feedback_progress_note",
         "ProgressNote",
@@ -194,6 +200,7 @@ pub fn event_type(action: &str, entity: &str, changes: &Value) -> String {
     let named = match (entity, action) {
         ("feedback", "create") => Some("received"),
         ("feedback", "extend") => Some("extended"),
+        ("feedback", "reopen") => Some("reopened"),
         ("feedback", _) if changed("escalated_at") => Some("overdue"),
         ("feedback", _) if after("status") == Some("answered") => Some("answered"),
         ("feedback", _) if changes.get("published").and_then(|c| c.get("after")) == Some(&Value::Bool(true)) => {

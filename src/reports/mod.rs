@@ -178,6 +178,9 @@ pub struct FeedbackStats {
     /// Escalated by the deadline scan: their deadline passed unanswered.
     #[serde(default)]
     pub escalated: i64,
+    /// Reopened by their senders after the answer.
+    #[serde(default)]
+    pub reopened: i64,
     /// Answered on or before the deadline they had before any extension.
     #[serde(default)]
     pub answered_within_original_deadline: i64,
@@ -207,6 +210,7 @@ impl From<&FeedbackFigures> for FeedbackStats {
             forwarded: f.forwarded,
             extended: f.extended,
             escalated: f.escalated,
+            reopened: f.reopened,
             answered_within_original_deadline: f.answered_within_original_deadline,
             answered_within_extension: f.answered_within_extension,
             median_working_days: f.median_working_days,

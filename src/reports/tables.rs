@@ -158,7 +158,7 @@ const DUTIES: [(&str, &str); 5] = [
     ("reports_upcoming", "Báo cáo chưa đến kỳ"),
 ];
 
-const STATS: [(&str, &str); 17] = [
+const STATS: [(&str, &str); 18] = [
     ("received", "Số tiếp nhận"),
     ("answered", "Đã trả lời"),
     ("answered_on_time", "Trả lời đúng hạn"),
@@ -167,6 +167,7 @@ const STATS: [(&str, &str); 17] = [
     ("forwarded", "Chuyển cơ quan khác"),
     ("extended", "Được gia hạn"),
     ("escalated", "Quá hạn phải báo cáo lãnh đạo"),
+    ("reopened", "Người gửi đề nghị xem xét lại"),
     ("answered_within_original_deadline", "Trả lời trong hạn ban đầu"),
     ("answered_within_extension", "Trả lời trong thời gian gia hạn"),
     ("median_working_days", "Trung vị ngày làm việc để trả lời"),
@@ -188,6 +189,7 @@ fn stats_cells(s: &FeedbackStats) -> Vec<Cell> {
         Cell::Int(s.forwarded),
         Cell::Int(s.extended),
         Cell::Int(s.escalated),
+        Cell::Int(s.reopened),
         Cell::Int(s.answered_within_original_deadline),
         Cell::Int(s.answered_within_extension),
         Cell::opt_num(s.median_working_days),

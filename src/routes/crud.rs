@@ -91,7 +91,17 @@ where
     A: Resource,
     F: FnOnce(&mut PgConnection) -> Result<Filed<A::Row>, ApiError> + Send + 'static,
 {
-    let filed = db::run(&state.pool, move |conn| {
+    let filed = file_row::<A, F>(state, actor, insert).await?;
+    Ok(filed_response::<A, _>(filed, state, |record| record))
+}
+
+/// `file`'s work without its answer: the record filed (audited) or found.
+pub async fn file_row<A, F>(state: &AppState, actor: Actor, insert: F) -> Result<Filed<A::Row>, ApiError>
+where
+    A: Resource,
+    F: FnOnce(&mut PgConnection) -> Result<Filed<A::Row>, ApiError> + Send + 'static,
+{
+    db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let filed = insert(conn)?;
             if let Filed::New(row) = &filed {
@@ -101,9 +111,17 @@ where
             Ok(filed)
         })
     })
-    .await?;
-    Ok(match filed {
-        Filed::New(row) => created(location::<A>(row.id()), row.version(), &present::<A>(row, state)),
+    .await
+}
+
+/// `file`'s answer; a new record's body is `made(record)` (e.g. with what is shown once).
+pub fn filed_response<A: Resource, B: Serialize>(
+    filed: Filed<A::Row>,
+    state: &AppState,
+    made: impl FnOnce(A) -> B,
+) -> HttpResponse {
+    match filed {
+        Filed::New(row) => created(location::<A>(row.id()), row.version(), &made(present::<A>(row, state))),
         Filed::Existing(row) => {
             let (id, version) = (row.id(), row.version());
             let mut res = ok_with_etag(version, &present::<A>(row, state));
@@ -113,7 +131,7 @@ where
             );
             res
         }
-    })
+    }
 }
 
 /// Runs `insert` and audits it as `create`, in one transaction.

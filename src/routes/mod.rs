@@ -23,6 +23,7 @@ pub mod public;
 pub mod reports;
 pub mod service_clients;
 pub mod staff_reach;
+pub mod tracking;
 pub mod users;
 pub mod webhooks;
 
@@ -147,6 +148,8 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(feedback::publish_feedback)
         .service(feedback::unpublish_feedback)
         .service(public::list_public_feedback)
+        .service(tracking::get_feedback_status)
+        .service(tracking::reopen_feedback)
         .service(public::get_public_feedback)
         .service(reports::get_plan_report)
         .service(reports::get_feedback_report)

@@ -142,7 +142,7 @@ fn present(
 }
 
 /// Counts the request against its address; `429` with `Retry-After` past the limit.
-fn rate_limit(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
+pub(crate) fn rate_limit(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     let addr = RequestContext::of(req)?
         .client_addr
         .and_then(|a| a.parse::<IpAddr>().ok())

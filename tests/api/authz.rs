@@ -212,20 +212,23 @@ async fn world() -> World {
     let feedback = |subject: &'static str| {
         let (app, category) = (&app, category.clone());
         async move {
-            created(
-                app,
-                c,
-                "/api/v1/feedback",
-                json!({"channel": "hotline", "kind": "question", "sender_type": "citizen",
+            let res = app
+                .post("/api/v1/feedback")
+                .token(c)
+                .json(json!({"channel": "hotline", "kind": "question", "sender_type": "citizen",
                 "sender_phone": "0912345678", "subject": subject, "content": "Nội dung", "category_id": category,
-                "received_at": "2021-05-04T08:00:00+07:00"}),
-            )
-            .await
+                "received_at": "2021-05-04T08:00:00+07:00"}))
+                .send()
+                .await;
+            assert_eq!(res.status, 201, "{}", res.text());
+            let body = res.json();
+            (body["id"].as_str().unwrap().to_owned(), body["tracking_pin"].as_str().unwrap().to_owned())
         }
     };
     for key in ["feedback", "feedback_answer", "feedback_answered", "feedback_t", "feedback_spare"] {
-        let id = feedback(key).await;
+        let (id, pin) = feedback(key).await;
         ids.0.insert(key.to_owned(), id);
+        ids.0.insert(format!("{key}_pin"), pin);
     }
     let member = tokens["member"].clone();
     for key in ["feedback", "feedback_answer", "feedback_answered"] {
@@ -511,6 +514,18 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
         ),
         ("unpublish_feedback", r(format!("/api/v1/feedback/{}/publish", i("feedback_answered")))),
         ("create_report_snapshot", j(format!("/api/v1/reports/plans/{plan}/snapshots"), json!({"period": "2021-Q2"}))),
+        (
+            "get_feedback_status",
+            r(format!("/api/v1/public/feedback/{}/status?pin={}", i("feedback_code"), i("feedback_answered_pin"))),
+        ),
+        // Last of the writes: it moves the answered record back to in progress.
+        (
+            "reopen_feedback",
+            j(
+                format!("/api/v1/public/feedback/{}/reopen", i("feedback_code")),
+                json!({"pin": i("feedback_answered_pin"), "reason": "Chưa thỏa đáng"}),
+            ),
+        ),
         // Deletions, of spare records.
         ("delete_evidence", r(format!("/api/v1/evidence/{}", i("evidence_spare")))),
         ("delete_activity", r(format!("/api/v1/activities/{}", i("activity_spare")))),

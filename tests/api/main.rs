@@ -18,4 +18,5 @@ mod plans;
 mod private_server;
 mod readme;
 mod reports;
+mod tracking;
 mod webhooks;

@@ -420,7 +420,7 @@ pub async fn get_feedback(
     request_body = CreateFeedback,
     responses(
         (status = 200, description = "This `external_reference` was filed before by the same source: the record filed then.", body = Feedback, headers(("Location" = String), ("ETag" = String))),
-        (status = 201, description = "Filed.", body = Feedback, headers(("Location" = String), ("ETag" = String))),
+        (status = 201, description = "Filed; the body holds the sender's tracking PIN.", body = FeedbackFiled, headers(("Location" = String), ("ETag" = String))),
         (status = 409, description = "The idempotency key is in use, or the record filed with this `external_reference` was deleted.", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "A category, department or plan item is not the organisation's; this `external_reference` was filed before with other fields (`external_reference_reused`); or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
@@ -452,7 +452,11 @@ pub async fn create_feedback(
     // What a resend must repeat: the fields as sent (not their bytes: order and spacing
     // do not count).
     let digest = crate::domain::sha256_hex(&serde_json::to_vec(&body).map_err(ApiError::internal)?);
-    crud::file::<Feedback, _>(&state, actor, move |conn| {
+    // The sender's tracking PIN, kept hashed (like a password) and shown once.
+    let pin = format!("{:08}", rand::Rng::gen_range(&mut rand::thread_rng(), 0..100_000_000u32));
+    let to_hash = pin.clone();
+    let pin_hash = web::block(move || crate::auth::password::hash(&to_hash)).await?;
+    let filed = crud::file_row::<Feedback, _>(&state, actor, move |conn| {
         checks::organization(conn, org)?;
         if let Some(reference) = &body.external_reference {
             // Held until the filing commits: a concurrent resend waits, then finds it.
@@ -518,9 +522,29 @@ pub async fn create_feedback(
             store::set_sender(conn, sender)?;
         }
         store::add_history(conn, row.id, None, FeedbackStatus::Received, None, &history_actor, received_at)?;
+        db::tracking::set_pin(conn, row.id, &pin_hash)?;
         Ok(Filed::New(FeedbackRecord { row, sender, publication: None }))
     })
-    .await
+    .await?;
+    let mut res = crud::filed_response::<Feedback, _>(filed, &state, |feedback| FeedbackFiled {
+        feedback,
+        tracking_pin: Some(pin),
+    });
+    res.extensions_mut().insert(crate::http::idempotency::SecretFields(&["tracking_pin"]));
+    Ok(res)
+}
+
+/// A record just filed, with the sender's tracking PIN.
+#[derive(Serialize, ToSchema)]
+pub struct FeedbackFiled {
+    #[serde(flatten)]
+    pub feedback: Feedback,
+    /// **Shown only here**: with the code, the sender follows the record and may
+    /// reopen it without an account (`GET /api/v1/public/feedback/{code}/status?pin=…`).
+    /// Hand it to the sender (the hotline reads it out). A replay of the filing request
+    /// with the same `Idempotency-Key` shows `null`; a record found filed (200) has none.
+    #[schema(example = "40718263", pattern = "^[0-9]{8}$")]
+    pub tracking_pin: Option<String>,
 }
 
 /// Change or assign a feedback record.

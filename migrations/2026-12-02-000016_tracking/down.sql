@@ -1,0 +1,2 @@
+DROP TABLE feedback_reopenings;
+DROP TABLE feedback_tracking;
