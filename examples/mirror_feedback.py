@@ -10,7 +10,7 @@ stops half-way is simply repeated from the last saved position next time.
 Python standard library only. Usage:
 
     python3 examples/mirror_feedback.py --base-url http://127.0.0.1:8080 \\
-        --client-id "$CLIENT_ID" --client-secret "$CLIENT_SECRET" --out feedback.csv
+        --client-id "$CLIENT_ID" --client-secret="$CLIENT_SECRET" --out feedback.csv
 
 The client needs the `feedback:read` scope (a client that also has `feedback:write`
 sees only the records it sent). The position is kept next to the CSV, in

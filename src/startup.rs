@@ -122,6 +122,7 @@ impl Application {
             keys: Arc::new(keys),
             settings: settings.clone(),
             cursor_key: CursorKey::derive(&secret),
+            pin_key: crate::auth::password::PinKey::derive(&secret),
             dummy_hash,
             clock: settings.clock.clone(),
             evidence,

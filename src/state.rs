@@ -11,6 +11,8 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub settings: Arc<Settings>,
     pub cursor_key: CursorKey,
+    /// Keeps tracking PINs (`auth::password::PinKey`).
+    pub pin_key: crate::auth::password::PinKey,
     /// Verified against when a username is unknown, so that a wrong username and a
     /// wrong password take the same time.
     pub dummy_hash: String,

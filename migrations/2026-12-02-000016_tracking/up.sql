@@ -2,7 +2,7 @@
 -- hashed, with the failures counted and a lock like sign-ins'; and reopenings.
 CREATE TABLE feedback_tracking (
     feedback_id  uuid PRIMARY KEY REFERENCES feedback (id),
-    pin_hash     text NOT NULL,
+    pin_hash     text NOT NULL, -- HMAC-SHA256 under a key the database does not hold
     failures     integer NOT NULL DEFAULT 0,
     locked_until timestamptz,
     created_at   timestamptz NOT NULL DEFAULT now()

@@ -1271,7 +1271,8 @@ async fn the_example_script_mirrors_feedback_incrementally() {
         let (base, client, secret, out) = (
             app.address.clone(),
             made["id"].as_str().unwrap().to_owned(),
-            made["client_secret"].as_str().unwrap().to_owned(),
+            // `=`: a secret may begin with `-`, which argparse would take for an option.
+            format!("--client-secret={}", made["client_secret"].as_str().unwrap()),
             out.clone(),
         );
         async move {
@@ -1279,7 +1280,7 @@ async fn the_example_script_mirrors_feedback_incrementally() {
             let output = actix_web::web::block(move || {
                 std::process::Command::new("python3")
                     .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/mirror_feedback.py"))
-                    .args(["--base-url", &base, "--client-id", &client, "--client-secret", &secret, "--out"])
+                    .args(["--base-url", &base, "--client-id", &client, &secret, "--out"])
                     .arg(&target)
                     .output()
                     .expect("python3 runs")

@@ -452,10 +452,9 @@ pub async fn create_feedback(
     // What a resend must repeat: the fields as sent (not their bytes: order and spacing
     // do not count).
     let digest = crate::domain::sha256_hex(&serde_json::to_vec(&body).map_err(ApiError::internal)?);
-    // The sender's tracking PIN, kept hashed (like a password) and shown once.
-    let pin = format!("{:08}", rand::Rng::gen_range(&mut rand::thread_rng(), 0..100_000_000u32));
-    let to_hash = pin.clone();
-    let pin_hash = web::block(move || crate::auth::password::hash(&to_hash)).await?;
+    // The sender's tracking PIN, kept as a keyed hash and shown once.
+    let (pin, pin_key) = (crate::auth::password::new_pin(), state.pin_key.clone());
+    let kept_pin = pin.clone();
     let filed = crud::file_row::<Feedback, _>(&state, actor, move |conn| {
         checks::organization(conn, org)?;
         if let Some(reference) = &body.external_reference {
@@ -522,7 +521,7 @@ pub async fn create_feedback(
             store::set_sender(conn, sender)?;
         }
         store::add_history(conn, row.id, None, FeedbackStatus::Received, None, &history_actor, received_at)?;
-        db::tracking::set_pin(conn, row.id, &pin_hash)?;
+        db::tracking::set_pin(conn, row.id, &pin_key.digest(row.id, &kept_pin))?;
         Ok(Filed::New(FeedbackRecord { row, sender, publication: None }))
     })
     .await?;
