@@ -26,6 +26,16 @@ fn kinds(items: &[Value]) -> Vec<String> {
     out
 }
 
+/// A service whose clock stands at `start` (the test moves it) and whose deadline scan
+/// runs every second.
+async fn app_at(start: &str) -> TestApp {
+    let mut settings = test_settings();
+    settings.clock = Clock::fixed(at(start));
+    settings.deadlines.scan_every = Duration::from_secs(1);
+    settings.jobs.poll = Duration::from_millis(50);
+    TestApp::spawn_with(settings).await
+}
+
 /// The inbox once it holds `n` notices (the scan runs every second here).
 async fn inbox_of(app: &TestApp, token: &str, n: usize) -> Vec<Value> {
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
@@ -71,29 +81,15 @@ async fn a_scan(app: &TestApp) {
 
 #[actix_web::test]
 async fn a_deadline_warns_escalates_reminds_and_can_be_extended_across_tet() {
-    let mut settings = test_settings();
-    settings.clock = Clock::fixed(at("2021-02-01T09:00:00+07:00"));
-    settings.deadlines.scan_every = Duration::from_secs(1);
-    settings.jobs.poll = Duration::from_millis(50);
-    let app = TestApp::spawn_with(settings).await;
+    let app = app_at("2021-02-01T09:00:00+07:00").await;
     let clock = app.settings.clock.clone();
     let admin = app.admin_token().await;
     let org = app.organization(&admin, "KDPM").await;
-    let dept = |code: &'static str| {
-        let (app, admin) = (&app, admin.clone());
-        async move {
-            app.post("/api/v1/departments")
-                .token(&admin)
-                .json(json!({"code": code, "name": code, "organization_id": org}))
-                .send()
-                .await
-                .json()["id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        }
-    };
-    let (tchc, qlda, other) = (dept("TCHC").await, dept("QLDA1").await, dept("KHTH").await);
+    let (tchc, qlda, other) = (
+        app.department(&admin, org, "TCHC").await,
+        app.department(&admin, org, "QLDA1").await,
+        app.department(&admin, org, "KHTH").await,
+    );
     let (_, coordinator) = app.staff(&admin, org, &tchc, "tchc.coord", "coordinator").await;
     let (_, leader) = app.staff(&admin, org, &tchc, "tchc.leader", "leader").await;
     let (_, member) = app.staff(&admin, org, &qlda, "qlda.member", "member").await;
@@ -276,24 +272,11 @@ async fn a_deadline_warns_escalates_reminds_and_can_be_extended_across_tet() {
 
 #[actix_web::test]
 async fn reports_and_assignments_are_reminded_then_late_then_missing() {
-    let mut settings = test_settings();
-    settings.clock = Clock::fixed(at("2021-03-15T09:00:00+07:00"));
-    settings.deadlines.scan_every = Duration::from_secs(1);
-    settings.jobs.poll = Duration::from_millis(50);
-    let app = TestApp::spawn_with(settings).await;
+    let app = app_at("2021-03-15T09:00:00+07:00").await;
     let clock = app.settings.clock.clone();
     let admin = app.admin_token().await;
     let org = app.organization(&admin, "KDPM").await;
-    let dept = app
-        .post("/api/v1/departments")
-        .token(&admin)
-        .json(json!({"code": "QLDA1", "name": "QLDA1", "organization_id": org}))
-        .send()
-        .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let dept = app.department(&admin, org, "QLDA1").await;
     let (_, coordinator) = app.staff(&admin, org, &dept, "qlda.coord", "coordinator").await;
     let (_, member) = app.staff(&admin, org, &dept, "qlda.member", "member").await;
     let created = |path: String, body: Value| {

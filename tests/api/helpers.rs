@@ -290,6 +290,18 @@ impl TestApp {
         assert_eq!(res.json()["reporting_periods"], counting);
     }
 
+    /// Creates a department of `org` with `code` (also its name); returns its id.
+    pub async fn department(&self, admin: &str, org: Uuid, code: &str) -> String {
+        let res = self
+            .post("/api/v1/departments")
+            .token(admin)
+            .json(json!({"code": code, "name": code, "organization_id": org}))
+            .send()
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        res.json()["id"].as_str().unwrap().to_owned()
+    }
+
     /// Creates a person in `org` and returns `(id, token)`.
     pub async fn person(&self, admin: &str, org: Uuid, username: &str, role: &str) -> (Uuid, String) {
         let res = self

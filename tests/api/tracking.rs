@@ -26,16 +26,7 @@ async fn a_sender_follows_and_reopens_with_the_pin_and_a_wrong_pin_tells_nothing
     let clock = app.settings.clock.clone();
     let admin = app.admin_token().await;
     let org = app.organization(&admin, "KDPM").await;
-    let dept = app
-        .post("/api/v1/departments")
-        .token(&admin)
-        .json(json!({"code": "QLDA1", "name": "QLDA1", "organization_id": org}))
-        .send()
-        .await
-        .json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let dept = app.department(&admin, org, "QLDA1").await;
     let (_, coordinator) = app.staff(&admin, org, &dept, "qlda.coord", "coordinator").await;
     let (_, member) = app.staff(&admin, org, &dept, "qlda.member", "member").await;
     let body = json!({"channel": "hotline", "kind": "complaint", "sender_type": "citizen", "sender_phone": "0912345678",
