@@ -66,6 +66,11 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     pub jobs: JobSettings,
     pub deadlines: DeadlineSettings,
+    /// `CCHC_SMTP_URL`: where notices are e-mailed (`smtp://relay:587?tls=required`,
+    /// `smtps://relay:465`, `smtp://relay:25` plain); unset: no e-mail.
+    pub smtp_url: Option<Secret>,
+    /// `CCHC_MAIL_FROM`: the sender of those e-mails.
+    pub mail_from: String,
     /// Where "now" comes from: the system clock, or (tests only, never the
     /// environment) a fixed one.
     pub clock: crate::clock::Clock,
@@ -242,6 +247,8 @@ impl Settings {
             webhooks,
             jobs,
             deadlines,
+            smtp_url: lookup("CCHC_SMTP_URL").map(Secret),
+            mail_from: lookup("CCHC_MAIL_FROM").unwrap_or_else(|| "CCHC <no-reply@localhost>".to_owned()),
             database_url: lookup("DATABASE_URL"),
             bind: lookup("CCHC_BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
             data_dir: lookup("CCHC_DATA_DIR").map_or_else(|| PathBuf::from("data"), PathBuf::from),

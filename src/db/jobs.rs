@@ -20,6 +20,11 @@ thread_local! {
     static QUEUED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+/// Notes that the work on this thread queued a job by other means than `enqueue`.
+pub fn mark_queued() {
+    QUEUED.with(|q| q.set(true));
+}
+
 /// Whether the work just done on this thread queued a job (and forgets it).
 pub fn take_queued() -> bool {
     QUEUED.with(|q| q.replace(false))

@@ -2,6 +2,7 @@
 //! per person and cause.
 use chrono::{DateTime, Utc};
 use diesel::{
+    OptionalExtension,
     prelude::*,
     sql_query,
     sql_types::{Array, Text, Uuid as SqlUuid},
@@ -37,16 +38,41 @@ pub struct Notice<'a> {
     pub title: &'a str,
 }
 
-/// Gives `notice` to each of `people` who has not had it yet; returns how many got it.
+/// The job kind that e-mails one notice.
+pub const MAIL: &str = "mail.send";
+
+/// Gives `notice` to each of `people` who has not had it yet, and queues an e-mail of
+/// it to those of them with an address (`outbound_messages`, a `mail.send` job each);
+/// returns how many got it.
 pub fn notify(conn: &mut PgConnection, people: &[Uuid], notice: &Notice<'_>) -> QueryResult<usize> {
+    #[derive(QueryableByName)]
+    struct Made {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        notices: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        mails: i64,
+    }
     if people.is_empty() {
         return Ok(0);
     }
     let ids: Vec<Uuid> = people.iter().map(|_| Uuid::now_v7()).collect();
-    sql_query(
-        "INSERT INTO notifications (id, organization_id, user_id, kind, cause, subject_type, subject_id, title)
-         SELECT n.id, $3, n.user_id, $4, $5, $6, $7, $8 FROM unnest($1::uuid[], $2::uuid[]) AS n(id, user_id)
-         ON CONFLICT (user_id, cause) DO NOTHING",
+    let made: Made = sql_query(
+        "WITH n AS (
+             INSERT INTO notifications (id, organization_id, user_id, kind, cause, subject_type, subject_id, title)
+             SELECT n.id, $3, n.user_id, $4, $5, $6, $7, $8 FROM unnest($1::uuid[], $2::uuid[]) AS n(id, user_id)
+             ON CONFLICT (user_id, cause) DO NOTHING
+             RETURNING id, user_id, organization_id),
+         m AS (
+             INSERT INTO outbound_messages (id, notification_id, organization_id, channel, recipient_masked)
+             SELECT gen_random_uuid(), n.id, n.organization_id, 'email',
+                    left(u.email, 1) || '***@' || split_part(u.email, '@', 2)
+             FROM n JOIN users u ON u.id = n.user_id
+             WHERE u.email IS NOT NULL AND u.active AND u.deleted_at IS NULL
+             RETURNING id),
+         j AS (
+             INSERT INTO jobs (kind, payload) SELECT 'mail.send', json_build_object('message_id', m.id) FROM m
+             RETURNING 1)
+         SELECT (SELECT count(*) FROM n) AS notices, (SELECT count(*) FROM j) AS mails",
     )
     .bind::<Array<SqlUuid>, _>(&ids)
     .bind::<Array<SqlUuid>, _>(people)
@@ -56,7 +82,56 @@ pub fn notify(conn: &mut PgConnection, people: &[Uuid], notice: &Notice<'_>) -> 
     .bind::<Text, _>(notice.subject_type)
     .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(notice.subject_id)
     .bind::<Text, _>(notice.title)
+    .get_result(conn)?;
+    if made.mails > 0 {
+        crate::db::jobs::mark_queued();
+    }
+    Ok(usize::try_from(made.notices).unwrap_or(0))
+}
+
+/// One e-mail to send, with what it says.
+#[derive(QueryableByName, Debug)]
+pub struct Mail {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Text)]
+    pub title: String,
+    #[diesel(sql_type = Text)]
+    pub subject_type: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<SqlUuid>)]
+    pub subject_id: Option<Uuid>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub email: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub full_name: String,
+}
+
+pub fn mail(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Mail>> {
+    sql_query(
+        "SELECT m.id, m.status, n.title, n.subject_type, n.subject_id, u.email, u.full_name
+         FROM outbound_messages m JOIN notifications n ON n.id = m.notification_id JOIN users u ON u.id = n.user_id
+         WHERE m.id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .get_result(conn)
+    .optional()
+}
+
+/// What an attempt to send `id` came to: `sent`, `pending` (tried again later),
+/// `failed` or `skipped`.
+pub fn mail_outcome(conn: &mut PgConnection, id: Uuid, status: &str, error: Option<&str>) -> QueryResult<()> {
+    sql_query(
+        "UPDATE outbound_messages SET status = $2, attempts = attempts + 1, last_error = $3,
+             sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END
+         WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(status)
+    .bind::<diesel::sql_types::Nullable<Text>, _>(error)
     .execute(conn)
+    .map(|_| ())
 }
 
 /// Where a page of the inbox ended: unread first, then read; newest first in each.

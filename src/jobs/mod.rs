@@ -2,6 +2,7 @@
 //! (`db::jobs`), works up to `CCHC_JOB_WORKERS` of them at once, and finishes or puts
 //! off each. Deliveries of webhooks are its first kind of work (`webhooks`); the
 //! reminders of the deadlines issue are to follow on the same runner.
+pub mod mail;
 pub mod webhooks;
 
 /// The recurring job that looks at deadlines (`CCHC_DEADLINE_SCAN_SECONDS`).
@@ -23,12 +24,14 @@ pub struct Runner {
     /// This instance's name on the jobs it holds.
     worker: Uuid,
     sender: webhooks::Sender,
+    mailer: mail::Mailer,
 }
 
 impl Runner {
     pub fn new(pool: PgPool, settings: Arc<Settings>) -> anyhow::Result<Self> {
         let sender = webhooks::Sender::new(&settings.webhooks)?;
-        Ok(Self { pool, settings, worker: Uuid::now_v7(), sender })
+        let mailer = mail::Mailer::new(&settings)?;
+        Ok(Self { pool, settings, worker: Uuid::now_v7(), sender, mailer })
     }
 
     /// Runs for as long as the process does (nothing when `CCHC_JOB_WORKERS=0`).
@@ -108,6 +111,7 @@ impl Runner {
         let result = match kind.as_str() {
             webhooks::DELIVER => webhooks::deliver(self, job).await,
             DEADLINES => self.scan_deadlines(job).await,
+            db::notifications::MAIL => mail::send(self, job).await,
             _ => {
                 // A kind a newer version of the service queued: leave it to that one.
                 let worker = self.worker;

@@ -361,3 +361,108 @@ async fn reports_and_assignments_are_reminded_then_late_then_missing() {
         got.iter().map(|n| n["title"].as_str().unwrap()).filter(|t| t.contains("2021-Q2")).collect();
     assert_eq!(chased, Vec::<&str>::new(), "the quarter submitted in time is not chased");
 }
+
+/// A small SMTP server on a random port, speaking the protocol's commands as a relay
+/// would (EHLO, MAIL, RCPT, DATA, QUIT); keeps each message as received.
+fn smtp_listener() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let messages = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = messages.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut out = stream.try_clone().unwrap();
+            let mut lines = BufReader::new(stream);
+            let _ = out.write_all(b"220 relay.test ESMTP\r\n");
+            let mut line = String::new();
+            while lines.read_line(&mut line).is_ok_and(|n| n > 0) {
+                let command = line.trim_end().to_ascii_uppercase();
+                let reply: &[u8] = if command.starts_with("EHLO") || command.starts_with("HELO") {
+                    b"250-relay.test\r\n250 8BITMIME\r\n"
+                } else if command.starts_with("DATA") {
+                    let _ = out.write_all(b"354 go ahead\r\n");
+                    let mut data = String::new();
+                    let mut part = String::new();
+                    while lines.read_line(&mut part).is_ok_and(|n| n > 0) && part != ".\r\n" {
+                        data.push_str(&part);
+                        part.clear();
+                    }
+                    kept.lock().unwrap().push(data);
+                    b"250 queued\r\n"
+                } else if command.starts_with("QUIT") {
+                    let _ = out.write_all(b"221 bye\r\n");
+                    break;
+                } else {
+                    b"250 ok\r\n"
+                };
+                let _ = out.write_all(reply);
+                line.clear();
+            }
+        }
+    });
+    (port, messages)
+}
+
+#[actix_web::test]
+async fn notices_are_emailed_over_smtp_once_each() {
+    let (port, messages) = smtp_listener();
+    let mut settings = test_settings();
+    settings.clock = Clock::fixed(at("2021-02-18T09:00:00+07:00"));
+    settings.deadlines.scan_every = Duration::from_secs(1);
+    settings.jobs.poll = Duration::from_millis(50);
+    settings.smtp_url = Some(cchc_outreach::config::Secret::new(format!("smtp://127.0.0.1:{port}")));
+    settings.mail_from = "Ban QLDA <cchc@kdpm.khanhhoa.gov.vn>".to_owned();
+    let app = TestApp::spawn_with(settings).await;
+    let admin = app.admin_token().await;
+    let org = app.organization(&admin, "KDPM").await;
+    let dept = app.department(&admin, org, "QLDA1").await;
+    let (_, coordinator) = app.staff(&admin, org, &dept, "qlda.coord", "coordinator").await;
+    let res = app
+        .post("/api/v1/users")
+        .token(&admin)
+        .json(json!({"username": "qlda.an", "full_name": "Lê Văn An", "role": "member", "password": crate::helpers::PASSWORD,
+            "organization_id": org, "department_id": dept, "email": "an.lv@kdpm.khanhhoa.gov.vn"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let filed = app
+        .post("/api/v1/feedback")
+        .token(&coordinator)
+        .json(json!({"channel": "hotline", "kind": "complaint", "sender_type": "citizen", "sender_phone": "0987654321",
+            "subject": "Chậm cấp phép", "content": "Nội dung", "department_id": dept, "deadline_on": "2021-02-22",
+            "deadline_reason": "Theo quy chế", "received_at": "2021-02-18T08:00:00+07:00"}))
+        .send()
+        .await;
+    assert_eq!(filed.status, 201, "{}", filed.text());
+    let code = filed.json()["code"].as_str().unwrap().to_owned();
+    let id = filed.json()["id"].as_str().unwrap().to_owned();
+    let res = app
+        .post(&format!("/api/v1/feedback/{id}/transitions"))
+        .token(&coordinator)
+        .json(json!({"to": "accepted"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200);
+    // Two working days to the deadline: the warning, in the inbox and by e-mail.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while messages.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    a_scan(&app).await;
+    a_scan(&app).await;
+    let got = messages.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "one message, however often the scan runs: {got:?}");
+    let mail = &got[0];
+    assert!(mail.contains("To: an.lv@kdpm.khanhhoa.gov.vn"), "{mail}");
+    assert!(
+        mail.contains("From: \"Ban QLDA\" <cchc@kdpm.khanhhoa.gov.vn>")
+            || mail.contains("From: Ban QLDA <cchc@kdpm.khanhhoa.gov.vn>"),
+        "{mail}"
+    );
+    assert!(mail.contains("@cchc-outreach>"), "the Message-ID is the message's own: {mail}");
+    assert!(!mail.contains("0987654321"), "nothing of the sender");
+    assert!(mail.contains("Subject: =?utf-8?") || mail.contains(&code), "{mail}");
+    let sent = app.sql_count("SELECT count(*) AS n FROM outbound_messages WHERE status = 'sent' AND recipient_masked = 'a***@kdpm.khanhhoa.gov.vn'");
+    assert_eq!(sent, 1);
+}
