@@ -282,6 +282,8 @@ pub const OPERATIONS: &[(&str, Access)] = &[
     ("list_notifications", Access::PersonOnly("their own notices")),
     ("read_notification", Access::PersonOnly("their own notices")),
     ("read_all_notifications", Access::PersonOnly("their own notices")),
+    ("get_notification_preferences", Access::PersonOnly("their own choices")),
+    ("set_notification_preferences", Access::PersonOnly("their own choices")),
     ("list_organizations", Access::Needs(Permission::OrganizationsRead)),
     ("get_organization", Access::Needs(Permission::OrganizationsRead)),
     ("create_organization", Access::Needs(Permission::OrganizationsManage)),

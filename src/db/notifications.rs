@@ -68,6 +68,8 @@ pub fn notify(conn: &mut PgConnection, people: &[Uuid], notice: &Notice<'_>) -> 
                     left(u.email, 1) || '***@' || split_part(u.email, '@', 2)
              FROM n JOIN users u ON u.id = n.user_id
              WHERE u.email IS NOT NULL AND u.active AND u.deleted_at IS NULL
+               AND NOT EXISTS (SELECT 1 FROM notification_preferences p
+                               WHERE p.user_id = n.user_id AND ($4 = ANY (p.email_off) OR '*' = ANY (p.email_off)))
              RETURNING id),
          j AS (
              INSERT INTO jobs (kind, payload) SELECT 'mail.send', json_build_object('message_id', m.id) FROM m
@@ -87,6 +89,31 @@ pub fn notify(conn: &mut PgConnection, people: &[Uuid], notice: &Notice<'_>) -> 
         crate::db::jobs::mark_queued();
     }
     Ok(usize::try_from(made.notices).unwrap_or(0))
+}
+
+/// The kinds of notice `user` does not want by e-mail (`*`: none at all).
+pub fn email_off(conn: &mut PgConnection, user: Uuid) -> QueryResult<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct Off {
+        #[diesel(sql_type = Array<Text>)]
+        email_off: Vec<String>,
+    }
+    let row: Option<Off> = sql_query("SELECT email_off FROM notification_preferences WHERE user_id = $1")
+        .bind::<SqlUuid, _>(user)
+        .get_result(conn)
+        .optional()?;
+    Ok(row.map(|r| r.email_off).unwrap_or_default())
+}
+
+pub fn set_email_off(conn: &mut PgConnection, user: Uuid, kinds: &[String]) -> QueryResult<()> {
+    sql_query(
+        "INSERT INTO notification_preferences (user_id, email_off) VALUES ($1, $2)
+         ON CONFLICT (user_id) DO UPDATE SET email_off = excluded.email_off, updated_at = now()",
+    )
+    .bind::<SqlUuid, _>(user)
+    .bind::<Array<Text>, _>(kinds)
+    .execute(conn)
+    .map(|_| ())
 }
 
 /// One e-mail to send, with what it says.

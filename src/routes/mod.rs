@@ -37,6 +37,8 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(notifications::list_notifications)
         .service(notifications::read_all_notifications)
         .service(notifications::read_notification)
+        .service(notifications::get_notification_preferences)
+        .service(notifications::set_notification_preferences)
         .service(organizations::list_organizations)
         .service(organizations::create_organization)
         .service(organizations::get_organization)

@@ -1,6 +1,6 @@
 //! A person's inbox: the notices deadlines make (warnings, the deadline day,
 //! escalations, reminders to write a progress note).
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -15,7 +15,7 @@ use crate::{
     },
     domain::events::subject_url,
     error::ApiError,
-    http::query::ApiQuery,
+    http::{ApiJson, query::ApiQuery},
     state::AppState,
 };
 
@@ -153,6 +153,79 @@ pub async fn read_notification(
     let (user, id) = (person(&auth.0)?, id.into_inner());
     let row = db::run(&state.pool, move |conn| Ok(db::notifications::mark_read(conn, user, id)?)).await?;
     Ok(HttpResponse::Ok().json(Notification::from(row)))
+}
+
+/// The kinds of notice there are.
+pub const KINDS: &[&str] = &[
+    "feedback.deadline_near",
+    "feedback.due_today",
+    "feedback.overdue",
+    "feedback.progress_note_due",
+    "reporting_duty.due_soon",
+    "reporting_duty.late",
+    "reporting_duty.missing",
+    "assignment.due_soon",
+    "assignment.overdue",
+];
+
+/// Which notices come by e-mail too (the inbox has them all).
+#[derive(Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"email_off": ["feedback.deadline_near", "reporting_duty.due_soon"]}))]
+pub struct Preferences {
+    /// Kinds not to e-mail (`*`: no e-mail at all): `feedback.deadline_near`,
+    /// `feedback.due_today`, `feedback.overdue`, `feedback.progress_note_due`,
+    /// `reporting_duty.due_soon`, `reporting_duty.late`, `reporting_duty.missing`,
+    /// `assignment.due_soon`, `assignment.overdue`.
+    #[validate(length(max = 20), custom(function = "known_kinds"))]
+    #[schema(max_items = 20, value_type = Vec<NoticeKind>)]
+    pub email_off: Vec<String>,
+}
+
+/// A kind of notice, or `*`.
+#[derive(ToSchema)]
+#[schema(value_type = String, pattern = r"^(\*|feedback\.(deadline_near|due_today|overdue|progress_note_due)|reporting_duty\.(due_soon|late|missing)|assignment\.(due_soon|overdue))$")]
+pub struct NoticeKind(pub String);
+
+fn known_kinds(value: &[String]) -> Result<(), ValidationError> {
+    if value.iter().all(|k| k == "*" || KINDS.contains(&k.as_str())) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("invalid_value"))
+    }
+}
+
+/// My e-mail choices.
+#[utoipa::path(tag = "auth", responses((status = 200, description = "The caller's choices.", body = Preferences)))]
+#[get("/me/notification-preferences")]
+pub async fn get_notification_preferences(
+    auth: AuthUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let user = person(&auth.0)?;
+    let email_off = db::run(&state.pool, move |conn| Ok(db::notifications::email_off(conn, user)?)).await?;
+    Ok(HttpResponse::Ok().json(Preferences { email_off }))
+}
+
+/// Choose which notices come by e-mail.
+#[utoipa::path(
+    tag = "auth",
+    request_body = Preferences,
+    responses((status = 200, description = "Saved.", body = Preferences))
+)]
+#[put("/me/notification-preferences")]
+pub async fn set_notification_preferences(
+    auth: AuthUser,
+    body: ApiJson<Preferences>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let user = person(&auth.0)?;
+    let mut kinds = body.0.email_off;
+    kinds.sort();
+    kinds.dedup();
+    let saved = kinds.clone();
+    db::run(&state.pool, move |conn| Ok(db::notifications::set_email_off(conn, user, &saved)?)).await?;
+    Ok(HttpResponse::Ok().json(Preferences { email_off: kinds }))
 }
 
 /// How many notices a call marked read.

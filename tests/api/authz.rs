@@ -281,6 +281,7 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
         ("readyz", r("/readyz".into())),
         ("me", r("/api/v1/me".into())),
         ("list_notifications", r("/api/v1/me/notifications".into())),
+        ("get_notification_preferences", r("/api/v1/me/notification-preferences".into())),
         ("list_organizations", r("/api/v1/organizations".into())),
         ("get_organization", r(format!("/api/v1/organizations/{org}"))),
         ("list_departments", r("/api/v1/departments".into())),
@@ -395,6 +396,10 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
         ("ping_webhook", r(format!("/api/v1/webhooks/{}/ping", i("webhook")))),
         ("read_notification", r(format!("/api/v1/me/notifications/{}/read", i("notice")))),
         ("read_all_notifications", r("/api/v1/me/notifications/read-all".into())),
+        (
+            "set_notification_preferences",
+            j("/api/v1/me/notification-preferences".into(), json!({"email_off": ["feedback.deadline_near"]})),
+        ),
         (
             "create_progress_note",
             j(

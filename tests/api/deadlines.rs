@@ -426,6 +426,32 @@ async fn notices_are_emailed_over_smtp_once_each() {
         .send()
         .await;
     assert_eq!(res.status, 201, "{}", res.text());
+    // A colleague with an address who wants no warnings by e-mail.
+    let res = app
+        .post("/api/v1/users")
+        .token(&admin)
+        .json(json!({"username": "qlda.binh", "full_name": "Trần Bình", "role": "member", "password": crate::helpers::PASSWORD,
+            "organization_id": org, "department_id": dept, "email": "binh.t@kdpm.khanhhoa.gov.vn"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let binh = app.token("qlda.binh", crate::helpers::PASSWORD).await;
+    let prefs = "/api/v1/me/notification-preferences";
+    assert_eq!(app.get(prefs).token(&binh).send().await.json()["email_off"], json!([]));
+    let set = app
+        .call(actix_web::http::Method::PUT, prefs)
+        .token(&binh)
+        .json(json!({"email_off": ["feedback.deadline_near"]}))
+        .send()
+        .await;
+    assert_eq!(set.status, 200, "{}", set.text());
+    app.call(actix_web::http::Method::PUT, prefs)
+        .token(&binh)
+        .json(json!({"email_off": ["everything"]}))
+        .send()
+        .await
+        .problem(400, "validation_failed");
+    assert_eq!(app.get(prefs).token(&binh).send().await.json()["email_off"], json!(["feedback.deadline_near"]));
     let filed = app
         .post("/api/v1/feedback")
         .token(&coordinator)
@@ -465,4 +491,6 @@ async fn notices_are_emailed_over_smtp_once_each() {
     assert!(mail.contains("Subject: =?utf-8?") || mail.contains(&code), "{mail}");
     let sent = app.sql_count("SELECT count(*) AS n FROM outbound_messages WHERE status = 'sent' AND recipient_masked = 'a***@kdpm.khanhhoa.gov.vn'");
     assert_eq!(sent, 1);
+    assert!(!got.iter().any(|m| m.contains("binh.t@")), "who turned the kind off gets no e-mail of it");
+    assert_eq!(kinds(&inbox(&app, &binh).await), ["feedback.deadline_near"], "but has it in the inbox");
 }
