@@ -1,7 +1,7 @@
 //! The job runner every instance runs: it claims due jobs from the shared queue
 //! (`db::jobs`), works up to `CCHC_JOB_WORKERS` of them at once, and finishes or puts
-//! off each. Deliveries of webhooks are its first kind of work (`webhooks`); the
-//! reminders of the deadlines issue are to follow on the same runner.
+//! off each: webhook deliveries (`webhooks`), e-mails of notices (`mail`) and the
+//! recurring deadline scan (`db::deadlines`).
 pub mod mail;
 pub mod webhooks;
 
