@@ -59,25 +59,44 @@ pub struct Scanned {
     pub escalated: usize,
 }
 
-/// The people of a department who work its feedback (not viewers).
-fn department_people(conn: &mut PgConnection, department: Uuid) -> QueryResult<Vec<Uuid>> {
-    let rows: Vec<Person> = sql_query(
-        "SELECT id FROM users WHERE department_id = $1 AND active AND deleted_at IS NULL AND role <> 'viewer'",
-    )
-    .bind::<SqlUuid, _>(department)
-    .load(conn)?;
-    Ok(rows.into_iter().map(|p| p.id).collect())
+/// Who hears of a deadline.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Audience {
+    /// The people of a department who work its feedback (not viewers).
+    Department(Uuid),
+    /// The coordinators and leaders of an organisation: who an escalation goes to.
+    Escalation(Uuid),
+    /// The coordinators of an organisation: who hears of reports and assignments.
+    Coordinators(Uuid),
 }
 
-/// The coordinators and leaders of an organisation: who an escalation goes to.
-fn escalation_people(conn: &mut PgConnection, org: Uuid) -> QueryResult<Vec<Uuid>> {
-    let rows: Vec<Person> = sql_query(
-        "SELECT id FROM users WHERE organization_id = $1 AND role IN ('coordinator', 'leader')
-           AND active AND deleted_at IS NULL",
-    )
-    .bind::<SqlUuid, _>(org)
-    .load(conn)?;
-    Ok(rows.into_iter().map(|p| p.id).collect())
+/// The people of each audience, read once per scan.
+#[derive(Default)]
+struct People(HashMap<Audience, Vec<Uuid>>);
+
+impl People {
+    /// The people of `audiences`, once each.
+    fn of(&mut self, conn: &mut PgConnection, audiences: &[Audience]) -> QueryResult<Vec<Uuid>> {
+        let mut out = Vec::new();
+        for audience in audiences {
+            if !self.0.contains_key(audience) {
+                let (filter, id) = match *audience {
+                    Audience::Department(d) => ("department_id = $1 AND role <> 'viewer'", d),
+                    Audience::Escalation(o) => ("organization_id = $1 AND role IN ('coordinator', 'leader')", o),
+                    Audience::Coordinators(o) => ("organization_id = $1 AND role = 'coordinator'", o),
+                };
+                let rows: Vec<Person> =
+                    sql_query(format!("SELECT id FROM users WHERE {filter} AND active AND deleted_at IS NULL"))
+                        .bind::<SqlUuid, _>(id)
+                        .load(conn)?;
+                self.0.insert(*audience, rows.into_iter().map(|p| p.id).collect());
+            }
+            out.extend_from_slice(&self.0[audience]);
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
 }
 
 /// Runs the scan for `today` (in Vietnam) at `now`, warning `warn_days` working days
@@ -95,6 +114,7 @@ pub fn scan(conn: &mut PgConnection, today: NaiveDate, now: DateTime<Utc>, warn_
     .bind::<Date, _>(today)
     .load(conn)?;
     let mut calendars: HashMap<Uuid, WorkingCalendar> = HashMap::new();
+    let mut people = People::default();
     let mut done = Scanned { records: open.len(), ..Scanned::default() };
     for record in open {
         let calendar = match calendars.entry(record.organization_id) {
@@ -105,40 +125,38 @@ pub fn scan(conn: &mut PgConnection, today: NaiveDate, now: DateTime<Utc>, warn_
         };
         let deadline = record.deadline_on.format("%d/%m/%Y").to_string();
         for what in due(today, record.deadline_on, warn_days, calendar, record.noted) {
-            let (kind, cause, title, people) = match what {
+            let (kind, cause, title, to) = match what {
                 Due::Near { working_days } => (
                     "feedback.deadline_near",
                     format!("feedback/{}/near/{}", record.id, record.deadline_on),
                     format!("Phản ánh {}: còn {working_days} ngày làm việc đến hạn xử lý {deadline}", record.code),
-                    department_people(conn, record.department_id)?,
+                    people.of(conn, &[Audience::Department(record.department_id)])?,
                 ),
                 Due::Today => (
                     "feedback.due_today",
                     format!("feedback/{}/due/{}", record.id, record.deadline_on),
                     format!("Phản ánh {}: hôm nay ({deadline}) là hạn xử lý", record.code),
-                    department_people(conn, record.department_id)?,
+                    people.of(conn, &[Audience::Department(record.department_id)])?,
                 ),
                 Due::Overdue => {
                     let cause = format!("feedback/{}/overdue/{}", record.id, record.deadline_on);
                     if escalate(conn, &record, &cause, now)? {
                         done.escalated += 1;
                     }
-                    let mut people = escalation_people(conn, record.organization_id)?;
-                    people.extend(department_people(conn, record.department_id)?);
-                    people.sort_unstable();
-                    people.dedup();
+                    let audiences =
+                        [Audience::Escalation(record.organization_id), Audience::Department(record.department_id)];
                     (
                         "feedback.overdue",
                         cause,
                         format!("Phản ánh {} đã quá hạn xử lý {deadline} mà chưa trả lời", record.code),
-                        people,
+                        people.of(conn, &audiences)?,
                     )
                 }
                 Due::NoteDue => (
                     "feedback.progress_note_due",
                     format!("feedback/{}/note/{today}", record.id),
                     format!("Phản ánh {} quá hạn: cần ghi tiến độ xử lý và ngày cam kết trả lời", record.code),
-                    department_people(conn, record.department_id)?,
+                    people.of(conn, &[Audience::Department(record.department_id)])?,
                 ),
             };
             let notice = Notice {
@@ -149,7 +167,7 @@ pub fn scan(conn: &mut PgConnection, today: NaiveDate, now: DateTime<Utc>, warn_
                 subject_id: Some(record.id),
                 title: &title,
             };
-            done.notices += notify(conn, &people, &notice)?;
+            done.notices += notify(conn, &to, &notice)?;
         }
     }
     Ok(done)
@@ -158,11 +176,7 @@ pub fn scan(conn: &mut PgConnection, today: NaiveDate, now: DateTime<Utc>, warn_
 /// Marks a record escalated for this deadline, with its audit event (`feedback.overdue`
 /// in the feed and to webhooks), once: false if it already was.
 fn escalate(conn: &mut PgConnection, record: &Open, cause: &str, now: DateTime<Utc>) -> QueryResult<bool> {
-    let first = sql_query("INSERT INTO deadline_causes (cause) VALUES ($1) ON CONFLICT DO NOTHING")
-        .bind::<Text, _>(cause)
-        .execute(conn)?
-        == 1;
-    if !first {
+    if !first_time(conn, cause)? {
         return Ok(false);
     }
     sql_query("UPDATE feedback SET escalated_at = $2, updated_at = now(), version = version + 1 WHERE id = $1")
@@ -183,25 +197,6 @@ fn escalate(conn: &mut PgConnection, record: &Open, cause: &str, now: DateTime<U
         ),
     )?;
     Ok(true)
-}
-
-/// The coordinators of an organisation: who hears of reports and assignments.
-fn coordinators(conn: &mut PgConnection, org: Uuid) -> QueryResult<Vec<Uuid>> {
-    let rows: Vec<Person> = sql_query(
-        "SELECT id FROM users WHERE organization_id = $1 AND role = 'coordinator' AND active AND deleted_at IS NULL",
-    )
-    .bind::<SqlUuid, _>(org)
-    .load(conn)?;
-    Ok(rows.into_iter().map(|p| p.id).collect())
-}
-
-/// The department's people and the organisation's coordinators, once each.
-fn department_and_coordinators(conn: &mut PgConnection, org: Uuid, department: Uuid) -> QueryResult<Vec<Uuid>> {
-    let mut people = department_people(conn, department)?;
-    people.extend(coordinators(conn, org)?);
-    people.sort_unstable();
-    people.dedup();
-    Ok(people)
 }
 
 /// Whether `cause` is new (and now recorded): what must happen once happens here.
@@ -237,6 +232,7 @@ pub fn scan_duties(conn: &mut PgConnection, today: NaiveDate, remind_days: u32, 
     .load(conn)?;
     let mut done = Scanned::default();
     let mut calendars: HashMap<Uuid, WorkingCalendar> = HashMap::new();
+    let mut people = People::default();
     for p in plans {
         let plan = crate::db::plans::find(conn, p.id, None)?;
         let counting = crate::db::organizations::period_counting(conn, p.organization_id)?;
@@ -270,7 +266,8 @@ pub fn scan_duties(conn: &mut PgConnection, today: NaiveDate, remind_days: u32, 
                 None
             };
             if let Some((kind, cause, title)) = what {
-                let people = department_and_coordinators(conn, a.organization_id, a.department_id)?;
+                let to = people
+                    .of(conn, &[Audience::Department(a.department_id), Audience::Coordinators(a.organization_id)])?;
                 let notice = Notice {
                     organization_id: a.organization_id,
                     kind,
@@ -279,7 +276,7 @@ pub fn scan_duties(conn: &mut PgConnection, today: NaiveDate, remind_days: u32, 
                     subject_id: Some(a.id),
                     title: &title,
                 };
-                done.notices += notify(conn, &people, &notice)?;
+                done.notices += notify(conn, &to, &notice)?;
             }
         }
         // Reporting duties.
@@ -332,7 +329,8 @@ pub fn scan_duties(conn: &mut PgConnection, today: NaiveDate, remind_days: u32, 
                 if notices.is_empty() {
                     continue;
                 }
-                let people = department_and_coordinators(conn, a.organization_id, a.department_id)?;
+                let to = people
+                    .of(conn, &[Audience::Department(a.department_id), Audience::Coordinators(a.organization_id)])?;
                 for (kind, cause, title) in notices {
                     let notice = Notice {
                         organization_id: a.organization_id,
@@ -342,7 +340,7 @@ pub fn scan_duties(conn: &mut PgConnection, today: NaiveDate, remind_days: u32, 
                         subject_id: Some(a.id),
                         title: &title,
                     };
-                    done.notices += notify(conn, &people, &notice)?;
+                    done.notices += notify(conn, &to, &notice)?;
                 }
             }
         }
