@@ -71,6 +71,16 @@ pub struct Settings {
     pub smtp_url: Option<Secret>,
     /// `CCHC_MAIL_FROM`: the sender of those e-mails.
     pub mail_from: String,
+    /// `CCHC_SMS_GATEWAY_URL`: where SMS to senders are posted (`{"to", "text",
+    /// "reference"}`); unset: no SMS.
+    pub sms_gateway_url: Option<String>,
+    /// `CCHC_SMS_GATEWAY_TOKEN`: sent as `Authorization: Bearer …` to the gateway.
+    pub sms_gateway_token: Option<Secret>,
+    /// `CCHC_PUBLIC_URL`: the address citizens reach the service at, for the links in
+    /// their messages (default `http://` and `CCHC_BIND`).
+    pub public_url: String,
+    /// `CCHC_DIGEST_HOUR`: the hour (Vietnam, 0–23) daily digests go out at.
+    pub digest_hour: u32,
     /// Where "now" comes from: the system clock, or (tests only, never the
     /// environment) a fixed one.
     pub clock: crate::clock::Clock,
@@ -249,6 +259,18 @@ impl Settings {
             deadlines,
             smtp_url: lookup("CCHC_SMTP_URL").map(Secret),
             mail_from: lookup("CCHC_MAIL_FROM").unwrap_or_else(|| "CCHC <no-reply@localhost>".to_owned()),
+            sms_gateway_url: match lookup("CCHC_SMS_GATEWAY_URL") {
+                Some(url) if !(url.starts_with("https://") || url.starts_with("http://")) => {
+                    bail!("CCHC_SMS_GATEWAY_URL must be an http(s) URL, got {url:?}")
+                }
+                other => other,
+            },
+            sms_gateway_token: lookup("CCHC_SMS_GATEWAY_TOKEN").map(Secret),
+            public_url: lookup("CCHC_PUBLIC_URL").map_or_else(
+                || format!("http://{}", lookup("CCHC_BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned())),
+                |url| url.trim_end_matches('/').to_owned(),
+            ),
+            digest_hour: u32::try_from(parse("CCHC_DIGEST_HOUR", 7)?)?.min(23),
             database_url: lookup("DATABASE_URL"),
             bind: lookup("CCHC_BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
             data_dir: lookup("CCHC_DATA_DIR").map_or_else(|| PathBuf::from("data"), PathBuf::from),

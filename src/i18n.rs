@@ -370,6 +370,31 @@ const PROBLEMS: &[(&str, &str, &str)] = &[
         "Phản ánh ẩn danh không được kèm thông tin người gửi.",
         "An anonymous record carries no sender details.",
     ),
+    (
+        "notify_by_without_contact",
+        "Muốn được báo qua email cần có email người gửi, qua SMS cần có số điện thoại.",
+        "Being told by e-mail needs the sender's e-mail address; by SMS, their phone.",
+    ),
+    (
+        "notify_by_not_consented",
+        "Chỉ có thể bỏ bớt cách nhận tin đã đồng ý khi gửi phản ánh.",
+        "Only ways of being told consented to at filing can be kept; others can only be dropped.",
+    ),
+    (
+        "template_placeholder_unknown",
+        "Mẫu tin loại này không có trường «{name}»; các trường dùng được: {allowed}.",
+        "This kind of template has no placeholder «{name}»; it may use: {allowed}.",
+    ),
+    (
+        "template_brace_unmatched",
+        "Dấu ngoặc nhọn chỉ dùng để bao tên một trường của mẫu.",
+        "Braces only enclose the name of one of the template's placeholders.",
+    ),
+    (
+        "template_subject_email_only",
+        "Chỉ mẫu thư điện tử mới có tiêu đề, và phải có.",
+        "An e-mail template has a subject, and only it.",
+    ),
     ("department_required", "Cần giao phòng xử lý trước.", "Assign a department first."),
     ("feedback_not_accepted", "Phản ánh chưa được tiếp nhận xử lý.", "The record has not been accepted for handling."),
     ("feedback_not_answered", "Phản ánh chưa được trả lời.", "The record has not been answered."),

@@ -125,17 +125,24 @@ pub fn scan(conn: &mut PgConnection, today: NaiveDate, now: DateTime<Utc>, warn_
         };
         let deadline = record.deadline_on.format("%d/%m/%Y").to_string();
         for what in due(today, record.deadline_on, warn_days, calendar, record.noted) {
-            let (kind, cause, title, to) = match what {
+            let code = &record.code;
+            let (kind, cause, (title, title_en), to) = match what {
                 Due::Near { working_days } => (
                     "feedback.deadline_near",
                     format!("feedback/{}/near/{}", record.id, record.deadline_on),
-                    format!("Phản ánh {}: còn {working_days} ngày làm việc đến hạn xử lý {deadline}", record.code),
+                    (
+                        format!("Phản ánh {code}: còn {working_days} ngày làm việc đến hạn xử lý {deadline}"),
+                        format!("Feedback {code}: {working_days} working day(s) left until its deadline {deadline}"),
+                    ),
                     people.of(conn, &[Audience::Department(record.department_id)])?,
                 ),
                 Due::Today => (
                     "feedback.due_today",
                     format!("feedback/{}/due/{}", record.id, record.deadline_on),
-                    format!("Phản ánh {}: hôm nay ({deadline}) là hạn xử lý", record.code),
+                    (
+                        format!("Phản ánh {code}: hôm nay ({deadline}) là hạn xử lý"),
+                        format!("Feedback {code}: today ({deadline}) is its deadline"),
+                    ),
                     people.of(conn, &[Audience::Department(record.department_id)])?,
                 ),
                 Due::Overdue => {
@@ -148,14 +155,20 @@ pub fn scan(conn: &mut PgConnection, today: NaiveDate, now: DateTime<Utc>, warn_
                     (
                         "feedback.overdue",
                         cause,
-                        format!("Phản ánh {} đã quá hạn xử lý {deadline} mà chưa trả lời", record.code),
+                        (
+                            format!("Phản ánh {code} đã quá hạn xử lý {deadline} mà chưa trả lời"),
+                            format!("Feedback {code} passed its deadline {deadline} unanswered"),
+                        ),
                         people.of(conn, &audiences)?,
                     )
                 }
                 Due::NoteDue => (
                     "feedback.progress_note_due",
                     format!("feedback/{}/note/{today}", record.id),
-                    format!("Phản ánh {} quá hạn: cần ghi tiến độ xử lý và ngày cam kết trả lời", record.code),
+                    (
+                        format!("Phản ánh {code} quá hạn: cần ghi tiến độ xử lý và ngày cam kết trả lời"),
+                        format!("Feedback {code} is overdue: record its progress and the date you commit to answer by"),
+                    ),
                     people.of(conn, &[Audience::Department(record.department_id)])?,
                 ),
             };
@@ -166,6 +179,7 @@ pub fn scan(conn: &mut PgConnection, today: NaiveDate, now: DateTime<Utc>, warn_
                 subject_type: "feedback",
                 subject_id: Some(record.id),
                 title: &title,
+                title_en: &title_en,
             };
             done.notices += notify(conn, &to, &notice)?;
         }
@@ -258,14 +272,20 @@ pub fn scan_duties(conn: &mut PgConnection, today: NaiveDate, remind_days: u32, 
                     };
                     audit::record(conn, &Actor::system(), event)?;
                 }
-                Some(("assignment.overdue", cause, format!("Nhiệm vụ được giao đã quá hạn hoàn thành {on}")))
+                let title = (
+                    format!("Nhiệm vụ được giao đã quá hạn hoàn thành {on}"),
+                    format!("An assigned task passed its due date {on}"),
+                );
+                Some(("assignment.overdue", cause, title))
             } else if working_days_left(today, due, calendar) <= remind_days {
                 let cause = format!("assignment/{}/soon/{due}", a.id);
-                Some(("assignment.due_soon", cause, format!("Nhiệm vụ được giao đến hạn hoàn thành {on}")))
+                let title =
+                    (format!("Nhiệm vụ được giao đến hạn hoàn thành {on}"), format!("An assigned task is due on {on}"));
+                Some(("assignment.due_soon", cause, title))
             } else {
                 None
             };
-            if let Some((kind, cause, title)) = what {
+            if let Some((kind, cause, (title, title_en))) = what {
                 let to = people
                     .of(conn, &[Audience::Department(a.department_id), Audience::Coordinators(a.organization_id)])?;
                 let notice = Notice {
@@ -275,6 +295,7 @@ pub fn scan_duties(conn: &mut PgConnection, today: NaiveDate, remind_days: u32, 
                     subject_type: "assignment",
                     subject_id: Some(a.id),
                     title: &title,
+                    title_en: &title_en,
                 };
                 done.notices += notify(conn, &to, &notice)?;
             }
@@ -316,22 +337,33 @@ pub fn scan_duties(conn: &mut PgConnection, today: NaiveDate, remind_days: u32, 
                         };
                         audit::record(conn, &Actor::system(), event)?;
                     }
-                    notices.push(("reporting_duty.late", cause, format!("Báo cáo kỳ {code} đã quá hạn nộp {on}")));
+                    let title = (
+                        format!("Báo cáo kỳ {code} đã quá hạn nộp {on}"),
+                        format!("The {code} report is late (due {on})"),
+                    );
+                    notices.push(("reporting_duty.late", cause, title));
                     if periods.get(i + 1).is_some_and(|next| today > next.due_on) {
                         let cause = format!("duty/{}/{code}/missing", a.id);
-                        let title = format!("Vẫn chưa nộp báo cáo kỳ {code} (hạn {on}), đã qua cả hạn kỳ sau");
+                        let title = (
+                            format!("Vẫn chưa nộp báo cáo kỳ {code} (hạn {on}), đã qua cả hạn kỳ sau"),
+                            format!(
+                                "The {code} report (due {on}) is missing: the next period's due date has passed too"
+                            ),
+                        );
                         notices.push(("reporting_duty.missing", cause, title));
                     }
                 } else if working_days_left(today, period.due_on, calendar) <= remind_days {
                     let cause = format!("duty/{}/{code}/soon", a.id);
-                    notices.push(("reporting_duty.due_soon", cause, format!("Báo cáo kỳ {code} đến hạn nộp {on}")));
+                    let title =
+                        (format!("Báo cáo kỳ {code} đến hạn nộp {on}"), format!("The {code} report is due on {on}"));
+                    notices.push(("reporting_duty.due_soon", cause, title));
                 }
                 if notices.is_empty() {
                     continue;
                 }
                 let to = people
                     .of(conn, &[Audience::Department(a.department_id), Audience::Coordinators(a.organization_id)])?;
-                for (kind, cause, title) in notices {
+                for (kind, cause, (title, title_en)) in notices {
                     let notice = Notice {
                         organization_id: a.organization_id,
                         kind,
@@ -339,6 +371,7 @@ pub fn scan_duties(conn: &mut PgConnection, today: NaiveDate, remind_days: u32, 
                         subject_type: "assignment",
                         subject_id: Some(a.id),
                         title: &title,
+                        title_en: &title_en,
                     };
                     done.notices += notify(conn, &to, &notice)?;
                 }

@@ -299,6 +299,8 @@ pub struct SenderRow {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub address: Option<String>,
+    /// What the sender consented to be told by (`email`, `sms`).
+    pub notify_by: Vec<String>,
 }
 
 #[derive(Queryable, Selectable, Clone, Debug)]

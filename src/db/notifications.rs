@@ -24,6 +24,7 @@ pub struct NotificationRow {
     pub title: String,
     pub created_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
+    pub title_en: Option<String>,
 }
 
 /// One notice to be made.
@@ -35,15 +36,15 @@ pub struct Notice<'a> {
     pub cause: &'a str,
     pub subject_type: &'a str,
     pub subject_id: Option<Uuid>,
+    /// In Vietnamese, and in English for those who read notices in English.
     pub title: &'a str,
+    pub title_en: &'a str,
 }
 
-/// The job kind that e-mails one notice.
-pub const MAIL: &str = "mail.send";
-
 /// Gives `notice` to each of `people` who has not had it yet, and queues an e-mail of
-/// it to those of them with an address (`outbound_messages`, a `mail.send` job each);
-/// returns how many got it.
+/// it to those of them with an address who want notices of its kind one by one
+/// (`outbound_messages`, a `mail.send` job each; a digest takes the others); returns
+/// how many got it.
 pub fn notify(conn: &mut PgConnection, people: &[Uuid], notice: &Notice<'_>) -> QueryResult<usize> {
     #[derive(QueryableByName)]
     struct Made {
@@ -58,18 +59,19 @@ pub fn notify(conn: &mut PgConnection, people: &[Uuid], notice: &Notice<'_>) -> 
     let ids: Vec<Uuid> = people.iter().map(|_| Uuid::now_v7()).collect();
     let made: Made = sql_query(
         "WITH n AS (
-             INSERT INTO notifications (id, organization_id, user_id, kind, cause, subject_type, subject_id, title)
-             SELECT n.id, $3, n.user_id, $4, $5, $6, $7, $8 FROM unnest($1::uuid[], $2::uuid[]) AS n(id, user_id)
+             INSERT INTO notifications (id, organization_id, user_id, kind, cause, subject_type, subject_id, title, title_en)
+             SELECT n.id, $3, n.user_id, $4, $5, $6, $7, $8, $9 FROM unnest($1::uuid[], $2::uuid[]) AS n(id, user_id)
              ON CONFLICT (user_id, cause) DO NOTHING
              RETURNING id, user_id, organization_id),
          m AS (
-             INSERT INTO outbound_messages (id, notification_id, organization_id, channel, recipient_masked)
-             SELECT gen_random_uuid(), n.id, n.organization_id, 'email',
+             INSERT INTO outbound_messages (id, notification_id, user_id, organization_id, channel, kind, cause, recipient_masked)
+             SELECT gen_random_uuid(), n.id, n.user_id, n.organization_id, 'email', $4, 'notice/' || n.id,
                     left(u.email, 1) || '***@' || split_part(u.email, '@', 2)
              FROM n JOIN users u ON u.id = n.user_id
              WHERE u.email IS NOT NULL AND u.active AND u.deleted_at IS NULL
                AND NOT EXISTS (SELECT 1 FROM notification_preferences p
-                               WHERE p.user_id = n.user_id AND ($4 = ANY (p.email_off) OR '*' = ANY (p.email_off)))
+                               WHERE p.user_id = n.user_id
+                                 AND (p.digest OR $4 = ANY (p.email_off) OR '*' = ANY (p.email_off)))
              RETURNING id),
          j AS (
              INSERT INTO jobs (kind, payload) SELECT 'mail.send', json_build_object('message_id', m.id) FROM m
@@ -84,6 +86,7 @@ pub fn notify(conn: &mut PgConnection, people: &[Uuid], notice: &Notice<'_>) -> 
     .bind::<Text, _>(notice.subject_type)
     .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(notice.subject_id)
     .bind::<Text, _>(notice.title)
+    .bind::<Text, _>(notice.title_en)
     .get_result(conn)?;
     if made.mails > 0 {
         crate::db::jobs::mark_queued();
@@ -91,74 +94,92 @@ pub fn notify(conn: &mut PgConnection, people: &[Uuid], notice: &Notice<'_>) -> 
     Ok(usize::try_from(made.notices).unwrap_or(0))
 }
 
-/// The kinds of notice `user` does not want by e-mail (`*`: none at all).
-pub fn email_off(conn: &mut PgConnection, user: Uuid) -> QueryResult<Vec<String>> {
-    #[derive(QueryableByName)]
-    struct Off {
-        #[diesel(sql_type = Array<Text>)]
-        email_off: Vec<String>,
-    }
-    let row: Option<Off> = sql_query("SELECT email_off FROM notification_preferences WHERE user_id = $1")
-        .bind::<SqlUuid, _>(user)
-        .get_result(conn)
-        .optional()?;
-    Ok(row.map(|r| r.email_off).unwrap_or_default())
+/// How a person wants notices: which kinds not by e-mail (`*`: none), whether one
+/// daily digest instead of an e-mail each, and in which language.
+#[derive(QueryableByName, Clone, Debug, Default)]
+pub struct Preferences {
+    #[diesel(sql_type = Array<Text>)]
+    pub email_off: Vec<String>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub digest: bool,
+    #[diesel(sql_type = Text)]
+    pub language: String,
 }
 
-pub fn set_email_off(conn: &mut PgConnection, user: Uuid, kinds: &[String]) -> QueryResult<()> {
+pub fn preferences(conn: &mut PgConnection, user: Uuid) -> QueryResult<Preferences> {
+    let row: Option<Preferences> =
+        sql_query("SELECT email_off, digest, language FROM notification_preferences WHERE user_id = $1")
+            .bind::<SqlUuid, _>(user)
+            .get_result(conn)
+            .optional()?;
+    Ok(row.unwrap_or_else(|| Preferences { language: "vi".to_owned(), ..Preferences::default() }))
+}
+
+pub fn set_preferences(conn: &mut PgConnection, user: Uuid, p: &Preferences) -> QueryResult<()> {
     sql_query(
-        "INSERT INTO notification_preferences (user_id, email_off) VALUES ($1, $2)
-         ON CONFLICT (user_id) DO UPDATE SET email_off = excluded.email_off, updated_at = now()",
+        "INSERT INTO notification_preferences (user_id, email_off, digest, language) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (user_id) DO UPDATE SET email_off = excluded.email_off, digest = excluded.digest,
+             language = excluded.language, updated_at = now()",
     )
     .bind::<SqlUuid, _>(user)
-    .bind::<Array<Text>, _>(kinds)
+    .bind::<Array<Text>, _>(&p.email_off)
+    .bind::<diesel::sql_types::Bool, _>(p.digest)
+    .bind::<Text, _>(&p.language)
     .execute(conn)
     .map(|_| ())
 }
 
-/// One e-mail to send, with what it says.
-#[derive(QueryableByName, Debug)]
-pub struct Mail {
-    #[diesel(sql_type = SqlUuid)]
-    pub id: Uuid,
-    #[diesel(sql_type = Text)]
-    pub status: String,
-    #[diesel(sql_type = Text)]
-    pub title: String,
-    #[diesel(sql_type = Text)]
-    pub subject_type: String,
-    #[diesel(sql_type = diesel::sql_types::Nullable<SqlUuid>)]
-    pub subject_id: Option<Uuid>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
-    pub email: Option<String>,
-    #[diesel(sql_type = Text)]
-    pub full_name: String,
-}
-
-pub fn mail(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Mail>> {
-    sql_query(
-        "SELECT m.id, m.status, n.title, n.subject_type, n.subject_id, u.email, u.full_name
-         FROM outbound_messages m JOIN notifications n ON n.id = m.notification_id JOIN users u ON u.id = n.user_id
-         WHERE m.id = $1",
+/// Makes the day's digest of each person who asked for one: the notices they got
+/// since their last digest (a day back the first time), in one e-mail; once per person
+/// and day, none when there were no notices.
+pub fn digests(conn: &mut PgConnection, day: chrono::NaiveDate, now: DateTime<Utc>) -> QueryResult<usize> {
+    #[derive(QueryableByName)]
+    struct Due {
+        #[diesel(sql_type = SqlUuid)]
+        user_id: Uuid,
+        #[diesel(sql_type = SqlUuid)]
+        organization_id: Uuid,
+        #[diesel(sql_type = Text)]
+        full_name: String,
+        #[diesel(sql_type = Text)]
+        language: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
+        since: Option<DateTime<Utc>>,
+    }
+    let due: Vec<Due> = sql_query(
+        "SELECT u.id AS user_id, u.organization_id, u.full_name, p.language,
+                (SELECT max(m.created_at) FROM outbound_messages m WHERE m.user_id = u.id AND m.kind = 'digest') AS since
+         FROM notification_preferences p JOIN users u ON u.id = p.user_id
+         WHERE p.digest AND u.email IS NOT NULL AND u.active AND u.deleted_at IS NULL AND u.organization_id IS NOT NULL
+           AND NOT ('*' = ANY (p.email_off))
+           AND NOT EXISTS (SELECT 1 FROM outbound_messages m WHERE m.cause = 'digest/' || u.id || '/' || $1)
+         ORDER BY u.id",
     )
-    .bind::<SqlUuid, _>(id)
-    .get_result(conn)
-    .optional()
-}
-
-/// What an attempt to send `id` came to: `sent`, `pending` (tried again later),
-/// `failed` or `skipped`.
-pub fn mail_outcome(conn: &mut PgConnection, id: Uuid, status: &str, error: Option<&str>) -> QueryResult<()> {
-    sql_query(
-        "UPDATE outbound_messages SET status = $2, attempts = attempts + 1, last_error = $3,
-             sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END
-         WHERE id = $1",
-    )
-    .bind::<SqlUuid, _>(id)
-    .bind::<Text, _>(status)
-    .bind::<diesel::sql_types::Nullable<Text>, _>(error)
-    .execute(conn)
-    .map(|_| ())
+    .bind::<Text, _>(day.to_string())
+    .load(conn)?;
+    let mut made = 0;
+    for person in due {
+        let since = person.since.unwrap_or(now - chrono::Duration::days(1));
+        let notices: Vec<NotificationRow> = notifications::table
+            .filter(notifications::user_id.eq(person.user_id))
+            .filter(notifications::created_at.gt(since))
+            .order(notifications::id.asc())
+            .select(NotificationRow::as_select())
+            .load(conn)?;
+        if notices.is_empty() {
+            continue;
+        }
+        let english = person.language == "en";
+        let titles: Vec<&str> = notices
+            .iter()
+            .map(|n| if english { n.title_en.as_deref().unwrap_or(&n.title) } else { &n.title })
+            .collect();
+        let (subject, body) = crate::domain::notices::digest(&person.full_name, english, day, &titles);
+        if crate::db::outbound::digest(conn, person.organization_id, person.user_id, day, &subject, &body)? {
+            made += 1;
+        }
+    }
+    Ok(made)
 }
 
 /// Where a page of the inbox ended: unread first, then read; newest first in each.

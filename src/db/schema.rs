@@ -247,6 +247,7 @@ diesel::table! {
         phone -> Nullable<Text>,
         email -> Nullable<Text>,
         address -> Nullable<Text>,
+        notify_by -> Array<Text>,
     }
 }
 
@@ -568,6 +569,7 @@ diesel::table! {
         title -> Text,
         created_at -> Timestamptz,
         read_at -> Nullable<Timestamptz>,
+        title_en -> Nullable<Text>,
     }
 }
 

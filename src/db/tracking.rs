@@ -63,10 +63,11 @@ pub fn add_reopening(
     reason: &str,
     new_deadline: NaiveDate,
     at: DateTime<Utc>,
-) -> QueryResult<()> {
+) -> QueryResult<Uuid> {
+    let id = Uuid::now_v7();
     diesel::insert_into(feedback_reopenings::table)
         .values((
-            feedback_reopenings::id.eq(Uuid::now_v7()),
+            feedback_reopenings::id.eq(id),
             feedback_reopenings::feedback_id.eq(record.id),
             feedback_reopenings::organization_id.eq(record.organization_id),
             feedback_reopenings::reason.eq(reason),
@@ -74,6 +75,26 @@ pub fn add_reopening(
             feedback_reopenings::new_deadline.eq(new_deadline),
             feedback_reopenings::reopened_at.eq(at),
         ))
+        .execute(conn)
+        .map(|_| id)
+}
+
+/// What the sender of `feedback` consented to be told by (none without a sender).
+pub fn notify_by(conn: &mut PgConnection, feedback: Uuid) -> QueryResult<Vec<String>> {
+    use crate::db::schema::feedback_senders;
+    use diesel::OptionalExtension;
+    Ok(feedback_senders::table
+        .find(feedback)
+        .select(feedback_senders::notify_by)
+        .get_result(conn)
+        .optional()?
+        .unwrap_or_default())
+}
+
+pub fn set_notify_by(conn: &mut PgConnection, feedback: Uuid, channels: &[String]) -> QueryResult<()> {
+    use crate::db::schema::feedback_senders;
+    diesel::update(feedback_senders::table.find(feedback))
+        .set(feedback_senders::notify_by.eq(channels))
         .execute(conn)
         .map(|_| ())
 }

@@ -166,6 +166,24 @@ pub const CATALOG: &[(&str, &str, &str, &str)] = &[
     ("webhook.updated", "webhook", "Webhook", "A webhook subscription changed (or its secret was rotated)."),
     ("webhook.deleted", "webhook", "Webhook", "A webhook subscription was deleted."),
     (
+        "message_template.created",
+        "message_template",
+        "MessageTemplate",
+        "The organisation wrote its own template of a message to senders (no subject id: `data` names the kind and channel).",
+    ),
+    (
+        "message_template.updated",
+        "message_template",
+        "MessageTemplate",
+        "The organisation changed one of its message templates.",
+    ),
+    (
+        "message_template.deleted",
+        "message_template",
+        "MessageTemplate",
+        "The organisation went back to the built-in template of a message.",
+    ),
+    (
         "webhook.disabled",
         "webhook",
         "Webhook",

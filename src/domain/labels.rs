@@ -33,6 +33,13 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("Audience", "staff", "cán bộ, công chức"),
     ("Audience", "public", "người dân, doanh nghiệp"),
     ("Audience", "all", "tất cả"),
+    ("MessageKind", "receipt", "xác nhận tiếp nhận"),
+    ("MessageKind", "extension", "gia hạn"),
+    ("MessageKind", "answer", "trả lời"),
+    ("MessageKind", "publication", "công khai kết quả"),
+    ("MessageKind", "reopening", "xem xét lại"),
+    ("MessageChannel", "email", "thư điện tử"),
+    ("MessageChannel", "sms", "tin nhắn SMS"),
     ("Channel", "meeting", "họp"),
     ("Channel", "conference", "hội nghị"),
     ("Channel", "training", "tập huấn"),
@@ -146,6 +153,7 @@ mod tests {
         activities::ActivityStatus,
         assignments::{AssignmentRole, AssignmentStatus, DutyState, PeriodCounting, ReportStatus, Reporting},
         feedback::{FeedbackChannel, FeedbackKind, FeedbackStatus, Satisfaction, SenderType},
+        messages::{MessageChannel, MessageKind},
         plans::{
             Audience, Channel, Comparator, IndicatorScope, ItemKind, MeasurementSource, PlanStatus, TargetStatus, Unit,
         },
@@ -188,7 +196,9 @@ mod tests {
             FeedbackKind,
             SenderType,
             FeedbackStatus,
-            Satisfaction
+            Satisfaction,
+            MessageKind,
+            MessageChannel
         );
         assert!(missing.is_empty(), "codes without a label: {missing:?}");
     }

@@ -9,6 +9,8 @@ pub mod events;
 pub mod feedback;
 pub mod import;
 pub mod labels;
+pub mod messages;
+pub mod notices;
 pub mod plans;
 pub mod reports;
 pub mod roles;

@@ -22,6 +22,8 @@ pub enum When {
     True(&'static str),
     /// `field` is given (present and not `null`).
     Given(&'static str),
+    /// `field` is an array holding this string.
+    Contains(&'static str, &'static str),
 }
 
 /// What must then hold.
@@ -64,6 +66,20 @@ pub const RULES: &[Rule] = &[
         then: Then::Required("deadline_reason"),
         field: "deadline_reason",
         code: "deadline_reason_required",
+    },
+    Rule {
+        schema: "CreateFeedback",
+        when: When::Contains("notify_by", "email"),
+        then: Then::Required("sender_email"),
+        field: "notify_by",
+        code: "notify_by_without_contact",
+    },
+    Rule {
+        schema: "CreateFeedback",
+        when: When::Contains("notify_by", "sms"),
+        then: Then::Required("sender_phone"),
+        field: "notify_by",
+        code: "notify_by_without_contact",
     },
     Rule {
         schema: "UpdateFeedback",
@@ -166,6 +182,9 @@ impl Rule {
             When::IsNot(field, values) => given(body, field) && !is_one_of(body, field, values),
             When::True(field) => body.get(field) == Some(&Value::Bool(true)),
             When::Given(field) => given(body, field),
+            When::Contains(field, value) => {
+                body.get(field).and_then(Value::as_array).is_some_and(|a| a.iter().any(|v| v == value))
+            }
         };
         !applies
             || match self.then {
@@ -197,6 +216,9 @@ impl Rule {
             }
             When::True(field) => json!({"properties": {field: {"const": true}}, "required": [field]}),
             When::Given(field) => given(field),
+            When::Contains(field, value) => {
+                json!({"properties": {field: {"type": "array", "contains": {"const": value}}}, "required": [field]})
+            }
         };
         json!({"if": condition, "then": then})
     }
@@ -226,7 +248,12 @@ mod tests {
             "properties" => {
                 sub.as_object().unwrap().iter().all(|(name, s)| value.get(name).is_none_or(|v| jsonschema_lite(s, v)))
             }
-            "type" => sub == "null" && value.is_null(),
+            "type" => match sub.as_str().unwrap() {
+                "null" => value.is_null(),
+                "array" => value.is_array(),
+                other => panic!("type {other} is not used by the rules"),
+            },
+            "contains" => value.as_array().is_some_and(|a| a.iter().any(|v| jsonschema_lite(sub, v))),
             "enum" => sub.as_array().unwrap().contains(value),
             "const" => sub == value,
             other => panic!("{other} is not used by the rules"),
@@ -240,7 +267,9 @@ mod tests {
             .flat_map(|r| {
                 let when: Vec<&str> = match r.when {
                     When::Always => vec![],
-                    When::Is(f, _) | When::IsNot(f, _) | When::True(f) | When::Given(f) => vec![f],
+                    When::Is(f, _) | When::IsNot(f, _) | When::True(f) | When::Given(f) | When::Contains(f, _) => {
+                        vec![f]
+                    }
                 };
                 let then: Vec<&str> = match r.then {
                     Then::Required(f) | Then::Not(f, _) => vec![f],
@@ -249,7 +278,14 @@ mod tests {
                 when.into_iter().chain(then)
             })
             .collect();
-        let choices = [None, Some(Value::Null), Some(json!(true)), Some(json!("x"))];
+        let choices = [
+            None,
+            Some(Value::Null),
+            Some(json!(true)),
+            Some(json!("x")),
+            Some(json!(["sms"])),
+            Some(json!(["email"])),
+        ];
         let mut out = Vec::new();
         for (i, field) in fields.iter().enumerate() {
             for value in &choices {

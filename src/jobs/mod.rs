@@ -1,8 +1,11 @@
 //! The job runner every instance runs: it claims due jobs from the shared queue
 //! (`db::jobs`), works up to `CCHC_JOB_WORKERS` of them at once, and finishes or puts
-//! off each: webhook deliveries (`webhooks`), e-mails of notices (`mail`) and the
-//! recurring deadline scan (`db::deadlines`).
+//! off each: webhook deliveries (`webhooks`), e-mails (`mail`) and SMS (`sms`) of
+//! outbound messages, and the recurring deadline scan (`db::deadlines`) with the
+//! day's digests.
 pub mod mail;
+mod outcome;
+pub mod sms;
 pub mod webhooks;
 
 /// The recurring job that looks at deadlines (`CCHC_DEADLINE_SCAN_SECONDS`).
@@ -25,13 +28,15 @@ pub struct Runner {
     worker: Uuid,
     sender: webhooks::Sender,
     mailer: mail::Mailer,
+    gateway: sms::Gateway,
 }
 
 impl Runner {
     pub fn new(pool: PgPool, settings: Arc<Settings>) -> anyhow::Result<Self> {
         let sender = webhooks::Sender::new(&settings.webhooks)?;
         let mailer = mail::Mailer::new(&settings)?;
-        Ok(Self { pool, settings, worker: Uuid::now_v7(), sender, mailer })
+        let gateway = sms::Gateway::new(&settings)?;
+        Ok(Self { pool, settings, worker: Uuid::now_v7(), sender, mailer, gateway })
     }
 
     /// Runs for as long as the process does (nothing when `CCHC_JOB_WORKERS=0`).
@@ -82,19 +87,25 @@ impl Runner {
         }
     }
 
-    /// The deadline scan (`db::deadlines`), then the job put off until the next one.
+    /// The deadline scan (`db::deadlines`) and, from `CCHC_DIGEST_HOUR` on, the day's
+    /// digests; then the job put off until the next one.
     async fn scan_deadlines(&self, job: Job) -> Result<(), crate::error::ApiError> {
         use diesel::Connection;
         let (id, worker, clock) = (job.id, self.worker, self.settings.clock.clone());
         let d = &self.settings.deadlines;
         let (warn, remind, every) = (d.warn_days, d.remind_days, d.scan_every.as_secs_f64());
         let due_days = self.settings.report_due_days;
+        let digest_hour = self.settings.digest_hour;
         let done = db::run(&self.pool, move |conn| {
             conn.transaction(|conn| {
                 let mut done = db::deadlines::scan(conn, clock.today(), clock.now(), warn)?;
                 let duties = db::deadlines::scan_duties(conn, clock.today(), remind, due_days)?;
                 done.notices += duties.notices;
                 done.escalated += duties.escalated;
+                let local = clock.now().with_timezone(&crate::clock::vietnam());
+                if chrono::Timelike::hour(&local) >= digest_hour {
+                    done.notices += db::notifications::digests(conn, clock.today(), clock.now())?;
+                }
                 db::jobs::put_off(conn, id, worker, every)?;
                 Ok(done)
             })
@@ -111,7 +122,8 @@ impl Runner {
         let result = match kind.as_str() {
             webhooks::DELIVER => webhooks::deliver(self, job).await,
             DEADLINES => self.scan_deadlines(job).await,
-            db::notifications::MAIL => mail::send(self, job).await,
+            db::outbound::MAIL => mail::send(self, job).await,
+            db::outbound::SMS => sms::send(self, job).await,
             _ => {
                 // A kind a newer version of the service queued: leave it to that one.
                 let worker = self.worker;

@@ -15,6 +15,7 @@ pub mod exports;
 pub mod feedback;
 pub mod health;
 pub mod indicators;
+pub mod message_templates;
 pub mod notifications;
 pub mod organizations;
 pub mod plan_items;
@@ -72,6 +73,10 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(webhooks::list_webhook_deliveries)
         .service(webhooks::retry_webhook_delivery)
         .service(webhooks::ping_webhook)
+        .service(message_templates::list_message_templates)
+        .service(message_templates::get_message_template)
+        .service(message_templates::put_message_template)
+        .service(message_templates::delete_message_template)
         .service(documents::list_documents)
         .service(documents::create_document)
         .service(documents::get_document)
@@ -146,12 +151,14 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(feedback::create_progress_note)
         .service(feedback::list_feedback_extensions)
         .service(feedback::extend_feedback)
+        .service(feedback::list_sender_messages)
         .service(feedback::rate_feedback)
         .service(feedback::publish_feedback)
         .service(feedback::unpublish_feedback)
         .service(public::list_public_feedback)
         .service(tracking::get_feedback_status)
         .service(tracking::reopen_feedback)
+        .service(tracking::set_feedback_notify_by)
         .service(public::get_public_feedback)
         .service(reports::get_plan_report)
         .service(reports::get_feedback_report)

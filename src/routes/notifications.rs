@@ -27,7 +27,8 @@ pub struct Notification {
     /// `feedback.progress_note_due`.
     #[schema(example = "feedback.overdue")]
     pub kind: String,
-    /// What it is about, in Vietnamese.
+    /// What it is about, in the person's language (`language` of
+    /// `/me/notification-preferences`: Vietnamese unless they chose English).
     #[schema(example = "Phản ánh PAKN-2021-000123 đã quá hạn xử lý 29/03/2021 mà chưa trả lời")]
     pub title: String,
     pub subject_type: String,
@@ -41,13 +42,13 @@ pub struct Notification {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<NotificationRow> for Notification {
-    fn from(r: NotificationRow) -> Self {
+impl Notification {
+    fn new(r: NotificationRow, english: bool) -> Self {
         Self {
             subject_url: r.subject_id.and_then(|id| subject_url(&r.subject_type, id)),
             id: r.id,
             kind: r.kind,
-            title: r.title,
+            title: if english { r.title_en.unwrap_or(r.title) } else { r.title },
             subject_type: r.subject_type,
             subject_id: r.subject_id,
             read: r.read_at.is_some(),
@@ -122,9 +123,10 @@ pub async fn list_notifications(
     let params = query.0;
     let after = params.after.as_deref().and_then(parse_cursor);
     let (limit, unread_only) = (params.limit.unwrap_or(50), params.unread.unwrap_or(false));
-    let (mut rows, unread) = db::run(&state.pool, move |conn| {
+    let (mut rows, unread, english) = db::run(&state.pool, move |conn| {
         let rows = db::notifications::inbox(conn, user, after, unread_only, limit + 1)?;
-        Ok((rows, db::notifications::unread(conn, user)?))
+        let english = db::notifications::preferences(conn, user)?.language == "en";
+        Ok((rows, db::notifications::unread(conn, user)?, english))
     })
     .await?;
     let more = rows.len() as i64 > limit;
@@ -132,7 +134,7 @@ pub async fn list_notifications(
     let next_cursor =
         rows.last().filter(|_| more).map(|r| format!("{}.{}", if r.read_at.is_some() { "r" } else { "u" }, r.id));
     Ok(HttpResponse::Ok().json(Inbox {
-        items: rows.into_iter().map(Notification::from).collect(),
+        items: rows.into_iter().map(|r| Notification::new(r, english)).collect(),
         next_cursor,
         unread,
     }))
@@ -151,8 +153,12 @@ pub async fn read_notification(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (user, id) = (person(&auth.0)?, id.into_inner());
-    let row = db::run(&state.pool, move |conn| Ok(db::notifications::mark_read(conn, user, id)?)).await?;
-    Ok(HttpResponse::Ok().json(Notification::from(row)))
+    let (row, english) = db::run(&state.pool, move |conn| {
+        let row = db::notifications::mark_read(conn, user, id)?;
+        Ok((row, db::notifications::preferences(conn, user)?.language == "en"))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Notification::new(row, english)))
 }
 
 /// The kinds of notice there are.
@@ -168,10 +174,11 @@ pub const KINDS: &[&str] = &[
     "assignment.overdue",
 ];
 
-/// Which notices come by e-mail too (the inbox has them all).
+/// Which notices come by e-mail too (the inbox has them all), whether in one daily
+/// digest, and in which language.
 #[derive(Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"email_off": ["feedback.deadline_near", "reporting_duty.due_soon"]}))]
+#[schema(example = json!({"email_off": ["feedback.deadline_near", "reporting_duty.due_soon"], "digest": false, "language": "vi"}))]
 pub struct Preferences {
     /// Kinds not to e-mail (`*`: no e-mail at all): `feedback.deadline_near`,
     /// `feedback.due_today`, `feedback.overdue`, `feedback.progress_note_due`,
@@ -180,6 +187,30 @@ pub struct Preferences {
     #[validate(length(max = 20), custom(function = "known_kinds"))]
     #[schema(max_items = 20, value_type = Vec<NoticeKind>)]
     pub email_off: Vec<String>,
+    /// `true`: one e-mail a day (at `CCHC_DIGEST_HOUR`, Vietnam) listing the day's
+    /// notices, instead of one per notice. Default `false`.
+    #[serde(default)]
+    pub digest: bool,
+    /// Notices and their e-mails in Vietnamese (`vi`, the default) or English (`en`).
+    #[serde(default)]
+    pub language: Language,
+}
+
+#[derive(Serialize, Deserialize, ToSchema, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    #[default]
+    Vi,
+    En,
+}
+
+impl Language {
+    fn code(self) -> &'static str {
+        match self {
+            Self::Vi => "vi",
+            Self::En => "en",
+        }
+    }
 }
 
 /// A kind of notice, or `*`.
@@ -203,8 +234,9 @@ pub async fn get_notification_preferences(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let user = person(&auth.0)?;
-    let email_off = db::run(&state.pool, move |conn| Ok(db::notifications::email_off(conn, user)?)).await?;
-    Ok(HttpResponse::Ok().json(Preferences { email_off }))
+    let p = db::run(&state.pool, move |conn| Ok(db::notifications::preferences(conn, user)?)).await?;
+    let language = if p.language == "en" { Language::En } else { Language::Vi };
+    Ok(HttpResponse::Ok().json(Preferences { email_off: p.email_off, digest: p.digest, language }))
 }
 
 /// Choose which notices come by e-mail.
@@ -220,12 +252,16 @@ pub async fn set_notification_preferences(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let user = person(&auth.0)?;
-    let mut kinds = body.0.email_off;
-    kinds.sort();
-    kinds.dedup();
-    let saved = kinds.clone();
-    db::run(&state.pool, move |conn| Ok(db::notifications::set_email_off(conn, user, &saved)?)).await?;
-    Ok(HttpResponse::Ok().json(Preferences { email_off: kinds }))
+    let mut body = body.0;
+    body.email_off.sort();
+    body.email_off.dedup();
+    let saved = db::notifications::Preferences {
+        email_off: body.email_off.clone(),
+        digest: body.digest,
+        language: body.language.code().to_owned(),
+    };
+    db::run(&state.pool, move |conn| Ok(db::notifications::set_preferences(conn, user, &saved)?)).await?;
+    Ok(HttpResponse::Ok().json(body))
 }
 
 /// How many notices a call marked read.

@@ -1,7 +1,7 @@
 //! Tracking without an account: with the record's code and the PIN given when it was
 //! filed, the sender reads where it stands and may reopen it. A wrong PIN, a locked
 //! record and an unknown code answer alike (404).
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use chrono::{Duration, NaiveDate};
 use diesel::Connection;
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,7 @@ use crate::{
     },
     domain::{
         feedback::{FeedbackStatus, deadline},
+        messages::{MessageChannel, MessageKind},
         validate,
     },
     error::ApiError,
@@ -49,6 +50,9 @@ pub struct TrackingStatus {
     pub published: bool,
     /// The last day the sender may reopen it (answered or closed records only).
     pub reopen_until: Option<NaiveDate>,
+    /// How the sender is told of it (what they consented to at filing, less what they
+    /// withdrew since).
+    pub notify_by: Vec<MessageChannel>,
 }
 
 fn pin(value: &str) -> Result<(), validator::ValidationError> {
@@ -112,6 +116,7 @@ fn tracked(
 
 /// What the sender reads of `record`.
 fn status_of(conn: &mut diesel::PgConnection, record: FeedbackRow, days: i64) -> Result<TrackingStatus, ApiError> {
+    let record_id = record.id;
     let extensions = db::deadlines::extensions(conn, record.id)?
         .into_iter()
         .map(|e| TrackedExtension {
@@ -134,7 +139,12 @@ fn status_of(conn: &mut diesel::PgConnection, record: FeedbackRow, days: i64) ->
         extensions,
         answer,
         published,
+        notify_by: notify_by(conn, record_id)?,
     })
+}
+
+fn notify_by(conn: &mut diesel::PgConnection, id: uuid::Uuid) -> Result<Vec<MessageChannel>, ApiError> {
+    Ok(tracking::notify_by(conn, id)?.iter().filter_map(|c| MessageChannel::parse(c)).collect())
 }
 
 fn reopen_until(record: &FeedbackRow, days: i64) -> Option<NaiveDate> {
@@ -211,6 +221,7 @@ pub async fn reopen_feedback(
     let default_days = state.settings.feedback_deadline_days;
     let actor = Actor::anonymous(&ctx);
     let shared = state.clone();
+    let links = db::outbound::Links { base: state.settings.public_url.clone() };
     let reopened = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let Some(current) = tracked(conn, &shared, &code, &body.pin)? else { return Ok(None) };
@@ -243,7 +254,10 @@ pub async fn reopen_feedback(
                 &actor,
                 now,
             )?;
-            tracking::add_reopening(conn, &current, &reason, new_deadline, now)?;
+            let reopening = tracking::add_reopening(conn, &current, &reason, new_deadline, now)?;
+            let values = vec![("deadline", new_deadline.format("%d/%m/%Y").to_string()), ("reason", reason.clone())];
+            let occasion = reopening.to_string();
+            db::outbound::to_sender(conn, row.id, MessageKind::Reopening, &occasion, values, &links)?;
             let before = serde_json::json!({"status": current.status, "deadline_on": current.deadline_on});
             let after = serde_json::json!({"status": row.status, "deadline_on": row.deadline_on});
             let event = Event {
@@ -259,4 +273,60 @@ pub async fn reopen_feedback(
     })
     .await?;
     reopened.map(|s| HttpResponse::Ok().json(s)).ok_or_else(ApiError::not_found)
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"pin": "40718263", "notify_by": []}))]
+pub struct NotifyBy {
+    #[validate(custom(function = "pin"))]
+    #[schema(pattern = "^[0-9]{8}$")]
+    pub pin: String,
+    /// The ways to keep: what was consented to at filing, or fewer; `[]` for none.
+    #[schema(max_items = 2)]
+    pub notify_by: Vec<MessageChannel>,
+}
+
+/// Stop (or keep fewer of) the messages about a record, as its sender.
+///
+/// With the code and PIN. It takes effect at once: a message not yet sent on a channel
+/// withdrawn is not sent. Only withdrawing is possible here (422
+/// `notify_by_not_consented` otherwise); a wrong PIN is a 404 like an unknown code.
+#[utoipa::path(
+    tag = "public",
+    params(("code" = String, Path, description = "The record's code.")),
+    request_body = NotifyBy,
+    responses(
+        (status = 200, description = "Saved: where it stands now.", body = TrackingStatus),
+        (status = 422, description = "A way not consented to at filing (`notify_by_not_consented`).", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this address.", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/public/feedback/{code}/notify-by")]
+pub async fn set_feedback_notify_by(
+    code: web::Path<String>,
+    body: ApiJson<NotifyBy>,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    super::public::rate_limit(&req, &state)?;
+    let (code, body) = (code.into_inner(), body.0);
+    let days = state.settings.deadlines.reopen_days;
+    let shared = state.clone();
+    let status = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let Some(record) = tracked(conn, &shared, &code, &body.pin)? else { return Ok(None) };
+            let now = tracking::notify_by(conn, record.id)?;
+            let mut keep: Vec<String> = body.notify_by.iter().map(|c| c.as_str().to_owned()).collect();
+            keep.sort();
+            keep.dedup();
+            if keep.iter().any(|c| !now.contains(c)) {
+                return Err(ApiError::rule("notify_by", "notify_by_not_consented"));
+            }
+            tracking::set_notify_by(conn, record.id, &keep)?;
+            Ok(Some(status_of(conn, record, days)?))
+        })
+    })
+    .await?;
+    status.map(|s| HttpResponse::Ok().json(s)).ok_or_else(ApiError::not_found)
 }

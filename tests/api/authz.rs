@@ -294,6 +294,9 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
         ("list_audit_events", r("/api/v1/audit-events".into())),
         ("list_events", r("/api/v1/events".into())),
         ("list_webhooks", r("/api/v1/webhooks".into())),
+        ("list_message_templates", r("/api/v1/message-templates".into())),
+        ("get_message_template", r("/api/v1/message-templates/receipt/sms".into())),
+        ("list_sender_messages", r(format!("/api/v1/feedback/{}/messages", i("feedback")))),
         ("list_progress_notes", r(format!("/api/v1/feedback/{}/progress-notes", i("feedback")))),
         ("list_feedback_extensions", r(format!("/api/v1/feedback/{}/extensions", i("feedback")))),
         ("get_webhook", r(format!("/api/v1/webhooks/{}", i("webhook")))),
@@ -393,6 +396,13 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
         ),
         ("update_webhook", j(format!("/api/v1/webhooks/{}", i("webhook")), json!({"description": "Cổng tỉnh"}))),
         ("rotate_webhook_secret", r(format!("/api/v1/webhooks/{}/rotate-secret", i("webhook")))),
+        (
+            "put_message_template",
+            j(
+                "/api/v1/message-templates/receipt/sms".into(),
+                json!({"body": "{organization}: đã nhận {code}, PIN {pin}"}),
+            ),
+        ),
         ("ping_webhook", r(format!("/api/v1/webhooks/{}/ping", i("webhook")))),
         ("read_notification", r(format!("/api/v1/me/notifications/{}/read", i("notice")))),
         ("read_all_notifications", r("/api/v1/me/notifications/read-all".into())),
@@ -523,6 +533,13 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
             "get_feedback_status",
             r(format!("/api/v1/public/feedback/{}/status?pin={}", i("feedback_code"), i("feedback_answered_pin"))),
         ),
+        (
+            "set_feedback_notify_by",
+            j(
+                format!("/api/v1/public/feedback/{}/notify-by", i("feedback_code")),
+                json!({"pin": i("feedback_answered_pin"), "notify_by": []}),
+            ),
+        ),
         // Last of the writes: it moves the answered record back to in progress.
         (
             "reopen_feedback",
@@ -544,6 +561,7 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
         ("delete_document", r(format!("/api/v1/documents/{}", i("doc_spare")))),
         ("delete_service_client", r(format!("/api/v1/service-clients/{}", i("client")))),
         ("delete_webhook", r(format!("/api/v1/webhooks/{}", i("webhook")))),
+        ("delete_message_template", r("/api/v1/message-templates/receipt/sms".into())),
         ("delete_user", r(format!("/api/v1/users/{}", i("user_spare")))),
         ("delete_department", r(format!("/api/v1/departments/{}", i("dept_spare")))),
         ("delete_organization", by(r(format!("/api/v1/organizations/{}", "ORG_TO_DELETE")), "admin")),

@@ -467,6 +467,8 @@ async fn a_nul_or_invalid_utf8_in_any_query_parameter_is_a_400_naming_it() {
             let value = match name {
                 "code" => "KDPM".to_owned(),
                 "period" => "2021-Q1".to_owned(),
+                "kind" => "receipt".to_owned(),
+                "channel" => "sms".to_owned(),
                 _ => uuid::Uuid::now_v7().to_string(),
             };
             path.replace(&format!("{{{name}}}"), &value)

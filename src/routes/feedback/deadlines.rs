@@ -17,7 +17,7 @@ use crate::{
         deadlines::{ExtensionRow, NewExtension, ProgressNoteRow},
         feedback::{self as store, FeedbackChanges, FeedbackRow},
     },
-    domain::{deadlines::extended, feedback::FeedbackStatus, validate},
+    domain::{deadlines::extended, feedback::FeedbackStatus, messages::MessageKind, validate},
     error::ApiError,
     http::{ApiJson, RequestContext},
     state::AppState,
@@ -244,6 +244,7 @@ pub async fn extend_feedback(
     let (id, body, now) = (id.into_inner(), body.0, state.clock.now());
     let max = state.settings.deadlines.max_extensions;
     let actor = Actor::of(&principal, &ctx);
+    let links = db::outbound::Links { base: state.settings.public_url.clone() };
     let extension = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let current = open_for(conn, &principal, id)?;
@@ -290,6 +291,13 @@ pub async fn extend_feedback(
                     changes,
                 },
             )?;
+            let values = vec![
+                ("deadline", new.format("%d/%m/%Y").to_string()),
+                ("previous_deadline", current.deadline_on.format("%d/%m/%Y").to_string()),
+                ("reason", reason),
+            ];
+            let occasion = row.id.to_string();
+            db::outbound::to_sender(conn, id, MessageKind::Extension, &occasion, values, &links)?;
             Ok(Extension::from(row))
         })
     })

@@ -8,6 +8,7 @@
 mod categories;
 mod deadlines;
 mod holidays;
+mod messages;
 mod outcome;
 mod records;
 mod workflow;
@@ -15,6 +16,7 @@ mod workflow;
 pub use categories::*;
 pub use deadlines::*;
 pub use holidays::*;
+pub use messages::*;
 pub use outcome::*;
 pub use records::*;
 pub use workflow::*;

@@ -18,6 +18,7 @@ use crate::{
     },
     domain::{
         feedback::{FeedbackChannel, FeedbackStatus, Satisfaction},
+        messages::MessageKind,
         plans::MeasurementSource,
         time::{day_start, local_date, vietnam},
         validate,
@@ -172,6 +173,7 @@ pub async fn publish_feedback(
     let summary = body.0.summary.trim().to_owned();
     let (by, now) = (principal.id, state.clock.now());
     let actor = Actor::of(&principal, &ctx);
+    let links = db::outbound::Links { base: state.settings.public_url.clone() };
     crud::update::<Feedback, _>(
         &state,
         actor,
@@ -184,6 +186,9 @@ pub async fn publish_feedback(
             }
             store::publish(conn, &current.row, &summary, by, now)?;
             let row = store::update(conn, current.row.id, &FeedbackChanges::default())?;
+            let values = vec![("summary", summary.clone()), ("public_url", links.public(&row.code))];
+            let occasion = now.timestamp_micros().to_string();
+            db::outbound::to_sender(conn, row.id, MessageKind::Publication, &occasion, values, &links)?;
             Ok(FeedbackRecord::load_all(conn, vec![row])?.remove(0))
         },
     )

@@ -21,6 +21,7 @@ use crate::{
             FeedbackChannel, FeedbackKind, FeedbackStatus, Satisfaction, SenderType, deadline, feedback_code,
             mask_address, mask_email, mask_name, mask_phone,
         },
+        messages::{MessageChannel, MessageKind},
         time::local_date,
         validate,
     },
@@ -44,6 +45,9 @@ pub struct Sender {
     pub phone: Option<String>,
     pub email: Option<String>,
     pub address: Option<String>,
+    /// What the sender consented to be told by (messages of receipt, extension, answer,
+    /// publication and reopening; `GET /api/v1/feedback/{id}/messages`).
+    pub notify_by: Vec<MessageChannel>,
 }
 
 /// A feedback, complaint, recommendation or question.
@@ -117,14 +121,16 @@ impl Feedback {
     fn new(rec: FeedbackRecord, reveal: bool) -> Self {
         let r = rec.row;
         let sender = rec.sender.map(|s| {
+            let notify_by = s.notify_by.iter().filter_map(|c| MessageChannel::parse(c)).collect();
             if reveal {
-                Sender { name: s.name, phone: s.phone, email: s.email, address: s.address }
+                Sender { name: s.name, phone: s.phone, email: s.email, address: s.address, notify_by }
             } else {
                 Sender {
                     name: s.name.as_deref().map(mask_name),
                     phone: s.phone.as_deref().map(mask_phone),
                     email: s.email.as_deref().map(mask_email),
                     address: s.address.as_deref().map(mask_address),
+                    notify_by,
                 }
             }
         });
@@ -238,6 +244,13 @@ pub struct CreateFeedback {
     #[validate(length(min = 1, max = 1000))]
     #[schema(min_length = 1, max_length = 1000)]
     pub sender_address: Option<String>,
+    /// The sender consents to be told of the record's receipt (code, legal deadline,
+    /// tracking PIN), extension, answer, publication and reopening by `email` (needs
+    /// `sender_email`) and/or `sms` (needs `sender_phone`). Default: not told. The
+    /// sender withdraws it with the PIN (`PUT /api/v1/public/feedback/{code}/notify-by`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 2)]
+    pub notify_by: Vec<MessageChannel>,
     #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
     #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 1000)]
     pub subject: String,
@@ -455,6 +468,10 @@ pub async fn create_feedback(
     // The sender's tracking PIN, kept as a keyed hash and shown once.
     let (pin, pin_key) = (crate::auth::password::new_pin(), state.pin_key.clone());
     let kept_pin = pin.clone();
+    let links = db::outbound::Links { base: state.settings.public_url.clone() };
+    let mut notify_by: Vec<String> = body.notify_by.iter().map(|c| c.as_str().to_owned()).collect();
+    notify_by.sort();
+    notify_by.dedup();
     let filed = crud::file_row::<Feedback, _>(&state, actor, move |conn| {
         checks::organization(conn, org)?;
         if let Some(reference) = &body.external_reference {
@@ -516,12 +533,19 @@ pub async fn create_feedback(
             phone: body.sender_phone,
             email: body.sender_email,
             address: body.sender_address,
+            notify_by,
         });
         if let Some(sender) = &sender {
             store::set_sender(conn, sender)?;
         }
         store::add_history(conn, row.id, None, FeedbackStatus::Received, None, &history_actor, received_at)?;
         db::tracking::set_pin(conn, row.id, &pin_key.digest(row.id, &kept_pin))?;
+        let values = vec![
+            ("received_on", local_date(row.received_at).format("%d/%m/%Y").to_string()),
+            ("deadline", row.deadline_on.format("%d/%m/%Y").to_string()),
+            ("pin", kept_pin.clone()),
+        ];
+        db::outbound::to_sender(conn, row.id, MessageKind::Receipt, "1", values, &links)?;
         Ok(Filed::New(FeedbackRecord { row, sender, publication: None }))
     })
     .await?;

@@ -15,7 +15,7 @@ use crate::{
         audit::{self, Actor, Event},
         feedback::{self as store, AnswerRow, FeedbackChanges, FeedbackRecord},
     },
-    domain::{feedback::FeedbackStatus, validate},
+    domain::{feedback::FeedbackStatus, messages::MessageKind, validate},
     error::ApiError,
     http::{ApiJson, IfMatch, RequestContext},
     routes::crud::{self},
@@ -308,6 +308,8 @@ pub async fn answer_feedback(
     let body = body.0;
     let (id, org, now) = (id.into_inner(), principal.organization_id, state.clock.now());
     let actor = Actor::of(&principal, &ctx);
+    let links = db::outbound::Links { base: state.settings.public_url.clone() };
+    let reopen_days = state.settings.deadlines.reopen_days;
     let answer = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let current = store::lock(conn, id, org)?;
@@ -353,6 +355,13 @@ pub async fn answer_feedback(
                     &Answer::from(answer.clone()),
                 ),
             )?;
+            let answered_on = crate::clock::local_date(current.answered_at.unwrap_or(now));
+            let values = vec![
+                ("answer", answer.text.clone()),
+                ("reopen_until", (answered_on + chrono::Duration::days(reopen_days)).format("%d/%m/%Y").to_string()),
+            ];
+            let occasion = answer.id.to_string();
+            db::outbound::to_sender(conn, id, MessageKind::Answer, &occasion, values, &links)?;
             Ok(answer)
         })
     })
