@@ -63,7 +63,7 @@ async fn events_of(app: &TestApp, token: &str, kind: &str, n: usize) -> Vec<Valu
 }
 
 /// Lets at least one more scan run.
-async fn a_scan(app: &TestApp) {
+pub(crate) async fn a_scan(app: &TestApp) {
     let before = app.sql_count(
         "SELECT extract(epoch FROM run_at)::bigint * 1000 AS n FROM jobs WHERE kind = 'recurring.deadlines'",
     );
@@ -364,7 +364,7 @@ async fn reports_and_assignments_are_reminded_then_late_then_missing() {
 
 /// A small SMTP server on a random port, speaking the protocol's commands as a relay
 /// would (EHLO, MAIL, RCPT, DATA, QUIT); keeps each message as received.
-fn smtp_listener() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+pub(crate) fn smtp_listener() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use std::io::{BufRead, BufReader, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();

@@ -12,6 +12,7 @@ mod feedback;
 mod hardening;
 mod helpers;
 mod idempotency;
+mod messages;
 mod oauth;
 mod openapi;
 mod plans;
