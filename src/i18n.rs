@@ -395,6 +395,11 @@ const PROBLEMS: &[(&str, &str, &str)] = &[
         "Chỉ mẫu thư điện tử mới có tiêu đề, và phải có.",
         "An e-mail template has a subject, and only it.",
     ),
+    (
+        "implements_not_in_parent_plan",
+        "Mục được thực hiện phải là một mục của kế hoạch cấp trên mà kế hoạch này triển khai.",
+        "The item implemented must be an item of the parent plan this plan implements.",
+    ),
     ("department_required", "Cần giao phòng xử lý trước.", "Assign a department first."),
     ("feedback_not_accepted", "Phản ánh chưa được tiếp nhận xử lý.", "The record has not been accepted for handling."),
     ("feedback_not_answered", "Phản ánh chưa được trả lời.", "The record has not been answered."),

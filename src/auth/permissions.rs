@@ -20,6 +20,7 @@ code_enum! {
         ReportsRead = "reports:read",
         EventsRead = "events:read",
         WebhooksManage = "webhooks:manage",
+        OversightRead = "oversight:read",
     }
 }
 
@@ -37,6 +38,7 @@ pub enum Permission {
     EventsRead,
     WebhooksManage,
     MessageTemplatesManage,
+    Oversee,
     PlansRead,
     PlansWrite,
     AssignmentsRead,
@@ -251,12 +253,29 @@ pub const MATRIX: &[Grant] = &[
         scopes: &[],
     },
     Grant {
+        permission: Permission::Oversee,
+        what: "oversee the organisations below their own: read their plans, items, indicators, assignments, reporting duties, activities, evidence lists and feedback statistics (never a feedback record), and the roll-up of a plan they implement",
+        what_vi: "giám sát các đơn vị cấp dưới",
+        roles: &[Admin, OrgAdmin, Leader],
+        scopes: &[Scope::OversightRead],
+    },
+    Grant {
         permission: Permission::AuditRead,
         what: "read the audit trail",
         what_vi: "xem nhật ký hệ thống",
         roles: &[Admin, OrgAdmin, Leader],
         scopes: &[],
     },
+];
+
+/// What an oversight read may do in the organisation below (`Principal::overseeing`).
+pub const OVERSIGHT_READS: &[Permission] = &[
+    Permission::OrganizationsRead,
+    Permission::DepartmentsRead,
+    Permission::PlansRead,
+    Permission::AssignmentsRead,
+    Permission::ActivitiesRead,
+    Permission::ReportsRead,
 ];
 
 pub fn grant(permission: Permission) -> &'static Grant {
@@ -447,6 +466,7 @@ pub const OPERATIONS: &[(&str, Access)] = &[
     ("reopen_feedback", Access::Public),
     ("set_feedback_notify_by", Access::Public),
     ("get_plan_report", Access::Needs(Permission::ReportsRead)),
+    ("get_plan_rollup", Access::Needs(Permission::Oversee)),
     ("get_feedback_report", Access::Needs(Permission::ReportsRead)),
     ("create_report_snapshot", Access::Needs(Permission::ReportsSnapshot)),
     ("list_report_snapshots", Access::Needs(Permission::ReportsRead)),

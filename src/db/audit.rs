@@ -92,8 +92,8 @@ struct NewEvent<'a> {
 /// caller's transaction: the feed and the trail cannot disagree. Sign-ins (`login_…`)
 /// are audited but are not changes, so they make no event.
 pub fn record(conn: &mut PgConnection, actor: &Actor, event: Event<'_>) -> QueryResult<()> {
-    // Sign-ins are in the trail but change nothing: no event.
-    if !event.action.starts_with("login_") {
+    // Sign-ins and oversight reads are in the trail but change nothing: no event.
+    if !event.action.starts_with("login_") && event.action != "oversight_read" {
         crate::db::events::record(
             conn,
             (event.action, event.entity_type),

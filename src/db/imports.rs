@@ -345,8 +345,31 @@ impl<'a> Run<'a> {
             plan_items::all_of_plan(conn, plan.id)?.into_iter().map(|row| (row.reference.clone(), row)).collect();
         let mut ids: Vec<Uuid> = Vec::with_capacity(self.file.items.len());
         let mut by_ref: HashMap<&str, Uuid> = HashMap::new();
+        // The parent plan's items, by reference, for `implements`.
+        let parent_items: HashMap<String, Uuid> = match plan.parent_plan_id {
+            Some(parent) => {
+                plan_items::all_of_plan(conn, parent)?.into_iter().map(|row| (row.reference, row.id)).collect()
+            }
+            None => HashMap::new(),
+        };
+        let mut errors = Vec::new();
         for spec in &self.file.items {
             let parent = spec.parent.map(|p| ids[p]);
+            let implements = match &spec.implements {
+                None => None,
+                Some(reference) => match parent_items.get(reference) {
+                    Some(id) => Some(*id),
+                    None => {
+                        let what = if plan.parent_plan_id.is_some() { "parent plan item" } else { "parent plan" };
+                        errors.push(
+                            FieldError::new(format!("{}.implements", spec.path), "unknown_reference")
+                                .arg("what", what)
+                                .arg("value", reference),
+                        );
+                        None
+                    }
+                },
+            };
             let item_docs: Vec<Uuid> = spec.documents.iter().filter_map(|n| docs.get(n).copied()).collect();
             let id = match existing_items.remove(&spec.reference) {
                 Some(current) => {
@@ -358,6 +381,7 @@ impl<'a> Run<'a> {
                         title: Some(spec.title.clone()),
                         body: Some(spec.body.clone()),
                         due_on: Some(spec.due_on),
+                        implements_item_id: Some(implements),
                     };
                     plan_items::update(conn, current.id, &changes)?;
                     diesel::update(items_t::table.find(current.id))
@@ -381,6 +405,7 @@ impl<'a> Run<'a> {
                             title: spec.title.clone(),
                             body: spec.body.clone(),
                             due_on: spec.due_on,
+                            implements_item_id: implements,
                             created_by: self.actor.id,
                         },
                     )?;
@@ -400,6 +425,9 @@ impl<'a> Run<'a> {
             plan_items::set_documents(conn, id, &item_docs)?;
             ids.push(id);
             by_ref.insert(spec.reference.as_str(), id);
+        }
+        if !errors.is_empty() {
+            return Err(fail(errors));
         }
         let gone: Vec<Uuid> = existing_items.values().map(|row| row.id).collect();
         if !gone.is_empty() {

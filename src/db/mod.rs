@@ -24,6 +24,7 @@ pub mod page;
 pub mod plan_items;
 pub mod plans;
 pub mod reports;
+pub mod rollup;
 pub mod schema;
 pub mod service_clients;
 pub mod templates;

@@ -180,6 +180,31 @@ pub fn would_cycle(conn: &mut PgConnection, id: Uuid, parent: Uuid) -> QueryResu
     Ok(false)
 }
 
+/// Whether `org` is a live organisation somewhere below `above` in the tree.
+pub fn is_below(conn: &mut PgConnection, org: Uuid, above: Uuid) -> QueryResult<bool> {
+    Ok(below(conn, above)?.contains(&org))
+}
+
+/// The live organisations below `above`, at any depth.
+pub fn below(conn: &mut PgConnection, above: Uuid) -> QueryResult<Vec<Uuid>> {
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: Uuid,
+    }
+    let rows: Vec<Id> = diesel::sql_query(
+        "WITH RECURSIVE below AS (
+             SELECT id, 1 AS depth FROM organizations WHERE parent_id = $1 AND deleted_at IS NULL
+             UNION ALL
+             SELECT o.id, b.depth + 1 FROM organizations o JOIN below b ON o.parent_id = b.id
+             WHERE o.deleted_at IS NULL AND b.depth < 64)
+         SELECT DISTINCT id FROM below",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(above)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
 /// Live records that still point at the organisation, by kind, for a 409 on delete.
 pub fn dependents(conn: &mut PgConnection, id: Uuid) -> QueryResult<Vec<&'static str>> {
     use crate::db::schema::{departments, service_clients, users};

@@ -33,6 +33,8 @@ pub struct PlanItemRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    /// The parent plan's item this one carries out.
+    pub implements_item_id: Option<Uuid>,
 }
 
 #[derive(Insertable, Clone)]
@@ -50,6 +52,7 @@ pub struct NewPlanItem {
     pub title: String,
     pub body: Option<String>,
     pub due_on: Option<NaiveDate>,
+    pub implements_item_id: Option<Uuid>,
     pub created_by: Option<Uuid>,
 }
 
@@ -64,6 +67,7 @@ pub struct PlanItemChanges {
     pub title: Option<String>,
     pub body: Option<Option<String>>,
     pub due_on: Option<Option<NaiveDate>>,
+    pub implements_item_id: Option<Option<Uuid>>,
 }
 
 #[derive(Default)]

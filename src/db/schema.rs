@@ -406,6 +406,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
         search -> Nullable<Text>,
+        implements_item_id -> Nullable<Uuid>,
     }
 }
 

@@ -84,6 +84,10 @@ pub struct ItemSpec {
     pub assignments: Vec<AssignmentSpec>,
     pub parent: Option<usize>,
     pub position: i32,
+    /// The reference of the parent plan's item this one carries out (`implements`).
+    pub implements: Option<String>,
+    /// Where it is in the file, for problems found against the database.
+    pub path: String,
 }
 
 #[derive(Debug, Clone)]
@@ -477,6 +481,7 @@ fn read_items(
         let title = r.text(obj, "title", &path, true);
         let body = r.text(obj, "body", &path, false);
         let due_on = r.date(obj, "due_on", &path);
+        let implements = r.text(obj, "implements", &path, false);
         let mut documents = Vec::new();
         for (number, at) in r.strings(obj, "documents", &path) {
             if walk.documents.iter().any(|d| d.number == number) {
@@ -511,6 +516,8 @@ fn read_items(
                 assignments,
                 parent,
                 position: position as i32,
+                implements,
+                path: path.clone(),
             });
         }
         // Below a broken item too, so that every problem is found in one pass.

@@ -17,6 +17,7 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("Scope", "feedback:read", "xem phản ánh"),
     ("Scope", "events:read", "xem luồng sự kiện"),
     ("Scope", "webhooks:manage", "quản lý webhook"),
+    ("Scope", "oversight:read", "giám sát đơn vị cấp dưới"),
     ("Scope", "feedback:write", "gửi phản ánh"),
     ("Scope", "reports:read", "xem báo cáo"),
     ("PlanStatus", "draft", "dự thảo"),

@@ -22,8 +22,19 @@ impl<T: DeserializeOwned + Validate> FromRequest for ApiQuery<T> {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(pairs(req.query_string()).and_then(|pairs| parse::<T>(&pairs)).map(ApiQuery))
+        ready(request_pairs(req).and_then(|pairs| parse::<T>(&pairs)).map(ApiQuery))
     }
+}
+
+/// The request's query pairs; for an oversight read, without the `organization_id` that
+/// named the unit read (the principal acts on that unit already).
+fn request_pairs(req: &HttpRequest) -> Result<Vec<(String, String)>, ApiError> {
+    use actix_web::HttpMessage;
+    let mut pairs = pairs(req.query_string())?;
+    if req.extensions().get::<crate::auth::Principal>().is_some_and(|p| p.overseeing.is_some()) {
+        pairs.retain(|(key, _)| key != "organization_id");
+    }
+    Ok(pairs)
 }
 
 /// The decoded `(name, value)` pairs of a query string (`application/x-www-form-urlencoded`:
@@ -85,7 +96,7 @@ impl<F: DeserializeOwned + Validate> FromRequest for ListQuery<F> {
 
 fn list_query<F: DeserializeOwned + Validate>(req: &HttpRequest) -> Result<ListQuery<F>, ApiError> {
     let (paging, rest): (Vec<_>, Vec<_>) =
-        pairs(req.query_string())?.into_iter().partition(|(key, _)| PageRequest::PARAMS.contains(&key.as_str()));
+        request_pairs(req)?.into_iter().partition(|(key, _)| PageRequest::PARAMS.contains(&key.as_str()));
     let conventions = crate::http::parts::part::<Conventions>(req)?;
     let page = PageRequest::parse(&paging, req.path(), &conventions.cursor_key);
     let filter = parse::<F>(&rest);

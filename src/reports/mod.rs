@@ -1,6 +1,7 @@
 //! Reports: a plan's progress over a period (items, departments, indicators,
 //! activities per month, feedback), and feedback statistics alone. Built from the
 //! aggregates in `db::reports`; rendered as JSON, CSV (`tables`) or XLSX (`xlsx`).
+pub mod rollup;
 pub mod tables;
 pub mod xlsx;
 
@@ -51,7 +52,7 @@ impl DutyCounts {
         self.upcoming += other.upcoming;
     }
 
-    fn add(&mut self, state: DutyState) {
+    pub(crate) fn add(&mut self, state: DutyState) {
         match state {
             DutyState::Submitted => self.on_time += 1,
             DutyState::Late => self.late += 1,
@@ -341,7 +342,7 @@ pub fn feedback_report(
 }
 
 /// Items in tree order (siblings by position), with their depth.
-fn tree_order(items: Vec<PlanItemRow>) -> Vec<(PlanItemRow, i32)> {
+pub(crate) fn tree_order(items: Vec<PlanItemRow>) -> Vec<(PlanItemRow, i32)> {
     let mut children: HashMap<Option<Uuid>, Vec<PlanItemRow>> = HashMap::new();
     for item in items {
         children.entry(item.parent_id).or_default().push(item);

@@ -2,7 +2,7 @@
 //! header, documented in `docs/reports.md`) and a Vietnamese heading (the XLSX sheet).
 use chrono::NaiveDate;
 
-use super::{FeedbackGroup, FeedbackReport, FeedbackStats, PlanReport};
+use super::{FeedbackGroup, FeedbackReport, FeedbackStats, PlanReport, rollup::Rollup};
 use crate::domain::{feedback::FeedbackChannel, plans::Channel};
 
 /// One cell, typed so a spreadsheet gets numbers and dates, not text.
@@ -424,6 +424,178 @@ impl FeedbackReport {
 }
 
 /// Vietnamese names of channels, for headings.
+/// The sections of a roll-up, in order.
+pub const ROLLUP_SECTIONS: &[&str] = &["items", "units", "indicators", "missing"];
+
+impl Rollup {
+    pub fn tables(&self) -> Vec<Table> {
+        let items = Table {
+            section: "items",
+            sheet: "Theo mục kế hoạch",
+            columns: columns(&[
+                ("parent_item_id", "Mã định danh mục của kế hoạch cấp trên"),
+                ("parent_reference", "Số hiệu mục cấp trên"),
+                ("depth", "Cấp"),
+                ("parent_title", "Nội dung mục cấp trên"),
+                ("units", "Số đơn vị thực hiện"),
+                ("organization_code", "Đơn vị"),
+                ("reference", "Số hiệu mục của đơn vị"),
+                ("title", "Nội dung mục của đơn vị"),
+                ("assignments", "Nhiệm vụ được giao"),
+                ("assignments_done", "Đã hoàn thành"),
+                ("assignments_in_progress", "Đang thực hiện"),
+                ("verified_activities", "Hoạt động đã xác nhận"),
+                ("evidence_files", "Tệp minh chứng"),
+                ("last_report_period", "Kỳ báo cáo gần nhất"),
+                ("last_report_on", "Ngày nộp báo cáo gần nhất"),
+                ("organization_id", "Mã định danh đơn vị"),
+                ("item_id", "Mã định danh mục của đơn vị"),
+            ]),
+            rows: self
+                .items
+                .iter()
+                .flat_map(|p| {
+                    let head = [
+                        Cell::text(p.item_id.to_string()),
+                        Cell::text(&p.reference),
+                        Cell::Int(i64::from(p.depth)),
+                        Cell::text(&p.title),
+                        Cell::Int(p.units as i64),
+                    ];
+                    let none = || [vec![Cell::Empty; 10], vec![Cell::Empty, Cell::Empty]].concat();
+                    let lines: Vec<Vec<Cell>> = if p.implementations.is_empty() {
+                        vec![[head.to_vec(), none()].concat()]
+                    } else {
+                        p.implementations
+                            .iter()
+                            .map(|i| {
+                                [
+                                    head.to_vec(),
+                                    vec![
+                                        Cell::text(&i.organization_code),
+                                        Cell::text(&i.reference),
+                                        Cell::text(&i.title),
+                                        Cell::Int(i.assignments),
+                                        Cell::Int(i.assignments_done),
+                                        Cell::Int(i.assignments_in_progress),
+                                        Cell::Int(i.verified_activities),
+                                        Cell::Int(i.evidence_files),
+                                        Cell::opt_text(i.last_report_period.clone()),
+                                        Cell::opt_date(i.last_report_at.map(crate::domain::time::local_date)),
+                                        Cell::text(i.organization_id.to_string()),
+                                        Cell::text(i.item_id.to_string()),
+                                    ],
+                                ]
+                                .concat()
+                            })
+                            .collect()
+                    };
+                    lines
+                })
+                .collect(),
+        };
+        let mut unit_columns = vec![
+            ("rank", "Xếp hạng"),
+            ("code", "Đơn vị"),
+            ("name", "Tên đơn vị"),
+            ("plan_code", "Kế hoạch của đơn vị"),
+            ("score", "Điểm"),
+            ("reports_on_time_rate", "Tỷ lệ báo cáo đúng hạn (%)"),
+            ("indicators_met_rate", "Tỷ lệ chỉ tiêu đạt (%)"),
+            ("feedback_on_time_rate", "Tỷ lệ phản ánh trả lời đúng hạn (%)"),
+        ];
+        unit_columns.extend(DUTIES);
+        unit_columns.extend([
+            ("feedback_received", "Phản ánh tiếp nhận"),
+            ("feedback_answered", "Đã trả lời"),
+            ("feedback_answered_on_time", "Trả lời đúng hạn"),
+            ("feedback_overdue", "Quá hạn chưa trả lời"),
+            ("satisfaction_rate", "Tỷ lệ hài lòng (%)"),
+            ("organization_id", "Mã định danh đơn vị"),
+            ("plan_id", "Mã định danh kế hoạch"),
+        ]);
+        let units = Table {
+            section: "units",
+            sheet: "Theo đơn vị",
+            columns: columns(&unit_columns),
+            rows: self
+                .units
+                .iter()
+                .map(|u| {
+                    [
+                        vec![
+                            u.rank.map_or(Cell::Empty, |r| Cell::Int(r as i64)),
+                            Cell::text(&u.code),
+                            Cell::text(&u.name),
+                            Cell::text(&u.plan.code),
+                            Cell::opt_num(u.score),
+                            Cell::opt_num(u.reports_on_time_rate),
+                            Cell::opt_num(u.indicators_met_rate),
+                            Cell::opt_num(u.feedback_on_time_rate),
+                        ],
+                        duty_cells(&u.reports).to_vec(),
+                        vec![
+                            Cell::Int(u.feedback.received),
+                            Cell::Int(u.feedback.answered),
+                            Cell::Int(u.feedback.answered_on_time),
+                            Cell::Int(u.feedback.overdue),
+                            Cell::opt_num(u.feedback.satisfaction_rate),
+                            Cell::text(u.organization_id.to_string()),
+                            Cell::text(u.plan.id.to_string()),
+                        ],
+                    ]
+                    .concat()
+                })
+                .collect(),
+        };
+        let indicators = Table {
+            section: "indicators",
+            sheet: "Chỉ tiêu",
+            columns: columns(&[
+                ("organization_code", "Đơn vị"),
+                ("code", "Mã chỉ tiêu"),
+                ("name", "Chỉ tiêu"),
+                ("unit", "Đơn vị tính"),
+                ("target_value", "Chỉ tiêu của đơn vị"),
+                ("parent_target_value", "Chỉ tiêu của cấp trên"),
+                ("value", "Kết quả"),
+                ("measured_on", "Ngày đo"),
+                ("status", "Đánh giá"),
+            ]),
+            rows: self
+                .units
+                .iter()
+                .flat_map(|u| {
+                    u.indicators.iter().map(move |i| {
+                        vec![
+                            Cell::text(&u.code),
+                            Cell::text(&i.code),
+                            Cell::text(&i.name),
+                            Cell::code(i.unit.as_str(), i.unit.label()),
+                            Cell::opt_num(i.target_value),
+                            Cell::opt_num(i.parent_target_value),
+                            Cell::opt_num(i.value),
+                            Cell::opt_date(i.measured_on),
+                            Cell::code(i.status.as_str(), i.status.label()),
+                        ]
+                    })
+                })
+                .collect(),
+        };
+        let missing = Table {
+            section: "missing",
+            sheet: "Chưa có kế hoạch",
+            columns: columns(&[("code", "Đơn vị"), ("name", "Tên đơn vị"), ("organization_id", "Mã định danh đơn vị")]),
+            rows: self
+                .missing
+                .iter()
+                .map(|m| vec![Cell::text(&m.code), Cell::text(&m.name), Cell::text(m.organization_id.to_string())])
+                .collect(),
+        };
+        vec![items, units, indicators, missing]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;

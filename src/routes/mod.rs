@@ -160,6 +160,7 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(tracking::reopen_feedback)
         .service(tracking::set_feedback_notify_by)
         .service(public::get_public_feedback)
+        .service(reports::get_plan_rollup)
         .service(reports::get_plan_report)
         .service(reports::get_feedback_report)
         .service(reports::create_report_snapshot)

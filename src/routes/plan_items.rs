@@ -57,6 +57,9 @@ pub struct PlanItem {
     pub title: String,
     pub body: Option<String>,
     pub due_on: Option<NaiveDate>,
+    /// The item of the parent plan (the plan this plan implements) that this one
+    /// carries out; the province's roll-up counts it there.
+    pub implements_item_id: Option<Uuid>,
     /// Documents the item cites, in order.
     pub document_ids: Vec<Uuid>,
     pub version: i32,
@@ -81,6 +84,7 @@ impl From<Cited<PlanItemRow>> for PlanItem {
             title: r.title,
             body: r.body,
             due_on: r.due_on,
+            implements_item_id: r.implements_item_id,
             document_ids: c.documents,
             version: r.version,
             created_at: r.created_at,
@@ -160,6 +164,9 @@ pub struct CreatePlanItem {
     #[schema(max_length = 20000)]
     pub body: Option<String>,
     pub due_on: Option<NaiveDate>,
+    /// An item of the parent plan (`parent_plan_id` of this plan) that this one
+    /// carries out.
+    pub implements_item_id: Option<Uuid>,
     #[serde(default)]
     #[validate(length(max = 100))]
     #[schema(max_items = 100)]
@@ -197,6 +204,9 @@ pub struct UpdatePlanItem {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<NaiveDate>)]
     pub due_on: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub implements_item_id: Option<Option<Uuid>>,
     #[validate(length(max = 100))]
     #[schema(max_items = 100)]
     pub document_ids: Option<Vec<Uuid>>,
@@ -243,6 +253,18 @@ fn open_plan(conn: &mut PgConnection, plan: Uuid, org: Option<Uuid>) -> Result<P
     let row = plans::find(conn, plan, org)?;
     ensure_open(row.status)?;
     Ok(row)
+}
+
+/// An implemented item must be a live item of the plan's parent plan.
+fn check_implements(conn: &mut PgConnection, plan: &PlanRow, item: Option<Uuid>) -> Result<(), ApiError> {
+    let Some(item) = item else { return Ok(()) };
+    let refused = || ApiError::rule("implements_item_id", "implements_not_in_parent_plan");
+    let Some(parent_plan) = plan.parent_plan_id else { return Err(refused()) };
+    match store::find(conn, item, None) {
+        Ok(found) if found.plan_id == parent_plan => Ok(()),
+        Ok(_) | Err(diesel::result::Error::NotFound) => Err(refused()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The parent must be a live item of the same plan.
@@ -391,6 +413,7 @@ pub async fn create_plan_item(
         let plan = open_plan(conn, plan_id, org)?;
         check_parent(conn, plan_id, body.parent_id)?;
         check_documents(conn, plan.organization_id, &body.document_ids)?;
+        check_implements(conn, &plan, body.implements_item_id)?;
         let end = store::next_position(conn, plan_id, body.parent_id)?;
         let row = store::insert(
             conn,
@@ -407,6 +430,7 @@ pub async fn create_plan_item(
                 title: body.title.trim().to_owned(),
                 body: body.body,
                 due_on: body.due_on,
+                implements_item_id: body.implements_item_id,
                 created_by: Some(author),
             },
         )?;
@@ -453,6 +477,7 @@ pub async fn update_plan_item(
         title: body.title.map(|t| t.trim().to_owned()),
         body: body.body,
         due_on: body.due_on,
+        implements_item_id: body.implements_item_id,
     };
     let (move_to, position, document_ids) = (body.parent_id, body.position, body.document_ids);
     let actor = Actor::of(&principal, &ctx);
@@ -468,6 +493,7 @@ pub async fn update_plan_item(
             if let Some(ids) = &document_ids {
                 check_documents(conn, plan.organization_id, ids)?;
             }
+            check_implements(conn, &plan, changes.implements_item_id.flatten())?;
             store::update(conn, item.id, &changes)?;
             if move_to.is_some() || position.is_some() {
                 let parent = move_to.unwrap_or(item.parent_id);

@@ -29,7 +29,7 @@ use crate::{
     },
     reports::{
         self, Context, FeedbackReport, GroupBy, PlanReport, ReportPeriod,
-        tables::{CsvStyle, PLAN_SECTIONS, Table},
+        tables::{CsvStyle, Table},
         xlsx,
     },
     routes::{
@@ -82,9 +82,8 @@ fn file_part(text: &str) -> String {
 /// The CSV of one section, chosen with `section`.
 fn csv_of(tables: Vec<Table>, section: Option<&str>, name: &str, style: CsvStyle) -> Result<HttpResponse, ApiError> {
     let Some(section) = section else {
-        return Err(ApiError::rules(vec![
-            FieldError::new("section", "required").arg("allowed", PLAN_SECTIONS.join(", ")),
-        ]));
+        let allowed: Vec<&str> = tables.iter().map(|t| t.section).collect();
+        return Err(ApiError::rules(vec![FieldError::new("section", "required").arg("allowed", allowed.join(", "))]));
     };
     let table = tables.into_iter().find(|t| t.section == section).expect("every section has a table");
     Ok(download(CSV, &format!("{name}_{section}.csv"), table.to_csv(style)))
@@ -562,4 +561,106 @@ pub async fn get_report_snapshot_content(
     }
     let report: PlanReport = serde_json::from_str(&row.body).map_err(ApiError::internal)?;
     render_plan(&state, &report, format, query.0.section, csv_style(query.0.bom, query.0.headers)).await
+}
+
+#[derive(Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RollupParams {
+    /// `2021`, `2021-H1`, `2021-Q2` or `2021-M07` (also `2021-07`); or give `from` and `to` instead.
+    pub period: Option<String>,
+    /// First day (Vietnam), with `to`.
+    pub from: Option<NaiveDate>,
+    /// Last day (Vietnam), with `from`.
+    pub to: Option<NaiveDate>,
+    /// `json` (default), `csv` (with `section`) or `xlsx`; or ask with `Accept`.
+    #[param(inline)]
+    pub format: Option<ReportFormat>,
+    /// The section a CSV holds: `items`, `units`, `indicators` or `missing`.
+    #[param(inline)]
+    pub section: Option<RollupSection>,
+    /// CSV: start with a UTF-8 byte order mark (default `true`).
+    pub bom: Option<bool>,
+    /// CSV: the header row as `keys` (default) or `vi`.
+    #[param(inline)]
+    pub headers: Option<CsvHeaders>,
+}
+
+/// A section of a roll-up.
+#[derive(Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RollupSection {
+    Items,
+    Units,
+    Indicators,
+    Missing,
+}
+
+impl RollupSection {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Items => "items",
+            Self::Units => "units",
+            Self::Indicators => "indicators",
+            Self::Missing => "missing",
+        }
+    }
+}
+
+/// The roll-up of a plan over the units below that implement it.
+///
+/// For a plan of the caller's organisation (the province's): per item, the units'
+/// items that carry it out (`implements_item_id`) with their assignments, verified
+/// activities and evidence in the period and last progress report; per unit with a plan
+/// implementing it, its reporting duties on time / late / missing, its indicators beside
+/// the plan's targets of the same code, its feedback figures (counts only — never a
+/// record), three rates, a score (their mean) and a rank; and the organisation's direct
+/// units with no plan implementing it yet (`missing`). Figures over all units at once;
+/// see docs/rollup.md.
+#[utoipa::path(
+    tag = "reports",
+    params(("plan_id" = Uuid, Path), RollupParams),
+    responses(
+        (status = 200, description = "The roll-up.", content(
+            (crate::reports::rollup::Rollup = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+    )
+)]
+#[get("/reports/plans/{plan_id}/rollup")]
+pub async fn get_plan_rollup(
+    auth: AuthUser,
+    plan_id: web::Path<Uuid>,
+    query: ApiQuery<RollupParams>,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::Oversee)?;
+    let params = query.0;
+    let period = ReportPeriod::parse(params.period.as_deref(), params.from, params.to)?;
+    let format = negotiate(params.format, &req);
+    let ctx = context(&state, None);
+    let (id, org) = (plan_id.into_inner(), principal.organization_id);
+    let rollup = db::run(&state.pool, move |conn| {
+        db::reports::in_snapshot(conn, |conn| {
+            let plan = plans::find(conn, id, org)?;
+            let below = db::organizations::below(conn, plan.organization_id)?;
+            crate::reports::rollup::rollup(conn, plan, &below, period, ctx)
+        })
+    })
+    .await?;
+    let name = format!("tong-hop_{}_{}", file_part(&rollup.plan.code), file_part(&rollup.period.label()));
+    let style = csv_style(params.bom, params.headers);
+    match format {
+        ReportFormat::Json => Ok(HttpResponse::Ok().json(&rollup)),
+        ReportFormat::Csv => csv_of(rollup.tables(), params.section.map(RollupSection::as_str), &name, style),
+        ReportFormat::Xlsx => {
+            let organization = organization_name(&state, rollup.plan.organization_id).await?;
+            let subject = format!("Tổng hợp thực hiện kế hoạch: {} — {}", rollup.plan.code, rollup.plan.title);
+            let title = reports::title_block(&organization, &subject, &rollup.period, rollup.generated_at);
+            xlsx_of(&rollup.tables(), &name, &title)
+        }
+    }
 }

@@ -334,6 +334,7 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
         ("list_public_feedback", r("/api/v1/public/organizations/SXD/feedback".into())),
         ("get_public_feedback", r(format!("/api/v1/public/feedback/{}?organization=SXD", i("feedback_code")))),
         ("get_plan_report", r(format!("/api/v1/reports/plans/{plan}?period=2021-Q2"))),
+        ("get_plan_rollup", r(format!("/api/v1/reports/plans/{plan}/rollup?period=2021"))),
         ("get_feedback_report", r("/api/v1/reports/feedback?period=2021".into())),
         ("list_report_snapshots", r(format!("/api/v1/reports/plans/{plan}/snapshots"))),
         ("get_report_snapshot", r(format!("/api/v1/reports/snapshots/{}", i("snapshot")))),

@@ -15,6 +15,7 @@ mod idempotency;
 mod messages;
 mod oauth;
 mod openapi;
+mod oversight;
 mod plans;
 mod private_server;
 mod readme;

@@ -1,0 +1,280 @@
+//! The province's view: a three-level tree (province → board → its unit, and a sibling
+//! board), plans implementing the province's item by item through an import,
+//! oversight reads down the tree (404 across and up, never a feedback record, never a
+//! write, each in the audit trail of the unit read), and the roll-up's figures.
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, test_settings};
+
+const PHONE: &str = "0905 111 222";
+const NAME: &str = "Phạm Văn Oversight";
+
+fn province_file() -> Value {
+    json!({
+        "format": "plan-fixture/1",
+        "organizations": [
+            {"code": "UBND-KH", "name": "Ủy ban nhân dân tỉnh Khánh Hòa"},
+            {"code": "KDPM", "name": "Ban Quản lý dự án phát triển tỉnh", "parent": "UBND-KH"},
+            {"code": "SXD", "name": "Sở Xây dựng", "parent": "UBND-KH"},
+            {"code": "KDPM-DA1", "name": "Ban điều hành dự án 1", "parent": "KDPM"}
+        ],
+        "documents": [{"number": "590/QĐ-UBND", "issued_on": "2021-03-01", "issuer": "UBND tỉnh Khánh Hòa",
+                       "title": "Kế hoạch tuyên truyền cải cách hành chính năm 2021"}],
+        "decision": {"number": "590/QĐ-UBND", "issued_on": "2021-03-01", "organization": "UBND-KH"},
+        "plan": {
+            "code": "KH-CCHC-2021", "organization": "UBND-KH", "year": 2021,
+            "title": "Kế hoạch tuyên truyền CCHC tỉnh năm 2021", "issued_by_decision": "590/QĐ-UBND",
+            "period": {"from": "2021-01-01", "to": "2021-12-31"},
+            "items": [
+                {"ref": "II", "kind": "part", "title": "Nội dung tuyên truyền", "children": [
+                    {"ref": "II.1", "kind": "content", "title": "Tuyên truyền cho cán bộ, công chức", "audience": "staff"},
+                    {"ref": "II.3", "kind": "content", "title": "Tuyên truyền cho người dân", "audience": "public"}
+                ]}
+            ],
+            "indicators": [{"code": "STAFF_INFORMED", "name": "Cán bộ được phổ biến", "unit": "percent",
+                            "comparator": ">=", "target": 100}]
+        }
+    })
+}
+
+fn board_file(implements: &str) -> Value {
+    json!({
+        "format": "plan-fixture/1",
+        "organizations": [{"code": "KDPM", "name": "Ban Quản lý dự án phát triển tỉnh", "parent": "UBND-KH"}],
+        "departments": [{"organization": "KDPM", "code": "TCHC", "name": "Phòng Tổ chức - Hành chính"}],
+        "documents": [{"number": "590/QĐ-UBND", "issued_on": "2021-03-01", "issuer": "UBND tỉnh Khánh Hòa",
+                       "title": "Kế hoạch tuyên truyền cải cách hành chính năm 2021"}],
+        "plan": {
+            "code": "KH-TTCCHC-2021", "organization": "KDPM", "year": 2021, "title": "Kế hoạch tuyên truyền CCHC năm 2021",
+            "implements": "590/QĐ-UBND", "period": {"from": "2021-01-01", "to": "2021-12-31"},
+            "items": [
+                {"ref": "II", "kind": "part", "title": "Nội dung", "children": [
+                    {"ref": "II.1.1", "kind": "content", "title": "Phổ biến cho cán bộ Ban", "implements": "II.1",
+                     "assignments": [{"department": "TCHC", "role": "lead", "reporting": "quarterly"}]},
+                    {"ref": "II.3.c", "kind": "content", "title": "Đăng tin trên trang của Ban", "implements": implements}
+                ]}
+            ],
+            "indicators": [{"code": "STAFF_INFORMED", "name": "Cán bộ được phổ biến", "unit": "percent",
+                            "comparator": ">=", "target": 90}]
+        }
+    })
+}
+
+async fn org_id(app: &TestApp, admin: &str, code: &str) -> String {
+    let res = app.get("/api/v1/organizations?limit=200").token(admin).send().await;
+    res.json()["items"].as_array().unwrap().iter().find(|o| o["code"] == code).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[actix_web::test]
+async fn the_province_reads_down_the_tree_and_rolls_up_its_units() {
+    let mut settings = test_settings();
+    settings.clock = cchc_outreach::clock::Clock::fixed(
+        chrono::DateTime::parse_from_rfc3339("2021-04-06T10:00:00+07:00").unwrap().with_timezone(&chrono::Utc),
+    );
+    let app = TestApp::spawn_with(settings).await;
+    let admin = app.admin_token().await;
+    let res = app.post("/api/v1/plans/import").token(&admin).json(province_file()).send().await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let province_plan = res.json()["plan_id"].as_str().unwrap().to_owned();
+    // An item the parent plan does not have: the import says where, and writes nothing.
+    let res = app.post("/api/v1/plans/import").token(&admin).json(board_file("IX.9")).send().await;
+    let problem = res.problem(422, "import_invalid");
+    assert!(problem.to_string().contains("$.plan.items[0].children[1].implements"), "{problem}");
+    let res = app.post("/api/v1/plans/import").token(&admin).json(board_file("II.3")).send().await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let board_plan = res.json()["plan_id"].as_str().unwrap().to_owned();
+    let (province, board, sibling, below) = (
+        org_id(&app, &admin, "UBND-KH").await,
+        org_id(&app, &admin, "KDPM").await,
+        org_id(&app, &admin, "SXD").await,
+        org_id(&app, &admin, "KDPM-DA1").await,
+    );
+    let province_uuid = province.parse().unwrap();
+    let prov_dept = app.department(&admin, province_uuid, "VP").await;
+    let (_, leader) = app.staff(&admin, province_uuid, &prov_dept, "ubnd.leader", "leader").await;
+    let (_, viewer) = app.staff(&admin, province_uuid, &prov_dept, "ubnd.viewer", "viewer").await;
+    let board_uuid = board.parse().unwrap();
+    let board_dept = app.department(&admin, board_uuid, "QLDA1").await;
+    let (_, board_leader) = app.staff(&admin, board_uuid, &board_dept, "kdpm.leader", "leader").await;
+    let (_, board_coord) = app.staff(&admin, board_uuid, &board_dept, "kdpm.coord", "coordinator").await;
+    let (_, client) = app.service_client(&admin, province_uuid, &["oversight:read"]).await;
+
+    // Items map to the province's through the import.
+    let items = app.get(&format!("/api/v1/plans/{board_plan}/items?limit=50")).token(&board_coord).send().await.json();
+    let province_items =
+        app.get(&format!("/api/v1/plans/{province_plan}/items?limit=50")).token(&leader).send().await.json();
+    let id_of = |list: &Value, reference: &str| {
+        list["items"].as_array().unwrap().iter().find(|i| i["reference"] == reference).unwrap()["id"].clone()
+    };
+    let board_ii3c = items["items"].as_array().unwrap().iter().find(|i| i["reference"] == "II.3.c").unwrap().clone();
+    assert_eq!(board_ii3c["implements_item_id"], id_of(&province_items, "II.3"));
+    // Through the API too, checked: an item of another plan is refused.
+    let own_ii = id_of(&items, "II");
+    let res = app
+        .patch(&format!("/api/v1/plan-items/{}", board_ii3c["id"].as_str().unwrap()))
+        .token(&board_coord)
+        .json(json!({"implements_item_id": own_ii}))
+        .send()
+        .await;
+    res.problem(422, "rule_violated");
+
+    // The board's data: a measurement and two feedback records, one answered on time.
+    let indicators = app.get(&format!("/api/v1/plans/{board_plan}/indicators")).token(&board_coord).send().await.json();
+    let indicator = indicators["items"][0]["id"].as_str().unwrap().to_owned();
+    let res = app
+        .post(&format!("/api/v1/indicators/{indicator}/measurements"))
+        .token(&board_coord)
+        .json(json!({"value": 95.0, "measured_on": "2021-06-30", "citation": "Báo cáo 6 tháng"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let mut filed = Vec::new();
+    for n in 0..2 {
+        let res = app
+            .post("/api/v1/feedback")
+            .token(&board_coord)
+            .json(json!({"channel": "hotline", "kind": "complaint", "sender_type": "citizen", "sender_name": NAME,
+                "sender_phone": PHONE, "subject": format!("Phản ánh {n}"), "content": "Nội dung", "department_id": board_dept,
+                "received_at": "2021-04-05T09:00:00+07:00"}))
+            .send()
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        filed.push(res.json()["id"].as_str().unwrap().to_owned());
+    }
+    let res = app
+        .post(&format!("/api/v1/feedback/{}/transitions", filed[0]))
+        .token(&board_coord)
+        .json(json!({"to": "accepted"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let res = app
+        .post(&format!("/api/v1/feedback/{}/answers", filed[0]))
+        .token(&board_coord)
+        .json(json!({"text": "Đã giải quyết."}))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+
+    // Oversight reads, down the tree: one level and two.
+    for (who, token) in [("leader", &leader), ("client", &client)] {
+        let res = app.get(&format!("/api/v1/plans?organization_id={board}")).token(token).send().await;
+        assert_eq!(res.status, 200, "{who}: {}", res.text());
+        assert_eq!(res.json()["items"][0]["id"], board_plan.as_str(), "{who}");
+        let res = app.get(&format!("/api/v1/plans/{board_plan}?organization_id={board}")).token(token).send().await;
+        assert_eq!(res.status, 200, "{who}: {}", res.text());
+        let res =
+            app.get(&format!("/api/v1/plans/{board_plan}/items?organization_id={board}")).token(token).send().await;
+        assert_eq!(res.status, 200, "{who}: {}", res.text());
+        let res = app.get(&format!("/api/v1/assignments?organization_id={board}")).token(token).send().await;
+        assert_eq!(res.status, 200, "{who}: {}", res.text());
+        let res = app.get(&format!("/api/v1/activities?organization_id={board}")).token(token).send().await;
+        assert_eq!(res.status, 200, "{who}: {}", res.text());
+        let res = app.get(&format!("/api/v1/plans?organization_id={below}")).token(token).send().await;
+        assert_eq!(res.status, 200, "{who}, two levels down: {}", res.text());
+        let stats =
+            app.get(&format!("/api/v1/reports/feedback?period=2021&organization_id={board}")).token(token).send().await;
+        assert_eq!(stats.status, 200, "{who}: {}", stats.text());
+        assert_eq!(stats.json()["total"]["received"], 2);
+        assert!(!stats.text().contains("0905") && !stats.text().contains("Phạm"), "statistics only");
+        // Never a feedback record, never a write.
+        let res = app.get(&format!("/api/v1/feedback?organization_id={board}")).token(token).send().await;
+        assert_eq!(res.status, 403, "{who}: {}", res.text());
+        let res = app.get(&format!("/api/v1/feedback/{}?organization_id={board}", filed[0])).token(token).send().await;
+        assert_eq!(res.status, 403, "{who}: {}", res.text());
+        let res = app
+            .patch(&format!("/api/v1/plans/{board_plan}?organization_id={board}"))
+            .token(token)
+            .json(json!({"title": "Sửa"}))
+            .send()
+            .await;
+        assert!(matches!(res.status, 403 | 404), "{who} writes nothing: {}", res.status);
+        // A sibling's or the level above's: 404.
+        let res = app.get(&format!("/api/v1/plans?organization_id={}", uuid::Uuid::now_v7())).token(token).send().await;
+        assert_eq!(res.status, 404, "{who}");
+    }
+    for (org, what) in [(&sibling, "a sibling"), (&province, "the level above")] {
+        let res = app.get(&format!("/api/v1/plans?organization_id={org}")).token(&board_leader).send().await;
+        assert_eq!(res.status, 404, "{what}: {}", res.text());
+    }
+    // Oversight is a permission: a viewer of the province has none.
+    let res = app.get(&format!("/api/v1/plans?organization_id={board}")).token(&viewer).send().await;
+    assert_eq!(res.status, 403, "{}", res.text());
+    // Each oversight read is in the trail of the unit read (not in the feed).
+    let board_reads = app.sql_count(&format!(
+        "SELECT count(*) AS n FROM audit_events WHERE action = 'oversight_read' AND organization_id = '{board}'
+           AND changes->>'by_organization_id' = '{province}'"
+    ));
+    // Eight reads of the board's each by the leader and the client (the two refused
+    // feedback reads included: an attempt is in the trail too).
+    assert_eq!(board_reads, 16, "oversight reads in the board's trail");
+    let below_reads = app.sql_count(&format!(
+        "SELECT count(*) AS n FROM audit_events WHERE action = 'oversight_read' AND organization_id = '{below}'"
+    ));
+    assert_eq!(below_reads, 2, "and the unit two levels down's in its own");
+    assert_eq!(app.sql_count("SELECT count(*) AS n FROM events WHERE type LIKE '%oversight%'"), 0);
+
+    // The roll-up.
+    let rollup =
+        app.get(&format!("/api/v1/reports/plans/{province_plan}/rollup?period=2021")).token(&leader).send().await;
+    assert_eq!(rollup.status, 200, "{}", rollup.text());
+    let text = rollup.text();
+    assert!(!text.contains("0905") && !text.contains(NAME), "no personal data in the roll-up");
+    let r = rollup.json();
+    let parent =
+        |reference: &str| r["items"].as_array().unwrap().iter().find(|i| i["reference"] == reference).unwrap().clone();
+    assert_eq!(parent("II.3")["units"], 1);
+    assert_eq!(parent("II.3")["implementations"][0]["reference"], "II.3.c");
+    assert_eq!(parent("II.3")["implementations"][0]["organization_code"], "KDPM");
+    assert_eq!(parent("II.1")["implementations"][0]["assignments"], 1, "the lead assignment the import made");
+    assert_eq!(parent("II")["units"], 0);
+    let units = r["units"].as_array().unwrap();
+    assert_eq!(units.len(), 1, "{units:?}");
+    let unit = &units[0];
+    assert_eq!(unit["code"], "KDPM");
+    assert_eq!(unit["feedback"]["received"], 2);
+    assert_eq!(unit["feedback"]["answered"], 1);
+    assert_eq!(unit["feedback"]["answered_on_time"], 1);
+    assert_eq!(unit["feedback_on_time_rate"], 50.0);
+    let staff = &unit["indicators"][0];
+    assert_eq!(
+        (staff["code"].clone(), staff["target_value"].clone(), staff["parent_target_value"].clone()),
+        (json!("STAFF_INFORMED"), json!(90.0), json!(100.0))
+    );
+    assert_eq!((staff["value"].clone(), staff["status"].clone()), (json!(95.0), json!("met")));
+    assert_eq!(unit["indicators_met_rate"], 100.0);
+    // The score is the mean of the rates the unit has.
+    let rates: Vec<f64> = ["reports_on_time_rate", "indicators_met_rate", "feedback_on_time_rate"]
+        .iter()
+        .filter_map(|k| unit[*k].as_f64())
+        .collect();
+    let mean = (rates.iter().sum::<f64>() / rates.len() as f64 * 10.0).round() / 10.0;
+    assert_eq!(unit["score"].as_f64(), Some(mean));
+    assert_eq!(unit["rank"], 1);
+    // The sibling board has no plan implementing the province's: missing. The unit two
+    // levels down is the board's to plan for, not missing here.
+    let missing: Vec<&str> = r["missing"].as_array().unwrap().iter().map(|m| m["code"].as_str().unwrap()).collect();
+    assert_eq!(missing, ["SXD"]);
+    // CSV per section, the workbook.
+    let csv = app
+        .get(&format!("/api/v1/reports/plans/{province_plan}/rollup?period=2021&format=csv&section=units&bom=false"))
+        .token(&client)
+        .send()
+        .await;
+    assert_eq!(csv.status, 200, "{}", csv.text());
+    assert!(csv.text().starts_with("rank,code,name,plan_code,score,"), "{}", csv.text());
+    assert!(csv.text().contains("KDPM"));
+    let xlsx = app
+        .get(&format!("/api/v1/reports/plans/{province_plan}/rollup?period=2021&format=xlsx"))
+        .token(&leader)
+        .send()
+        .await;
+    assert_eq!(xlsx.status, 200);
+    // Only for a plan of one's own organisation: the board's roll-up of the province's is a 404.
+    let res =
+        app.get(&format!("/api/v1/reports/plans/{province_plan}/rollup?period=2021")).token(&board_leader).send().await;
+    assert_eq!(res.status, 404, "{}", res.text());
+}
