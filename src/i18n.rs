@@ -400,6 +400,17 @@ const PROBLEMS: &[(&str, &str, &str)] = &[
         "Mục được thực hiện phải là một mục của kế hoạch cấp trên mà kế hoạch này triển khai.",
         "The item implemented must be an item of the parent plan this plan implements.",
     ),
+    (
+        "no_parent_organization",
+        "Đơn vị không có cơ quan cấp trên để gửi báo cáo.",
+        "The organisation has none above it to send a report to.",
+    ),
+    (
+        "submission_exists",
+        "Báo cáo kỳ {period} đã được gửi và chưa bị trả lại.",
+        "The {period} report was sent already and has not been returned.",
+    ),
+    ("submission_decided", "Báo cáo đã được xử lý ({status}).", "The report has been dealt with already ({status})."),
     ("department_required", "Cần giao phòng xử lý trước.", "Assign a department first."),
     ("feedback_not_accepted", "Phản ánh chưa được tiếp nhận xử lý.", "The record has not been accepted for handling."),
     ("feedback_not_answered", "Phản ánh chưa được trả lời.", "The record has not been answered."),

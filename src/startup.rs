@@ -171,7 +171,7 @@ impl Application {
                 .app_data(document.clone())
                 .app_data(web::PathConfig::default().error_handler(|_, req| problem::path_error(req).into()))
                 .app_data(web::PayloadConfig::new(max_json))
-                .wrap(from_fn(crate::auth::principal::oversight_middleware))
+                .wrap(from_fn(crate::http::oversight::middleware))
                 .wrap(from_fn(rate_limit::middleware))
                 .wrap(from_fn(problem::middleware))
                 .wrap(from_fn(context::middleware))

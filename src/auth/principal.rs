@@ -207,7 +207,6 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Option<Principal>, ApiErr
     let principal = db::run(&pool, move |conn| load(conn, &subject))
         .await?
         .ok_or_else(|| ApiError::unauthenticated("invalid_token"))?;
-    let principal = oversee(req, &pool, principal).await?;
     req.extensions_mut().insert(principal.clone());
     Ok(Some(principal))
 }
@@ -255,69 +254,6 @@ pub fn load(conn: &mut PgConnection, subject: &TokenSubject) -> Result<Option<Pr
         kind: PrincipalKind::User { role: user.role, department_id: user.department_id },
         overseeing: None,
     }))
-}
-
-/// Settles an oversight read before the handler's extractors run, so that they read
-/// the query without the `organization_id` that named the unit (`http::query`). Only a
-/// `GET` or `HEAD` naming `organization_id` is looked at; a failure here is left to
-/// the handler's own `AuthUser`, which answers it.
-pub async fn oversight_middleware(
-    req: actix_web::dev::ServiceRequest,
-    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
-) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
-    use actix_web::http::Method;
-    if matches!(*req.method(), Method::GET | Method::HEAD) && req.query_string().contains("organization_id=") {
-        let _ = authenticate(req.request()).await;
-    }
-    next.call(req).await
-}
-
-/// An oversight read: a `GET` naming with `organization_id` an organisation below the
-/// caller's own, by one who may `oversee`. The principal then acts on that organisation
-/// with only the reads `oversee` covers, and the read is in that organisation's audit
-/// trail. One above, beside or elsewhere is a 404, as a record of another organisation
-/// would be. Anything else is left as it was.
-async fn oversee(req: &HttpRequest, pool: &db::PgPool, principal: Principal) -> Result<Principal, ApiError> {
-    use actix_web::http::Method;
-    if !matches!(*req.method(), Method::GET | Method::HEAD) || !principal.allows(Permission::Oversee) {
-        return Ok(principal);
-    }
-    let Some(own) = principal.organization_id else { return Ok(principal) };
-    let asked = serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
-        .ok()
-        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "organization_id"))
-        .and_then(|(_, v)| Uuid::parse_str(&v).ok());
-    let Some(target) = asked.filter(|t| *t != own) else { return Ok(principal) };
-    let actor = db::audit::Actor {
-        kind: principal.kind_code(),
-        id: Some(principal.id),
-        name: Some(principal.name.clone()),
-        request_id: req.extensions().get::<crate::http::RequestContext>().map(|c| c.request_id.clone()),
-        client_addr: req.extensions().get::<crate::http::RequestContext>().and_then(|c| c.client_addr.clone()),
-    };
-    let path = req.path().to_owned();
-    let below = db::run(pool, move |conn| {
-        diesel::Connection::transaction(conn, |conn| {
-            if !db::organizations::is_below(conn, target, own)? {
-                return Ok(false);
-            }
-            let changes = serde_json::json!({"path": path, "by_organization_id": own});
-            let event = db::audit::Event {
-                action: "oversight_read",
-                entity_type: "organization",
-                entity_id: Some(target),
-                organization_id: Some(target),
-                changes,
-            };
-            db::audit::record(conn, &actor, event)?;
-            Ok(true)
-        })
-    })
-    .await?;
-    if !below {
-        return Err(ApiError::not_found());
-    }
-    Ok(Principal { organization_id: Some(target), overseeing: Some(own), ..principal })
 }
 
 /// Another organisation's `organization_id`, named by someone of one organisation.

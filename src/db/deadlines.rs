@@ -300,6 +300,70 @@ pub fn scan_duties(conn: &mut PgConnection, today: NaiveDate, remind_days: u32, 
                 done.notices += notify(conn, &to, &notice)?;
             }
         }
+        // The quarters' reports owed to the organisation above.
+        if crate::db::organizations::find(conn, p.organization_id, None)?.parent_id.is_some() {
+            let sent: std::collections::HashSet<String> = crate::db::submissions::first_submitted(conn, &[p.id])?
+                .into_iter()
+                .map(|(_, period, _)| period)
+                .collect();
+            let quarters = crate::domain::assignments::submission_duties(
+                (plan.period_from, plan.period_to),
+                plan.year,
+                due_days,
+                counting,
+            );
+            for period in quarters {
+                if sent.contains(&period.code) || period.ends_on > today + chrono::Duration::days(31) {
+                    continue;
+                }
+                let (code, on) = (&period.code, period.due_on.format("%d/%m/%Y"));
+                let what = if today > period.due_on {
+                    let cause = format!("submission/{}/{code}/late", p.id);
+                    if first_time(conn, &cause)? {
+                        done.escalated += 1;
+                        let changes = json!({
+                            "period": {"before": null, "after": code},
+                            "due_on": {"before": null, "after": period.due_on},
+                        });
+                        let event = Event {
+                            action: "submission_late",
+                            entity_type: "plan",
+                            entity_id: Some(p.id),
+                            organization_id: Some(p.organization_id),
+                            changes,
+                        };
+                        audit::record(conn, &Actor::system(), event)?;
+                    }
+                    let title = (
+                        format!("Chưa gửi cấp trên báo cáo kỳ {code} (hạn {on})"),
+                        format!("The {code} report to the level above is late (due {on})"),
+                    );
+                    Some(("report_submission.late", cause, title))
+                } else if today > period.ends_on && working_days_left(today, period.due_on, calendar) <= remind_days {
+                    let cause = format!("submission/{}/{code}/soon", p.id);
+                    let title = (
+                        format!("Báo cáo kỳ {code} gửi cấp trên đến hạn {on}"),
+                        format!("The {code} report to the level above is due on {on}"),
+                    );
+                    Some(("report_submission.due_soon", cause, title))
+                } else {
+                    None
+                };
+                if let Some((kind, cause, (title, title_en))) = what {
+                    let to = people.of(conn, &[Audience::Coordinators(p.organization_id)])?;
+                    let notice = Notice {
+                        organization_id: p.organization_id,
+                        kind,
+                        cause: &cause,
+                        subject_type: "plan",
+                        subject_id: Some(p.id),
+                        title: &title,
+                        title_en: &title_en,
+                    };
+                    done.notices += notify(conn, &to, &notice)?;
+                }
+            }
+        }
         // Reporting duties.
         let reporting: Vec<_> = reporting_of_plan(conn, p.id)?
             .into_iter()

@@ -27,6 +27,7 @@ pub mod reports;
 pub mod rollup;
 pub mod schema;
 pub mod service_clients;
+pub mod submissions;
 pub mod templates;
 pub mod tracking;
 pub mod users;

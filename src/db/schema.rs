@@ -458,6 +458,35 @@ diesel::table! {
 }
 
 diesel::table! {
+    report_submissions (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        parent_organization_id -> Uuid,
+        plan_id -> Uuid,
+        period -> Text,
+        period_from -> Date,
+        period_to -> Date,
+        version_no -> Int4,
+        status -> Text,
+        due_on -> Date,
+        late -> Bool,
+        body -> Text,
+        sha256 -> Text,
+        size_bytes -> Int8,
+        note -> Nullable<Text>,
+        decision_note -> Nullable<Text>,
+        submitted_by -> Nullable<Uuid>,
+        submitted_at -> Timestamptz,
+        decided_by -> Nullable<Uuid>,
+        decided_at -> Nullable<Timestamptz>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     report_snapshots (id) {
         id -> Uuid,
         organization_id -> Uuid,
@@ -716,6 +745,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     plans,
     progress_reports,
     report_snapshots,
+    report_submissions,
     service_clients,
     users,
     webhook_deliveries,

@@ -118,3 +118,21 @@ pub fn any_admin(conn: &mut PgConnection) -> QueryResult<bool> {
     ))
     .get_result(conn)
 }
+
+/// The active people of `org` with one of `roles`.
+pub fn with_roles(conn: &mut PgConnection, org: Uuid, roles: &[&str]) -> QueryResult<Vec<Uuid>> {
+    use crate::db::schema::users;
+    users::table
+        .filter(users::organization_id.eq(org))
+        .filter(users::active.eq(true))
+        .filter(users::deleted_at.is_null())
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("role = ANY (")
+                .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(
+                    roles.iter().map(|r| r.to_string()).collect::<Vec<_>>(),
+                )
+                .sql(")"),
+        )
+        .select(users::id)
+        .load(conn)
+}

@@ -413,3 +413,15 @@ mod tests {
         }
     }
 }
+
+/// The reports a plan owes the organisation above: one per quarter of its period (or
+/// of its year), due `due_days` after the quarter ends as `counting` counts quarters.
+pub fn submission_duties(
+    plan_period: (Option<NaiveDate>, Option<NaiveDate>),
+    plan_year: i32,
+    due_days: i64,
+    counting: PeriodCounting,
+) -> Vec<Period> {
+    let (from, to) = covered_span((None, None), plan_period, plan_year);
+    periods(Reporting::Quarterly, from, to, due_days, counting)
+}

@@ -166,6 +166,30 @@ pub const CATALOG: &[(&str, &str, &str, &str)] = &[
     ("webhook.updated", "webhook", "Webhook", "A webhook subscription changed (or its secret was rotated)."),
     ("webhook.deleted", "webhook", "Webhook", "A webhook subscription was deleted."),
     (
+        "report_submission.submitted",
+        "report_submission",
+        "ReportSubmission",
+        "A unit sent its periodic report on a plan to the organisation above (its frozen report at `…/content`).",
+    ),
+    (
+        "report_submission.acknowledged",
+        "report_submission",
+        "ReportSubmission",
+        "The organisation above acknowledged a unit's report.",
+    ),
+    (
+        "report_submission.returned",
+        "report_submission",
+        "ReportSubmission",
+        "The organisation above returned a unit's report with a note; the unit submits the period again.",
+    ),
+    (
+        "report_submission.late",
+        "plan",
+        "Plan",
+        "A quarter's report owed to the organisation above was not sent by its due date (once per quarter; `data`: `period`, `due_on`).",
+    ),
+    (
         "message_template.created",
         "message_template",
         "MessageTemplate",
@@ -243,11 +267,17 @@ pub fn event_type(action: &str, entity: &str, changes: &Value) -> String {
         ("plan", _) if changed("status") && action != "create" => Some("status_changed"),
         ("plan", "import") => Some("imported"),
         ("webhook", "disable") => Some("disabled"),
+        ("report_submission", "create") => Some("submitted"),
+        ("report_submission", "acknowledge") => Some("acknowledged"),
+        ("report_submission", "return") => Some("returned"),
         ("assignment", "overdue") => Some("overdue"),
         _ => None,
     };
     if action == "duty_late" {
         return "reporting_duty.late".to_owned();
+    }
+    if action == "submission_late" {
+        return "report_submission.late".to_owned();
     }
     if entity == "measurement" && action == "create" {
         return "indicator.measured".to_owned();

@@ -6,6 +6,7 @@ pub mod context;
 pub mod etag;
 pub mod idempotency;
 pub mod json;
+pub mod oversight;
 pub mod pagination;
 pub mod parts;
 pub mod problem;

@@ -24,6 +24,7 @@ pub mod public;
 pub mod reports;
 pub mod service_clients;
 pub mod staff_reach;
+pub mod submissions;
 pub mod tracking;
 pub mod users;
 pub mod webhooks;
@@ -161,6 +162,14 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(tracking::set_feedback_notify_by)
         .service(public::get_public_feedback)
         .service(reports::get_plan_rollup)
+        .service(submissions::submit_report)
+        .service(submissions::list_plan_submissions)
+        .service(submissions::list_submission_duties)
+        .service(submissions::list_report_submissions)
+        .service(submissions::get_report_submission)
+        .service(submissions::get_report_submission_content)
+        .service(submissions::acknowledge_report_submission)
+        .service(submissions::return_report_submission)
         .service(reports::get_plan_report)
         .service(reports::get_feedback_report)
         .service(reports::create_report_snapshot)

@@ -172,6 +172,11 @@ pub const KINDS: &[&str] = &[
     "reporting_duty.missing",
     "assignment.due_soon",
     "assignment.overdue",
+    "report_submission.due_soon",
+    "report_submission.late",
+    "report_submission.received",
+    "report_submission.acknowledged",
+    "report_submission.returned",
 ];
 
 /// Which notices come by e-mail too (the inbox has them all), whether in one daily
@@ -183,7 +188,9 @@ pub struct Preferences {
     /// Kinds not to e-mail (`*`: no e-mail at all): `feedback.deadline_near`,
     /// `feedback.due_today`, `feedback.overdue`, `feedback.progress_note_due`,
     /// `reporting_duty.due_soon`, `reporting_duty.late`, `reporting_duty.missing`,
-    /// `assignment.due_soon`, `assignment.overdue`.
+    /// `assignment.due_soon`, `assignment.overdue`, `report_submission.due_soon`,
+    /// `report_submission.late`, `report_submission.received`,
+    /// `report_submission.acknowledged`, `report_submission.returned`.
     #[validate(length(max = 20), custom(function = "known_kinds"))]
     #[schema(max_items = 20, value_type = Vec<NoticeKind>)]
     pub email_off: Vec<String>,
@@ -215,7 +222,7 @@ impl Language {
 
 /// A kind of notice, or `*`.
 #[derive(ToSchema)]
-#[schema(value_type = String, pattern = r"^(\*|feedback\.(deadline_near|due_today|overdue|progress_note_due)|reporting_duty\.(due_soon|late|missing)|assignment\.(due_soon|overdue))$")]
+#[schema(value_type = String, pattern = r"^(\*|feedback\.(deadline_near|due_today|overdue|progress_note_due)|reporting_duty\.(due_soon|late|missing)|assignment\.(due_soon|overdue)|report_submission\.(due_soon|late|received|acknowledged|returned))$")]
 pub struct NoticeKind(pub String);
 
 fn known_kinds(value: &[String]) -> Result<(), ValidationError> {

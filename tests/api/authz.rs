@@ -65,6 +65,15 @@ async fn world() -> World {
     let mut ids = Ids::default();
     let org = app.organization(&admin, "SXD").await;
     ids.0.insert("org".to_owned(), org.to_string());
+    // The province above it, which its reports go to.
+    let province = app.organization(&admin, "UBND").await;
+    let res = app
+        .patch(&format!("/api/v1/organizations/{org}"))
+        .token(&admin)
+        .json(json!({"parent_id": province}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
     for (key, code) in [("dept0", "TCHC"), ("dept1", "QLDA1"), ("dept_spare", "SPARE")] {
         let id =
             created(&app, &admin, "/api/v1/departments", json!({"code": code, "name": code, "organization_id": org}))
@@ -262,6 +271,12 @@ async fn world() -> World {
     ids.0.insert("feedback_code".to_owned(), code);
     let snap = created(&app, c, &format!("/api/v1/reports/plans/{plan}/snapshots"), json!({"period": "2021-Q1"})).await;
     ids.0.insert("snapshot".to_owned(), snap);
+    let plan_t = ids.get("plan_t").to_owned();
+    for (key, period) in [("submission", "2021-Q2"), ("submission_r", "2021-Q3")] {
+        let id =
+            created(&app, c, &format!("/api/v1/reports/plans/{plan_t}/submissions"), json!({"period": period})).await;
+        ids.0.insert(key.to_owned(), id);
+    }
     World { app, tokens, ids }
 }
 
@@ -335,6 +350,11 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
         ("get_public_feedback", r(format!("/api/v1/public/feedback/{}?organization=SXD", i("feedback_code")))),
         ("get_plan_report", r(format!("/api/v1/reports/plans/{plan}?period=2021-Q2"))),
         ("get_plan_rollup", r(format!("/api/v1/reports/plans/{plan}/rollup?period=2021"))),
+        ("list_plan_submissions", r(format!("/api/v1/reports/plans/{plan}/submissions"))),
+        ("list_submission_duties", r(format!("/api/v1/reports/plans/{plan}/submission-duties"))),
+        ("list_report_submissions", r("/api/v1/report-submissions".into())),
+        ("get_report_submission", r(format!("/api/v1/report-submissions/{}", i("submission")))),
+        ("get_report_submission_content", r(format!("/api/v1/report-submissions/{}/content", i("submission")))),
         ("get_feedback_report", r("/api/v1/reports/feedback?period=2021".into())),
         ("list_report_snapshots", r(format!("/api/v1/reports/plans/{plan}/snapshots"))),
         ("get_report_snapshot", r(format!("/api/v1/reports/snapshots/{}", i("snapshot")))),
@@ -397,6 +417,18 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
         ),
         ("update_webhook", j(format!("/api/v1/webhooks/{}", i("webhook")), json!({"description": "Cổng tỉnh"}))),
         ("rotate_webhook_secret", r(format!("/api/v1/webhooks/{}/rotate-secret", i("webhook")))),
+        ("submit_report", j(format!("/api/v1/reports/plans/{plan}/submissions"), json!({"period": "2021-Q1"}))),
+        (
+            "acknowledge_report_submission",
+            by(j(format!("/api/v1/report-submissions/{}/acknowledge", i("submission")), json!({})), "admin"),
+        ),
+        (
+            "return_report_submission",
+            by(
+                j(format!("/api/v1/report-submissions/{}/return", i("submission_r")), json!({"note": "Bổ sung"})),
+                "admin",
+            ),
+        ),
         (
             "put_message_template",
             j(

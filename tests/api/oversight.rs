@@ -44,8 +44,10 @@ fn board_file(implements: &str) -> Value {
         "departments": [{"organization": "KDPM", "code": "TCHC", "name": "Phòng Tổ chức - Hành chính"}],
         "documents": [{"number": "590/QĐ-UBND", "issued_on": "2021-03-01", "issuer": "UBND tỉnh Khánh Hòa",
                        "title": "Kế hoạch tuyên truyền cải cách hành chính năm 2021"}],
+        "decision": {"number": "18/QĐ-BQL", "issued_on": "2021-03-15", "organization": "KDPM"},
         "plan": {
             "code": "KH-TTCCHC-2021", "organization": "KDPM", "year": 2021, "title": "Kế hoạch tuyên truyền CCHC năm 2021",
+            "issued_by_decision": "18/QĐ-BQL",
             "implements": "590/QĐ-UBND", "period": {"from": "2021-01-01", "to": "2021-12-31"},
             "items": [
                 {"ref": "II", "kind": "part", "title": "Nội dung", "children": [
@@ -277,4 +279,161 @@ async fn the_province_reads_down_the_tree_and_rolls_up_its_units() {
     let res =
         app.get(&format!("/api/v1/reports/plans/{province_plan}/rollup?period=2021")).token(&board_leader).send().await;
     assert_eq!(res.status, 404, "{}", res.text());
+}
+
+/// Reports sent upward: a quarter's report not sent by its due date is late (notice and
+/// event); sent, it is frozen in the parent's inbox, returned with a note, sent again as
+/// version 2 and acknowledged.
+#[actix_web::test]
+async fn a_unit_sends_its_report_up_and_the_province_returns_then_acknowledges_it() {
+    let mut settings = test_settings();
+    settings.clock = cchc_outreach::clock::Clock::fixed(
+        chrono::DateTime::parse_from_rfc3339("2021-04-07T10:00:00+07:00").unwrap().with_timezone(&chrono::Utc),
+    );
+    settings.deadlines.scan_every = std::time::Duration::from_secs(1);
+    settings.jobs.poll = std::time::Duration::from_millis(50);
+    let app = TestApp::spawn_with(settings).await;
+    let admin = app.admin_token().await;
+    let res = app.post("/api/v1/plans/import").token(&admin).json(province_file()).send().await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let province_plan = res.json()["plan_id"].as_str().unwrap().to_owned();
+    let res = app.post("/api/v1/plans/import").token(&admin).json(board_file("II.3")).send().await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let board_plan = res.json()["plan_id"].as_str().unwrap().to_owned();
+    let (province, board) = (org_id(&app, &admin, "UBND-KH").await, org_id(&app, &admin, "KDPM").await);
+    let prov_dept = app.department(&admin, province.parse().unwrap(), "VP").await;
+    let (_, leader) = app.staff(&admin, province.parse().unwrap(), &prov_dept, "ubnd.leader", "leader").await;
+    let board_dept = app.department(&admin, board.parse().unwrap(), "QLDA1").await;
+    let (_, coordinator) = app.staff(&admin, board.parse().unwrap(), &board_dept, "kdpm.coord", "coordinator").await;
+    let (_, board_leader) = app.staff(&admin, board.parse().unwrap(), &board_dept, "kdpm.leader", "leader").await;
+
+    // Q1 as Decree 09/2019 cuts it (15/12 – 14/03, the organisation's counting), due
+    // five days later: not sent, it is late — a notice and an event.
+    let duties = format!("/api/v1/reports/plans/{board_plan}/submission-duties");
+    let res = app.get(&duties).token(&coordinator).send().await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let q1 = res.json()["items"][0].clone();
+    assert_eq!(
+        (q1["period"].clone(), q1["due_on"].clone(), q1["state"].clone()),
+        (json!("2021-Q1"), json!("2021-03-19"), json!("missing"))
+    );
+    assert_eq!(res.json()["parent_organization_id"], province.as_str());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let late = loop {
+        let inbox = app.get("/api/v1/me/notifications").token(&coordinator).send().await.json();
+        let kinds: Vec<String> =
+            inbox["items"].as_array().unwrap().iter().map(|n| n["kind"].as_str().unwrap().to_owned()).collect();
+        if kinds.contains(&"report_submission.late".to_owned()) || std::time::Instant::now() > deadline {
+            break kinds;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(late.contains(&"report_submission.late".to_owned()), "{late:?}");
+    assert_eq!(app.sql_count("SELECT count(*) AS n FROM events WHERE type = 'report_submission.late'"), 1);
+
+    // Sent: frozen, in the province's inbox.
+    let submit = format!("/api/v1/reports/plans/{board_plan}/submissions");
+    let res = app.post(&submit).token(&coordinator).json(json!({"period": "2021-Q2"})).send().await;
+    res.problem(409, "period_not_closed");
+    let res =
+        app.post(&submit).token(&coordinator).json(json!({"period": "2021-Q1", "note": "Báo cáo quý I"})).send().await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let first = res.json();
+    assert_eq!(
+        (first["version_no"].clone(), first["status"].clone(), first["late"].clone()),
+        (json!(1), json!("submitted"), json!(true))
+    );
+    assert_eq!(first["parent_organization_id"], province.as_str());
+    let id = first["id"].as_str().unwrap().to_owned();
+    app.post(&submit)
+        .token(&coordinator)
+        .json(json!({"period": "2021-Q1"}))
+        .send()
+        .await
+        .problem(409, "submission_exists");
+    let res = app
+        .post(&format!("/api/v1/reports/plans/{province_plan}/submissions"))
+        .token(&admin)
+        .json(json!({"period": "2021-Q1"}))
+        .send()
+        .await;
+    res.problem(422, "no_parent_organization");
+    let inbox = app.get("/api/v1/report-submissions?period=2021-Q1").token(&leader).send().await;
+    assert_eq!(inbox.status, 200, "{}", inbox.text());
+    assert_eq!(inbox.json()["items"].as_array().unwrap().len(), 1);
+    let none =
+        app.get(&format!("/api/v1/report-submissions?status=returned&unit_id={board}")).token(&leader).send().await;
+    assert_eq!(none.json()["items"], json!([]));
+    assert_eq!(
+        app.get("/api/v1/report-submissions").token(&board_leader).send().await.json()["items"],
+        json!([]),
+        "none sent to the board"
+    );
+    let content = app.get(&format!("/api/v1/report-submissions/{id}/content")).token(&leader).send().await;
+    assert_eq!(content.status, 200, "{}", content.text());
+    assert_eq!(content.json()["plan"]["code"], "KH-TTCCHC-2021");
+    assert_eq!(
+        cchc_outreach::domain::sha256_hex(content.text().as_bytes()),
+        first["sha256"].as_str().unwrap(),
+        "byte for byte"
+    );
+    let told: Vec<Value> =
+        app.get("/api/v1/me/notifications").token(&leader).send().await.json()["items"].as_array().unwrap().clone();
+    assert!(told.iter().any(|n| n["kind"] == "report_submission.received"), "{told:?}");
+
+    // Returned with a note (only by the level above), sent again as version 2, acknowledged.
+    let decide = |what: &str| format!("/api/v1/report-submissions/{id}/{what}");
+    app.post(&decide("return"))
+        .token(&board_leader)
+        .json(json!({"note": "Sửa"}))
+        .send()
+        .await
+        .problem(404, "not_found");
+    app.post(&decide("return")).token(&leader).json(json!({})).send().await.problem(422, "rule_violated");
+    let res = app.post(&decide("return")).token(&leader).json(json!({"note": "Bổ sung số liệu mục II.3"})).send().await;
+    assert_eq!((res.status, res.json()["status"].clone()), (200, json!("returned")), "{}", res.text());
+    app.post(&decide("acknowledge")).token(&leader).json(json!({})).send().await.problem(409, "submission_decided");
+    let res =
+        app.post(&submit).token(&coordinator).json(json!({"period": "2021-Q1", "note": "Đã bổ sung"})).send().await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    assert_eq!(res.json()["version_no"], 2);
+    let second = res.json()["id"].as_str().unwrap().to_owned();
+    let res = app
+        .post(&format!("/api/v1/report-submissions/{second}/acknowledge"))
+        .token(&leader)
+        .json(json!({"note": "Đã nhận"}))
+        .send()
+        .await;
+    assert_eq!((res.status, res.json()["status"].clone()), (200, json!("acknowledged")), "{}", res.text());
+    let listed = app.get(&submit).token(&coordinator).send().await.json();
+    let states: Vec<(i64, String)> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["version_no"].as_i64().unwrap(), s["status"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(states, [(1, "returned".to_owned()), (2, "acknowledged".to_owned())]);
+    let q1 = app.get(&duties).token(&coordinator).send().await.json()["items"][0].clone();
+    assert_eq!(q1["state"], "late", "sent after its due date");
+    let kinds: Vec<String> = app.get("/api/v1/me/notifications").token(&coordinator).send().await.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        kinds.contains(&"report_submission.returned".to_owned())
+            && kinds.contains(&"report_submission.acknowledged".to_owned())
+    );
+    for kind in ["submitted", "returned", "acknowledged"] {
+        let n = app.sql_count(&format!("SELECT count(*) AS n FROM events WHERE type = 'report_submission.{kind}'"));
+        assert_eq!(n, if kind == "submitted" { 2 } else { 1 }, "{kind}");
+    }
+    // The frozen report cannot be changed, even in the database.
+    let mut conn = <diesel::PgConnection as diesel::Connection>::establish(&app.database_url).unwrap();
+    let changed = diesel::RunQueryDsl::execute(
+        diesel::sql_query(format!("UPDATE report_submissions SET body = '{{}}' WHERE id = '{id}'")),
+        &mut conn,
+    );
+    assert!(changed.is_err(), "frozen");
 }
