@@ -543,6 +543,11 @@ const FIELDS: &[(&str, &str, &str)] = &[
         "You may only change your own password (an organisation administrator: those of its people).",
     ),
     (
+        "oversight_lists_only",
+        "Giám sát cấp trên xem được danh sách minh chứng, không tải tệp.",
+        "Oversight reads the lists of evidence, not the files.",
+    ),
+    (
         "notices_are_personal",
         "Hộp thông báo là của từng người; ứng dụng kết nối không có.",
         "Notices belong to people; a service client has none.",

@@ -302,6 +302,11 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
 
 /// The 2021 plan of the Khanh Hoa Provincial Development Project Management Board.
 pub const DEMO_PLAN: &str = include_str!("../fixtures/kdpm-2021.json");
+/// The province's plan the Board's implements, and two more units' plans implementing it
+/// (demo data for the roll-up; see the files' notes).
+pub const DEMO_PROVINCE: &str = include_str!("../fixtures/ubnd-kh-2021.json");
+pub const DEMO_UNITS: [&str; 2] =
+    [include_str!("../fixtures/sxd-2021.json"), include_str!("../fixtures/ubnd-nt-2021.json")];
 
 /// The Board's demo feedback: categories and published records.
 pub const DEMO_FEEDBACK: &str = include_str!("../fixtures/kdpm-2021-feedback.json");
@@ -315,10 +320,15 @@ fn load_demo_data(url: &str) -> anyhow::Result<()> {
         if db::organizations::any(conn)? {
             return Ok(());
         }
+        import_file(conn, serde_json::from_str(DEMO_PROVINCE)?, false)?;
         let summary = import_file(conn, serde_json::from_str(DEMO_PLAN)?, false)?;
+        for unit in DEMO_UNITS {
+            import_file(conn, serde_json::from_str(unit)?, false)?;
+        }
+        db::demo::measure(conn)?;
         let records = db::demo::load(conn, &serde_json::from_str(DEMO_FEEDBACK)?)?;
         tracing::info!(
-            "loaded the demo plan KH-TTCCHC-2021 ({} items, {} indicators) and {records} published feedback records; \
+            "loaded the demo plans (the province's KH-TTCCHC-TINH-2021; the Board's KH-TTCCHC-2021 with {} items and {} indicators; two more units') and {records} published feedback records; \
              CCHC_DEMO_DATA=false turns this off",
             summary.items,
             summary.indicators

@@ -49,6 +49,70 @@ struct DemoRecord {
     summary: String,
 }
 
+/// A demo measurement: what a unit reported of one of its plan's indicators.
+pub struct DemoMeasurement {
+    pub organization: &'static str,
+    pub plan: &'static str,
+    pub indicator: &'static str,
+    pub value: f64,
+    pub measured_on: &'static str,
+    pub citation: &'static str,
+}
+
+/// The two demo units' staff-informed figures at mid-year, so that the province's
+/// roll-up has values beside its target on first start.
+pub const MEASUREMENTS: &[DemoMeasurement] = &[
+    DemoMeasurement {
+        organization: "SXD",
+        plan: "KH-TTCCHC-SXD-2021",
+        indicator: "STAFF_INFORMED",
+        value: 100.0,
+        measured_on: "2021-06-30",
+        citation: "Báo cáo kết quả CCHC 6 tháng đầu năm 2021 của Sở Xây dựng (dữ liệu minh họa)",
+    },
+    DemoMeasurement {
+        organization: "UBND-NT",
+        plan: "KH-TTCCHC-NT-2021",
+        indicator: "STAFF_INFORMED",
+        value: 88.0,
+        measured_on: "2021-06-30",
+        citation: "Báo cáo kết quả CCHC 6 tháng đầu năm 2021 của UBND thành phố Nha Trang (dữ liệu minh họa)",
+    },
+];
+
+/// Records `MEASUREMENTS` as entered by the system administrator.
+pub fn measure(conn: &mut PgConnection) -> QueryResult<usize> {
+    use crate::db::{indicators, schema::plans};
+    let admin = users::by_username(conn, "admin")?.ok_or(diesel::result::Error::NotFound)?.id;
+    for m in MEASUREMENTS {
+        let org = organizations::by_code(conn, m.organization)?.id;
+        let plan: Uuid = plans::table
+            .filter(plans::organization_id.eq(org))
+            .filter(plans::code.eq(m.plan))
+            .filter(plans::deleted_at.is_null())
+            .select(plans::id)
+            .first(conn)?;
+        let indicator = indicators::of_plan_by_code(conn, plan, m.indicator)?.ok_or(diesel::result::Error::NotFound)?;
+        indicators::insert_measurement(
+            conn,
+            &indicators::NewMeasurement {
+                id: Uuid::now_v7(),
+                indicator_id: indicator,
+                organization_id: org,
+                value: m.value,
+                measured_on: m.measured_on.parse().map_err(|_| diesel::result::Error::NotFound)?,
+                period: Some("2021-H1".to_owned()),
+                source: crate::domain::plans::MeasurementSource::Entered,
+                citation: Some(m.citation.to_owned()),
+                link: None,
+                note: None,
+                created_by: Some(admin),
+            },
+        )?;
+    }
+    Ok(MEASUREMENTS.len())
+}
+
 /// Loads the demo feedback into its organisation; returns how many records were filed.
 /// The answers and publications are the system administrator's.
 pub fn load(conn: &mut PgConnection, demo: &DemoFeedback) -> QueryResult<usize> {

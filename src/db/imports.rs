@@ -356,14 +356,16 @@ impl<'a> Run<'a> {
         for spec in &self.file.items {
             let parent = spec.parent.map(|p| ids[p]);
             let implements = match &spec.implements {
+                // No parent plan in the service (yet): nothing to link to. An import
+                // with `on_conflict=update` links them once it is there.
                 None => None,
+                Some(_) if plan.parent_plan_id.is_none() => None,
                 Some(reference) => match parent_items.get(reference) {
                     Some(id) => Some(*id),
                     None => {
-                        let what = if plan.parent_plan_id.is_some() { "parent plan item" } else { "parent plan" };
                         errors.push(
                             FieldError::new(format!("{}.implements", spec.path), "unknown_reference")
-                                .arg("what", what)
+                                .arg("what", "parent plan item")
                                 .arg("value", reference),
                         );
                         None

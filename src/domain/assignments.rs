@@ -252,6 +252,18 @@ pub fn is_overdue(due_on: Option<NaiveDate>, status: AssignmentStatus, today: Na
     due_on.is_some_and(|due| due < today) && !matches!(status, AssignmentStatus::Done | AssignmentStatus::Cancelled)
 }
 
+/// The reports a plan owes the organisation above: one per quarter of its period (or
+/// of its year), due `due_days` after the quarter ends as `counting` counts quarters.
+pub fn submission_duties(
+    plan_period: (Option<NaiveDate>, Option<NaiveDate>),
+    plan_year: i32,
+    due_days: i64,
+    counting: PeriodCounting,
+) -> Vec<Period> {
+    let (from, to) = covered_span((None, None), plan_period, plan_year);
+    periods(Reporting::Quarterly, from, to, due_days, counting)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,16 +424,4 @@ mod tests {
             }
         }
     }
-}
-
-/// The reports a plan owes the organisation above: one per quarter of its period (or
-/// of its year), due `due_days` after the quarter ends as `counting` counts quarters.
-pub fn submission_duties(
-    plan_period: (Option<NaiveDate>, Option<NaiveDate>),
-    plan_year: i32,
-    due_days: i64,
-    counting: PeriodCounting,
-) -> Vec<Period> {
-    let (from, to) = covered_span((None, None), plan_period, plan_year);
-    periods(Reporting::Quarterly, from, to, due_days, counting)
 }

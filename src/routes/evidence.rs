@@ -482,6 +482,10 @@ pub async fn download_evidence(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     auth.0.require(Permission::ActivitiesRead)?;
+    if auth.0.overseeing.is_some() {
+        // Oversight reads evidence lists, not the files (they may show people).
+        return Err(ApiError::forbidden().saying("oversight_lists_only"));
+    }
     let (id, org) = (id.into_inner(), auth.0.organization_id);
     let row = db::run(&state.pool, move |conn| Ok(evidence_fns::find(conn, id, org)?)).await?;
     let etag = format!("\"{}\"", row.sha256);

@@ -182,6 +182,13 @@ async fn the_province_reads_down_the_tree_and_rolls_up_its_units() {
         assert_eq!(stats.status, 200, "{who}: {}", stats.text());
         assert_eq!(stats.json()["total"]["received"], 2);
         assert!(!stats.text().contains("0905") && !stats.text().contains("Phạm"), "statistics only");
+        // Evidence lists, not the files.
+        let res = app
+            .get(&format!("/api/v1/evidence/{}/content?organization_id={board}", uuid::Uuid::now_v7()))
+            .token(token)
+            .send()
+            .await;
+        assert_eq!(res.status, 403, "{who}: {}", res.text());
         // Never a feedback record, never a write.
         let res = app.get(&format!("/api/v1/feedback?organization_id={board}")).token(token).send().await;
         assert_eq!(res.status, 403, "{who}: {}", res.text());
@@ -210,9 +217,9 @@ async fn the_province_reads_down_the_tree_and_rolls_up_its_units() {
         "SELECT count(*) AS n FROM audit_events WHERE action = 'oversight_read' AND organization_id = '{board}'
            AND changes->>'by_organization_id' = '{province}'"
     ));
-    // Eight reads of the board's each by the leader and the client (the two refused
+    // Nine reads of the board's each by the leader and the client (the refused file and
     // feedback reads included: an attempt is in the trail too).
-    assert_eq!(board_reads, 16, "oversight reads in the board's trail");
+    assert_eq!(board_reads, 18, "oversight reads in the board's trail");
     let below_reads = app.sql_count(&format!(
         "SELECT count(*) AS n FROM audit_events WHERE action = 'oversight_read' AND organization_id = '{below}'"
     ));

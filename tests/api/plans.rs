@@ -749,9 +749,30 @@ async fn demo_data_loads_the_2021_plan_into_an_empty_database() {
     let app = TestApp::spawn_with(settings).await;
     let admin = app.admin_token().await;
     let plans = app.get("/api/v1/plans").token(&admin).send().await.json();
-    assert_eq!(plans["items"][0]["code"], "KH-TTCCHC-2021");
-    let plan: Uuid = plans["items"][0]["id"].as_str().unwrap().parse().unwrap();
+    let codes: Vec<&str> = plans["items"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["KH-TTCCHC-TINH-2021", "KH-TTCCHC-2021", "KH-TTCCHC-SXD-2021", "KH-TTCCHC-NT-2021"]);
+    let board = &plans["items"][1];
+    let plan: Uuid = board["id"].as_str().unwrap().parse().unwrap();
     assert_eq!(tree_refs(&app, &admin, plan).await, fixture_refs());
+    // The Board's plan implements the province's, item by item; so do two more units',
+    // and the province's roll-up shows all three on first start.
+    assert_eq!(board["parent_plan_id"], plans["items"][0]["id"]);
+    let province = plans["items"][0]["id"].as_str().unwrap();
+    let rollup = app.get(&format!("/api/v1/reports/plans/{province}/rollup?period=2021")).token(&admin).send().await;
+    assert_eq!(rollup.status, 200, "{}", rollup.text());
+    let rollup = rollup.json();
+    let mut units: Vec<&str> =
+        rollup["units"].as_array().unwrap().iter().map(|u| u["code"].as_str().unwrap()).collect();
+    units.sort();
+    assert_eq!(units, ["KDPM", "SXD", "UBND-NT"]);
+    assert_eq!(rollup["missing"], serde_json::json!([]));
+    let ii3c = rollup["items"].as_array().unwrap().iter().find(|i| i["reference"] == "II.3.c").unwrap();
+    assert_eq!(ii3c["units"], 2, "the Board's II.3.c and the Department of Construction's II.3");
+    let nt = rollup["units"].as_array().unwrap().iter().find(|u| u["code"] == "UBND-NT").unwrap();
+    assert_eq!(
+        (nt["indicators"][0]["value"].clone(), nt["indicators"][0]["status"].clone()),
+        (serde_json::json!(88.0), serde_json::json!("not_met"))
+    );
 }
 
 /// Walks every page of `path` with `limit`; returns the ids in order, checking that no
@@ -878,20 +899,42 @@ async fn an_imported_plan_finds_the_parent_plan_its_decision_implements() {
         app.get(&format!("/api/v1/plans/{plan}")).token(&admin).send().await.json()["parent_plan_id"],
         Value::Null
     );
+    // Its items name the province's items they implement; without the province's plan
+    // in the service they are left unlinked.
+    let items = app.get(&format!("/api/v1/plans/{plan}/items?limit=200")).token(&admin).send().await.json();
+    assert!(items["items"].as_array().unwrap().iter().all(|i| i["implements_item_id"].is_null()));
     // The province records its own plan, issued by 590/QĐ-UBND…
-    let province =
-        app.get("/api/v1/organizations?code=UBND-KH").token(&admin).send().await.json()["items"][0]["id"].clone();
-    let parent = app
-        .post("/api/v1/plans")
-        .token(&admin)
-        .json(json!({"code": "KH-590", "year": 2021, "title": "Kế hoạch tuyên truyền CCHC tỉnh Khánh Hòa năm 2021",
-            "organization_id": province, "decision": {"number": "590/QĐ-UBND", "issued_on": "2021-03-11"}}))
-        .send()
-        .await;
+    let province: Value = serde_json::from_str(include_str!("../../fixtures/ubnd-kh-2021.json")).unwrap();
+    let parent = app.post("/api/v1/plans/import").token(&admin).json(province).send().await;
     assert_eq!(parent.status, 201, "{}", parent.text());
-    // …and the board's plan, imported again, now points at it.
+    let parent_id = parent.json()["plan_id"].clone();
+    // …and the board's plan, imported again, now points at it, item by item.
     let res = app.post("/api/v1/plans/import?on_conflict=update").token(&admin).json(fixture()).send().await;
     assert_eq!(res.status, 200, "{}", res.text());
     let read = app.get(&format!("/api/v1/plans/{plan}")).token(&admin).send().await.json();
-    assert_eq!(read["parent_plan_id"], json!(parent.id()));
+    assert_eq!(read["parent_plan_id"], parent_id);
+    let theirs = app
+        .get(&format!("/api/v1/plans/{}/items?limit=200", parent_id.as_str().unwrap()))
+        .token(&admin)
+        .send()
+        .await
+        .json();
+    let ours = app.get(&format!("/api/v1/plans/{plan}/items?limit=200")).token(&admin).send().await.json();
+    let reference_of = |id: &Value| {
+        theirs["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| &i["id"] == id)
+            .map(|i| i["reference"].as_str().unwrap().to_owned())
+    };
+    let linked: Vec<(String, String)> = ours["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| !i["implements_item_id"].is_null())
+        .map(|i| (i["reference"].as_str().unwrap().to_owned(), reference_of(&i["implements_item_id"]).unwrap()))
+        .collect();
+    assert_eq!(linked.len(), 11, "{linked:?}");
+    assert!(linked.iter().all(|(ours, theirs)| ours == theirs), "{linked:?}");
 }

@@ -61,12 +61,20 @@ async fn without_database_url_the_service_runs_its_own_postgres_and_keeps_the_da
         let mut res = client.get(format!("{base}/api/v1/organizations")).bearer_auth(&token).send().await.unwrap();
         let orgs: serde_json::Value = res.json().await.unwrap();
         let codes: Vec<&str> = orgs["items"].as_array().unwrap().iter().map(|o| o["code"].as_str().unwrap()).collect();
-        assert_eq!(codes, ["UBND-KH", "KDPM", "SO-NOI-VU"], "round {round}: the demo data and what was added are kept");
+        assert_eq!(
+            codes,
+            ["UBND-KH", "SXD", "UBND-NT", "KDPM", "SO-NOI-VU"],
+            "round {round}: the demo data and what was added are kept"
+        );
         // The demo plan is loaded once, into the empty database only.
         let mut res = client.get(format!("{base}/api/v1/plans")).bearer_auth(&token).send().await.unwrap();
         let plans: serde_json::Value = res.json().await.unwrap();
-        assert_eq!(plans["items"].as_array().unwrap().len(), 1, "round {round}");
-        assert_eq!(plans["items"][0]["code"], "KH-TTCCHC-2021");
+        assert_eq!(
+            plans["items"].as_array().unwrap().len(),
+            4,
+            "round {round}: the province's, the Board's, two units'"
+        );
+        assert_eq!(plans["items"][1]["code"], "KH-TTCCHC-2021");
         // And the demo feedback: the README's public example answers without a token,
         // the categories and the 2021 holidays are there, each once.
         let mut res = client
