@@ -20,9 +20,13 @@ SELECT o.id,
        p.id AS plan_id,
        (SELECT array_agg(d.id ORDER BY d.code) FROM departments d WHERE d.organization_id = o.id AND d.deleted_at IS NULL) AS depts,
        (SELECT array_agg(i.id ORDER BY i.position, i.id) FROM plan_items i WHERE i.plan_id = p.id) AS items,
-       (SELECT array_agg(a.id ORDER BY a.id) FROM assignments a WHERE a.plan_id = p.id) AS assigns
+       (SELECT array_agg(a.id ORDER BY a.id) FROM assignments a WHERE a.plan_id = p.id) AS assigns,
+       -- Numbers the demo data took already (KDPM's three published records).
+       coalesce((SELECT c.last_number FROM feedback_counters c WHERE c.organization_id = o.id AND c.year = 2021), 0)
+           AS numbers_taken
 FROM organizations o
-JOIN plans p ON p.organization_id = o.id AND p.year = 2021 AND p.deleted_at IS NULL
+-- The Board's plan, imported into each: not the demo's province and its two other units.
+JOIN plans p ON p.organization_id = o.id AND p.year = 2021 AND p.deleted_at IS NULL AND p.code = 'KH-TTCCHC-2021'
 WHERE o.deleted_at IS NULL;
 CREATE UNIQUE INDEX ON bench_org (n);
 
@@ -38,7 +42,9 @@ SELECT md5('cat' || o.n || '-' || c.k)::uuid, o.id, c.code, c.name, o.depts[1 + 
 FROM bench_org o,
      (VALUES (1, 'TTHC', 'Thủ tục hành chính', 10), (2, 'DDGPMB', 'Đền bù, giải phóng mặt bằng', 15),
              (3, 'DTXD', 'Đầu tư xây dựng', 10), (4, 'THCV', 'Thái độ, tác phong công vụ', 5),
-             (5, 'KHAC', 'Khác', 10)) AS c (k, code, name, days);
+             (5, 'KHAC', 'Khác', 10)) AS c (k, code, name, days)
+-- The demo data's own categories of KDPM stay.
+ON CONFLICT (organization_id, lower(code)) WHERE deleted_at IS NULL DO NOTHING;
 CREATE TEMP TABLE bench_cat AS
 SELECT o.n, array_agg(c.id ORDER BY c.code) AS cats
 FROM bench_org o JOIN feedback_categories c ON c.organization_id = o.id GROUP BY o.n;
@@ -87,7 +93,7 @@ SELECT id, organization_id, code, received_at, channel, kind, sender_type, anony
        received_at, coalesce(closed_at, answered_at, received_at)
 FROM (
     SELECT bench_id('fb', f.i) AS id, o.id AS organization_id,
-           'PAKN-2021-' || lpad(f.num::text, 6, '0') AS code,
+           'PAKN-2021-' || lpad((o.numbers_taken + f.num)::text, 6, '0') AS code,
            received_at,
            (ARRAY['hotline', 'email', 'website', 'letter', 'in_person', 'portal', 'press', 'other'])
                [pg_temp.pick('{0.35,0.5,0.65,0.73,0.85,0.97,0.99}', f.r_channel)] AS channel,
@@ -126,7 +132,8 @@ SELECT bench_id('fb', f.i),
 FROM bench_fb f WHERE f.r_anon <= 0.9;
 
 INSERT INTO feedback_counters (organization_id, year, last_number)
-SELECT o.id, 2021, max(f.num) FROM bench_fb f JOIN bench_org o ON o.n = f.n GROUP BY o.id;
+SELECT o.id, 2021, o.numbers_taken + max(f.num) FROM bench_fb f JOIN bench_org o ON o.n = f.n GROUP BY o.id, o.numbers_taken
+ON CONFLICT (organization_id, year) DO UPDATE SET last_number = excluded.last_number;
 
 -- Activities: held through 2021, most verified, one plan item each.
 CREATE TEMP TABLE bench_ac AS

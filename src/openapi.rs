@@ -41,7 +41,12 @@ RFC 9457 `application/problem+json` with a stable `code`, in Vietnamese (default
 (`Accept-Language: en`), and every answer carries `X-Request-Id`.\n\n\
 **Signing in.** `POST /api/v1/auth/token` with `grant_type=password` (people) or \
 `grant_type=client_credentials` (service clients), then `Authorization: Bearer <access_token>`. In Swagger \
-UI, use *Authorize*: either paste a token under `bearer`, or sign in with username and password under `oauth2`.";
+UI, use *Authorize*: either paste a token under `bearer`, or sign in with username and password under `oauth2`.\n\n\
+**Oversight.** Who may `oversee` reads an organisation below theirs by adding `organization_id=<its id>` to \
+any `GET` (lists and single records alike): the request then acts on that organisation with only the reads \
+oversight covers (plans, items, indicators, assignments, duties, activities, evidence lists, reports and \
+feedback statistics; never a feedback record or a file, never a write), is in that organisation's audit trail, \
+and answers 404 for an organisation not below the caller's. The parameter is not repeated on each operation.";
 
 #[derive(OpenApi)]
 #[openapi(

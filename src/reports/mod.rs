@@ -579,6 +579,35 @@ pub fn plan_report(
     })
 }
 
+/// A plan's report for a period that has ended, frozen: the JSON as kept, its SHA-256
+/// and size, and the period as the organisation counts it.
+pub struct Frozen {
+    pub body: String,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub period: ReportPeriod,
+    pub counting: crate::domain::assignments::PeriodCounting,
+}
+
+/// Freezes `plan`'s report for `period` (a 409 `period_not_closed` unless it has ended).
+pub fn freeze(conn: &mut PgConnection, plan: PlanRow, period: ReportPeriod, ctx: Context) -> Result<Frozen, ApiError> {
+    let counting = crate::db::organizations::period_counting(conn, plan.organization_id)?;
+    let period = period.counted(counting);
+    if !period.is_closed(ctx.today) {
+        return Err(ApiError::conflict("period_not_closed").arg("to", period.to.to_string()));
+    }
+    sql::report_settings(conn)?;
+    let report = plan_report(conn, plan, period.clone(), ctx)?;
+    let body = serde_json::to_string(&report).map_err(ApiError::internal)?;
+    Ok(Frozen {
+        sha256: crate::domain::sha256_hex(body.as_bytes()),
+        size_bytes: i64::try_from(body.len()).map_err(ApiError::internal)?,
+        body,
+        period,
+        counting,
+    })
+}
+
 /// The lines above every sheet of a workbook: the organisation, what the report is of,
 /// its period and when it was made, in Vietnam time.
 pub fn title_block(

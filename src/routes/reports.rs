@@ -427,28 +427,21 @@ pub async fn create_report_snapshot(
     let (id, org, by) = (plan_id.into_inner(), principal.organization_id, principal.id);
     crud::create::<Snapshot, _>(&state, Actor::of(&principal, &ctx), move |conn| {
         let plan = plans::find(conn, id, org)?;
-        let counting = db::organizations::period_counting(conn, plan.organization_id)?;
-        let period = period.counted(counting);
-        if !period.is_closed(report_ctx.today) {
-            return Err(ApiError::conflict("period_not_closed").arg("to", period.to.to_string()));
-        }
-        db::reports::report_settings(conn)?;
-        let report = reports::plan_report(conn, plan, period.clone(), report_ctx)?;
-        let body = serde_json::to_string(&report).map_err(ApiError::internal)?;
-        let sha256 = crate::domain::sha256_hex(body.as_bytes());
+        let (organization_id, plan_id) = (plan.organization_id, plan.id);
+        let frozen = reports::freeze(conn, plan, period, report_ctx)?;
         Ok(snapshots::insert(
             conn,
             &NewSnapshot {
                 id: Uuid::now_v7(),
-                organization_id: report.plan.organization_id,
-                plan_id: report.plan.id,
-                period: period.label(),
-                period_from: period.from,
-                period_to: period.to,
-                reporting_periods: counting,
-                size_bytes: i64::try_from(body.len()).map_err(ApiError::internal)?,
-                sha256,
-                body,
+                organization_id,
+                plan_id,
+                period: frozen.period.label(),
+                period_from: frozen.period.from,
+                period_to: frozen.period.to,
+                reporting_periods: frozen.counting,
+                size_bytes: frozen.size_bytes,
+                sha256: frozen.sha256,
+                body: frozen.body,
                 created_by: Some(by),
             },
         )?)

@@ -170,21 +170,16 @@ pub async fn submit_report(
             return Err(ApiError::unprocessable("no_parent_organization"));
         };
         let counting = db::organizations::period_counting(conn, plan.organization_id)?;
-        let period = period.counted(counting);
-        if !period.is_closed(report_ctx.today) {
-            return Err(ApiError::conflict("period_not_closed").arg("to", period.to.to_string()));
-        }
-        let label = period.label();
+        let label = period.clone().counted(counting).label();
         if store::standing(conn, plan.id, &label)?.is_some() {
             return Err(ApiError::conflict("submission_exists").arg("period", &label));
         }
+        let frozen = reports::freeze(conn, plan.clone(), period, report_ctx)?;
+        let period = frozen.period.clone();
         let due_on = duties(&plan, due_days, counting)
             .into_iter()
             .find(|p| p.code == label)
             .map_or(period.to + chrono::Duration::days(due_days), |p| p.due_on);
-        db::reports::report_settings(conn)?;
-        let report = reports::plan_report(conn, plan.clone(), period.clone(), report_ctx)?;
-        let frozen = serde_json::to_string(&report).map_err(ApiError::internal)?;
         let version_no = store::next_version(conn, plan.id, &label)?;
         let row = store::insert(
             conn,
@@ -199,9 +194,9 @@ pub async fn submit_report(
                 period_to: period.to,
                 due_on,
                 late: report_ctx.today > due_on,
-                sha256: crate::domain::sha256_hex(frozen.as_bytes()),
-                size_bytes: i64::try_from(frozen.len()).map_err(ApiError::internal)?,
-                body: frozen,
+                sha256: frozen.sha256,
+                size_bytes: frozen.size_bytes,
+                body: frozen.body,
                 note: body.note.map(|n| n.trim().to_owned()),
                 submitted_by: Some(by),
                 submitted_at: report_ctx.now,
