@@ -186,9 +186,10 @@ pub struct IndicatorValue {
     pub first_value: Option<f64>,
 }
 
+/// Of the indicators of `plans` (one plan's report, or every unit's in a roll-up).
 pub fn indicator_values(
     conn: &mut PgConnection,
-    plan: Uuid,
+    plans: &[Uuid],
     from: NaiveDate,
     to: NaiveDate,
 ) -> QueryResult<Vec<IndicatorValue>> {
@@ -206,9 +207,9 @@ pub fn indicator_values(
              WHERE m.indicator_id = i.id AND m.deleted_at IS NULL
              ORDER BY m.measured_on, m.created_at, m.id LIMIT 1
          ) first ON true
-         WHERE i.plan_id = $1 AND i.deleted_at IS NULL",
+         WHERE i.plan_id = ANY($1) AND i.deleted_at IS NULL",
     )
-    .bind::<SqlUuid, _>(plan)
+    .bind::<diesel::sql_types::Array<SqlUuid>, _>(plans)
     .bind::<Date, _>(from)
     .bind::<Date, _>(to)
     .load(conn)
@@ -508,16 +509,16 @@ pub fn assignments_of_plan(
     q.order(assignments::id).select(crate::db::assignments::AssignmentRow::as_select()).load(conn)
 }
 
-/// The live indicators of a plan, by code.
-pub fn indicators_of_plan(
+/// The live indicators of `plans`, by plan and code.
+pub fn indicators_of_plans(
     conn: &mut PgConnection,
-    plan: Uuid,
+    plans: &[Uuid],
 ) -> QueryResult<Vec<crate::db::indicators::IndicatorRow>> {
     use crate::db::schema::indicators;
     indicators::table
-        .filter(indicators::plan_id.eq(plan))
+        .filter(indicators::plan_id.eq_any(plans))
         .filter(indicators::deleted_at.is_null())
-        .order((indicators::code, indicators::id))
+        .order((indicators::plan_id, indicators::code, indicators::id))
         .select(crate::db::indicators::IndicatorRow::as_select())
         .load(conn)
 }

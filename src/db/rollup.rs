@@ -143,61 +143,6 @@ pub fn plans(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<crate::db
     plans::table.filter(plans::id.eq_any(ids)).select(crate::db::plans::PlanRow::as_select()).load(conn)
 }
 
-/// An indicator of a unit's plan, with its latest value in the period.
-#[derive(QueryableByName, Debug, Clone)]
-pub struct UnitIndicator {
-    #[diesel(sql_type = SqlUuid)]
-    pub plan_id: Uuid,
-    #[diesel(sql_type = SqlUuid)]
-    pub indicator_id: Uuid,
-    #[diesel(sql_type = Text)]
-    pub code: String,
-    #[diesel(sql_type = Text)]
-    pub name: String,
-    #[diesel(sql_type = Text)]
-    pub unit: String,
-    #[diesel(sql_type = Text)]
-    pub comparator: String,
-    #[diesel(sql_type = Nullable<diesel::sql_types::Double>)]
-    pub target_value: Option<f64>,
-    #[diesel(sql_type = Nullable<diesel::sql_types::Double>)]
-    pub baseline: Option<f64>,
-    #[diesel(sql_type = Nullable<diesel::sql_types::Double>)]
-    pub value: Option<f64>,
-    #[diesel(sql_type = Nullable<Date>)]
-    pub measured_on: Option<NaiveDate>,
-    #[diesel(sql_type = Nullable<diesel::sql_types::Double>)]
-    pub first_value: Option<f64>,
-}
-
-pub fn indicators(
-    conn: &mut PgConnection,
-    plans: &[Uuid],
-    from: NaiveDate,
-    to: NaiveDate,
-) -> QueryResult<Vec<UnitIndicator>> {
-    sql_query(
-        "SELECT i.plan_id, i.id AS indicator_id, i.code, i.name, i.unit, i.comparator, i.target_value::float8 AS target_value,
-                i.baseline::float8 AS baseline, latest.value, latest.measured_on, first.value AS first_value
-         FROM indicators i
-         LEFT JOIN LATERAL (
-             SELECT m.value::float8 AS value, m.measured_on FROM measurements m
-             WHERE m.indicator_id = i.id AND m.deleted_at IS NULL AND m.measured_on BETWEEN $2 AND $3
-             ORDER BY m.measured_on DESC, m.created_at DESC, m.id DESC LIMIT 1
-         ) latest ON true
-         LEFT JOIN LATERAL (
-             SELECT m.value::float8 AS value FROM measurements m WHERE m.indicator_id = i.id AND m.deleted_at IS NULL
-             ORDER BY m.measured_on, m.created_at, m.id LIMIT 1
-         ) first ON true
-         WHERE i.plan_id = ANY($1) AND i.deleted_at IS NULL
-         ORDER BY i.plan_id, i.code",
-    )
-    .bind::<Ids, _>(plans)
-    .bind::<Date, _>(from)
-    .bind::<Date, _>(to)
-    .load(conn)
-}
-
 /// A unit's feedback received in the period: nothing of any record but counts.
 #[derive(QueryableByName, Debug, Clone, Default)]
 pub struct UnitFeedback {

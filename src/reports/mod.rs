@@ -503,11 +503,11 @@ pub fn plan_report(
     }
 
     // Indicators.
-    let values: HashMap<Uuid, sql::IndicatorValue> = sql::indicator_values(conn, plan.id, period.from, period.to)?
+    let values: HashMap<Uuid, sql::IndicatorValue> = sql::indicator_values(conn, &[plan.id], period.from, period.to)?
         .into_iter()
         .map(|v| (v.indicator_id, v))
         .collect();
-    let rows = sql::indicators_of_plan(conn, plan.id)?;
+    let rows = sql::indicators_of_plans(conn, &[plan.id])?;
     let indicators = rows
         .into_iter()
         .map(|i| {

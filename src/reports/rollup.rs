@@ -15,6 +15,7 @@ use crate::{
     db::{
         plan_items,
         plans::PlanRow,
+        reports as reports_sql,
         rollup::{self as sql, Unit},
     },
     domain::{
@@ -212,7 +213,7 @@ pub fn rollup(
     // Reporting duties, per unit: the first submission of each period's report.
     let assignments = sql::assignments(conn, &plan_ids)?;
     let ids: Vec<Uuid> = assignments.iter().map(|a| a.id).collect();
-    let firsts: HashMap<(Uuid, String), NaiveDate> = crate::db::reports::first_submissions(conn, &ids)?
+    let firsts: HashMap<(Uuid, String), NaiveDate> = reports_sql::first_submissions(conn, &ids)?
         .into_iter()
         .map(|f| ((f.assignment_id, f.period), local_date(f.submitted_at)))
         .collect();
@@ -232,27 +233,32 @@ pub fn rollup(
         }
     }
 
-    // Indicators beside the parent plan's targets.
-    let parent_targets: HashMap<String, Option<f64>> = sql::indicators(conn, &[plan.id], period.from, period.to)?
+    // Indicators beside the parent plan's targets: the plan report's queries, over
+    // every unit's plan at once.
+    let parent_targets: HashMap<String, Option<f64>> = reports_sql::indicators_of_plans(conn, &[plan.id])?
         .into_iter()
         .map(|i| (i.code.to_lowercase(), i.target_value))
         .collect();
+    let values: HashMap<Uuid, reports_sql::IndicatorValue> =
+        reports_sql::indicator_values(conn, &plan_ids, period.from, period.to)?
+            .into_iter()
+            .map(|v| (v.indicator_id, v))
+            .collect();
     let mut indicators: HashMap<Uuid, Vec<UnitIndicator>> = HashMap::new();
-    for i in sql::indicators(conn, &plan_ids, period.from, period.to)? {
-        let (Some(unit), Some(comparator)) = (MeasureUnit::parse(&i.unit), Comparator::parse(&i.comparator)) else {
-            continue;
-        };
-        let reference = i.baseline.or(i.first_value);
+    for i in reports_sql::indicators_of_plans(conn, &plan_ids)? {
+        let v = values.get(&i.id);
+        let value = v.and_then(|v| v.value);
+        let reference = i.baseline.or(v.and_then(|v| v.first_value));
         indicators.entry(i.plan_id).or_default().push(UnitIndicator {
-            status: target_status(comparator, unit, i.target_value, reference, i.value),
+            status: target_status(i.comparator, i.unit, i.target_value, reference, value),
             parent_target_value: parent_targets.get(&i.code.to_lowercase()).copied().flatten(),
             code: i.code,
             name: i.name,
-            unit,
-            comparator,
+            unit: i.unit,
+            comparator: i.comparator,
             target_value: i.target_value,
-            value: i.value,
-            measured_on: i.measured_on,
+            value,
+            measured_on: v.and_then(|v| v.measured_on),
         });
     }
 

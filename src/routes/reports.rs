@@ -476,6 +476,17 @@ pub async fn list_report_snapshots(
 #[into_params(parameter_in = Query)]
 pub struct NoFilter {}
 
+/// A frozen report as stored, byte for byte, with its SHA-256 in `Repr-Digest`
+/// (RFC 9530): snapshots and reports sent upward alike.
+pub(crate) fn frozen_json(body: String) -> HttpResponse {
+    let digest = Sha256::digest(body.as_bytes());
+    let mut res = HttpResponse::Ok().content_type("application/json").body(body);
+    if let Ok(value) = HeaderValue::from_str(&format!("sha-256=:{}:", STANDARD.encode(digest))) {
+        res.headers_mut().insert(header::HeaderName::from_static("repr-digest"), value);
+    }
+    res
+}
+
 #[derive(Deserialize, Validate, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -545,12 +556,7 @@ pub async fn get_report_snapshot_content(
     let row = db::run(&state.pool, move |conn| Ok(SnapshotRow::find(conn, id, org)?)).await?;
     let format = negotiate(query.0.format, &req);
     if format == ReportFormat::Json {
-        let digest = Sha256::digest(row.body.as_bytes());
-        let mut res = HttpResponse::Ok().content_type("application/json").body(row.body);
-        if let Ok(value) = HeaderValue::from_str(&format!("sha-256=:{}:", STANDARD.encode(digest))) {
-            res.headers_mut().insert(header::HeaderName::from_static("repr-digest"), value);
-        }
-        return Ok(res);
+        return Ok(frozen_json(row.body));
     }
     let report: PlanReport = serde_json::from_str(&row.body).map_err(ApiError::internal)?;
     render_plan(&state, &report, format, query.0.section, csv_style(query.0.bom, query.0.headers)).await

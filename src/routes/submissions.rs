@@ -4,7 +4,7 @@
 //! next version. Each quarter of the plan is a duty to the parent (due
 //! `CCHC_REPORT_DUE_DAYS` after it ends), with its state and the deadline scan's
 //! reminders.
-use actix_web::{HttpRequest, HttpResponse, get, http::header, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{Connection, PgConnection};
 use serde::{Deserialize, Serialize};
@@ -409,7 +409,7 @@ pub async fn get_report_submission(
     tag = "reports",
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The plan report as frozen.", body = crate::reports::PlanReport,
-        headers(("Digest" = String, description = "`sha-256=<base64>` of the body."))))
+        headers(("Repr-Digest" = String, description = "`sha-256=:<base64>:` of the JSON document."))))
 )]
 #[get("/report-submissions/{id}/content")]
 pub async fn get_report_submission_content(
@@ -420,22 +420,12 @@ pub async fn get_report_submission_content(
     let principal = auth.0;
     principal.require(Permission::ReportsRead)?;
     let (id, org) = (id.into_inner(), principal.organization_id);
-    let (row, body) = db::run(&state.pool, move |conn| {
-        let row = store::find_for(conn, id, org)?;
-        Ok((row, store::body(conn, id)?))
+    let body = db::run(&state.pool, move |conn| {
+        store::find_for(conn, id, org)?;
+        Ok(store::body(conn, id)?)
     })
     .await?;
-    let digest = {
-        use base64::Engine;
-        let bytes: Vec<u8> = (0..row.sha256.len() / 2)
-            .filter_map(|i| u8::from_str_radix(&row.sha256[2 * i..2 * i + 2], 16).ok())
-            .collect();
-        base64::engine::general_purpose::STANDARD.encode(bytes)
-    };
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "application/json"))
-        .insert_header(("Digest", format!("sha-256={digest}")))
-        .body(body))
+    Ok(super::reports::frozen_json(body))
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
