@@ -162,28 +162,27 @@ pub struct UnitFeedback {
     pub satisfied: i64,
 }
 
+/// Read from `feedback_tallies`, which the feedback table's triggers keep in each
+/// write's transaction (one row per unit, day received and deadline), not from the records.
 pub fn feedback(
     conn: &mut PgConnection,
     orgs: &[Uuid],
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
+    from: NaiveDate,
+    to: NaiveDate,
     today: NaiveDate,
 ) -> QueryResult<Vec<UnitFeedback>> {
     sql_query(
-        "SELECT f.organization_id, count(*) AS received,
-                count(*) FILTER (WHERE f.answered_at IS NOT NULL) AS answered,
-                count(*) FILTER (WHERE f.answered_at IS NOT NULL
-                                 AND (f.answered_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date <= f.deadline_on) AS answered_on_time,
-                count(*) FILTER (WHERE f.status IN ('received', 'accepted', 'in_progress') AND f.deadline_on < $4) AS overdue,
-                count(*) FILTER (WHERE f.satisfaction IS NOT NULL) AS rated,
-                count(*) FILTER (WHERE f.satisfaction = 'satisfied') AS satisfied
-         FROM feedback f
-         WHERE f.organization_id = ANY($1) AND f.deleted_at IS NULL AND f.received_at >= $2 AND f.received_at < $3
-         GROUP BY f.organization_id",
+        "SELECT t.organization_id, sum(t.received)::bigint AS received, sum(t.answered)::bigint AS answered,
+                sum(t.answered_on_time)::bigint AS answered_on_time,
+                coalesce(sum(t.open) FILTER (WHERE t.deadline_on < $4), 0)::bigint AS overdue,
+                sum(t.rated)::bigint AS rated, sum(t.satisfied)::bigint AS satisfied
+         FROM feedback_tallies t
+         WHERE t.organization_id = ANY($1) AND t.received_on >= $2 AND t.received_on <= $3
+         GROUP BY t.organization_id",
     )
     .bind::<Ids, _>(orgs)
-    .bind::<Timestamptz, _>(from)
-    .bind::<Timestamptz, _>(to)
+    .bind::<Date, _>(from)
+    .bind::<Date, _>(to)
     .bind::<Date, _>(today)
     .load(conn)
 }

@@ -264,8 +264,10 @@ pub fn rollup(
 
     // Feedback, per unit organisation.
     let orgs: Vec<Uuid> = with_plan.iter().map(|u| u.organization_id).collect();
-    let feedback: HashMap<Uuid, sql::UnitFeedback> =
-        sql::feedback(conn, &orgs, from, to, ctx.today)?.into_iter().map(|f| (f.organization_id, f)).collect();
+    let feedback: HashMap<Uuid, sql::UnitFeedback> = sql::feedback(conn, &orgs, period.from, period.to, ctx.today)?
+        .into_iter()
+        .map(|f| (f.organization_id, f))
+        .collect();
 
     let mut lines: Vec<UnitLine> = with_plan
         .into_iter()

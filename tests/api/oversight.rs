@@ -123,7 +123,9 @@ async fn the_province_reads_down_the_tree_and_rolls_up_its_units() {
         .await;
     res.problem(422, "rule_violated");
 
-    // The board's data: a measurement and two feedback records, one answered on time.
+    // The board's data: a measurement and feedback records: one answered on time and
+    // rated, one received in March and still open (overdue on the fixed clock's
+    // 2021-04-06), one deleted (counted nowhere).
     let indicators = app.get(&format!("/api/v1/plans/{board_plan}/indicators")).token(&board_coord).send().await.json();
     let indicator = indicators["items"][0]["id"].as_str().unwrap().to_owned();
     let res = app
@@ -134,13 +136,13 @@ async fn the_province_reads_down_the_tree_and_rolls_up_its_units() {
         .await;
     assert_eq!(res.status, 201, "{}", res.text());
     let mut filed = Vec::new();
-    for n in 0..2 {
+    for n in 0..3 {
         let res = app
             .post("/api/v1/feedback")
             .token(&board_coord)
             .json(json!({"channel": "hotline", "kind": "complaint", "sender_type": "citizen", "sender_name": NAME,
                 "sender_phone": PHONE, "subject": format!("Phản ánh {n}"), "content": "Nội dung", "department_id": board_dept,
-                "received_at": "2021-04-05T09:00:00+07:00"}))
+                "received_at": if n == 1 { "2021-03-01T09:00:00+07:00" } else { "2021-04-05T09:00:00+07:00" }}))
             .send()
             .await;
         assert_eq!(res.status, 201, "{}", res.text());
@@ -160,6 +162,15 @@ async fn the_province_reads_down_the_tree_and_rolls_up_its_units() {
         .send()
         .await;
     assert_eq!(res.status, 201, "{}", res.text());
+    let res = app
+        .post(&format!("/api/v1/feedback/{}/satisfaction", filed[0]))
+        .token(&board_coord)
+        .json(json!({"rating": "satisfied", "channel": "hotline"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let res = app.delete(&format!("/api/v1/feedback/{}", filed[2])).token(&board_coord).send().await;
+    assert_eq!(res.status, 204, "{}", res.text());
 
     // Oversight reads, down the tree: one level and two.
     for (who, token) in [("leader", &leader), ("client", &client)] {
@@ -251,6 +262,10 @@ async fn the_province_reads_down_the_tree_and_rolls_up_its_units() {
     assert_eq!(unit["feedback"]["answered"], 1);
     assert_eq!(unit["feedback"]["answered_on_time"], 1);
     assert_eq!(unit["feedback_on_time_rate"], 50.0);
+    assert_eq!(unit["feedback"]["overdue"], 1, "the open record's deadline has passed");
+    assert_eq!((unit["feedback"]["rated"].clone(), unit["feedback"]["satisfied"].clone()), (json!(1), json!(1)));
+    // The roll-up reads the tallies the triggers keep; they hold what the records say.
+    assert_eq!(app.sql_count(TALLIES_DISAGREE), 0, "tallies agree with the records");
     let staff = &unit["indicators"][0];
     assert_eq!(
         (staff["code"].clone(), staff["target_value"].clone(), staff["parent_target_value"].clone()),
@@ -449,3 +464,17 @@ async fn a_unit_sends_its_report_up_and_the_province_returns_then_acknowledges_i
     );
     assert!(changed.is_err(), "frozen");
 }
+
+/// Rows where `feedback_tallies` and a count of the live records themselves differ.
+const TALLIES_DISAGREE: &str = "
+    WITH counted AS (
+        SELECT organization_id, (received_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS received_on, deadline_on,
+               count(*) AS received, count(answered_at) AS answered,
+               count(*) FILTER (WHERE (answered_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date <= deadline_on) AS answered_on_time,
+               count(*) FILTER (WHERE status IN ('received', 'accepted', 'in_progress')) AS open,
+               count(satisfaction) AS rated, count(*) FILTER (WHERE satisfaction = 'satisfied') AS satisfied
+        FROM feedback WHERE deleted_at IS NULL GROUP BY 1, 2, 3),
+    kept AS (
+        SELECT organization_id, received_on, deadline_on, received, answered, answered_on_time, open, rated, satisfied
+        FROM feedback_tallies WHERE (received, answered, answered_on_time, open, rated, satisfied) <> (0, 0, 0, 0, 0, 0))
+    SELECT count(*) AS n FROM ((TABLE counted EXCEPT TABLE kept) UNION ALL (TABLE kept EXCEPT TABLE counted)) d";
