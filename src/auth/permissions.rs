@@ -40,6 +40,7 @@ pub enum Permission {
     MessageTemplatesManage,
     Oversee,
     SubmissionsReview,
+    SubmissionsRead,
     PlansRead,
     PlansWrite,
     AssignmentsRead,
@@ -259,6 +260,13 @@ pub const MATRIX: &[Grant] = &[
         what_vi: "giám sát các đơn vị cấp dưới",
         roles: &[Admin, OrgAdmin, Leader],
         scopes: &[Scope::OversightRead],
+    },
+    Grant {
+        permission: Permission::SubmissionsRead,
+        what: "read a report sent upward and its frozen content: the unit's own, or one sent to their organisation",
+        what_vi: "xem báo cáo gửi cấp trên",
+        roles: EVERYONE,
+        scopes: &[Scope::ReportsRead, Scope::OversightRead],
     },
     Grant {
         permission: Permission::SubmissionsReview,
@@ -481,11 +489,11 @@ pub const OPERATIONS: &[(&str, Access)] = &[
     ("list_report_submissions", Access::Needs(Permission::Oversee)),
     (
         "get_report_submission",
-        Access::Rule(Permission::ReportsRead, "the unit that sent it, or the organisation it was sent to"),
+        Access::Rule(Permission::SubmissionsRead, "the unit that sent it, or the organisation it was sent to"),
     ),
     (
         "get_report_submission_content",
-        Access::Rule(Permission::ReportsRead, "the unit that sent it, or the organisation it was sent to"),
+        Access::Rule(Permission::SubmissionsRead, "the unit that sent it, or the organisation it was sent to"),
     ),
     ("acknowledge_report_submission", Access::Needs(Permission::SubmissionsReview)),
     ("return_report_submission", Access::Needs(Permission::SubmissionsReview)),

@@ -147,7 +147,8 @@ impl Principal {
             kind: self.kind_code().to_owned(),
             id: self.id,
             name: self.name.clone(),
-            organization_id: self.organization_id,
+            // Under oversight the request acts on the unit read; the caller is still its own.
+            organization_id: self.overseeing.or(self.organization_id),
             department_id,
             role,
             scopes,

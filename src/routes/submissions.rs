@@ -397,7 +397,7 @@ pub async fn get_report_submission(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = auth.0;
-    principal.require(Permission::ReportsRead)?;
+    principal.require(Permission::SubmissionsRead)?;
     let (id, org) = (id.into_inner(), principal.organization_id);
     let row = db::run(&state.pool, move |conn| Ok(store::find_for(conn, id, org)?)).await?;
     let version = row.version;
@@ -418,7 +418,7 @@ pub async fn get_report_submission_content(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = auth.0;
-    principal.require(Permission::ReportsRead)?;
+    principal.require(Permission::SubmissionsRead)?;
     let (id, org) = (id.into_inner(), principal.organization_id);
     let body = db::run(&state.pool, move |conn| {
         store::find_for(conn, id, org)?;

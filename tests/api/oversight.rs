@@ -188,6 +188,10 @@ async fn the_province_reads_down_the_tree_and_rolls_up_its_units() {
         assert_eq!(res.status, 200, "{who}: {}", res.text());
         let res = app.get(&format!("/api/v1/plans?organization_id={below}")).token(token).send().await;
         assert_eq!(res.status, 200, "{who}, two levels down: {}", res.text());
+        // Who the caller is does not change with the unit read.
+        let me = app.get(&format!("/api/v1/me?organization_id={board}")).token(token).send().await;
+        assert_eq!(me.status, 200, "{who}: {}", me.text());
+        assert_eq!(me.json()["organization_id"], province.as_str(), "{who}");
         let stats =
             app.get(&format!("/api/v1/reports/feedback?period=2021&organization_id={board}")).token(token).send().await;
         assert_eq!(stats.status, 200, "{who}: {}", stats.text());
@@ -231,9 +235,9 @@ async fn the_province_reads_down_the_tree_and_rolls_up_its_units() {
         "SELECT count(*) AS n FROM audit_events WHERE action = 'oversight_read' AND organization_id = '{board}'
            AND changes->>'by_organization_id' = '{province}'"
     ));
-    // Nine reads of the board's each by the leader and the client (the refused file and
-    // feedback reads included: an attempt is in the trail too).
-    assert_eq!(board_reads, 18, "oversight reads in the board's trail");
+    // Ten reads of the board's each by the leader and the client (the refused file and
+    // feedback reads included: an attempt is in the trail too; `/me` naming the board too).
+    assert_eq!(board_reads, 20, "oversight reads in the board's trail");
     let below_reads = app.sql_count(&format!(
         "SELECT count(*) AS n FROM audit_events WHERE action = 'oversight_read' AND organization_id = '{below}'"
     ));
@@ -331,6 +335,7 @@ async fn a_unit_sends_its_report_up_and_the_province_returns_then_acknowledges_i
     let board_dept = app.department(&admin, board.parse().unwrap(), "QLDA1").await;
     let (_, coordinator) = app.staff(&admin, board.parse().unwrap(), &board_dept, "kdpm.coord", "coordinator").await;
     let (_, board_leader) = app.staff(&admin, board.parse().unwrap(), &board_dept, "kdpm.leader", "leader").await;
+    let (_, client) = app.service_client(&admin, province.parse().unwrap(), &["oversight:read"]).await;
 
     // Q1 as Decree 09/2019 cuts it (15/12 – 14/03, the organisation's counting), due
     // five days later: not sent, it is late — a notice and an event.
@@ -394,8 +399,12 @@ async fn a_unit_sends_its_report_up_and_the_province_returns_then_acknowledges_i
         json!([]),
         "none sent to the board"
     );
+    // The province's reporting system, with only `oversight:read`, reads it as well.
+    let by_client = app.get(&format!("/api/v1/report-submissions/{id}/content")).token(&client).send().await;
+    assert_eq!(by_client.status, 200, "{}", by_client.text());
     let content = app.get(&format!("/api/v1/report-submissions/{id}/content")).token(&leader).send().await;
     assert_eq!(content.status, 200, "{}", content.text());
+    assert_eq!(content.text(), by_client.text());
     assert_eq!(content.json()["plan"]["code"], "KH-TTCCHC-2021");
     assert_eq!(
         cchc_outreach::domain::sha256_hex(content.text().as_bytes()),
@@ -403,7 +412,12 @@ async fn a_unit_sends_its_report_up_and_the_province_returns_then_acknowledges_i
         "byte for byte"
     );
     let digest = content.header("repr-digest").expect("the digest of what was frozen");
-    assert!(digest.starts_with("sha-256=:") && digest.ends_with(':'), "{digest}");
+    let raw: Vec<u8> = (0..32)
+        .map(|i| u8::from_str_radix(&first["sha256"].as_str().unwrap()[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    use base64::Engine;
+    let expected = format!("sha-256=:{}:", base64::engine::general_purpose::STANDARD.encode(raw));
+    assert_eq!(digest, expected, "RFC 9530: the base64 of the SHA-256 frozen");
     let told: Vec<Value> =
         app.get("/api/v1/me/notifications").token(&leader).send().await.json()["items"].as_array().unwrap().clone();
     assert!(told.iter().any(|n| n["kind"] == "report_submission.received"), "{told:?}");
