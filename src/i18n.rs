@@ -586,6 +586,12 @@ const FIELDS: &[(&str, &str, &str)] = &[
     ("nul_character", "Không được chứa ký tự NUL.", "Must not contain a NUL character."),
     ("invalid_utf8", "Không phải văn bản UTF-8 hợp lệ.", "Is not valid UTF-8 text."),
     ("not_blank", "Không được để trống.", "Must not be blank."),
+    (
+        "location_empty",
+        "Vị trí cần có toạ độ (lat, long) hoặc địa chỉ.",
+        "A location needs a point (lat, long) or an address.",
+    ),
+    ("invalid_near", "Dạng vĩ độ,kinh độ (ví dụ 12.2388,109.1967).", "Latitude,longitude (e.g. 12.2388,109.1967)."),
     ("weak_password", "Mật khẩu phải có ít nhất 10 ký tự.", "The password must have at least 10 characters."),
     ("unknown_scope", "Phạm vi không tồn tại: {scope}.", "Unknown scope: {scope}."),
     ("limit_too_large", "Tối đa {max}.", "At most {max}."),

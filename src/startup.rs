@@ -256,7 +256,7 @@ fn spawn_housekeeping(state: web::Data<AppState>) {
     });
 }
 
-/// Deletes stored evidence objects older than `before` that no evidence row refers to.
+/// Deletes stored objects older than `before` that no evidence or attachment row refers to.
 pub async fn sweep_evidence(
     store: &EvidenceStore,
     pool: &db::PgPool,
@@ -267,7 +267,12 @@ pub async fn sweep_evidence(
         return Ok(0);
     }
     let check = candidates.clone();
-    let kept = db::run(pool, move |conn| Ok(db::activities::referenced(conn, &check)?)).await?;
+    let kept = db::run(pool, move |conn| {
+        let mut kept = db::activities::referenced(conn, &check)?;
+        kept.extend(db::attachments::referenced(conn, &check)?);
+        Ok(kept)
+    })
+    .await?;
     let mut removed = 0;
     for sha in candidates.iter().filter(|sha| !kept.contains(*sha)) {
         store.delete(sha).await?;

@@ -84,6 +84,16 @@ impl EvidenceStore {
         Ok(())
     }
 
+    /// Stores bytes held in memory (unless an object with this content is there already).
+    pub async fn put_bytes(&self, sha256: &str, bytes: Vec<u8>) -> Result<(), ApiError> {
+        let key = Self::key(sha256);
+        if self.inner.head(&key).await.is_ok() {
+            return Ok(());
+        }
+        self.inner.put(&key, object_store::PutPayload::from(bytes)).await.map_err(storage_error)?;
+        Ok(())
+    }
+
     /// The content, or the part `range` of it.
     pub async fn get(&self, sha256: &str, range: Option<Range<u64>>) -> Result<Content, ApiError> {
         let options = GetOptions { range: range.map(GetRange::Bounded), ..Default::default() };

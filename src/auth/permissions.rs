@@ -471,6 +471,25 @@ pub const OPERATIONS: &[(&str, Access)] = &[
         "extend_feedback",
         Access::Rule(Permission::FeedbackAnswer, "people of the assigned department, or who may manage feedback"),
     ),
+    (
+        "upload_feedback_attachments",
+        Access::Rule(Permission::FeedbackCreate, "a service client: only to records it filed"),
+    ),
+    (
+        "list_feedback_attachments",
+        Access::Rule(Permission::FeedbackRead, "a service client with `feedback:write`: only of records it filed"),
+    ),
+    (
+        "get_feedback_attachment",
+        Access::Rule(Permission::FeedbackRead, "a service client with `feedback:write`: only of records it filed"),
+    ),
+    (
+        "download_feedback_attachment",
+        Access::Rule(Permission::FeedbackRead, "a service client with `feedback:write`: only of records it filed"),
+    ),
+    ("update_feedback_attachment", Access::Needs(Permission::FeedbackManage)),
+    ("delete_feedback_attachment", Access::Needs(Permission::FeedbackManage)),
+    ("download_public_attachment", Access::Public),
     ("list_sender_messages", Access::Needs(Permission::FeedbackRead)),
     ("rate_feedback", Access::Needs(Permission::FeedbackCreate)),
     ("publish_feedback", Access::Needs(Permission::FeedbackManage)),

@@ -146,9 +146,14 @@ pub fn diff(before: &Value, after: &Value) -> Value {
     Value::Object(out)
 }
 
+/// Masks personal fields, also inside objects (a feedback record's `location.address`);
+/// a record's `sender` comes masked already, its own way (`09******78`).
 fn mask(field: &str, value: &Value) -> Value {
     match value {
         Value::String(s) if PERSONAL.contains(&field) => Value::String(mask_text(s)),
+        Value::Object(map) if field != "sender" => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), mask(k, v))).collect())
+        }
         _ => value.clone(),
     }
 }

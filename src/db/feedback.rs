@@ -11,7 +11,7 @@ use crate::{
         plans::{f_unaccent, search_patterns},
         schema::{
             feedback, feedback_answers, feedback_categories, feedback_counters, feedback_filings, feedback_history,
-            feedback_publications, feedback_senders, holidays, national_days,
+            feedback_locations, feedback_publications, feedback_senders, holidays, national_days,
         },
     },
     domain::{
@@ -313,57 +313,89 @@ pub struct PublicationRow {
     pub published_at: DateTime<Utc>,
 }
 
-/// A record with its sender (none if anonymous) and publication (none if not public).
+/// Where the matter is: a point, a written address, or both.
+#[derive(Queryable, Selectable, Insertable, AsChangeset, Clone, Debug, PartialEq)]
+#[diesel(table_name = feedback_locations, treat_none_as_null = true)]
+pub struct LocationRow {
+    pub feedback_id: Uuid,
+    pub organization_id: Uuid,
+    pub lat: Option<f64>,
+    pub long: Option<f64>,
+    pub address: Option<String>,
+}
+
+/// A record with its sender (none if anonymous), publication (none if not public) and
+/// place (none if not given).
 #[derive(Clone, Debug)]
 pub struct FeedbackRecord {
     pub row: FeedbackRow,
     pub sender: Option<SenderRow>,
     pub publication: Option<PublicationRow>,
+    pub location: Option<LocationRow>,
 }
 
 impl FeedbackRecord {
     pub fn load_all(conn: &mut PgConnection, rows: Vec<FeedbackRow>) -> QueryResult<Vec<Self>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-        let (mut senders, mut publications): (HashMap<Uuid, SenderRow>, HashMap<Uuid, PublicationRow>) =
-            if ids.is_empty() {
-                Default::default()
-            } else {
-                (
-                    feedback_senders::table
-                        .filter(feedback_senders::feedback_id.eq_any(&ids))
-                        .select(SenderRow::as_select())
-                        .load(conn)?
-                        .into_iter()
-                        .map(|s| (s.feedback_id, s))
-                        .collect(),
-                    feedback_publications::table
-                        .filter(feedback_publications::feedback_id.eq_any(&ids))
-                        .select(PublicationRow::as_select())
-                        .load(conn)?
-                        .into_iter()
-                        .map(|p| (p.feedback_id, p))
-                        .collect(),
-                )
-            };
+        let mut senders: HashMap<Uuid, SenderRow> = feedback_senders::table
+            .filter(feedback_senders::feedback_id.eq_any(&ids))
+            .select(SenderRow::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(|s| (s.feedback_id, s))
+            .collect();
+        let mut publications: HashMap<Uuid, PublicationRow> = feedback_publications::table
+            .filter(feedback_publications::feedback_id.eq_any(&ids))
+            .select(PublicationRow::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(|p| (p.feedback_id, p))
+            .collect();
+        let mut locations: HashMap<Uuid, LocationRow> = feedback_locations::table
+            .filter(feedback_locations::feedback_id.eq_any(&ids))
+            .select(LocationRow::as_select())
+            .load(conn)?
+            .into_iter()
+            .map(|l| (l.feedback_id, l))
+            .collect();
         Ok(rows
             .into_iter()
-            .map(|row| Self { sender: senders.remove(&row.id), publication: publications.remove(&row.id), row })
+            .map(|row| Self {
+                sender: senders.remove(&row.id),
+                publication: publications.remove(&row.id),
+                location: locations.remove(&row.id),
+                row,
+            })
             .collect())
+    }
+
+    /// The same record with another row (its sender, publication and place kept).
+    pub fn with_row(&self, row: FeedbackRow) -> Self {
+        Self { row, ..self.clone() }
     }
 }
 
 /// The columns of `Joined`, from `feedback` left-joined to its sender and publication.
 macro_rules! joined_columns {
     () => {
-        (FeedbackRow::as_select(), Option::<SenderRow>::as_select(), Option::<PublicationRow>::as_select())
+        (
+            FeedbackRow::as_select(),
+            Option::<SenderRow>::as_select(),
+            Option::<PublicationRow>::as_select(),
+            Option::<LocationRow>::as_select(),
+        )
     };
 }
 
-// One record with its sender and publication in one joined query.
+// One record with its sender, publication and place in one joined query.
 crate::composite_record!(FeedbackRecord, "feedback", |conn, id, org| {
     let mut q = feedback::table
         .left_join(feedback_senders::table)
         .left_join(feedback_publications::table)
+        .left_join(feedback_locations::table)
         .filter(feedback::id.eq(id))
         .filter(feedback::deleted_at.is_null())
         .into_boxed();
@@ -373,13 +405,53 @@ crate::composite_record!(FeedbackRecord, "feedback", |conn, id, org| {
     q.select(joined_columns!()).first::<Joined>(conn).map(FeedbackRecord::from)
 });
 
-/// A feedback row with its sender and publication, as a left join gives them.
-type Joined = (FeedbackRow, Option<SenderRow>, Option<PublicationRow>);
+/// A feedback row with its sender, publication and place, as a left join gives them.
+type Joined = (FeedbackRow, Option<SenderRow>, Option<PublicationRow>, Option<LocationRow>);
 
 impl From<Joined> for FeedbackRecord {
-    fn from((row, sender, publication): Joined) -> Self {
-        Self { row, sender, publication }
+    fn from((row, sender, publication, location): Joined) -> Self {
+        Self { row, sender, publication, location }
     }
+}
+
+/// Sets the record's place (`None`: it has none).
+pub fn set_location(conn: &mut PgConnection, id: Uuid, location: Option<&LocationRow>) -> QueryResult<()> {
+    match location {
+        Some(l) => diesel::insert_into(feedback_locations::table)
+            .values(l)
+            .on_conflict(feedback_locations::feedback_id)
+            .do_update()
+            .set(l)
+            .execute(conn)?,
+        None => diesel::delete(feedback_locations::table.find(id)).execute(conn)?,
+    };
+    Ok(())
+}
+
+/// Records with a point within `radius_m` metres of (`lat`, `long`): the earth box
+/// through the GiST index, then the exact great-circle distance.
+fn near(
+    lat: f64,
+    long: f64,
+    radius_m: f64,
+) -> diesel::expression::SqlLiteral<diesel::sql_types::Bool, impl diesel::query_builder::QueryFragment<diesel::pg::Pg>>
+{
+    use diesel::sql_types::Float8;
+    diesel::dsl::sql::<diesel::sql_types::Bool>(
+        "feedback.id IN (SELECT l.feedback_id FROM feedback_locations l WHERE l.lat IS NOT NULL AND earth_box(ll_to_earth(",
+    )
+    .bind::<Float8, _>(lat)
+    .sql(", ")
+    .bind::<Float8, _>(long)
+    .sql("), ")
+    .bind::<Float8, _>(radius_m)
+    .sql(") @> feedback_earth(l.lat, l.long) AND earth_distance(ll_to_earth(")
+    .bind::<Float8, _>(lat)
+    .sql(", ")
+    .bind::<Float8, _>(long)
+    .sql("), feedback_earth(l.lat, l.long)) <= ")
+    .bind::<Float8, _>(radius_m)
+    .sql(")")
 }
 
 #[derive(Default, Clone)]
@@ -397,6 +469,8 @@ pub struct Filter {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub q: Option<String>,
+    /// `(lat, long, radius in metres)`.
+    pub near: Option<(f64, f64, f64)>,
 }
 
 const OPEN: [FeedbackStatus; 3] = [FeedbackStatus::Received, FeedbackStatus::Accepted, FeedbackStatus::InProgress];
@@ -440,6 +514,9 @@ pub fn list(conn: &mut PgConnection, filter: &Filter, page: &PageRequest) -> Que
         // `schema.rs`, which holds 32 columns a table at most.
         let search = diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>("feedback.search");
         q = q.filter(search.like(lower(f_unaccent(pattern)).nullable()));
+    }
+    if let Some((lat, long, radius)) = filter.near {
+        q = q.filter(near(lat, long, radius));
     }
     // The page first, then its senders and publications by id: joined in one query,
     // PostgreSQL merge-joins the senders' whole index up to a deep page.
@@ -679,6 +756,16 @@ pub fn published_by_code(conn: &mut PgConnection, code: &str, org: Option<Uuid>)
     }
     let rows: Vec<FeedbackRow> = q.order(feedback::id).limit(2).select(FeedbackRow::as_select()).load(conn)?;
     FeedbackRecord::load_all(conn, rows)
+}
+
+/// Which of these records are live and published.
+pub fn published_ids(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+    feedback::table
+        .inner_join(feedback_publications::table)
+        .filter(feedback::id.eq_any(ids))
+        .filter(feedback::deleted_at.is_null())
+        .select(feedback::id)
+        .load(conn)
 }
 
 /// The categories with these ids.

@@ -3,6 +3,7 @@
 
 pub mod activities;
 pub mod assignments;
+pub mod attachments;
 pub mod audit;
 pub mod deadlines;
 pub mod demo;

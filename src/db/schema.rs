@@ -651,6 +651,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    feedback_locations (feedback_id) {
+        feedback_id -> Uuid,
+        organization_id -> Uuid,
+        lat -> Nullable<Float8>,
+        long -> Nullable<Float8>,
+        address -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    feedback_attachments (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        feedback_id -> Uuid,
+        sha256 -> Text,
+        size_bytes -> Int8,
+        content_type -> Text,
+        file_name -> Text,
+        location_removed -> Bool,
+        publishable -> Bool,
+        uploaded_by -> Nullable<Uuid>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(activities -> assignments (assignment_id));
 diesel::joinable!(activities -> departments (department_id));
 diesel::joinable!(activities -> organizations (organization_id));
@@ -673,6 +702,10 @@ diesel::joinable!(feedback -> organizations (organization_id));
 diesel::joinable!(feedback -> plan_items (plan_item_id));
 diesel::joinable!(feedback -> service_clients (source_client_id));
 diesel::joinable!(feedback_answers -> feedback (feedback_id));
+diesel::joinable!(feedback_attachments -> feedback (feedback_id));
+diesel::joinable!(feedback_attachments -> organizations (organization_id));
+diesel::joinable!(feedback_locations -> feedback (feedback_id));
+diesel::joinable!(feedback_locations -> organizations (organization_id));
 diesel::joinable!(feedback_answers -> organizations (organization_id));
 diesel::joinable!(feedback_categories -> departments (default_department_id));
 diesel::joinable!(feedback_categories -> organizations (organization_id));
@@ -720,11 +753,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     evidence,
     feedback,
     feedback_answers,
+    feedback_attachments,
     feedback_categories,
     feedback_counters,
     feedback_filings,
     feedback_extensions,
     feedback_history,
+    feedback_locations,
     feedback_progress_notes,
     feedback_reopenings,
     feedback_publications,

@@ -103,6 +103,19 @@ pub const CATALOG: &[(&str, &str, &str, &str)] = &[
     ("activity.verified", "activity", "Activity", "A communication activity was verified."),
     ("activity.returned", "activity", "Activity", "A communication activity was returned for changes."),
     ("activity.deleted", "activity", "Activity", "A communication activity was deleted."),
+    (
+        "feedback_attachment.created",
+        "feedback_attachment",
+        "Attachment",
+        "A file (a photo or a PDF) was attached to a feedback record, its location metadata taken out.",
+    ),
+    (
+        "feedback_attachment.updated",
+        "feedback_attachment",
+        "Attachment",
+        "An attachment was marked publishable or not.",
+    ),
+    ("feedback_attachment.deleted", "feedback_attachment", "Attachment", "An attachment was deleted."),
     ("evidence.added", "evidence", "Evidence", "An evidence file was added to an activity."),
     ("evidence.deleted", "evidence", "Evidence", "An evidence file was deleted."),
     (
@@ -304,9 +317,19 @@ pub fn event_data(changes: &Value) -> Value {
         if withheld(field) {
             continue;
         }
-        out.insert(field.clone(), change.get("after").cloned().unwrap_or(Value::Null));
+        out.insert(field.clone(), without_withheld(change.get("after").cloned().unwrap_or(Value::Null)));
     }
     Value::Object(out)
+}
+
+/// The value less what is withheld inside it (a feedback record's `location.address`).
+fn without_withheld(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter().filter(|(k, _)| !withheld(k)).map(|(k, v)| (k, without_withheld(v))).collect(),
+        ),
+        other => other,
+    }
 }
 
 /// Where a consumer reads the subject (with its own rights), if it has an address.
@@ -323,6 +346,7 @@ pub fn subject_url(entity: &str, id: uuid::Uuid) -> Option<String> {
         "assignment" => "assignments",
         "activity" => "activities",
         "evidence" => "evidence",
+        "feedback_attachment" => "feedback-attachments",
         "feedback" => "feedback",
         "feedback_category" => "feedback-categories",
         "webhook" => "webhooks",

@@ -4,6 +4,7 @@
 
 pub mod context;
 pub mod etag;
+pub mod files;
 pub mod idempotency;
 pub mod json;
 pub mod oversight;

@@ -114,3 +114,9 @@ fn merge(a: ApiError, b: ApiError) -> ApiError {
         _ => a,
     }
 }
+
+/// No filters besides paging.
+#[derive(serde::Deserialize, Validate, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct NoFilter {}

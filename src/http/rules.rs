@@ -96,6 +96,27 @@ pub const RULES: &[Rule] = &[
         code: "required",
     },
     Rule {
+        schema: "Location",
+        when: When::Given("lat"),
+        then: Then::Required("long"),
+        field: "location.long",
+        code: "required",
+    },
+    Rule {
+        schema: "Location",
+        when: When::Given("long"),
+        then: Then::Required("lat"),
+        field: "location.lat",
+        code: "required",
+    },
+    Rule {
+        schema: "Location",
+        when: When::Always,
+        then: Then::AnyOf(&["lat", "address"]),
+        field: "location",
+        code: "location_empty",
+    },
+    Rule {
         schema: "FeedbackTransition",
         when: When::Is("to", &["rejected"]),
         then: Then::Required("reason"),

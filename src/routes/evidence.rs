@@ -4,23 +4,14 @@
 //! size limit is enforced as the bytes arrive), recognises its type from its content,
 //! writes it to the store under its SHA-256, and only then commits the rows. Reading
 //! back checks the content against the recorded SHA-256.
-use std::io::Write;
-
-use actix_multipart::Multipart;
 use actix_web::{
     HttpRequest, HttpResponse, delete, get,
-    http::{
-        StatusCode,
-        header::{self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue},
-    },
+    http::{StatusCode, header},
     post, web,
 };
-use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use diesel::Connection;
-use futures_util::{StreamExt, stream};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -33,7 +24,13 @@ use crate::{
     },
     domain::activities::{accepted_names, evidence_type, is_compound_file},
     error::{ApiError, FieldError},
-    http::{Page, RequestContext, etag::ok_with_etag, pagination::PageParams, query::ListQuery},
+    http::{
+        Page, RequestContext,
+        etag::ok_with_etag,
+        files::{self, FormLimits, StoredFile},
+        pagination::PageParams,
+        query::{ListQuery, NoFilter},
+    },
     routes::{
         activities::ensure_not_verified,
         crud::{self, Resource},
@@ -43,8 +40,6 @@ use crate::{
 
 /// At most this many files in one upload.
 const MAX_FILES: usize = 20;
-/// The first bytes kept in memory to recognise a file's type.
-const HEAD_BYTES: usize = 64 * 1024;
 
 /// An evidence file's metadata.
 #[derive(Serialize, ToSchema, Clone)]
@@ -119,133 +114,6 @@ pub struct EvidenceUpload {
 #[allow(dead_code, reason = "documents a caption part")]
 struct Caption(String);
 
-/// A file received into a temporary file.
-struct Received {
-    temp: tempfile::NamedTempFile,
-    sha256: String,
-    size: u64,
-    head: Vec<u8>,
-    name: String,
-}
-
-/// The name a file was sent with, without any folder part, printable, at most 255 chars.
-fn clean_name(cd: Option<&ContentDisposition>) -> String {
-    let raw = cd
-        .and_then(|cd| {
-            cd.get_filename_ext()
-                .and_then(|ext| String::from_utf8(ext.value.clone()).ok())
-                .or_else(|| cd.get_filename().map(str::to_owned))
-        })
-        .unwrap_or_default();
-    let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-    let name: String = base.chars().filter(|c| !c.is_control()).take(255).collect();
-    let name = name.trim().to_owned();
-    if name.is_empty() || name == "." || name == ".." { "evidence".to_owned() } else { name }
-}
-
-fn multipart_error(err: impl std::fmt::Display) -> ApiError {
-    ApiError::bad_request("multipart_invalid").arg("reason", err)
-}
-
-/// Reads the whole form; files go to temporary files, counted and hashed as they come.
-async fn receive(
-    mut form: Multipart,
-    tmp: std::path::PathBuf,
-    limit: u64,
-) -> Result<(Vec<Received>, Vec<String>), ApiError> {
-    let mut files = Vec::new();
-    let mut captions = Vec::new();
-    while let Some(field) = form.next().await {
-        let mut field = field.map_err(multipart_error)?;
-        match field.name() {
-            Some("file") => {
-                if files.len() == MAX_FILES {
-                    return Err(ApiError::field("file", "too_long")
-                        .with_errors(vec![FieldError::new("file", "too_long").arg("max", MAX_FILES)]));
-                }
-                let name = clean_name(field.content_disposition());
-                let mut temp = tempfile::NamedTempFile::new_in(&tmp).map_err(ApiError::internal)?;
-                let (mut hasher, mut size, mut head) = (Sha256::new(), 0u64, Vec::new());
-                while let Some(chunk) = field.next().await {
-                    let chunk = chunk.map_err(multipart_error)?;
-                    size += chunk.len() as u64;
-                    if size > limit {
-                        drop(temp);
-                        linger(field, form).await;
-                        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "file_too_large").arg("limit", limit));
-                    }
-                    hasher.update(&chunk);
-                    if head.len() < HEAD_BYTES {
-                        head.extend_from_slice(&chunk[..chunk.len().min(HEAD_BYTES - head.len())]);
-                    }
-                    temp.write_all(&chunk).map_err(ApiError::internal)?;
-                }
-                temp.flush().map_err(ApiError::internal)?;
-                let sha256 = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
-                files.push(Received { temp, sha256, size, head, name });
-            }
-            Some("caption") => {
-                let too_long = || ApiError::validation(vec![FieldError::new("caption", "too_long").arg("max", 2000)]);
-                let mut text = Vec::new();
-                while let Some(chunk) = field.next().await {
-                    text.extend_from_slice(&chunk.map_err(multipart_error)?);
-                    // 2,000 characters are at most 8,000 bytes of UTF-8.
-                    if text.len() > 4 * 2000 {
-                        return Err(too_long());
-                    }
-                }
-                let text = String::from_utf8(text).map_err(|_| ApiError::field("caption", "invalid_format"))?;
-                if text.chars().count() > 2000 {
-                    return Err(too_long());
-                }
-                if text.contains('\0') {
-                    return Err(ApiError::field("caption", "nul_character"));
-                }
-                captions.push(text.trim().to_owned());
-            }
-            other => {
-                let name = other.unwrap_or("").to_owned();
-                return Err(ApiError::validation(vec![FieldError::new(name, "unknown_field")]));
-            }
-        }
-    }
-    Ok((files, captions))
-}
-
-/// Reads what is left of a refused upload so the client gets the answer, not a reset;
-/// nothing of it is kept.
-/// How much more of a refused upload is read before the answer: enough that a client
-/// which sends a little past the limit before it reads gets the 413 rather than a reset
-/// connection, and no more — a large body is not read to its end.
-const LINGER_BYTES: usize = 256 * 1024;
-const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// Reads and discards at most `LINGER_BYTES` (or for `LINGER`) of what is left.
-async fn linger(mut field: actix_multipart::Field, mut form: Multipart) {
-    let discard = async {
-        let mut read = 0;
-        loop {
-            match field.next().await {
-                Some(Ok(chunk)) => read += chunk.len(),
-                _ => break,
-            }
-            if read >= LINGER_BYTES {
-                return;
-            }
-        }
-        drop(field);
-        while let Some(Ok(mut next)) = form.next().await {
-            while let Some(Ok(chunk)) = next.next().await {
-                read += chunk.len();
-                if read >= LINGER_BYTES {
-                    return;
-                }
-            }
-        }
-    };
-    let _ = actix_web::rt::time::timeout(LINGER, discard).await;
-}
-
 /// Upload evidence files for an activity.
 ///
 /// `multipart/form-data` with one or more `file` parts and, optionally, a `caption`
@@ -281,23 +149,22 @@ pub async fn upload_evidence(
     let activity = db::run(&state.pool, move |conn| Ok(ActivityRecord::find(conn, id, org)?)).await?;
     principal.require_for_department(Permission::ActivitiesWrite, activity.row.department_id)?;
     ensure_not_verified(activity.row.status)?;
-    let is_multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
-    if !is_multipart {
-        return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
-            .arg("expected", "multipart/form-data"));
+    let limits = FormLimits {
+        file_fields: &["file"],
+        max_files: MAX_FILES,
+        max_file_bytes: state.settings.max_upload_bytes,
+        max_text_chars: 2000,
+        tmp: state.settings.data_dir.join("tmp"),
+        timeout: state.settings.upload_timeout,
+    };
+    let (files, texts) = files::read_form(&req, payload, &limits).await?;
+    let mut captions = Vec::new();
+    for (name, text) in texts {
+        if name != "caption" {
+            return Err(ApiError::validation(vec![FieldError::new(name, "unknown_field")]));
+        }
+        captions.push(text);
     }
-    let limit = state.settings.max_upload_bytes;
-    let form = Multipart::new(req.headers(), payload);
-    let (files, captions) = actix_web::rt::time::timeout(
-        state.settings.upload_timeout,
-        receive(form, state.settings.data_dir.join("tmp"), limit),
-    )
-    .await
-    .map_err(|_| crate::http::json::request_timeout())??;
     if files.is_empty() {
         return Err(ApiError::bad_request("no_files").with_errors(vec![FieldError::new("file", "required")]));
     }
@@ -389,11 +256,6 @@ pub async fn list_evidence(
     .await
 }
 
-/// No filters besides paging.
-#[derive(serde::Deserialize, validator::Validate)]
-#[serde(deny_unknown_fields)]
-pub struct NoFilter {}
-
 /// An evidence file's metadata.
 #[utoipa::path(
     tag = "evidence",
@@ -410,46 +272,6 @@ pub async fn get_evidence(
     let (id, org) = (id.into_inner(), auth.0.organization_id);
     let row = db::run(&state.pool, move |conn| Ok(evidence_fns::find(conn, id, org)?)).await?;
     Ok(ok_with_etag(row.version, &Evidence::from(row)))
-}
-
-/// A single byte range `start..end` (end exclusive) from a `Range` header, if it asks
-/// for one; `Err` when it cannot be satisfied. Several ranges are answered in full.
-fn byte_range(header: Option<&str>, size: u64) -> Result<Option<std::ops::Range<u64>>, ()> {
-    let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else { return Ok(None) };
-    if spec.contains(',') {
-        return Ok(None);
-    }
-    let (start, end) = spec.split_once('-').ok_or(())?;
-    let (start, end) = (start.trim(), end.trim());
-    let range = match (start.parse::<u64>().ok(), end.parse::<u64>().ok()) {
-        (Some(s), Some(e)) if s <= e => s..(e + 1).min(size),
-        (Some(s), None) if end.is_empty() => s..size,
-        (None, Some(n)) if start.is_empty() && n > 0 => size.saturating_sub(n)..size,
-        _ => return Err(()),
-    };
-    if range.start >= size || range.is_empty() { Err(()) } else { Ok(Some(range)) }
-}
-
-/// `attachment; filename="<ASCII fallback>"; filename*=UTF-8''<the real name>` (RFC 6266).
-pub(crate) fn disposition(name: &str) -> ContentDisposition {
-    // Letters without their marks (`Biên bản họp.pdf` → `Bien ban hop.pdf`), for clients
-    // that read only `filename`.
-    let fallback: String = deunicode::deunicode_with_tofu(name, "_")
-        .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' })
-        .filter(|c| !matches!(c, '"' | '\\'))
-        .collect();
-    ContentDisposition {
-        disposition: DispositionType::Attachment,
-        parameters: vec![
-            DispositionParam::Filename(fallback),
-            DispositionParam::FilenameExt(ExtendedValue {
-                charset: Charset::Ext("UTF-8".to_owned()),
-                language_tag: None,
-                value: name.as_bytes().to_vec(),
-            }),
-        ],
-    }
 }
 
 /// Download an evidence file.
@@ -488,95 +310,14 @@ pub async fn download_evidence(
     }
     let (id, org) = (id.into_inner(), auth.0.organization_id);
     let row = db::run(&state.pool, move |conn| Ok(evidence_fns::find(conn, id, org)?)).await?;
-    let etag = format!("\"{}\"", row.sha256);
-    if req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
-    {
-        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, etag)).finish());
-    }
-    let size = row.size_bytes as u64;
-    let range = match byte_range(req.headers().get(header::RANGE).and_then(|v| v.to_str().ok()), size) {
-        Ok(range) => range,
-        Err(()) => {
-            return Err(ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable")
-                .arg("size", size)
-                .header(header::CONTENT_RANGE, format!("bytes */{size}")));
-        }
+    let file = StoredFile {
+        id: row.id,
+        sha256: &row.sha256,
+        size: row.size_bytes as u64,
+        content_type: &row.content_type,
+        file_name: &row.file_name,
     };
-    let content = state.evidence.get(&row.sha256, range.clone()).await?;
-    let mut res = match &range {
-        Some(r) => {
-            let mut res = HttpResponse::PartialContent();
-            res.insert_header((header::CONTENT_RANGE, format!("bytes {}-{}/{}", r.start, r.end - 1, size)));
-            res
-        }
-        None => HttpResponse::Ok(),
-    };
-    res.insert_header((header::CONTENT_TYPE, row.content_type.clone()))
-        .insert_header(disposition(&row.file_name))
-        .insert_header((header::ETAG, etag))
-        .insert_header((header::ACCEPT_RANGES, "bytes"))
-        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
-        .no_chunking(content.range.end - content.range.start);
-    let body = content.stream.map(|chunk| chunk.map_err(actix_web::error::ErrorInternalServerError));
-    if range.is_some() {
-        return Ok(res.streaming(body));
-    }
-    Ok(res.streaming(verified(body, row.sha256, size, id)))
-}
-
-/// Passes the content through, hashing it, always one chunk behind: the last chunk is
-/// sent only once the whole matches the recorded SHA-256 (and size); otherwise an error
-/// takes its place, so the download fails instead of completing with wrong bytes.
-fn verified(
-    body: impl futures_util::Stream<Item = Result<Bytes, actix_web::Error>> + Unpin + 'static,
-    expected: String,
-    size: u64,
-    id: Uuid,
-) -> impl futures_util::Stream<Item = Result<Bytes, actix_web::Error>> {
-    struct Check<S> {
-        body: S,
-        hasher: Sha256,
-        seen: u64,
-        held: Option<Bytes>,
-        done: bool,
-    }
-    let start = Check { body, hasher: Sha256::new(), seen: 0, held: None, done: false };
-    stream::unfold((start, expected), move |(mut st, expected)| async move {
-        loop {
-            if st.done {
-                return None;
-            }
-            match st.body.next().await {
-                Some(Ok(chunk)) => {
-                    st.hasher.update(&chunk);
-                    st.seen += chunk.len() as u64;
-                    if let Some(previous) = st.held.replace(chunk) {
-                        return Some((Ok(previous), (st, expected)));
-                    }
-                }
-                Some(Err(e)) => {
-                    st.done = true;
-                    return Some((Err(e), (st, expected)));
-                }
-                None => {
-                    st.done = true;
-                    let actual: String =
-                        std::mem::take(&mut st.hasher).finalize().iter().map(|b| format!("{b:02x}")).collect();
-                    if actual == expected && st.seen == size {
-                        let last = st.held.take()?;
-                        return Some((Ok(last), (st, expected)));
-                    }
-                    tracing::error!(evidence = %id, "stored content does not match its SHA-256; download cut off");
-                    let err = actix_web::error::ErrorInternalServerError("content does not match its SHA-256");
-                    return Some((Err(err), (st, expected)));
-                }
-            }
-        }
-    })
+    files::serve(&req, &state.evidence, file, "private, no-cache").await
 }
 
 /// Delete an evidence file of an activity that is not verified.
@@ -606,38 +347,4 @@ pub async fn delete_evidence(
         ensure_not_verified(activity.status)
     })
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ranges_are_read_as_http_says() {
-        assert_eq!(byte_range(None, 100), Ok(None));
-        assert_eq!(byte_range(Some("bytes=0-9"), 100), Ok(Some(0..10)));
-        assert_eq!(byte_range(Some("bytes=90-"), 100), Ok(Some(90..100)));
-        assert_eq!(byte_range(Some("bytes=-10"), 100), Ok(Some(90..100)));
-        assert_eq!(byte_range(Some("bytes=50-500"), 100), Ok(Some(50..100)));
-        assert_eq!(byte_range(Some("bytes=0-1,5-6"), 100), Ok(None));
-        assert_eq!(byte_range(Some("bytes=100-"), 100), Err(()));
-        assert_eq!(byte_range(Some("bytes=9-1"), 100), Err(()));
-        assert_eq!(byte_range(Some("bytes=abc"), 100), Err(()));
-    }
-
-    #[test]
-    fn names_keep_their_letters_and_lose_their_folders() {
-        let cd = |raw: &str| ContentDisposition {
-            disposition: DispositionType::FormData,
-            parameters: vec![DispositionParam::Filename(raw.to_owned())],
-        };
-        assert_eq!(clean_name(Some(&cd("Biên bản họp.pdf"))), "Biên bản họp.pdf");
-        assert_eq!(clean_name(Some(&cd("C:\\Users\\a\\ảnh.jpg"))), "ảnh.jpg");
-        assert_eq!(clean_name(Some(&cd("../../etc/passwd"))), "passwd");
-        assert_eq!(clean_name(None), "evidence");
-        let fallback = disposition("Biên bản.pdf").to_string();
-        assert!(fallback.contains("filename*=UTF-8''Bi%C3%AAn%20b%E1%BA%A3n.pdf"), "{fallback}");
-        let header = disposition("Biên bản họp Đảng ủy \"số 1\".pdf").to_string();
-        assert!(header.contains("filename=\"Bien ban hop Dang uy so 1.pdf\""), "{header}");
-    }
 }

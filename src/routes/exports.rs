@@ -251,6 +251,6 @@ pub async fn export_collection(
     };
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, content_type))
-        .insert_header(crate::routes::evidence::disposition(&format!("{name}.{extension}")))
+        .insert_header(crate::http::files::disposition(&format!("{name}.{extension}")))
         .streaming(body))
 }

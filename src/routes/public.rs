@@ -1,8 +1,9 @@
 //! What anyone may read without signing in: the published results of feedback.
 //!
 //! Only what the coordinator published: code, dates, category, subject, the published
-//! summary, the answer and the status. Never the sender, the content as sent, internal
-//! notes or who handled it. Every request counts against its client address's rate
+//! summary, the answer, the status, the attachments marked publishable and the place to
+//! within some 100 m. Never the sender, the content as sent, the written address,
+//! internal notes or who handled it. Every request counts against its client address's rate
 //! limit (`CCHC_PUBLIC_RATE_LIMIT` a minute); past it, `429` with `Retry-After`.
 use std::{
     collections::HashMap,
@@ -33,7 +34,7 @@ use crate::{
         Page, RequestContext,
         etag::ok_with_etag,
         pagination::Row,
-        query::{ApiQuery, ListQuery},
+        query::{ApiQuery, ListQuery, NoFilter},
     },
     state::AppState,
 };
@@ -46,6 +47,34 @@ const CACHE: &str = "public, max-age=60";
 pub struct PublicCategory {
     pub code: String,
     pub name: String,
+}
+
+/// A file of a published record that the coordinator marked publishable (its name,
+/// which may name the sender, is not shown).
+#[derive(Serialize, ToSchema)]
+pub struct PublicAttachment {
+    pub id: Uuid,
+    #[schema(example = "image/jpeg")]
+    pub content_type: String,
+    pub size_bytes: i64,
+    #[schema(example = "/api/v1/public/feedback-attachments/01938f6e-7d3c-7b1a-9c55-3f1f0b6f1a2e/content")]
+    pub url: String,
+}
+
+/// Where the matter of a published record is, rounded to three decimals of a degree
+/// (some 100 m): a map shows the area, not the house.
+#[derive(Serialize, ToSchema, Clone, Copy)]
+pub struct PublicPlace {
+    pub lat: f64,
+    pub long: f64,
+}
+
+impl PublicPlace {
+    pub fn of(location: Option<&store::LocationRow>) -> Option<Self> {
+        let round = |x: f64| (x * 1000.0).round() / 1000.0;
+        let l = location?;
+        Some(Self { lat: round(l.lat?), long: round(l.long?) })
+    }
 }
 
 /// A published feedback result: nothing about who sent it.
@@ -76,6 +105,10 @@ pub struct PublicFeedback {
     pub published_at: DateTime<Utc>,
     /// The day it was published, in Vietnam.
     pub published_on: NaiveDate,
+    /// Roughly where the matter is, if the record has a point.
+    pub place: Option<PublicPlace>,
+    /// The files the coordinator marked publishable.
+    pub attachments: Vec<PublicAttachment>,
 }
 
 /// A record with its public shape (none if not published or its organisation is unknown).
@@ -111,6 +144,15 @@ fn present(
     // Oldest first, so the last one kept per record is the latest.
     let answers: HashMap<Uuid, String> =
         store::answers(conn, &ids)?.into_iter().map(|a| (a.feedback_id, a.text)).collect();
+    let mut attachments: HashMap<Uuid, Vec<PublicAttachment>> = HashMap::new();
+    for a in db::attachments::publishable_of(conn, &ids)? {
+        attachments.entry(a.feedback_id).or_default().push(PublicAttachment {
+            url: format!("/api/v1/public/feedback-attachments/{}/content", a.id),
+            id: a.id,
+            content_type: a.content_type,
+            size_bytes: a.size_bytes,
+        });
+    }
     Ok(records
         .into_iter()
         .map(|rec| {
@@ -133,6 +175,8 @@ fn present(
                     status: rec.row.status,
                     published_at: publication.published_at,
                     published_on: local_date(publication.published_at),
+                    place: PublicPlace::of(rec.location.as_ref()),
+                    attachments: attachments.remove(&rec.row.id).unwrap_or_default(),
                 }),
                 _ => None,
             };
@@ -152,11 +196,6 @@ pub(crate) fn rate_limit(req: &HttpRequest, state: &AppState) -> Result<(), ApiE
         ApiError::too_many_requests("rate_limited", wait.as_secs().max(1))
     })
 }
-
-#[derive(Deserialize, Validate, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct NoFilter {}
 
 /// Paging of the public list (no change feed: published results only).
 #[derive(IntoParams)]
@@ -267,4 +306,65 @@ pub async fn get_public_feedback(
     let mut res = ok_with_etag(version, &public);
     res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static(CACHE));
     Ok(res)
+}
+
+/// Download a file of a published feedback result.
+///
+/// Only a file the coordinator marked publishable, of a record whose result is
+/// published; anything else is a 404. Its name is not given.
+#[utoipa::path(
+    tag = "public",
+    params(("id" = Uuid, Path), ("Range" = Option<String>, Header, description = "`bytes=start-end`, `bytes=start-` or `bytes=-suffix`."),
+        ("If-None-Match" = Option<String>, Header, description = "The `ETag` of a copy you have.")),
+    responses(
+        // `openapi` lists the accepted file types in place of this one.
+        (status = 200, description = "The file, in its type.", content_type = "application/octet-stream", body = Vec<u8>,
+            headers(("Content-Disposition" = String), ("ETag" = String), ("Accept-Ranges" = String))),
+        (status = 206, description = "The requested part.", content_type = "application/octet-stream", body = Vec<u8>,
+            headers(("Content-Range" = String), ("ETag" = String))),
+        (status = 304, description = "Not changed since the copy you have."),
+        (status = 404, description = "No such publishable file of a published record.", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 416, description = "The range lies outside the file.", body = crate::error::Problem, content_type = "application/problem+json",
+            headers(("Content-Range" = String, description = "`bytes */<size>`"))),
+        (status = 429, description = "Too many requests from this address.", body = crate::error::Problem,
+            content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait."))),
+    )
+)]
+#[get("/public/feedback-attachments/{id}/content")]
+pub async fn download_public_attachment(
+    id: web::Path<Uuid>,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    rate_limit(&req, &state)?;
+    let id = id.into_inner();
+    let row = db::run(&state.pool, move |conn| {
+        let row = db::attachments::find(conn, id, None)?;
+        let published = store::published_ids(conn, &[row.feedback_id])?;
+        if !row.publishable || published.is_empty() {
+            return Err(ApiError::not_found());
+        }
+        Ok(row)
+    })
+    .await?;
+    let name = format!("attachment-{}.{}", row.id, extension(&row.content_type));
+    let file = crate::http::files::StoredFile {
+        id: row.id,
+        sha256: &row.sha256,
+        size: row.size_bytes as u64,
+        content_type: &row.content_type,
+        file_name: &name,
+    };
+    crate::http::files::serve(&req, &state.evidence, file, CACHE).await
+}
+
+/// The usual file name extension of a type a citizen may attach.
+fn extension(content_type: &str) -> &'static str {
+    match content_type {
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "image/webp" => "webp",
+        "application/pdf" => "pdf",
+        _ => "bin",
+    }
 }

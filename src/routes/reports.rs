@@ -25,7 +25,7 @@ use crate::{
     http::{
         ApiJson, Page, RequestContext,
         pagination::PageParams,
-        query::{ApiQuery, ListQuery},
+        query::{ApiQuery, ListQuery, NoFilter},
     },
     reports::{
         self, Context, FeedbackReport, GroupBy, PlanReport, ReportPeriod,
@@ -70,7 +70,7 @@ fn negotiate(format: Option<ReportFormat>, req: &HttpRequest) -> ReportFormat {
 fn download(content_type: &'static str, name: &str, body: Vec<u8>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, content_type))
-        .insert_header(crate::routes::evidence::disposition(name))
+        .insert_header(crate::http::files::disposition(name))
         .body(body)
 }
 
@@ -470,11 +470,6 @@ pub async fn list_report_snapshots(
     db::run(&state.pool, move |conn| Ok(plans::find(conn, id, org)?)).await?;
     crud::list::<Snapshot, _>(&req, &state, query.page, move |conn, page| snapshots::list(conn, id, page)).await
 }
-
-#[derive(Deserialize, Validate, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct NoFilter {}
 
 /// A frozen report as stored, byte for byte, with its SHA-256 in `Repr-Digest`
 /// (RFC 9530): snapshots and reports sent upward alike.

@@ -243,7 +243,7 @@ fn tell_parent(conn: &mut PgConnection, row: &SubmissionRow, plan: &PlanRow) -> 
 pub async fn list_plan_submissions(
     auth: AuthUser,
     plan_id: web::Path<Uuid>,
-    query: ListQuery<super::reports::NoFilter>,
+    query: ListQuery<crate::http::query::NoFilter>,
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {

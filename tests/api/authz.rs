@@ -15,6 +15,7 @@ use crate::helpers::{TestApp, multipart};
 
 const FIXTURE: &str = include_str!("../../fixtures/kdpm-2021.json");
 const PDF: &[u8] = include_bytes!("../fixtures/minutes.pdf");
+const PHOTO: &[u8] = include_bytes!("../fixtures/photo.jpg");
 
 /// A request to make: path (ids filled in), body, who succeeds with it.
 struct Recipe {
@@ -29,6 +30,8 @@ enum Body {
     None,
     Json(Value),
     Upload,
+    /// A citizen's photo for a feedback record.
+    Attach,
 }
 
 /// The ids of what the checks work on, all in organisation SXD.
@@ -269,6 +272,22 @@ async fn world() -> World {
             .unwrap()
             .to_owned();
     ids.0.insert("feedback_code".to_owned(), code);
+    for (key, on) in
+        [("attachment", "feedback"), ("attachment_spare", "feedback"), ("attachment_public", "feedback_answered")]
+    {
+        let (ct, body) = multipart(&[("file", Some("ảnh.jpg"), PHOTO)]);
+        let res =
+            app.post(&format!("/api/v1/feedback/{}/attachments", ids.get(on))).token(c).raw(&ct, body).send().await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        ids.0.insert(key.to_owned(), res.json()["items"][0]["id"].as_str().unwrap().to_owned());
+    }
+    let res = app
+        .patch(&format!("/api/v1/feedback-attachments/{}", ids.get("attachment_public")))
+        .token(c)
+        .json(json!({"publishable": true}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
     let snap = created(&app, c, &format!("/api/v1/reports/plans/{plan}/snapshots"), json!({"period": "2021-Q1"})).await;
     ids.0.insert("snapshot".to_owned(), snap);
     let plan_t = ids.get("plan_t").to_owned();
@@ -335,6 +354,13 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
         ("list_activities", r("/api/v1/activities".into())),
         ("get_activity", r(format!("/api/v1/activities/{}", i("activity")))),
         ("list_evidence", r(format!("/api/v1/activities/{}/evidence", i("activity")))),
+        ("list_feedback_attachments", r(format!("/api/v1/feedback/{}/attachments", i("feedback")))),
+        ("get_feedback_attachment", r(format!("/api/v1/feedback-attachments/{}", i("attachment")))),
+        ("download_feedback_attachment", r(format!("/api/v1/feedback-attachments/{}/content", i("attachment")))),
+        (
+            "download_public_attachment",
+            r(format!("/api/v1/public/feedback-attachments/{}/content", i("attachment_public"))),
+        ),
         ("get_evidence", r(format!("/api/v1/evidence/{}", i("evidence")))),
         ("download_evidence", r(format!("/api/v1/evidence/{}/content", i("evidence")))),
         ("list_feedback_categories", r("/api/v1/feedback-categories".into())),
@@ -521,6 +547,14 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
             Recipe { path: format!("/api/v1/activities/{}/evidence", i("activity")), body: Body::Upload, who: None },
         ),
         (
+            "upload_feedback_attachments",
+            Recipe { path: format!("/api/v1/feedback/{}/attachments", i("feedback")), body: Body::Attach, who: None },
+        ),
+        (
+            "update_feedback_attachment",
+            j(format!("/api/v1/feedback-attachments/{}", i("attachment")), json!({"publishable": true})),
+        ),
+        (
             "transition_activity",
             j(format!("/api/v1/activities/{}/transitions", i("activity_t")), json!({"to": "submitted"})),
         ),
@@ -583,6 +617,7 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
         ),
         // Deletions, of spare records.
         ("delete_evidence", r(format!("/api/v1/evidence/{}", i("evidence_spare")))),
+        ("delete_feedback_attachment", r(format!("/api/v1/feedback-attachments/{}", i("attachment_spare")))),
         ("delete_activity", r(format!("/api/v1/activities/{}", i("activity_spare")))),
         ("delete_feedback", r(format!("/api/v1/feedback/{}", i("feedback_spare")))),
         ("delete_feedback_category", r(format!("/api/v1/feedback-categories/{}", i("category_spare")))),
@@ -613,6 +648,10 @@ impl World {
             Body::Json(v) => call.json(v.clone()).send().await,
             Body::Upload => {
                 let (ct, body) = multipart(&[("file", Some("ảnh.pdf"), PDF), ("caption", None, b"Bien ban")]);
+                call.raw(&ct, body).send().await
+            }
+            Body::Attach => {
+                let (ct, body) = multipart(&[("file", Some("ảnh.jpg"), PHOTO)]);
                 call.raw(&ct, body).send().await
             }
         }

@@ -16,6 +16,7 @@ mod messages;
 mod oauth;
 mod openapi;
 mod oversight;
+mod places;
 mod plans;
 mod private_server;
 mod readme;

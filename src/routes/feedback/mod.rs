@@ -5,6 +5,7 @@
 //! the coordinator, a leader and the assigned department; every other answer — every
 //! list, every other role, every service client — carries it masked.
 
+mod attachments;
 mod categories;
 mod deadlines;
 mod holidays;
@@ -13,6 +14,7 @@ mod outcome;
 mod records;
 mod workflow;
 
+pub use attachments::*;
 pub use categories::*;
 pub use deadlines::*;
 pub use holidays::*;

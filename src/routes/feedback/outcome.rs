@@ -89,7 +89,7 @@ pub async fn rate_feedback(
             local_date(updated.received_at).year(),
             local_date(now),
         )?;
-        Ok(FeedbackRecord { row: updated, sender: current.sender.clone(), publication: current.publication.clone() })
+        Ok(current.with_row(updated))
     })
     .await
 }
@@ -220,7 +220,7 @@ pub async fn unpublish_feedback(
         move |conn, current| {
             store::unpublish(conn, current.row.id)?;
             let row = store::update(conn, current.row.id, &FeedbackChanges::default())?;
-            Ok(FeedbackRecord { row, sender: current.sender.clone(), publication: None })
+            Ok(FeedbackRecord { publication: None, ..current.with_row(row) })
         },
     )
     .await

@@ -50,6 +50,51 @@ pub struct Sender {
     pub notify_by: Vec<MessageChannel>,
 }
 
+/// Where the matter is — a point (WGS 84 degrees), a written address, or both; not the
+/// sender's own address, which stays with the sender. A point comes whole (`lat` with
+/// `long`).
+#[derive(Serialize, Deserialize, Validate, ToSchema, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"lat": 12.2388, "long": 109.1967, "address": "Đường Phạm Văn Đồng, phường Vĩnh Hòa, Nha Trang"}))]
+pub struct Location {
+    #[validate(range(min = -90.0, max = 90.0))]
+    #[schema(minimum = -90, maximum = 90)]
+    pub lat: Option<f64>,
+    #[validate(range(min = -180.0, max = 180.0))]
+    #[schema(minimum = -180, maximum = 180)]
+    pub long: Option<f64>,
+    #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 1000)]
+    pub address: Option<String>,
+}
+
+impl Location {
+    /// Checks the rules between its fields (`http::rules`), which `ApiJson` checks only
+    /// at the body's top level.
+    pub(crate) fn check(&self) -> Result<(), ApiError> {
+        crate::http::rules::check(
+            crate::http::rules::of::<Location>(),
+            &serde_json::to_value(self).map_err(ApiError::internal)?,
+        )
+    }
+
+    pub(crate) fn row(&self, feedback_id: Uuid, organization_id: Uuid) -> store::LocationRow {
+        store::LocationRow {
+            feedback_id,
+            organization_id,
+            lat: self.lat,
+            long: self.long,
+            address: self.address.as_ref().map(|a| a.trim().to_owned()),
+        }
+    }
+}
+
+impl From<store::LocationRow> for Location {
+    fn from(l: store::LocationRow) -> Self {
+        Self { lat: l.lat, long: l.long, address: l.address }
+    }
+}
+
 /// A feedback, complaint, recommendation or question.
 #[derive(Serialize, ToSchema, Clone)]
 pub struct Feedback {
@@ -71,6 +116,8 @@ pub struct Feedback {
     pub sender_unmasked: bool,
     pub subject: String,
     pub content: String,
+    /// Where the matter is, if given.
+    pub location: Option<Location>,
     pub category_id: Option<Uuid>,
     pub plan_item_id: Option<Uuid>,
     /// The department assigned to answer it.
@@ -147,6 +194,7 @@ impl Feedback {
             sender,
             subject: r.subject,
             content: r.content,
+            location: rec.location.map(Location::from),
             category_id: r.category_id,
             plan_item_id: r.plan_item_id,
             department_id: r.department_id,
@@ -257,6 +305,9 @@ pub struct CreateFeedback {
     #[validate(length(min = 1, max = 50000), custom(function = "validate::not_blank"))]
     #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 50000)]
     pub content: String,
+    /// Where the matter is.
+    #[validate(nested)]
+    pub location: Option<Location>,
     pub category_id: Option<Uuid>,
     pub plan_item_id: Option<Uuid>,
     /// Default: the category's department.
@@ -290,6 +341,11 @@ pub struct UpdateFeedback {
     #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 50000)]
     pub content: Option<String>,
     pub kind: Option<FeedbackKind>,
+    /// Where the matter is; `null` removes it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(nested)]
+    #[schema(value_type = Option<Location>)]
+    pub location: Option<Option<Location>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Uuid>)]
     pub category_id: Option<Option<Uuid>>,
@@ -335,6 +391,50 @@ pub struct FeedbackFilter {
     #[validate(length(min = 1, max = 100))]
     #[param(min_length = 1, max_length = 100)]
     pub q: Option<String>,
+    /// Only records whose location has a point within `radius_m` of this one:
+    /// `<lat>,<long>` in degrees (WGS 84), e.g. `12.2388,109.1967`.
+    #[param(
+        pattern = r"^-?(90(\.0+)?|[1-8]?[0-9](\.[0-9]+)?),-?(180(\.0+)?|(1[0-7][0-9]|[1-9]?[0-9])(\.[0-9]+)?)$",
+        example = "12.2388,109.1967"
+    )]
+    pub near: Option<String>,
+    /// With `near`: the distance in metres along the earth's surface (default 1,000).
+    #[validate(range(min = 1, max = 100000))]
+    #[param(minimum = 1, maximum = 100000)]
+    pub radius_m: Option<u32>,
+}
+
+/// Degrees written as `near`'s pattern has them: an optional `-`, a whole part without
+/// leading zeros up to `max` (then only zeros after the point), an optional fraction.
+fn degrees(text: &str, max: u32) -> Option<f64> {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = match unsigned.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (unsigned, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || (whole.len() > 1 && whole.starts_with('0')) || fraction.is_some_and(|f| !digits(f)) {
+        return None;
+    }
+    let value: u32 = whole.parse().ok()?;
+    if value > max || (value == max && fraction.is_some_and(|f| f.bytes().any(|b| b != b'0'))) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// `near` and `radius_m` as `(lat, long, metres)`.
+fn near(near: Option<&str>, radius_m: Option<u32>) -> Result<Option<(f64, f64, f64)>, ApiError> {
+    let Some(near) = near else {
+        return match radius_m {
+            Some(_) => Err(ApiError::field("near", "required")),
+            None => Ok(None),
+        };
+    };
+    match near.split_once(',').and_then(|(lat, long)| Some((degrees(lat, 90)?, degrees(long, 180)?))) {
+        Some((lat, long)) => Ok(Some((lat, long, f64::from(radius_m.unwrap_or(1000))))),
+        None => Err(ApiError::field("near", "invalid_near")),
+    }
 }
 
 /// The deadline from the category's working days (or the default), from the day after
@@ -378,6 +478,7 @@ pub async fn list_feedback(
         overdue: filter.overdue.map(|o| (o, today)),
         from: filter.from.map(Bound::start),
         to: filter.to.map(Bound::end),
+        near: near(filter.near.as_deref(), filter.radius_m)?,
         q: filter.q,
     };
     crud::list::<Feedback, _>(&req, &state, page, move |conn, page| store::list(conn, &filter, page)).await
@@ -456,6 +557,9 @@ pub async fn create_feedback(
     // `http::rules`: no sender when anonymous; a deadline set by hand comes with a reason.
     if body.deadline_on.is_some() {
         principal.require(Permission::FeedbackManage)?;
+    }
+    if let Some(location) = &body.location {
+        location.check()?;
     }
     let client = client_scope(&principal);
     let received_at = body.received_at.unwrap_or_else(|| state.clock.now());
@@ -538,6 +642,8 @@ pub async fn create_feedback(
         if let Some(sender) = &sender {
             store::set_sender(conn, sender)?;
         }
+        let location = body.location.as_ref().map(|l| l.row(row.id, org));
+        store::set_location(conn, row.id, location.as_ref())?;
         store::add_history(conn, row.id, None, FeedbackStatus::Received, None, &history_actor, received_at)?;
         db::tracking::set_pin(conn, row.id, &pin_key.digest(row.id, &kept_pin))?;
         let values = vec![
@@ -546,7 +652,7 @@ pub async fn create_feedback(
             ("pin", kept_pin.clone()),
         ];
         db::outbound::to_sender(conn, row.id, MessageKind::Receipt, "1", values, &links)?;
-        Ok(Filed::New(FeedbackRecord { row, sender, publication: None }))
+        Ok(Filed::New(FeedbackRecord { row, sender, publication: None, location }))
     })
     .await?;
     let mut res = crud::filed_response::<Feedback, _>(filed, &state, |feedback| FeedbackFiled {
@@ -592,6 +698,9 @@ pub async fn update_feedback(
     let principal = auth.0;
     principal.require(Permission::FeedbackManage)?;
     let body = body.0;
+    if let Some(Some(location)) = &body.location {
+        location.check()?;
+    }
     let default_days = state.settings.feedback_deadline_days;
     let actor = Actor::of(&principal, &ctx);
     crud::update::<Feedback, _>(
@@ -631,12 +740,13 @@ pub async fn update_feedback(
                 let days = category.as_ref().map_or(default_days, |c| c.deadline_days as u32);
                 changes.deadline_on = Some(computed_deadline(conn, org, row.received_at, days)?);
             }
+            let mut location = current.location.clone();
+            if let Some(change) = &body.location {
+                location = change.as_ref().map(|l| l.row(row.id, org));
+                store::set_location(conn, row.id, location.as_ref())?;
+            }
             let updated = store::update(conn, row.id, &changes)?;
-            Ok(FeedbackRecord {
-                row: updated,
-                sender: current.sender.clone(),
-                publication: current.publication.clone(),
-            })
+            Ok(FeedbackRecord { location, ..current.with_row(updated) })
         },
     )
     .await
@@ -664,4 +774,21 @@ pub async fn delete_feedback(
         Ok(())
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_is_read_as_its_pattern_says() {
+        assert_eq!(near(Some("12.2388,109.1967"), Some(500)).unwrap(), Some((12.2388, 109.1967, 500.0)));
+        assert_eq!(near(Some("-90,180.000"), None).unwrap(), Some((-90.0, 180.0, 1000.0)));
+        assert_eq!(near(Some("0,-0.5"), None).unwrap(), Some((0.0, -0.5, 1000.0)));
+        for bad in ["90.1,0", "0,180.5", "05,10", "1e1,2", "+1,2", "1,", ",1", "1.,2", "1 ,2", "91,0", "0,200", "abc"] {
+            assert!(near(Some(bad), None).is_err(), "{bad}");
+        }
+        assert!(near(None, Some(10)).is_err(), "a radius without a point");
+        assert_eq!(near(None, None).unwrap(), None);
+    }
 }

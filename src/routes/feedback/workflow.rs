@@ -113,7 +113,7 @@ pub async fn transition_feedback(
             };
             let updated = store::update(conn, id, &changes)?;
             store::add_history(conn, id, Some(from), to, history_detail.as_deref(), &history_actor, now)?;
-            Ok(FeedbackRecord { row: updated, sender: current.sender, publication: current.publication })
+            Ok(current.with_row(updated))
         },
         |record| crud::present::<Feedback>(record, &state),
     )
