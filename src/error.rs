@@ -293,6 +293,20 @@ impl ApiError {
         self
     }
 
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The headers the answer carries (e.g. `Retry-After`).
+    pub fn headers(&self) -> &[(header::HeaderName, String)] {
+        &self.more.headers
+    }
+
+    /// Its field errors, whatever its code.
+    pub fn errors(&self) -> &[FieldError] {
+        &self.more.errors
+    }
+
     /// The detail message in `lang`.
     pub fn detail(&self, lang: Lang) -> String {
         i18n::message(self.more.message.unwrap_or(self.code), lang, &self.more.args)

@@ -76,6 +76,7 @@ and answers 404 for an organisation not below the caller's. The parameter is not
         (name = "audit", description = "The audit trail."),
         (name = "events", description = "The event feed: every change as a domain event, in an order a consumer that follows the cursor misses nothing in."),
         (name = "webhooks", description = "Webhook subscriptions: the events of the organisation POSTed to a receiver, signed as Standard Webhooks specifies and retried until delivered; their deliveries. The event types and their bodies are in `webhooks` at the top of this document."),
+        (name = "open311", description = "Open311 GeoReport v2: the feedback records as the civic-reporting standard has them, in JSON or XML by the path's extension, with the standard's own errors (`[{\"code\", \"description\"}]`, `<errors>`), not problem+json. See docs/open311.md."),
         (name = "health", description = "Liveness and readiness."),
     )
 )]
@@ -87,10 +88,12 @@ pub fn build() -> openapi::OpenApi {
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .service(scope::scope("/api/v1").configure(routes::api))
+        .service(scope::scope("/open311/v2").configure(routes::open311::routes))
         .configure(routes::root)
         .split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
     conventions(&mut api);
+    open311_form(&mut api);
     shared_parameters(&mut api);
     webhooks(&mut api);
     api
@@ -266,8 +269,14 @@ fn conventions(api: &mut openapi::OpenApi) {
                 )));
             }
             let id = op.operation_id.clone().unwrap_or_default();
-            if id == "download_evidence" {
-                file_types(op);
+            match id.as_str() {
+                "download_evidence" => {
+                    file_types(op, crate::domain::activities::EVIDENCE_TYPES.iter().map(|(m, _)| *m))
+                }
+                "download_feedback_attachment" | "download_public_attachment" => {
+                    file_types(op, crate::routes::feedback::attachments::ACCEPTED.iter().copied())
+                }
+                _ => {}
             }
             if id == "export_collection" {
                 collections(op);
@@ -280,6 +289,12 @@ fn conventions(api: &mut openapi::OpenApi) {
                 Some(d) if !d.is_empty() => format!("{d}\n\n{text}"),
                 _ => text,
             });
+            if path.starts_with("/open311/") {
+                // The standard's own errors, which each handler documents; and an outage.
+                open311_unavailable(op);
+                decorate(op, false);
+                continue;
+            }
             let public = matches!(access, Access::Public);
             if !public {
                 op.security = Some(vec![
@@ -430,17 +445,81 @@ fn collections(op: &mut Operation) {
     }
 }
 
-/// An evidence file comes back in its own type: one of those accepted.
-fn file_types(op: &mut Operation) {
+/// A file comes back in its own type, one of those accepted: its bytes as they are
+/// (a binary string, which generated clients read as a file).
+fn file_types<'a>(op: &mut Operation, types: impl Iterator<Item = &'a str> + Clone) {
+    let binary = openapi::ObjectBuilder::new()
+        .schema_type(openapi::schema::Type::String)
+        .format(Some(openapi::SchemaFormat::KnownFormat(openapi::KnownFormat::Binary)))
+        .build();
     for status in ["200", "206"] {
         if let Some(RefOr::T(response)) = op.responses.responses.get_mut(status)
-            && let Some((_, content)) = response.content.shift_remove_index(0)
+            && response.content.shift_remove_index(0).is_some()
         {
-            for (mime, _) in crate::domain::activities::EVIDENCE_TYPES {
-                response.content.insert((*mime).to_owned(), content.clone());
+            for mime in types.clone() {
+                response.content.insert(mime.to_owned(), RefOr::T(Content::new(Some(binary.clone()))));
             }
         }
     }
+}
+
+/// Open311's form takes its own fields and any `attribute[…]` (ignored here), nothing
+/// else; as a multipart form (`NewServiceRequestWithMedia`), its files in `media` too.
+fn open311_form(api: &mut openapi::OpenApi) {
+    let schemas = &mut api.components.get_or_insert_with(Default::default).schemas;
+    let Some(RefOr::T(openapi::Schema::Object(form))) = schemas.get("NewServiceRequest").cloned() else { return };
+    let string = || openapi::ObjectBuilder::new().schema_type(openapi::schema::Type::String);
+    let names = |extra: &[&str]| {
+        let mut names: Vec<&str> = routes::open311::FORM_FIELDS.to_vec();
+        names.extend(extra);
+        Box::new(openapi::Schema::AnyOf(
+            openapi::schema::AnyOfBuilder::new()
+                .item(string().enum_values(Some(names)))
+                .item(string().pattern(Some(routes::open311::ATTRIBUTE_PATTERN)))
+                .build(),
+        ))
+    };
+    let mut plain = form.clone();
+    plain.property_names = Some(names(&[]));
+    let mut with_media = form;
+    let file = || {
+        openapi::schema::ArrayBuilder::new()
+            .items(string().format(Some(openapi::SchemaFormat::KnownFormat(openapi::KnownFormat::Binary))))
+            .max_items(Some(10))
+    };
+    with_media
+        .properties
+        .insert("media".to_owned(), RefOr::T(file().description(Some("Photos or PDFs.")).build().into()));
+    with_media
+        .properties
+        .insert("media[]".to_owned(), RefOr::T(file().description(Some("The same, as `media[]`.")).build().into()));
+    with_media.property_names = Some(names(routes::open311::FILE_FIELDS));
+    schemas.insert("NewServiceRequest".to_owned(), RefOr::T(openapi::Schema::Object(plain)));
+    schemas.insert("NewServiceRequestWithMedia".to_owned(), RefOr::T(openapi::Schema::Object(with_media)));
+    for item in api.paths.paths.values_mut() {
+        for (_, op) in operations_mut(item) {
+            if op.operation_id.as_deref() != Some("create_request") {
+                continue;
+            }
+            if let Some(RefOr::T(body)) = op.request_body.as_mut()
+                && let Some(RefOr::T(multipart)) = body.content.get_mut("multipart/form-data")
+            {
+                multipart.schema = Some(RefOr::Ref(Ref::from_schema_name("NewServiceRequestWithMedia")));
+            }
+        }
+    }
+}
+
+/// An Open311 operation's 503, in the standard's shape.
+fn open311_unavailable(op: &mut Operation) {
+    let errors = || Content::new(Some(Ref::from_schema_name("Open311Errors")));
+    let text = || Content::new(Some(openapi::ObjectBuilder::new().schema_type(openapi::schema::Type::String).build()));
+    let response = ResponseBuilder::new()
+        .description("The database is unavailable; try again later.")
+        .content("application/json", errors())
+        .content("text/xml", text())
+        .build();
+    op.responses.responses.entry("503".to_owned()).or_insert(RefOr::T(response));
 }
 
 /// Writes the rules between fields of request bodies (`http::rules`) into their schemas,

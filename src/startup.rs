@@ -179,6 +179,7 @@ impl Application {
                 .wrap(Condition::new(!origins.is_empty(), security::cors(&origins)))
                 .into_utoipa_app()
                 .service(scope::scope("/api/v1").configure(routes::api))
+                .service(scope::scope("/open311/v2").configure(routes::open311::routes))
                 .configure(routes::root)
                 .split_for_parts();
             app.route("/api-docs/openapi.json", web::get().to(serve_openapi))

@@ -313,6 +313,10 @@ pub enum Access {
     PersonOnly(&'static str),
     /// The permission to read the collection exported.
     Export,
+    /// Open311: the permission, through `api_key` (a service client's
+    /// `<client_id>:<client_secret>`) or a bearer token; without either, a 403 as the
+    /// specification has it.
+    ApiKey(Permission),
 }
 
 /// Every operation of the API by its OpenAPI `operationId`. An operation missing here
@@ -489,6 +493,14 @@ pub const OPERATIONS: &[(&str, Access)] = &[
     ),
     ("update_feedback_attachment", Access::Needs(Permission::FeedbackManage)),
     ("delete_feedback_attachment", Access::Needs(Permission::FeedbackManage)),
+    ("discovery", Access::Public),
+    ("list_services", Access::Public),
+    ("get_service_definition", Access::Public),
+    ("get_token", Access::Public),
+    // Public: published results; with credentials, what the caller may read of feedback.
+    ("list_requests", Access::Public),
+    ("get_request", Access::Public),
+    ("create_request", Access::ApiKey(Permission::FeedbackCreate)),
     ("download_public_attachment", Access::Public),
     ("list_sender_messages", Access::Needs(Permission::FeedbackRead)),
     ("rate_feedback", Access::Needs(Permission::FeedbackCreate)),
@@ -561,6 +573,11 @@ pub fn describe(access: Access) -> String {
             .to_owned(),
         Access::Needs(permission) => needs(permission),
         Access::Rule(permission, rule) => format!("{} Also: {rule}.", needs(permission)),
+        Access::ApiKey(permission) => format!(
+            "{} Credentials: `api_key`, a service client's `<client_id>:<client_secret>`, or a bearer token; \
+             without either, a 403 (Open311's answer).",
+            needs(permission)
+        ),
     }
 }
 

@@ -88,3 +88,8 @@ pub fn has_members(conn: &mut PgConnection, id: Uuid) -> QueryResult<bool> {
     ))
     .get_result(conn)
 }
+
+/// The names of these departments, by id.
+pub fn names(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<(Uuid, String)>> {
+    departments::table.filter(departments::id.eq_any(ids)).select((departments::id, departments::name)).load(conn)
+}

@@ -75,6 +75,16 @@ pub mod categories {
         keyset!(q, feedback_categories, page).select(CategoryRow::as_select()).load(conn)
     }
 
+    /// The organisation's live categories, by code.
+    pub fn all_of(conn: &mut PgConnection, org: Uuid) -> QueryResult<Vec<CategoryRow>> {
+        feedback_categories::table
+            .filter(feedback_categories::organization_id.eq(org))
+            .filter(feedback_categories::deleted_at.is_null())
+            .order(feedback_categories::code)
+            .select(CategoryRow::as_select())
+            .load(conn)
+    }
+
     pub fn insert(conn: &mut PgConnection, new: &NewCategory) -> QueryResult<CategoryRow> {
         diesel::insert_into(feedback_categories::table)
             .values(new)
@@ -755,6 +765,68 @@ pub fn published_by_code(conn: &mut PgConnection, code: &str, org: Option<Uuid>)
         q = q.filter(feedback::organization_id.eq(org));
     }
     let rows: Vec<FeedbackRow> = q.order(feedback::id).limit(2).select(FeedbackRow::as_select()).load(conn)?;
+    FeedbackRecord::load_all(conn, rows)
+}
+
+/// What an Open311 `GET requests` asks for (`routes::open311`).
+#[derive(Default, Debug)]
+pub struct Open311Filter {
+    pub organization_id: Uuid,
+    /// A service client that files reads the records it sent.
+    pub source_client_id: Option<Uuid>,
+    /// Without credentials: published records only.
+    pub published_only: bool,
+    /// Codes (`service_request_id`); when given, the other filters but these are ignored.
+    pub codes: Vec<String>,
+    pub category_ids: Option<Vec<Uuid>>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub statuses: Option<Vec<FeedbackStatus>>,
+    pub updated_after: Option<DateTime<Utc>>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// Records for Open311: by code, or newest received first (oldest change first with
+/// `updated_after`, so a consumer can follow the changes).
+pub fn open311(conn: &mut PgConnection, f: &Open311Filter) -> QueryResult<Vec<FeedbackRecord>> {
+    let mut q = feedback::table
+        .filter(feedback::organization_id.eq(f.organization_id))
+        .filter(feedback::deleted_at.is_null())
+        .into_boxed();
+    if let Some(client) = f.source_client_id {
+        q = q.filter(feedback::source_client_id.eq(client));
+    }
+    if f.published_only {
+        q = q.filter(diesel::dsl::exists(
+            feedback_publications::table.filter(feedback_publications::feedback_id.eq(feedback::id)),
+        ));
+    }
+    if !f.codes.is_empty() {
+        q = q.filter(feedback::code.eq_any(&f.codes));
+    } else {
+        if let Some(categories) = &f.category_ids {
+            q = q.filter(feedback::category_id.eq_any(categories));
+        }
+        if let Some(from) = f.from {
+            q = q.filter(feedback::received_at.ge(from));
+        }
+        if let Some(to) = f.to {
+            q = q.filter(feedback::received_at.le(to));
+        }
+        if let Some(statuses) = &f.statuses {
+            q = q.filter(feedback::status.eq_any(statuses));
+        }
+        if let Some(after) = f.updated_after {
+            q = q.filter(feedback::updated_at.gt(after));
+        }
+    }
+    q = if f.updated_after.is_some() && f.codes.is_empty() {
+        q.order((feedback::updated_at.asc(), feedback::id.asc()))
+    } else {
+        q.order((feedback::received_at.desc(), feedback::id.desc()))
+    };
+    let rows = q.offset(f.offset).limit(f.limit).select(FeedbackRow::as_select()).load(conn)?;
     FeedbackRecord::load_all(conn, rows)
 }
 

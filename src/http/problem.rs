@@ -24,7 +24,7 @@ pub async fn middleware(
     // Services inside answer errors as responses; an `Err` here (none is known) is
     // rendered by its own `ResponseError` further out.
     let res = next.call(req).await?.map_into_boxed_body();
-    if res.status().as_u16() < 400 {
+    if res.status().as_u16() < 400 || res.response().extensions().get::<OwnFormat>().is_some() {
         return Ok(res);
     }
     let rendered = match res.response().error().and_then(|e| e.as_error::<ApiError>()) {
@@ -46,6 +46,10 @@ pub async fn middleware(
         None => res,
     })
 }
+
+/// Marks an error answer written in a standard's own format (Open311's), which this
+/// middleware leaves as it is.
+pub struct OwnFormat;
 
 fn problem_context(req: &HttpRequest) -> ProblemContext {
     let rc = RequestContext::of(req).unwrap_or_else(|_| RequestContext::detached(req));
@@ -94,6 +98,47 @@ pub struct RouteTable {
 enum Segment {
     Literal(String),
     Param,
+    /// Parameters within literal text (`requests.{format}`): the literal pieces between
+    /// them, in order.
+    Template(Vec<String>),
+}
+
+impl Segment {
+    fn of(text: &str) -> Self {
+        if text.starts_with('{') && text.ends_with('}') && text.matches('{').count() == 1 {
+            return Self::Param;
+        }
+        if !text.contains('{') {
+            return Self::Literal(text.to_owned());
+        }
+        let mut pieces = Vec::new();
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            pieces.push(rest[..open].to_owned());
+            rest = rest[open..].find('}').map_or("", |close| &rest[open + close + 1..]);
+        }
+        pieces.push(rest.to_owned());
+        Self::Template(pieces)
+    }
+
+    fn fits(&self, part: &str) -> bool {
+        match self {
+            Self::Param => !part.is_empty(),
+            Self::Literal(lit) => lit == part,
+            Self::Template(pieces) => {
+                let (first, last) = (&pieces[0], &pieces[pieces.len() - 1]);
+                let Some(mut rest) = part.strip_prefix(first.as_str()) else { return false };
+                for middle in &pieces[1..pieces.len() - 1] {
+                    // Each parameter takes at least one character.
+                    match rest.get(1..).and_then(|r| r.find(middle.as_str())) {
+                        Some(at) => rest = &rest[1 + at + middle.len()..],
+                        None => return false,
+                    }
+                }
+                rest.len() > last.len() && rest.ends_with(last.as_str())
+            }
+        }
+    }
 }
 
 impl RouteTable {
@@ -101,11 +146,7 @@ impl RouteTable {
         let routes = entries
             .into_iter()
             .map(|(path, methods)| {
-                let segments = path
-                    .trim_matches('/')
-                    .split('/')
-                    .map(|s| if s.starts_with('{') { Segment::Param } else { Segment::Literal(s.to_owned()) })
-                    .collect();
+                let segments = path.trim_matches('/').split('/').map(Segment::of).collect();
                 (segments, methods)
             })
             .collect();
@@ -119,11 +160,7 @@ impl RouteTable {
         let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
         let mut best: Option<(usize, Vec<Method>)> = None;
         for (segments, methods) in &self.routes {
-            let fits = segments.len() == parts.len()
-                && segments.iter().zip(&parts).all(|(seg, part)| match seg {
-                    Segment::Param => !part.is_empty(),
-                    Segment::Literal(lit) => lit == part,
-                });
+            let fits = segments.len() == parts.len() && segments.iter().zip(&parts).all(|(seg, part)| seg.fits(part));
             if !fits {
                 continue;
             }
@@ -198,6 +235,15 @@ mod tests {
         ]);
         assert_eq!(table.allowed("/api/v1/users"), Some(vec![Method::GET, Method::POST]));
         assert_eq!(table.allowed("/api/v1/users/abc/password"), Some(vec![Method::POST]));
+        let open311 = RouteTable::new([
+            ("/open311/v2/requests.{format}", vec![Method::GET, Method::POST]),
+            ("/open311/v2/requests/{service_request_id}.{format}", vec![Method::GET]),
+        ]);
+        assert_eq!(open311.allowed("/open311/v2/requests.json"), Some(vec![Method::GET, Method::POST]));
+        assert_eq!(open311.allowed("/open311/v2/requests/PAKN-2021-000001.xml"), Some(vec![Method::GET]));
+        assert_eq!(open311.allowed("/open311/v2/requests."), None);
+        assert_eq!(open311.allowed("/open311/v2/requests/.json"), None);
+        assert_eq!(open311.allowed("/open311/v2/services.json"), None);
         assert_eq!(table.allowed("/api/v1/users/abc/other"), None);
         assert_eq!(table.allowed("/api/v1/nothing"), None);
     }

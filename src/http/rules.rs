@@ -117,6 +117,27 @@ pub const RULES: &[Rule] = &[
         code: "location_empty",
     },
     Rule {
+        schema: "NewServiceRequest",
+        when: When::Given("lat"),
+        then: Then::Required("long"),
+        field: "long",
+        code: "required",
+    },
+    Rule {
+        schema: "NewServiceRequest",
+        when: When::Given("long"),
+        then: Then::Required("lat"),
+        field: "lat",
+        code: "required",
+    },
+    Rule {
+        schema: "NewServiceRequest",
+        when: When::Always,
+        then: Then::AnyOf(&["lat", "address_string"]),
+        field: "address_string",
+        code: "location_empty",
+    },
+    Rule {
         schema: "FeedbackTransition",
         when: When::Is("to", &["rejected"]),
         then: Then::Required("reason"),

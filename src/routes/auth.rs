@@ -245,6 +245,29 @@ async fn client_grant(form: TokenRequest, ctx: &RequestContext, state: &AppState
         return Err(ApiError::bad_request("invalid_scope")
             .with_errors(vec![FieldError::new("scope", "unknown_scope").arg("scope", unknown)]));
     }
+    let client = check_client(client_id, secret, ctx, state).await?;
+    let scopes = match requested {
+        Some(asked) if asked.iter().all(|s| client.scopes.iter().flatten().any(|c| c == s)) => asked,
+        Some(_) => return Err(ApiError::bad_request("invalid_scope")),
+        None => client.scopes.iter().flatten().cloned().collect(),
+    };
+    let scope = scopes.join(" ");
+    Ok(TokenResponse {
+        access_token: state.keys.issue("client", client.id, Some(scope.clone())),
+        token_type: "Bearer",
+        expires_in: state.keys.ttl().as_secs(),
+        scope,
+    })
+}
+
+/// The service client whose id and secret these are, active and not locked out; each
+/// attempt recorded like a sign-in (and failures counted towards the lock).
+pub(crate) async fn check_client(
+    client_id: String,
+    secret: String,
+    ctx: &RequestContext,
+    state: &AppState,
+) -> Result<service_clients::ServiceClientRow, ApiError> {
     let id = Uuid::parse_str(&client_id).ok();
     let subject = format!("client:{}", client_id.to_lowercase());
     let lookup = {
@@ -274,18 +297,7 @@ async fn client_grant(form: TokenRequest, ctx: &RequestContext, state: &AppState
     };
     record(attempt, locked, ctx, state, "invalid_client").await?;
     let client = client.expect("a successful attempt has a client");
-    let scopes = match requested {
-        Some(asked) if asked.iter().all(|s| client.scopes.iter().flatten().any(|c| c == s)) => asked,
-        Some(_) => return Err(ApiError::bad_request("invalid_scope")),
-        None => client.scopes.iter().flatten().cloned().collect(),
-    };
-    let scope = scopes.join(" ");
-    Ok(TokenResponse {
-        access_token: state.keys.issue("client", client.id, Some(scope.clone())),
-        token_type: "Bearer",
-        expires_in: state.keys.ttl().as_secs(),
-        scope,
-    })
+    Ok(client)
 }
 
 /// Writes the audit event and the failure count; `Err` unless the attempt succeeded.

@@ -17,6 +17,7 @@ pub mod health;
 pub mod indicators;
 pub mod message_templates;
 pub mod notifications;
+pub mod open311;
 pub mod organizations;
 pub mod plan_items;
 pub mod plans;

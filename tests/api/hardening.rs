@@ -469,6 +469,7 @@ async fn a_nul_or_invalid_utf8_in_any_query_parameter_is_a_400_naming_it() {
                 "period" => "2021-Q1".to_owned(),
                 "kind" => "receipt".to_owned(),
                 "channel" => "sms".to_owned(),
+                "format" => "json".to_owned(),
                 _ => uuid::Uuid::now_v7().to_string(),
             };
             path.replace(&format!("{{{name}}}"), &value)
@@ -477,6 +478,16 @@ async fn a_nul_or_invalid_utf8_in_any_query_parameter_is_a_400_naming_it() {
             let name = param["name"].as_str().unwrap();
             for (bytes, code) in [("a%00b", "nul_character"), ("%C3%28", "invalid_utf8"), ("%FF", "invalid_utf8")] {
                 let res = app.get(&format!("{concrete}?{name}={bytes}")).token(&admin).send().await;
+                if path.starts_with("/open311/") {
+                    // Open311's own errors: one per field, named.
+                    assert_eq!(res.status, 400, "GET {path}?{name}={bytes}: {}", res.text());
+                    let named = res.json().as_array().unwrap().iter().any(|e| {
+                        e["code"] == 400 && e["description"].as_str().unwrap().starts_with(&format!("{name}: "))
+                    });
+                    assert!(named, "GET {path}?{name}={bytes}: {}", res.text());
+                    checked += 1;
+                    continue;
+                }
                 res.problem(400, "validation_failed");
                 assert!(
                     res.field_errors().contains(&(name.to_owned(), code.to_owned())),

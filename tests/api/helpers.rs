@@ -337,6 +337,18 @@ impl TestApp {
 
     /// Creates a service client of `org` with `scopes`; returns `(id, token)`.
     pub async fn service_client(&self, admin: &str, org: Uuid, scopes: &[&str]) -> (String, String) {
+        let (id, secret) = self.service_client_secret(admin, org, scopes).await;
+        let res = self
+            .post("/api/v1/auth/token")
+            .json(json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret}))
+            .send()
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        (id, res.json()["access_token"].as_str().unwrap().to_owned())
+    }
+
+    /// Creates a service client of `org` with `scopes`; returns `(id, secret)`.
+    pub async fn service_client_secret(&self, admin: &str, org: Uuid, scopes: &[&str]) -> (String, String) {
         let created = self
             .post("/api/v1/service-clients")
             .token(admin)
@@ -345,13 +357,7 @@ impl TestApp {
             .await;
         assert_eq!(created.status, 201, "{}", created.text());
         let created = created.json();
-        let res = self
-            .post("/api/v1/auth/token")
-            .json(json!({"grant_type": "client_credentials", "client_id": created["id"], "client_secret": created["client_secret"]}))
-            .send()
-            .await;
-        assert_eq!(res.status, 200, "{}", res.text());
-        (created["id"].as_str().unwrap().to_owned(), res.json()["access_token"].as_str().unwrap().to_owned())
+        (created["id"].as_str().unwrap().to_owned(), created["client_secret"].as_str().unwrap().to_owned())
     }
 
     /// Runs SQL against this test's database (for checks the API cannot make).

@@ -14,6 +14,7 @@ mod helpers;
 mod idempotency;
 mod messages;
 mod oauth;
+mod open311;
 mod openapi;
 mod oversight;
 mod places;

@@ -28,13 +28,28 @@ fn every_operation_says_who_may_call_it_and_documents_its_errors() {
             let id = op["operationId"].as_str().unwrap();
             assert!(op["description"].as_str().unwrap().contains("**Access:**"), "{id}");
             assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{id} has no summary");
-            let public = ["healthz", "readyz", "issue_token"].contains(&id) || path.starts_with("/api/v1/public/");
+            // Open311 has its own credentials (`api_key`, or a bearer token) and errors.
+            let open311 = path.starts_with("/open311/");
+            let public =
+                ["healthz", "readyz", "issue_token"].contains(&id) || path.starts_with("/api/v1/public/") || open311;
             assert_eq!(op.get("security").is_none(), public, "{id}");
             let responses = op["responses"].as_object().unwrap();
             for (status, response) in responses {
                 let response = resolved(&doc, response);
                 if status.starts_with('4') || status.starts_with('5') {
                     let content = response["content"].as_object().unwrap();
+                    if open311 {
+                        assert!(
+                            content.contains_key("application/json") && content.contains_key("text/xml"),
+                            "{id} {status}"
+                        );
+                        assert_eq!(
+                            resolved(&doc, &content["application/json"]["schema"])["type"],
+                            "array",
+                            "{id} {status}"
+                        );
+                        continue;
+                    }
                     // The token endpoint answers RFC 6749's errors; the general rate limit is a problem.
                     let media = match id {
                         "issue_token" if status != "429" => "application/json",
@@ -46,8 +61,11 @@ fn every_operation_says_who_may_call_it_and_documents_its_errors() {
             if !public {
                 assert!(responses.contains_key("401"), "{id}");
             }
-            if path.starts_with("/api/v1/public/") {
+            if path.starts_with("/api/v1/public/") || open311 {
                 assert!(responses.contains_key("429"), "{id} documents its rate limit");
+            }
+            if id == "create_request" {
+                assert!(responses.contains_key("403"), "{id}: Open311's answer to no or bad credentials");
             }
             if path.contains('{') {
                 assert!(responses.contains_key("404"), "{id}");
@@ -185,7 +203,8 @@ fn every_list_has_items_and_a_next_cursor() {
     for (path, item) in doc["paths"].as_object().unwrap() {
         let Some(op) = item.get("get") else { continue };
         let id = op["operationId"].as_str().unwrap();
-        if !id.starts_with("list_") {
+        // Open311's lists are the standard's: arrays, paged by `page` and `page_size`.
+        if !id.starts_with("list_") || path.starts_with("/open311/") {
             continue;
         }
         let schema = resolved(&doc, &op["responses"]["200"]["content"]["application/json"]["schema"]);

@@ -161,6 +161,9 @@ async fn a_location_is_checked_kept_changed_and_found_near_a_point() {
     let at_north = file(&app, &o.coordinator, json!({"lat": north.0, "long": north.1})).await;
     let at_far = file(&app, &o.coordinator, json!({"lat": far.0, "long": far.1})).await;
     file(&app, &o.coordinator, json!({"address": "Không có toạ độ"})).await;
+    // Numbers too small for the earth's arithmetic are kept to a centimetre: zero.
+    let tiny = file(&app, &o.coordinator, json!({"lat": -5e-324, "long": 1e-300})).await;
+    assert_eq!((tiny["location"]["lat"].as_f64(), tiny["location"]["long"].as_f64()), (Some(0.0), Some(0.0)));
     let found = |radius: u32| {
         let app = &app;
         let token = o.coordinator.clone();

@@ -34,7 +34,7 @@ use crate::{
 /// At most this many files in one upload.
 const MAX_FILES: usize = 10;
 /// What a citizen may send: photos and PDFs.
-const ACCEPTED: &[&str] = &["application/pdf", "image/jpeg", "image/png", "image/webp"];
+pub const ACCEPTED: &[&str] = &["application/pdf", "image/jpeg", "image/png", "image/webp"];
 const ACCEPTED_NAMES: &str = "PDF, JPEG, PNG, WebP";
 
 /// A file sent with a feedback record.

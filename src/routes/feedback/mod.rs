@@ -5,7 +5,7 @@
 //! the coordinator, a leader and the assigned department; every other answer — every
 //! list, every other role, every service client — carries it masked.
 
-mod attachments;
+pub mod attachments;
 mod categories;
 mod deadlines;
 mod holidays;

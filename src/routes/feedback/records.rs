@@ -82,11 +82,17 @@ impl Location {
         store::LocationRow {
             feedback_id,
             organization_id,
-            lat: self.lat,
-            long: self.long,
+            lat: self.lat.map(to_centimetres),
+            long: self.long.map(to_centimetres),
             address: self.address.as_ref().map(|a| a.trim().to_owned()),
         }
     }
+}
+
+/// Degrees kept to seven decimals (about a centimetre, finer than any phone's GPS): a
+/// point that close to 0 is 0, not a number too small for the earth's arithmetic.
+pub(crate) fn to_centimetres(degrees: f64) -> f64 {
+    (degrees * 1e7).round() / 1e7
 }
 
 impl From<store::LocationRow> for Location {
@@ -432,7 +438,7 @@ fn near(near: Option<&str>, radius_m: Option<u32>) -> Result<Option<(f64, f64, f
         };
     };
     match near.split_once(',').and_then(|(lat, long)| Some((degrees(lat, 90)?, degrees(long, 180)?))) {
-        Some((lat, long)) => Ok(Some((lat, long, f64::from(radius_m.unwrap_or(1000))))),
+        Some((lat, long)) => Ok(Some((to_centimetres(lat), to_centimetres(long), f64::from(radius_m.unwrap_or(1000))))),
         None => Err(ApiError::field("near", "invalid_near")),
     }
 }
@@ -548,7 +554,26 @@ pub async fn create_feedback(
 ) -> Result<HttpResponse, ApiError> {
     let principal = auth.0;
     principal.require(Permission::FeedbackCreate)?;
-    let body = body.0;
+    let (filed, pin) = file(&state, &principal, &ctx, body.0, Vec::new()).await?;
+    let mut res = crud::filed_response::<Feedback, _>(filed, &state, |feedback| FeedbackFiled {
+        feedback,
+        tracking_pin: Some(pin),
+    });
+    res.extensions_mut().insert(crate::http::idempotency::SecretFields(&["tracking_pin"]));
+    Ok(res)
+}
+
+/// Files a record for `principal`, with `attachments` already kept: the references
+/// checked, the next code, the deadline, the sender, the place, the tracking PIN (shown
+/// once: returned here), the receipt to the sender and the attachments, in one
+/// transaction. A resend of an `external_reference` finds the record filed (no PIN).
+pub(crate) async fn file(
+    state: &AppState,
+    principal: &Principal,
+    ctx: &RequestContext,
+    body: CreateFeedback,
+    attachments: Vec<super::attachments::Kept>,
+) -> Result<(Filed<FeedbackRecord>, String), ApiError> {
     let org = principal.acting_org(body.organization_id)?;
     let has_sender = body.sender_name.is_some()
         || body.sender_phone.is_some()
@@ -561,11 +586,11 @@ pub async fn create_feedback(
     if let Some(location) = &body.location {
         location.check()?;
     }
-    let client = client_scope(&principal);
+    let client = client_scope(principal);
     let received_at = body.received_at.unwrap_or_else(|| state.clock.now());
     let default_days = state.settings.feedback_deadline_days;
-    let (author, actor) = (principal.id, Actor::of(&principal, &ctx));
-    let history_actor = actor.clone();
+    let (author, actor) = (principal.id, Actor::of(principal, ctx));
+    let (history_actor, attachment_actor) = (actor.clone(), actor.clone());
     // What a resend must repeat: the fields as sent (not their bytes: order and spacing
     // do not count).
     let digest = crate::domain::sha256_hex(&serde_json::to_vec(&body).map_err(ApiError::internal)?);
@@ -576,7 +601,7 @@ pub async fn create_feedback(
     let mut notify_by: Vec<String> = body.notify_by.iter().map(|c| c.as_str().to_owned()).collect();
     notify_by.sort();
     notify_by.dedup();
-    let filed = crud::file_row::<Feedback, _>(&state, actor, move |conn| {
+    let filed = crud::file_row::<Feedback, _>(state, actor, move |conn| {
         checks::organization(conn, org)?;
         if let Some(reference) = &body.external_reference {
             // Held until the filing commits: a concurrent resend waits, then finds it.
@@ -652,15 +677,11 @@ pub async fn create_feedback(
             ("pin", kept_pin.clone()),
         ];
         db::outbound::to_sender(conn, row.id, MessageKind::Receipt, "1", values, &links)?;
+        super::attachments::attach(conn, &attachment_actor, org, row.id, Some(author), &attachments)?;
         Ok(Filed::New(FeedbackRecord { row, sender, publication: None, location }))
     })
     .await?;
-    let mut res = crud::filed_response::<Feedback, _>(filed, &state, |feedback| FeedbackFiled {
-        feedback,
-        tracking_pin: Some(pin),
-    });
-    res.extensions_mut().insert(crate::http::idempotency::SecretFields(&["tracking_pin"]));
-    Ok(res)
+    Ok((filed, pin))
 }
 
 /// A record just filed, with the sender's tracking PIN.
@@ -790,5 +811,8 @@ mod tests {
         }
         assert!(near(None, Some(10)).is_err(), "a radius without a point");
         assert_eq!(near(None, None).unwrap(), None);
+        assert_eq!(near(Some("0.00000000000000000001,-0.5"), None).unwrap(), Some((0.0, -0.5, 1000.0)));
+        assert_eq!(to_centimetres(-5e-324), 0.0);
+        assert_eq!(to_centimetres(12.238_812_345), 12.238_812_3);
     }
 }
