@@ -194,11 +194,14 @@ async fn a_location_is_checked_kept_changed_and_found_near_a_point() {
     let res = app.get(&format!("/api/v1/feedback?near={},{}", HERE.0, HERE.1)).token(&o.coordinator).send().await;
     assert_eq!(res.json()["items"].as_array().unwrap().len(), 2);
     for bad in
-        ["near=95,10", "near=12.2", "near=abc", "radius_m=100", "near=12,109&radius_m=0", "near=12,109&radius_m=100001"]
+        ["near=95,10", "near=12.2", "near=abc", "near=12,109&radius_m=0", "near=12,109&radius_m=100001"]
     {
         let res = app.get(&format!("/api/v1/feedback?{bad}")).token(&o.coordinator).send().await;
         assert_eq!(res.status, 400, "{bad}: {}", res.text());
     }
+    // A radius without a point is a rule between parameters: 422.
+    let res = app.get("/api/v1/feedback?radius_m=100").token(&o.coordinator).send().await;
+    res.problem(422, "rule_violated");
     // The index answers it.
     let plan = app.sql_count("SELECT count(*) AS n FROM pg_indexes WHERE indexname = 'feedback_locations_earth_idx'");
     assert_eq!(plan, 1);

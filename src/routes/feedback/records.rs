@@ -432,8 +432,9 @@ fn degrees(text: &str, max: u32) -> Option<f64> {
 /// `near` and `radius_m` as `(lat, long, metres)`.
 fn near(near: Option<&str>, radius_m: Option<u32>) -> Result<Option<(f64, f64, f64)>, ApiError> {
     let Some(near) = near else {
+        // A rule between two parameters, which no schema states: a 422, as for bodies.
         return match radius_m {
-            Some(_) => Err(ApiError::field("near", "required")),
+            Some(_) => Err(ApiError::rule("near", "required")),
             None => Ok(None),
         };
     };

@@ -22,7 +22,7 @@ use crate::{
     },
     http::{
         RequestContext,
-        files::{self, Received},
+        files::{self, FormLimits, Received},
         json::{declared_length, read_limited},
     },
     routes::{
@@ -610,7 +610,14 @@ async fn read_request(
         .unwrap_or("")
         .to_ascii_lowercase();
     if content_type.starts_with("multipart/form-data") {
-        let (files, texts) = files::read_form(req, payload, &attachments::form_limits(state, FILE_FIELDS)).await?;
+        // Up to 10 as `media` and 10 as `media[]`, as the document has them.
+        let limits = FormLimits { max_files: 20, ..attachments::form_limits(state, FILE_FIELDS) };
+        let (files, texts) = files::read_form(req, payload, &limits).await?;
+        for field in FILE_FIELDS {
+            if files.iter().filter(|f| f.field == *field).count() > 10 {
+                return Err(bad(format!("{field}: at most 10 files.")));
+            }
+        }
         return Ok((texts.into_iter().filter(|(name, _)| !is_attribute(name)).collect(), files));
     }
     if !content_type.starts_with("application/x-www-form-urlencoded") {
