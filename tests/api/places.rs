@@ -193,9 +193,7 @@ async fn a_location_is_checked_kept_changed_and_found_near_a_point() {
     // Default 1,000 m; the query's own rules.
     let res = app.get(&format!("/api/v1/feedback?near={},{}", HERE.0, HERE.1)).token(&o.coordinator).send().await;
     assert_eq!(res.json()["items"].as_array().unwrap().len(), 2);
-    for bad in
-        ["near=95,10", "near=12.2", "near=abc", "near=12,109&radius_m=0", "near=12,109&radius_m=100001"]
-    {
+    for bad in ["near=95,10", "near=12.2", "near=abc", "near=12,109&radius_m=0", "near=12,109&radius_m=100001"] {
         let res = app.get(&format!("/api/v1/feedback?{bad}")).token(&o.coordinator).send().await;
         assert_eq!(res.status, 400, "{bad}: {}", res.text());
     }
