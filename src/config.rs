@@ -66,6 +66,7 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     pub jobs: JobSettings,
     pub deadlines: DeadlineSettings,
+    pub triage: TriageSettings,
     /// `CCHC_SMTP_URL`: where notices are e-mailed (`smtp://relay:587?tls=required`,
     /// `smtps://relay:465`, `smtp://relay:25` plain); unset: no e-mail.
     pub smtp_url: Option<Secret>,
@@ -138,6 +139,16 @@ pub struct DeadlineSettings {
     pub remind_days: u32,
     /// `CCHC_FEEDBACK_REOPEN_DAYS`: days after the answer its sender may reopen a record.
     pub reopen_days: i64,
+}
+
+/// Where possible duplicates are looked for.
+#[derive(Clone, Debug)]
+pub struct TriageSettings {
+    /// `CCHC_DUPLICATE_WINDOW_DAYS`: open records received within this many days of a
+    /// record are compared with it.
+    pub window_days: i32,
+    /// `CCHC_DUPLICATE_RADIUS_M`: records whose points are this close count as near.
+    pub radius_m: f64,
 }
 
 /// An external identity provider whose tokens are accepted besides the service's own.
@@ -253,10 +264,15 @@ impl Settings {
             remind_days: u32::try_from(parse("CCHC_DUTY_REMIND_DAYS", 3)?)?.min(30),
             reopen_days: i64::try_from(parse("CCHC_FEEDBACK_REOPEN_DAYS", 10)?)?.min(365),
         };
+        let triage = TriageSettings {
+            window_days: i32::try_from(parse("CCHC_DUPLICATE_WINDOW_DAYS", 30)?)?.clamp(1, 365),
+            radius_m: parse("CCHC_DUPLICATE_RADIUS_M", 300)?.clamp(1, 100_000) as f64,
+        };
         Ok(Self {
             webhooks,
             jobs,
             deadlines,
+            triage,
             smtp_url: lookup("CCHC_SMTP_URL").map(Secret),
             mail_from: lookup("CCHC_MAIL_FROM").unwrap_or_else(|| "CCHC <no-reply@localhost>".to_owned()),
             sms_gateway_url: match lookup("CCHC_SMS_GATEWAY_URL") {

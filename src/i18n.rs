@@ -464,6 +464,23 @@ const PROBLEMS: &[(&str, &str, &str)] = &[
         "Mã tham chiếu {reference} đã được tiếp nhận với nội dung khác; gửi lại đúng nội dung đã gửi, hoặc dùng mã tham chiếu mới.",
         "The reference {reference} was filed before with other fields: resend what was sent then, or use a new reference.",
     ),
+    ("merge_into_self", "Không gộp phản ánh vào chính nó.", "A record is not merged into itself."),
+    (
+        "feedback_merged",
+        "Phản ánh đã được gộp vào phản ánh khác (bỏ gộp trước).",
+        "The record is merged into another already (unmerge it first).",
+    ),
+    (
+        "merge_into_merged",
+        "Không gộp vào phản ánh đã gộp: gộp vào phản ánh mà nó được gộp vào.",
+        "Not into a merged record: merge into the record it was merged into.",
+    ),
+    (
+        "feedback_has_merged",
+        "Đã có phản ánh được gộp vào phản ánh này; không gộp tiếp nó vào phản ánh khác.",
+        "Other records are merged into this one; it is not merged into another.",
+    ),
+    ("feedback_not_merged", "Phản ánh chưa được gộp.", "The record is not merged."),
     (
         "external_reference_deleted",
         "Bản ghi đã tiếp nhận với mã tham chiếu này đã bị xóa.",

@@ -490,9 +490,6 @@ fn open311_form(api: &mut openapi::OpenApi) {
     with_media
         .properties
         .insert("media".to_owned(), RefOr::T(file().description(Some("Photos or PDFs.")).build().into()));
-    with_media
-        .properties
-        .insert("media[]".to_owned(), RefOr::T(file().description(Some("The same, as `media[]`.")).build().into()));
     with_media.property_names = Some(names(routes::open311::FILE_FIELDS));
     schemas.insert("NewServiceRequest".to_owned(), RefOr::T(openapi::Schema::Object(plain)));
     schemas.insert("NewServiceRequestWithMedia".to_owned(), RefOr::T(openapi::Schema::Object(with_media)));

@@ -123,6 +123,7 @@ impl Application {
             settings: settings.clone(),
             cursor_key: CursorKey::derive(&secret),
             pin_key: crate::auth::password::PinKey::derive(&secret),
+            sender_key: crate::auth::password::SenderKey::derive(&secret),
             dummy_hash,
             clock: settings.clock.clone(),
             evidence,
@@ -142,6 +143,7 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind).with_context(|| format!("cannot bind {}", settings.bind))?;
         let address = listener.local_addr()?;
         spawn_housekeeping(state.clone());
+        spawn_sender_keys(state.clone());
         crate::jobs::Runner::new(state.pool.clone(), settings.clone())?.spawn();
         let workers = if settings.workers == 0 {
             std::thread::available_parallelism().map_or(2, |n| n.get())
@@ -227,6 +229,35 @@ async fn serve_openapi(doc: web::Data<OpenApiJson>) -> HttpResponse {
 
 async fn to_swagger_ui() -> HttpResponse {
     HttpResponse::Found().insert_header((header::LOCATION, "/swagger-ui/")).finish()
+}
+
+/// Once, at start: keys the senders of records filed before senders were keyed
+/// (`feedback_sender_keys`), a batch at a time; several instances doing it at once only
+/// insert the same keys twice, which is ignored.
+fn spawn_sender_keys(state: web::Data<AppState>) {
+    actix_web::rt::spawn(async move {
+        let mut after = uuid::Uuid::nil();
+        loop {
+            let key = state.sender_key.clone();
+            let batch = db::run(&state.pool, move |conn| {
+                let found = db::triage::unkeyed(conn, after, 500)?;
+                for s in &found {
+                    let keys = key.keys(s.organization_id, s.phone.as_deref(), s.email.as_deref());
+                    db::triage::set_sender_keys(conn, s.feedback_id, s.organization_id, &keys)?;
+                }
+                Ok(found.last().map(|s| s.feedback_id))
+            })
+            .await;
+            match batch {
+                Ok(Some(last)) => after = last,
+                Ok(None) => break,
+                Err(err) => {
+                    tracing::warn!("keying earlier senders failed (tried again at the next start): {err}");
+                    break;
+                }
+            }
+        }
+    });
 }
 
 /// Hourly: forgets idempotency keys past their 24 hours and events past

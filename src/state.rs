@@ -13,6 +13,8 @@ pub struct AppState {
     pub cursor_key: CursorKey,
     /// Keeps tracking PINs (`auth::password::PinKey`).
     pub pin_key: crate::auth::password::PinKey,
+    /// Keys senders' phones and e-mails (`auth::password::SenderKey`).
+    pub sender_key: crate::auth::password::SenderKey,
     /// Verified against when a username is unknown, so that a wrong username and a
     /// wrong password take the same time.
     pub dummy_hash: String,

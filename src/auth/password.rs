@@ -20,6 +20,41 @@ pub fn verify(password: &str, stored: &str) -> bool {
         .is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
+/// Keys a sender's normalised phone and e-mail (HMAC-SHA256, bound to the organisation),
+/// so that records of one sender are found without the contact leaving the protected
+/// sender table, and without the key — never in the database — nothing can be tried
+/// against the stored keys.
+#[derive(Clone)]
+pub struct SenderKey(Vec<u8>);
+
+impl SenderKey {
+    pub fn derive(secret: &[u8]) -> Self {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("any key length");
+        mac.update(b"cchc-outreach sender key");
+        Self(mac.finalize().into_bytes().to_vec())
+    }
+
+    /// The keys of a sender's phone and e-mail (those that normalise).
+    pub fn keys(&self, org: uuid::Uuid, phone: Option<&str>, email: Option<&str>) -> Vec<Vec<u8>> {
+        use hmac::Mac;
+        let normal = [
+            phone.and_then(crate::domain::feedback::normal_phone).map(|p| format!("phone:{p}")),
+            email.and_then(crate::domain::feedback::normal_email).map(|e| format!("email:{e}")),
+        ];
+        normal
+            .into_iter()
+            .flatten()
+            .map(|text| {
+                let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.0).expect("any key length");
+                mac.update(org.as_bytes());
+                mac.update(text.as_bytes());
+                mac.finalize().into_bytes().to_vec()
+            })
+            .collect()
+    }
+}
+
 /// The key tracking PINs are kept under: derived from the token-signing secret, which
 /// every instance shares and the database does not hold.
 #[derive(Clone)]

@@ -502,6 +502,19 @@ pub const OPERATIONS: &[(&str, Access)] = &[
     ("get_request", Access::Public),
     ("create_request", Access::ApiKey(Permission::FeedbackCreate)),
     ("download_public_attachment", Access::Public),
+    (
+        "get_similar_feedback",
+        Access::Rule(
+            Permission::FeedbackRead,
+            "a service client with `feedback:write`: only of and among the records it filed",
+        ),
+    ),
+    (
+        "get_feedback_suggestions",
+        Access::Rule(Permission::FeedbackRead, "a service client with `feedback:write`: only of records it filed"),
+    ),
+    ("merge_feedback", Access::Needs(Permission::FeedbackManage)),
+    ("unmerge_feedback", Access::Needs(Permission::FeedbackManage)),
     ("list_sender_messages", Access::Needs(Permission::FeedbackRead)),
     ("rate_feedback", Access::Needs(Permission::FeedbackCreate)),
     ("publish_feedback", Access::Needs(Permission::FeedbackManage)),
@@ -529,6 +542,7 @@ pub const OPERATIONS: &[(&str, Access)] = &[
     ("acknowledge_report_submission", Access::Needs(Permission::SubmissionsReview)),
     ("return_report_submission", Access::Needs(Permission::SubmissionsReview)),
     ("get_feedback_report", Access::Needs(Permission::ReportsRead)),
+    ("get_triage_report", Access::Needs(Permission::ReportsRead)),
     ("create_report_snapshot", Access::Needs(Permission::ReportsSnapshot)),
     ("list_report_snapshots", Access::Needs(Permission::ReportsRead)),
     ("get_report_snapshot", Access::Needs(Permission::ReportsRead)),

@@ -56,6 +56,18 @@ impl<'a> Event<'a> {
         Self::change("delete", entity_type, id, org, &to_value(before), &Value::Null)
     }
 
+    /// Another action (`merge`, `unmerge`, …), with what it changed.
+    pub fn acted<T: serde::Serialize>(
+        action: &'a str,
+        entity_type: &'a str,
+        id: Uuid,
+        org: Option<Uuid>,
+        before: &T,
+        after: &T,
+    ) -> Self {
+        Self::change(action, entity_type, id, org, &to_value(before), &to_value(after))
+    }
+
     fn change(
         action: &'a str,
         entity_type: &'a str,

@@ -93,3 +93,11 @@ pub fn has_members(conn: &mut PgConnection, id: Uuid) -> QueryResult<bool> {
 pub fn names(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<(Uuid, String)>> {
     departments::table.filter(departments::id.eq_any(ids)).select((departments::id, departments::name)).load(conn)
 }
+
+/// The codes and names of these departments: `(id, code, name)`.
+pub fn codes(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<(Uuid, String, String)>> {
+    departments::table
+        .filter(departments::id.eq_any(ids))
+        .select((departments::id, departments::code, departments::name))
+        .load(conn)
+}

@@ -342,6 +342,34 @@ pub struct FeedbackRecord {
     pub sender: Option<SenderRow>,
     pub publication: Option<PublicationRow>,
     pub location: Option<LocationRow>,
+    /// The record it was merged into (status `merged`).
+    pub merged_into: Option<Uuid>,
+    /// Whether its category and department came from triage's suggestion.
+    pub assigned_by_suggestion: bool,
+}
+
+/// What triage adds to records: the merge and whether routing was by suggestion.
+#[derive(diesel::QueryableByName)]
+struct Triaged {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Uuid>)]
+    merged_into: Option<Uuid>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    assigned_by_suggestion: bool,
+}
+
+fn triaged(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<HashMap<Uuid, (Option<Uuid>, bool)>> {
+    let rows: Vec<Triaged> = diesel::sql_query(
+        "SELECT r.id, m.parent_id AS merged_into, coalesce(t.assigned_by_suggestion, false) AS assigned_by_suggestion
+         FROM unnest($1::uuid[]) AS r(id)
+         LEFT JOIN feedback_merges m ON m.feedback_id = r.id
+         LEFT JOIN feedback_triage t ON t.feedback_id = r.id
+         WHERE m.feedback_id IS NOT NULL OR t.assigned_by_suggestion",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|t| (t.id, (t.merged_into, t.assigned_by_suggestion))).collect())
 }
 
 impl FeedbackRecord {
@@ -371,13 +399,19 @@ impl FeedbackRecord {
             .into_iter()
             .map(|l| (l.feedback_id, l))
             .collect();
+        let mut triaged = triaged(conn, &ids)?;
         Ok(rows
             .into_iter()
-            .map(|row| Self {
-                sender: senders.remove(&row.id),
-                publication: publications.remove(&row.id),
-                location: locations.remove(&row.id),
-                row,
+            .map(|row| {
+                let (merged_into, assigned_by_suggestion) = triaged.remove(&row.id).unwrap_or_default();
+                Self {
+                    sender: senders.remove(&row.id),
+                    publication: publications.remove(&row.id),
+                    location: locations.remove(&row.id),
+                    merged_into,
+                    assigned_by_suggestion,
+                    row,
+                }
             })
             .collect())
     }
@@ -412,7 +446,11 @@ crate::composite_record!(FeedbackRecord, "feedback", |conn, id, org| {
     if let Some(org) = org {
         q = q.filter(feedback::organization_id.eq(org));
     }
-    q.select(joined_columns!()).first::<Joined>(conn).map(FeedbackRecord::from)
+    let mut record = q.select(joined_columns!()).first::<Joined>(conn).map(FeedbackRecord::from)?;
+    if let Some((merged_into, by_suggestion)) = triaged(conn, &[record.row.id])?.remove(&record.row.id) {
+        (record.merged_into, record.assigned_by_suggestion) = (merged_into, by_suggestion);
+    }
+    Ok(record)
 });
 
 /// A feedback row with its sender, publication and place, as a left join gives them.
@@ -420,7 +458,7 @@ type Joined = (FeedbackRow, Option<SenderRow>, Option<PublicationRow>, Option<Lo
 
 impl From<Joined> for FeedbackRecord {
     fn from((row, sender, publication, location): Joined) -> Self {
-        Self { row, sender, publication, location }
+        Self { row, sender, publication, location, merged_into: None, assigned_by_suggestion: false }
     }
 }
 
@@ -828,6 +866,11 @@ pub fn open311(conn: &mut PgConnection, f: &Open311Filter) -> QueryResult<Vec<Fe
     };
     let rows = q.offset(f.offset).limit(f.limit).select(FeedbackRow::as_select()).load(conn)?;
     FeedbackRecord::load_all(conn, rows)
+}
+
+/// The codes of these records.
+pub fn codes_of(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<(Uuid, String)>> {
+    feedback::table.filter(feedback::id.eq_any(ids)).select((feedback::id, feedback::code)).load(conn)
 }
 
 /// Which of these records are live and published.

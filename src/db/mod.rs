@@ -31,6 +31,7 @@ pub mod service_clients;
 pub mod submissions;
 pub mod templates;
 pub mod tracking;
+pub mod triage;
 pub mod users;
 pub mod webhooks;
 

@@ -24,6 +24,7 @@ pub struct OrganizationRow {
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
     pub reporting_periods: PeriodCounting,
+    pub auto_assign_min_score: Option<f32>,
 }
 impl_row!(OrganizationRow);
 
@@ -70,6 +71,7 @@ pub struct OrganizationChanges {
     pub parent_id: Option<Option<Uuid>>,
     pub website: Option<Option<String>>,
     pub reporting_periods: Option<PeriodCounting>,
+    pub auto_assign_min_score: Option<Option<f32>>,
 }
 
 #[derive(Default)]

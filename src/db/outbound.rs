@@ -40,8 +40,27 @@ impl Links {
 /// A message to the sender of `feedback` about `kind`, once per `occasion` (e.g. the
 /// extension's id) and channel, on each channel they consented to with a contact.
 /// `values` are the kind's own placeholders; the code, organisation and tracking link
-/// are added here. Returns how many messages were made.
+/// are added here. What happens to a record after its receipt reaches the senders of
+/// the records merged into it too, each with their own code. Returns how many
+/// messages were made.
 pub fn to_sender(
+    conn: &mut PgConnection,
+    feedback: Uuid,
+    kind: MessageKind,
+    occasion: &str,
+    values: Vec<(&'static str, String)>,
+    links: &Links,
+) -> QueryResult<usize> {
+    let mut made = to_one_sender(conn, feedback, kind, occasion, values.clone(), links)?;
+    if kind != MessageKind::Receipt {
+        for child in crate::db::triage::children_of(conn, feedback)? {
+            made += to_one_sender(conn, child, kind, occasion, values.clone(), links)?;
+        }
+    }
+    Ok(made)
+}
+
+fn to_one_sender(
     conn: &mut PgConnection,
     feedback: Uuid,
     kind: MessageKind,

@@ -237,6 +237,8 @@ pub struct FeedbackFigures {
     #[diesel(sql_type = BigInt)]
     pub forwarded: i64,
     #[diesel(sql_type = BigInt)]
+    pub merged: i64,
+    #[diesel(sql_type = BigInt)]
     pub extended: i64,
     #[diesel(sql_type = BigInt)]
     pub escalated: i64,
@@ -349,6 +351,7 @@ pub fn feedback_figures(
                     count(*) FILTER (WHERE status IN ('received', 'accepted', 'in_progress') AND deadline_on < $5) AS overdue,
                     count(*) FILTER (WHERE status = 'rejected') AS rejected,
                     count(*) FILTER (WHERE status = 'forwarded') AS forwarded,
+                    count(*) FILTER (WHERE status = 'merged') AS merged,
                     count(original_deadline) AS extended,
                     count(*) FILTER (WHERE escalated) AS escalated,
                     count(*) FILTER (WHERE reopened) AS reopened,
@@ -381,6 +384,7 @@ pub fn feedback_figures(
                     sum(received)::bigint AS received, sum(answered)::bigint AS answered,
                     sum(answered_on_time)::bigint AS answered_on_time, sum(overdue)::bigint AS overdue,
                     sum(rejected)::bigint AS rejected, sum(forwarded)::bigint AS forwarded,
+                    sum(merged)::bigint AS merged,
                     sum(extended)::bigint AS extended, sum(escalated)::bigint AS escalated,
                     sum(reopened)::bigint AS reopened,
                     sum(answered_within_original_deadline)::bigint AS answered_within_original_deadline,
@@ -389,7 +393,7 @@ pub fn feedback_figures(
                     sum(neutral)::bigint AS neutral, sum(dissatisfied)::bigint AS dissatisfied
              FROM d GROUP BY dimension, key
          )
-         SELECT dimension, key, received, answered, answered_on_time, overdue, rejected, forwarded,
+         SELECT dimension, key, received, answered, answered_on_time, overdue, rejected, forwarded, merged,
                 extended, escalated, reopened, answered_within_original_deadline, answered_within_extension,
                 -- As percentile_cont computes it, in float8: lo + (hi - lo) * fraction.
                 m_lo + (m_hi - m_lo) * (0.5::float8 * last - floor(0.5::float8 * last)) AS median_working_days,

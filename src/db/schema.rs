@@ -352,6 +352,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
         reporting_periods -> Text,
+        auto_assign_min_score -> Nullable<Float4>,
     }
 }
 
@@ -680,6 +681,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    feedback_sender_keys (feedback_id, key) {
+        feedback_id -> Uuid,
+        organization_id -> Uuid,
+        key -> Bytea,
+    }
+}
+
+diesel::table! {
+    feedback_merges (feedback_id) {
+        feedback_id -> Uuid,
+        organization_id -> Uuid,
+        parent_id -> Uuid,
+        status_before -> Text,
+        merged_by -> Nullable<Uuid>,
+        merged_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    feedback_suggestions (feedback_id, kind, rank) {
+        feedback_id -> Uuid,
+        organization_id -> Uuid,
+        kind -> Text,
+        rank -> Int2,
+        suggested_id -> Uuid,
+        score -> Float4,
+        basis -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    feedback_triage (feedback_id) {
+        feedback_id -> Uuid,
+        organization_id -> Uuid,
+        suggested_at -> Timestamptz,
+        chosen_category_id -> Nullable<Uuid>,
+        chosen_department_id -> Nullable<Uuid>,
+        chosen_at -> Nullable<Timestamptz>,
+        assigned_by_suggestion -> Bool,
+    }
+}
+
 diesel::joinable!(activities -> assignments (assignment_id));
 diesel::joinable!(activities -> departments (department_id));
 diesel::joinable!(activities -> organizations (organization_id));
@@ -705,6 +750,9 @@ diesel::joinable!(feedback_answers -> feedback (feedback_id));
 diesel::joinable!(feedback_attachments -> feedback (feedback_id));
 diesel::joinable!(feedback_attachments -> organizations (organization_id));
 diesel::joinable!(feedback_locations -> feedback (feedback_id));
+diesel::joinable!(feedback_sender_keys -> feedback (feedback_id));
+diesel::joinable!(feedback_suggestions -> feedback (feedback_id));
+diesel::joinable!(feedback_triage -> feedback (feedback_id));
 diesel::joinable!(feedback_locations -> organizations (organization_id));
 diesel::joinable!(feedback_answers -> organizations (organization_id));
 diesel::joinable!(feedback_categories -> departments (default_department_id));
@@ -760,6 +808,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     feedback_extensions,
     feedback_history,
     feedback_locations,
+    feedback_merges,
+    feedback_sender_keys,
+    feedback_suggestions,
+    feedback_triage,
     feedback_progress_notes,
     feedback_reopenings,
     feedback_publications,

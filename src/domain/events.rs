@@ -80,6 +80,13 @@ pub const CATALOG: &[(&str, &str, &str, &str)] = &[
         "The sender reopened an answered record (through tracking): back in progress with a new deadline.",
     ),
     (
+        "feedback.merged",
+        "feedback",
+        "Feedback",
+        "A feedback record was merged into another about the same matter (`merged_into`); its sender hears of the other's answer.",
+    ),
+    ("feedback.unmerged", "feedback", "Feedback", "A merge was undone: the record is a matter of its own again."),
+    (
         "feedback_progress_note.created",
         "feedback_progress_note",
         "ProgressNote",
@@ -256,6 +263,8 @@ pub fn event_type(action: &str, entity: &str, changes: &Value) -> String {
         ("feedback", "create") => Some("received"),
         ("feedback", "extend") => Some("extended"),
         ("feedback", "reopen") => Some("reopened"),
+        ("feedback", "merge") => Some("merged"),
+        ("feedback", "unmerge") => Some("unmerged"),
         ("feedback", _) if changed("escalated_at") => Some("overdue"),
         ("feedback", _) if after("status") == Some("answered") => Some("answered"),
         ("feedback", _) if changes.get("published").and_then(|c| c.get("after")) == Some(&Value::Bool(true)) => {

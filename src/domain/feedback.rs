@@ -40,7 +40,8 @@ code_enum! {
 code_enum! {
     /// A record's handling: `received → accepted → in_progress → answered → closed`,
     /// or from `received`: `rejected` (not the organisation's remit) or `forwarded` (to
-    /// another organisation).
+    /// another organisation). `merged`: another record carries the same matter
+    /// (`POST …/merge`; terminal until `POST …/unmerge` restores the status it had).
     pub enum FeedbackStatus {
         Received = "received",
         Accepted = "accepted",
@@ -49,6 +50,7 @@ code_enum! {
         Closed = "closed",
         Rejected = "rejected",
         Forwarded = "forwarded",
+        Merged = "merged",
     }
 }
 
@@ -59,7 +61,7 @@ impl FeedbackStatus {
             Self::Received => &[Self::Accepted, Self::Rejected, Self::Forwarded],
             Self::Accepted => &[Self::InProgress],
             Self::Answered => &[Self::Closed],
-            Self::InProgress | Self::Closed | Self::Rejected | Self::Forwarded => &[],
+            Self::InProgress | Self::Closed | Self::Rejected | Self::Forwarded | Self::Merged => &[],
         }
     }
 
@@ -78,6 +80,24 @@ code_enum! {
         Neutral = "neutral",
         Dissatisfied = "dissatisfied",
     }
+}
+
+/// A phone as one number however it was written (`+84 905 123 456`, `0905.123.456` →
+/// `0905123456`), to tell whether two records came from one sender; `None` if it is not
+/// a phone number.
+pub fn normal_phone(phone: &str) -> Option<String> {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let national = match digits.strip_prefix("84") {
+        Some(rest) if digits.len() == 11 => format!("0{rest}"),
+        _ => digits,
+    };
+    (national.len() >= 9).then_some(national)
+}
+
+/// An e-mail address as one address, whatever its case.
+pub fn normal_email(email: &str) -> Option<String> {
+    let email = email.trim().to_lowercase();
+    email.contains('@').then_some(email)
 }
 
 /// `PAKN-2021-000123`.
@@ -177,5 +197,10 @@ mod tests {
         assert!(FeedbackStatus::Received.next().contains(&FeedbackStatus::Rejected));
         assert!(!FeedbackStatus::Accepted.next().contains(&FeedbackStatus::Rejected));
         assert!(FeedbackStatus::Closed.next().is_empty());
+        assert_eq!(normal_phone("+84 905 123 456").as_deref(), Some("0905123456"));
+        assert_eq!(normal_phone("0905.123.456").as_deref(), Some("0905123456"));
+        assert_eq!(normal_phone("84905123456").as_deref(), Some("0905123456"));
+        assert_eq!(normal_phone("1080"), None);
+        assert_eq!(normal_email(" Hong.Nhung@Gmail.com ").as_deref(), Some("hong.nhung@gmail.com"));
     }
 }

@@ -131,6 +131,7 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("FeedbackStatus", "closed", "đã đóng"),
     ("FeedbackStatus", "rejected", "không thuộc thẩm quyền"),
     ("FeedbackStatus", "forwarded", "đã chuyển cơ quan khác"),
+    ("FeedbackStatus", "merged", "đã gộp vào phản ánh cùng nội dung"),
     ("Satisfaction", "satisfied", "hài lòng"),
     ("Satisfaction", "neutral", "bình thường"),
     ("Satisfaction", "dissatisfied", "không hài lòng"),

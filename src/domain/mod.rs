@@ -16,6 +16,7 @@ pub mod plans;
 pub mod reports;
 pub mod roles;
 pub mod time;
+pub mod triage;
 pub mod validate;
 pub mod webhooks;
 

@@ -3,6 +3,7 @@
 //! aggregates in `db::reports`; rendered as JSON, CSV (`tables`) or XLSX (`xlsx`).
 pub mod rollup;
 pub mod tables;
+pub mod triage;
 pub mod xlsx;
 
 use std::collections::{BTreeMap, HashMap};
@@ -198,6 +199,12 @@ pub struct FeedbackStats {
     pub dissatisfied: i64,
     /// `satisfied / rated` in percent; `null` with nothing rated.
     pub satisfaction_rate: Option<f64>,
+    /// Merged into another record about the same matter.
+    #[serde(default)]
+    pub merged: i64,
+    /// The distinct matters received: records less those merged into another.
+    #[serde(default)]
+    pub matters: i64,
 }
 
 impl From<&FeedbackFigures> for FeedbackStats {
@@ -209,6 +216,8 @@ impl From<&FeedbackFigures> for FeedbackStats {
             overdue: f.overdue,
             rejected: f.rejected,
             forwarded: f.forwarded,
+            merged: f.merged,
+            matters: f.received - f.merged,
             extended: f.extended,
             escalated: f.escalated,
             reopened: f.reopened,

@@ -74,7 +74,7 @@ pub struct Column {
     pub heading: String,
 }
 
-fn columns(list: &[(&str, &str)]) -> Vec<Column> {
+pub(crate) fn columns(list: &[(&str, &str)]) -> Vec<Column> {
     list.iter().map(|(key, heading)| Column { key: (*key).to_owned(), heading: (*heading).to_owned() }).collect()
 }
 
@@ -158,7 +158,7 @@ const DUTIES: [(&str, &str); 5] = [
     ("reports_upcoming", "Báo cáo chưa đến kỳ"),
 ];
 
-const STATS: [(&str, &str); 18] = [
+const STATS: [(&str, &str); 20] = [
     ("received", "Số tiếp nhận"),
     ("answered", "Đã trả lời"),
     ("answered_on_time", "Trả lời đúng hạn"),
@@ -177,6 +177,8 @@ const STATS: [(&str, &str); 18] = [
     ("neutral", "Bình thường"),
     ("dissatisfied", "Không hài lòng"),
     ("satisfaction_rate", "Tỷ lệ hài lòng (%)"),
+    ("merged", "Đã gộp vào phản ánh cùng nội dung"),
+    ("matters", "Số vụ việc (không tính phản ánh đã gộp)"),
 ];
 
 fn stats_cells(s: &FeedbackStats) -> Vec<Cell> {
@@ -199,6 +201,8 @@ fn stats_cells(s: &FeedbackStats) -> Vec<Cell> {
         Cell::Int(s.neutral),
         Cell::Int(s.dissatisfied),
         Cell::opt_num(s.satisfaction_rate),
+        Cell::Int(s.merged),
+        Cell::Int(s.matters),
     ]
 }
 

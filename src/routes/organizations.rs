@@ -38,6 +38,10 @@ pub struct Organization {
     /// year from 15 December to 14 December; the default for new organisations) or
     /// `calendar` (whole calendar months). Reporting duties, reports and snapshots follow it.
     pub reporting_periods: PeriodCounting,
+    /// Feedback filed without a category or department is routed by the first
+    /// suggestion when its score reaches this (0–1); `null`: never (the default) —
+    /// staff choose, helped by the suggestions.
+    pub auto_assign_min_score: Option<f32>,
     /// Increases with every change; the `ETag` is `"<version>"`.
     pub version: i32,
     #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
@@ -56,6 +60,7 @@ impl From<OrganizationRow> for Organization {
             parent_id: r.parent_id,
             website: r.website,
             reporting_periods: r.reporting_periods,
+            auto_assign_min_score: r.auto_assign_min_score,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -114,6 +119,12 @@ pub struct UpdateOrganization {
     /// Reports, duties and snapshots made from now on follow it; snapshots already made
     /// keep the periods they were cut by.
     pub reporting_periods: Option<PeriodCounting>,
+    /// Route feedback filed without a category or department by the first suggestion
+    /// whose score reaches this (0–1); `null` turns it off.
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(range(min = 0.0, max = 1.0))]
+    #[schema(value_type = Option<f32>, minimum = 0, maximum = 1)]
+    pub auto_assign_min_score: Option<Option<f32>>,
 }
 
 #[derive(Deserialize, Validate, IntoParams)]
@@ -255,6 +266,7 @@ pub async fn update_organization(
         parent_id: body.parent_id,
         website: body.website,
         reporting_periods: body.reporting_periods,
+        auto_assign_min_score: body.auto_assign_min_score,
     };
     let actor = Actor::of(&principal, &ctx);
     crud::update::<Organization, _>(

@@ -334,6 +334,81 @@ pub async fn get_feedback_report(
     }
 }
 
+#[derive(Deserialize, Validate, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TriageReportParams {
+    /// `2021`, `2021-H1`, `2021-Q2` or `2021-M07` (also `2021-07`); or give `from` and `to` instead.
+    pub period: Option<String>,
+    /// First day (Vietnam) the suggestions were made, with `to`.
+    pub from: Option<NaiveDate>,
+    /// Last day, with `from`.
+    pub to: Option<NaiveDate>,
+    /// `json` (default), `csv` or `xlsx`; or ask with `Accept`.
+    #[param(inline)]
+    pub format: Option<ReportFormat>,
+    /// System administrator only: that organisation's.
+    pub organization_id: Option<Uuid>,
+    /// CSV: start with a UTF-8 byte order mark (default `true`).
+    pub bom: Option<bool>,
+    /// CSV: the header row as `keys` (default) or `vi`.
+    #[param(inline)]
+    pub headers: Option<CsvHeaders>,
+}
+
+/// How often the suggestions were taken.
+///
+/// Per month (when records were suggested for) and the category staff chose: records
+/// filed without a category or department that got suggestions, how many staff then
+/// gave the first suggested category and the first suggested department, and how many
+/// the organisation's auto-assignment routed.
+#[utoipa::path(
+    tag = "reports",
+    params(TriageReportParams),
+    responses(
+        (status = 200, description = "The figures.", content(
+            (crate::reports::triage::TriageReport = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+    )
+)]
+#[get("/reports/triage")]
+pub async fn get_triage_report(
+    auth: AuthUser,
+    query: ApiQuery<TriageReportParams>,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    principal.require(Permission::ReportsRead)?;
+    let params = query.0;
+    let org = principal.acting_org(params.organization_id)?;
+    let period = ReportPeriod::parse(params.period.as_deref(), params.from, params.to)?;
+    let format = negotiate(params.format, &req);
+    let now = state.clock.now();
+    let report = db::run(&state.pool, move |conn| {
+        db::reports::in_snapshot(conn, |conn| {
+            checks::organization(conn, org)?;
+            crate::reports::triage::triage_report(conn, org, period, now)
+        })
+    })
+    .await?;
+    let name = format!("goi-y-phan-loai_{}", file_part(&report.period.label()));
+    match format {
+        ReportFormat::Json => Ok(HttpResponse::Ok().json(&report)),
+        ReportFormat::Csv => {
+            Ok(download(CSV, &format!("{name}.csv"), report.table().to_csv(csv_style(params.bom, params.headers))))
+        }
+        ReportFormat::Xlsx => {
+            let organization = organization_name(&state, report.organization_id).await?;
+            let title =
+                reports::title_block(&organization, "Gợi ý phân loại phản ánh", &report.period, report.generated_at);
+            xlsx_of(&[report.table()], &name, &title)
+        }
+    }
+}
+
 // ---- Snapshots --------------------------------------------------------------------
 
 /// A frozen report: what it is, not its content (that is at its `content` link).

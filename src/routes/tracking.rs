@@ -53,6 +53,9 @@ pub struct TrackingStatus {
     /// How the sender is told of it (what they consented to at filing, less what they
     /// withdrew since).
     pub notify_by: Vec<MessageChannel>,
+    /// The code of the record this one was merged into (the same matter): the status,
+    /// deadline, extensions and answer above are that record's.
+    pub merged_into: Option<String>,
 }
 
 fn pin(value: &str) -> Result<(), validator::ValidationError> {
@@ -116,7 +119,16 @@ fn tracked(
 
 /// What the sender reads of `record`.
 fn status_of(conn: &mut diesel::PgConnection, record: FeedbackRow, days: i64) -> Result<TrackingStatus, ApiError> {
-    let record_id = record.id;
+    let (record_id, own_code) = (record.id, record.code.clone());
+    // A merged record is followed through the record carrying its matter.
+    let (record, merged_into) = match db::triage::merge_of(conn, record.id)? {
+        Some(merge) => {
+            let parent = store::find(conn, merge.parent_id, None)?;
+            let code = parent.code.clone();
+            (parent, Some(code))
+        }
+        None => (record, None),
+    };
     let extensions = db::deadlines::extensions(conn, record.id)?
         .into_iter()
         .map(|e| TrackedExtension {
@@ -130,9 +142,10 @@ fn status_of(conn: &mut diesel::PgConnection, record: FeedbackRow, days: i64) ->
     let published =
         store::FeedbackRecord::load_all(conn, vec![record.clone()])?.pop().is_some_and(|r| r.publication.is_some());
     Ok(TrackingStatus {
-        reopen_until: reopen_until(&record, days),
+        reopen_until: if merged_into.is_some() { None } else { reopen_until(&record, days) },
         answered_on: record.answered_at.filter(|_| answered).map(local_date),
-        code: record.code,
+        code: own_code,
+        merged_into,
         status: record.status,
         received_on: local_date(record.received_at),
         deadline_on: record.deadline_on,

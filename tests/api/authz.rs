@@ -239,11 +239,26 @@ async fn world() -> World {
             (body["id"].as_str().unwrap().to_owned(), body["tracking_pin"].as_str().unwrap().to_owned())
         }
     };
-    for key in ["feedback", "feedback_answer", "feedback_answered", "feedback_t", "feedback_spare"] {
+    for key in [
+        "feedback",
+        "feedback_answer",
+        "feedback_answered",
+        "feedback_t",
+        "feedback_spare",
+        "feedback_merge",
+        "feedback_unmerge",
+    ] {
         let (id, pin) = feedback(key).await;
         ids.0.insert(key.to_owned(), id);
         ids.0.insert(format!("{key}_pin"), pin);
     }
+    let res = app
+        .post(&format!("/api/v1/feedback/{}/merge", ids.get("feedback_unmerge")))
+        .token(c)
+        .json(json!({"into": ids.get("feedback_answered")}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
     let member = tokens["member"].clone();
     for key in ["feedback", "feedback_answer", "feedback_answered"] {
         let res = app
@@ -362,6 +377,9 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
         ("get_token", r(format!("/open311/v2/tokens/{}.json?jurisdiction_id=SXD", i("feedback")))),
         ("list_requests", r("/open311/v2/requests.json?jurisdiction_id=SXD".into())),
         ("get_request", r(format!("/open311/v2/requests/{}.json?jurisdiction_id=SXD", i("feedback_code")))),
+        ("get_similar_feedback", r(format!("/api/v1/feedback/{}/similar", i("feedback")))),
+        ("get_feedback_suggestions", r(format!("/api/v1/feedback/{}/suggestions", i("feedback")))),
+        ("get_triage_report", r("/api/v1/reports/triage?period=2021".into())),
         ("list_feedback_attachments", r(format!("/api/v1/feedback/{}/attachments", i("feedback")))),
         ("get_feedback_attachment", r(format!("/api/v1/feedback-attachments/{}", i("attachment")))),
         ("download_feedback_attachment", r(format!("/api/v1/feedback-attachments/{}/content", i("attachment")))),
@@ -554,6 +572,11 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
             "upload_evidence",
             Recipe { path: format!("/api/v1/activities/{}/evidence", i("activity")), body: Body::Upload, who: None },
         ),
+        (
+            "merge_feedback",
+            j(format!("/api/v1/feedback/{}/merge", i("feedback_merge")), json!({"into": i("feedback")})),
+        ),
+        ("unmerge_feedback", r(format!("/api/v1/feedback/{}/unmerge", i("feedback_unmerge")))),
         (
             "create_request",
             Recipe {

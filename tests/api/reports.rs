@@ -537,6 +537,8 @@ fn expected_feedback_between((from, to): (NaiveDate, NaiveDate), keep: impl Fn(&
         "median_working_days": percentile(&days, 0.5), "p90_working_days": percentile(&days, 0.9),
         "rated": rated, "satisfied": satisfied, "neutral": neutral, "dissatisfied": dissatisfied,
         "satisfaction_rate": (rated > 0).then(|| (satisfied as f64 * 10_000.0 / rated as f64).round() / 100.0),
+        // No record of this model is merged: each is a matter of its own.
+        "merged": 0, "matters": rows.len(),
     })
 }
 
@@ -837,7 +839,7 @@ const CSV_HEADERS: [(&str, &str); 5] = [
     ("activities_by_month", "month,verified_activities,evidence_files"),
     (
         "feedback",
-        "dimension,key,code,name,received,answered,answered_on_time,overdue,rejected,forwarded,extended,escalated,reopened,answered_within_original_deadline,answered_within_extension,median_working_days,p90_working_days,rated,satisfied,neutral,dissatisfied,satisfaction_rate",
+        "dimension,key,code,name,received,answered,answered_on_time,overdue,rejected,forwarded,extended,escalated,reopened,answered_within_original_deadline,answered_within_extension,median_working_days,p90_working_days,rated,satisfied,neutral,dissatisfied,satisfaction_rate,merged,matters",
     ),
 ];
 

@@ -12,6 +12,7 @@ mod holidays;
 mod messages;
 mod outcome;
 mod records;
+mod triage;
 mod workflow;
 
 pub use attachments::*;
@@ -21,6 +22,7 @@ pub use holidays::*;
 pub use messages::*;
 pub use outcome::*;
 pub use records::*;
+pub use triage::*;
 pub use workflow::*;
 
 /// The code of the indicator the service computes from recorded satisfaction.

@@ -136,8 +136,13 @@ pub struct Feedback {
     pub external_reference: Option<String>,
     /// The service client that sent it.
     pub source_client_id: Option<Uuid>,
-    /// Changed through transitions (and the first answer).
+    /// Changed through transitions (and the first answer); `merged` by `POST …/merge`.
     pub status: FeedbackStatus,
+    /// The record carrying the same matter that this one was merged into.
+    pub merged_into: Option<Uuid>,
+    /// Whether its category and department were set from triage's suggestion (the
+    /// organisation's auto-assignment), not by staff.
+    pub assigned_by_suggestion: bool,
     /// Why it was rejected.
     pub status_reason: Option<String>,
     /// The organisation it was forwarded to.
@@ -209,6 +214,8 @@ impl Feedback {
             external_reference: r.external_reference,
             source_client_id: r.source_client_id,
             status: r.status,
+            merged_into: rec.merged_into,
+            assigned_by_suggestion: rec.assigned_by_suggestion,
             status_reason: r.status_reason,
             forwarded_to: r.forwarded_to,
             overdue: false,
@@ -556,9 +563,12 @@ pub async fn create_feedback(
     let principal = auth.0;
     principal.require(Permission::FeedbackCreate)?;
     let (filed, pin) = file(&state, &principal, &ctx, body.0, Vec::new()).await?;
+    let (filed, similar, suggestions) = super::triage::triage_filed(&state, &principal, &ctx, filed).await?;
     let mut res = crud::filed_response::<Feedback, _>(filed, &state, |feedback| FeedbackFiled {
         feedback,
         tracking_pin: Some(pin),
+        similar,
+        suggestions,
     });
     res.extensions_mut().insert(crate::http::idempotency::SecretFields(&["tracking_pin"]));
     Ok(res)
@@ -597,6 +607,7 @@ pub(crate) async fn file(
     let digest = crate::domain::sha256_hex(&serde_json::to_vec(&body).map_err(ApiError::internal)?);
     // The sender's tracking PIN, kept as a keyed hash and shown once.
     let (pin, pin_key) = (crate::auth::password::new_pin(), state.pin_key.clone());
+    let sender_key = state.sender_key.clone();
     let kept_pin = pin.clone();
     let links = db::outbound::Links { base: state.settings.public_url.clone() };
     let mut notify_by: Vec<String> = body.notify_by.iter().map(|c| c.as_str().to_owned()).collect();
@@ -679,7 +690,20 @@ pub(crate) async fn file(
         ];
         db::outbound::to_sender(conn, row.id, MessageKind::Receipt, "1", values, &links)?;
         super::attachments::attach(conn, &attachment_actor, org, row.id, Some(author), &attachments)?;
-        Ok(Filed::New(FeedbackRecord { row, sender, publication: None, location }))
+        let keys = sender_key.keys(
+            org,
+            sender.as_ref().and_then(|s| s.phone.as_deref()),
+            sender.as_ref().and_then(|s| s.email.as_deref()),
+        );
+        db::triage::set_sender_keys(conn, row.id, org, &keys)?;
+        Ok(Filed::New(FeedbackRecord {
+            row,
+            sender,
+            publication: None,
+            location,
+            merged_into: None,
+            assigned_by_suggestion: false,
+        }))
     })
     .await?;
     Ok((filed, pin))
@@ -696,6 +720,12 @@ pub struct FeedbackFiled {
     /// with the same `Idempotency-Key` shows `null`; a record found filed (200) has none.
     #[schema(example = "40718263", pattern = "^[0-9]{8}$")]
     pub tracking_pin: Option<String>,
+    /// Open records likely about the same matter (`GET …/similar`), for staff to merge
+    /// if they are; nothing is merged by itself.
+    pub similar: Vec<super::triage::SimilarRecord>,
+    /// For a record filed without a category or department: what past records suggest
+    /// (`GET …/suggestions`); `null` when it came with both.
+    pub suggestions: Option<super::triage::Suggestions>,
 }
 
 /// Change or assign a feedback record.
@@ -768,6 +798,14 @@ pub async fn update_feedback(
                 store::set_location(conn, row.id, location.as_ref())?;
             }
             let updated = store::update(conn, row.id, &changes)?;
+            // What staff chose after triage's suggestions (measured by the triage report).
+            db::triage::record_choice(
+                conn,
+                row.id,
+                body.category_id.flatten(),
+                body.department_id.flatten(),
+                chrono::Utc::now(),
+            )?;
             Ok(FeedbackRecord { location, ..current.with_row(updated) })
         },
     )

@@ -22,7 +22,7 @@ use crate::{
     },
     http::{
         RequestContext,
-        files::{self, FormLimits, Received},
+        files::{self, Received},
         json::{declared_length, read_limited},
     },
     routes::{
@@ -52,7 +52,7 @@ impl Open311Status {
         use FeedbackStatus::*;
         match self {
             Self::Open => vec![Received, Accepted, InProgress],
-            Self::Closed => vec![Answered, Closed, Rejected, Forwarded],
+            Self::Closed => vec![Answered, Closed, Rejected, Forwarded, Merged],
         }
     }
 }
@@ -113,6 +113,8 @@ struct Context {
     departments: HashMap<Uuid, String>,
     answers: HashMap<Uuid, String>,
     media: HashMap<Uuid, Uuid>,
+    /// The codes of the records that merged ones were merged into.
+    parents: HashMap<Uuid, String>,
     base: String,
     public: bool,
 }
@@ -138,6 +140,9 @@ fn load_context(
         // Oldest first: the last one kept per record is the latest.
         answers: store::answers(conn, &ids)?.into_iter().map(|a| (a.feedback_id, a.text)).collect(),
         media: first,
+        parents: store::codes_of(conn, &records.iter().filter_map(|r| r.merged_into).collect::<Vec<_>>())?
+            .into_iter()
+            .collect(),
         base,
         public,
     })
@@ -151,6 +156,10 @@ impl Context {
             FeedbackStatus::Answered | FeedbackStatus::Closed => self.answers.get(&r.id).cloned(),
             FeedbackStatus::Rejected => r.status_reason.clone(),
             FeedbackStatus::Forwarded => r.forwarded_to.as_ref().map(|to| format!("Đã chuyển đến: {to}")),
+            FeedbackStatus::Merged => rec
+                .merged_into
+                .and_then(|p| self.parents.get(&p))
+                .map(|code| format!("Đã gộp vào {code} (cùng nội dung): theo dõi tại {code}.")),
             open => Some(format!(
                 "{}; hạn trả lời {}",
                 labels::vi("FeedbackStatus", open.as_str()).unwrap_or(open.as_str()),
@@ -570,8 +579,9 @@ pub const FORM_FIELDS: &[&str] = &[
     "description",
 ];
 
-/// The parts of a multipart form that carry files.
-pub const FILE_FIELDS: &[&str] = &["media", "media[]"];
+/// The parts of a multipart form that carry files. (HTML forms name a repeated file
+/// input `media[]`; generated clients cannot tell it from `media`, so `media` it is.)
+pub const FILE_FIELDS: &[&str] = &["media"];
 
 /// `attribute[code]` (and `attribute[code][]` for a list's values); codes of letters,
 /// digits, `_`, `-` and `.`, as services define them.
@@ -610,14 +620,7 @@ async fn read_request(
         .unwrap_or("")
         .to_ascii_lowercase();
     if content_type.starts_with("multipart/form-data") {
-        // Up to 10 as `media` and 10 as `media[]`, as the document has them.
-        let limits = FormLimits { max_files: 20, ..attachments::form_limits(state, FILE_FIELDS) };
-        let (files, texts) = files::read_form(req, payload, &limits).await?;
-        for field in FILE_FIELDS {
-            if files.iter().filter(|f| f.field == *field).count() > 10 {
-                return Err(bad(format!("{field}: at most 10 files.")));
-            }
-        }
+        let (files, texts) = files::read_form(req, payload, &attachments::form_limits(state, FILE_FIELDS)).await?;
         return Ok((texts.into_iter().filter(|(name, _)| !is_attribute(name)).collect(), files));
     }
     if !content_type.starts_with("application/x-www-form-urlencoded") {
@@ -720,6 +723,8 @@ pub async fn create_request(
         let body = new_feedback(&fields, &state, org.id, principal).await?;
         let kept = attachments::keep(&state, media).await?;
         let (filed, pin) = file(&state, principal, &ctx, body, kept).await?;
+        // Routed by suggestion where the organisation turned that on.
+        let (filed, _, _) = crate::routes::feedback::triage_filed(&state, principal, &ctx, filed).await?;
         let record = match filed {
             crate::routes::crud::Filed::New(r) | crate::routes::crud::Filed::Existing(r) => r,
         };
