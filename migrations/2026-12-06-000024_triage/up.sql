@@ -13,19 +13,26 @@ CREATE FUNCTION feedback_common_words() RETURNS text[]
                  'duoc', 'hien', 'nay', 'vay', 'a', 'u', 'the', 'ky', 'tran', 'trong', 'cam', 'on']
 $$;
 
--- What a record is about, for comparing it with others: the pairs of neighbouring words
--- of its subject and content (Vietnamese words are mostly two syllables), without marks
--- or case, as hashes scoped to the organisation — so that an index lookup finds only
--- the organisation's records — leaving out pairs of two common words and any token of
--- five digits or more (phone and identity numbers: nothing personal is hashed).
+-- What a record is about, for comparing it with others: its words and the pairs of
+-- neighbouring words of its subject and content (Vietnamese words are mostly two
+-- syllables), without marks or case, as hashes scoped to the organisation — so that an
+-- index lookup finds only the organisation's records — leaving out common words (and
+-- pairs of two), one-letter words and any token of five digits or more (phone and
+-- identity numbers: nothing personal is hashed).
 CREATE FUNCTION feedback_terms(org uuid, body text) RETURNS integer[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT coalesce(array_agg(DISTINCT hashtext(org::text || ' ' || w.a || ' ' || w.b)), '{}')
-    FROM (SELECT s.word AS a, lead(s.word) OVER (ORDER BY s.n) AS b
-          FROM unnest(regexp_split_to_array(lower(f_unaccent(body)), '[^a-z0-9]+')) WITH ORDINALITY AS s(word, n)
-          WHERE s.word <> '' AND s.word !~ '[0-9]{5}') w
-    WHERE w.b IS NOT NULL
-      AND NOT (w.a = ANY (feedback_common_words()) AND w.b = ANY (feedback_common_words()))
+    WITH words AS (
+        SELECT s.word, s.n, s.word = ANY (feedback_common_words()) AS common
+        FROM unnest(regexp_split_to_array(lower(f_unaccent(body)), '[^a-z0-9]+')) WITH ORDINALITY AS s(word, n)
+        WHERE s.word <> '' AND s.word !~ '[0-9]{5}'),
+    pairs AS (
+        SELECT word || ' ' || lead(word) OVER (ORDER BY n) AS term, common AND lead(common) OVER (ORDER BY n) AS common,
+               lead(word) OVER (ORDER BY n) IS NULL AS last
+        FROM words)
+    SELECT coalesce(array_agg(DISTINCT hashtext(org::text || ' ' || t.term)), '{}')
+    FROM (SELECT term FROM pairs WHERE NOT last AND NOT common
+          UNION ALL
+          SELECT word FROM words WHERE NOT common AND length(word) > 1) t
 $$;
 
 ALTER TABLE feedback ADD COLUMN terms integer[]

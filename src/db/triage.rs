@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::{
     prelude::*,
     sql_query,
-    sql_types::{BigInt, Bool, Double, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid},
+    sql_types::{Array, BigInt, Bool, Bytea, Double, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid},
 };
 use uuid::Uuid;
 
@@ -82,24 +82,79 @@ pub struct Alike {
     pub days_apart: i64,
 }
 
-/// The parts shared by both searches: the record (`me`), its word pairs with their
-/// weights (`w`: rarer in the organisation weighs more), the rarest of them (`rare`, what
-/// the index is asked for) and its sender's keys.
+/// What a search compares with: a record filed (`id`, excluded from what it finds) or
+/// about to be filed (`id` none), by its text and the rest.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    pub id: Option<Uuid>,
+    pub organization_id: Uuid,
+    /// Subject and content, as the record keeps them (`subject || ' ' || content`).
+    pub text: String,
+    pub category_id: Option<Uuid>,
+    pub received_at: DateTime<Utc>,
+    pub point: Option<(f64, f64)>,
+    /// Its sender's keys (`auth::password::SenderKey`).
+    pub keys: Vec<Vec<u8>>,
+}
+
+#[derive(QueryableByName)]
+struct Stored {
+    #[diesel(sql_type = SqlUuid)]
+    organization_id: Uuid,
+    #[diesel(sql_type = Text)]
+    text: String,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    category_id: Option<Uuid>,
+    #[diesel(sql_type = Timestamptz)]
+    received_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<Double>)]
+    lat: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    long: Option<f64>,
+    #[diesel(sql_type = Array<Bytea>)]
+    keys: Vec<Vec<u8>>,
+}
+
+/// The probe of a record already filed.
+pub fn probe_of(conn: &mut PgConnection, id: Uuid) -> QueryResult<Probe> {
+    let s: Stored = sql_query(
+        "SELECT f.organization_id, f.subject || ' ' || f.content AS text, f.category_id, f.received_at, l.lat, l.long,
+                coalesce((SELECT array_agg(k.key) FROM feedback_sender_keys k WHERE k.feedback_id = f.id), '{}') AS keys
+         FROM feedback f LEFT JOIN feedback_locations l ON l.feedback_id = f.id WHERE f.id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .get_result(conn)?;
+    Ok(Probe {
+        id: Some(id),
+        organization_id: s.organization_id,
+        text: s.text,
+        category_id: s.category_id,
+        received_at: s.received_at,
+        point: s.lat.zip(s.long),
+        keys: s.keys,
+    })
+}
+
+/// The parts shared by both searches: the probe (`me`), its terms with their weights
+/// (`w`: rarer in the organisation weighs more), the rarest of them that some other
+/// record has too (`rare`, what the index is asked for) and its sender's keys.
 const ME: &str = "
     me AS (
-        SELECT f.id, f.organization_id, f.terms, f.category_id, f.received_at, l.lat, l.long
-        FROM feedback f LEFT JOIN feedback_locations l ON l.feedback_id = f.id
-        WHERE f.id = $1),
+        SELECT $1::uuid AS id, $2::uuid AS organization_id, feedback_terms($2, $3) AS terms, $4::uuid AS category_id,
+               $5::timestamptz AS received_at, $6::float8 AS lat, $7::float8 AS long),
     n AS (
         SELECT coalesce(sum(t.received), 0) AS records FROM feedback_tallies t, me
         WHERE t.organization_id = me.organization_id),
     w AS (
-        SELECT q.term, ln((n.records + 2.0) / (coalesce(c.records, 0) + 1.0)) AS idf
+        SELECT q.term, coalesce(c.records, 0) AS records, ln((n.records + 2.0) / (coalesce(c.records, 0) + 1.0)) AS idf
         FROM me CROSS JOIN n CROSS JOIN unnest(me.terms) AS q(term)
         LEFT JOIN feedback_term_counts c ON c.organization_id = me.organization_id AND c.term = q.term),
     total AS (SELECT coalesce(sum(idf), 0) AS idf, count(*) AS terms FROM w),
-    rare AS (SELECT coalesce(array_agg(term), '{}') AS terms FROM (SELECT term FROM w ORDER BY idf DESC, term LIMIT 32) r),
-    keys AS (SELECT k.key FROM feedback_sender_keys k WHERE k.feedback_id = $1)";
+    rare AS (
+        SELECT coalesce(array_agg(term), '{}') AS terms
+        FROM (SELECT term FROM w WHERE records >= (CASE WHEN $1::uuid IS NULL THEN 1 ELSE 2 END)
+              ORDER BY idf DESC, term LIMIT 32) r),
+    keys AS (SELECT unnest($8::bytea[]) AS key)";
 
 /// How alike each candidate is, and the other signals, for the candidates in `cand`.
 const SIGNALS: &str = "
@@ -118,48 +173,60 @@ const SIGNALS: &str = "
     LEFT JOIN feedback_locations l ON l.feedback_id = f.id
     CROSS JOIN LATERAL (SELECT coalesce(sum(w.idf), 0) AS idf, count(*) AS terms FROM w WHERE w.term = ANY (f.terms)) s";
 
-/// Open records of the record's organisation received within `days` of it that share
-/// some of its rarest word pairs, or its sender; only those `client` filed, if given.
-pub fn open_alike(conn: &mut PgConnection, id: Uuid, days: i32, client: Option<Uuid>) -> QueryResult<Vec<Alike>> {
-    sql_query(format!(
+fn bind_probe<'a>(
+    query: &'a str,
+    p: &'a Probe,
+) -> diesel::query_builder::BoxedSqlQuery<'a, diesel::pg::Pg, diesel::query_builder::SqlQuery> {
+    sql_query(query)
+        .into_boxed()
+        .bind::<Nullable<SqlUuid>, _>(p.id)
+        .bind::<SqlUuid, _>(p.organization_id)
+        .bind::<Text, _>(&p.text)
+        .bind::<Nullable<SqlUuid>, _>(p.category_id)
+        .bind::<Timestamptz, _>(p.received_at)
+        .bind::<Nullable<Double>, _>(p.point.map(|p| p.0))
+        .bind::<Nullable<Double>, _>(p.point.map(|p| p.1))
+        .bind::<Array<Bytea>, _>(&p.keys)
+}
+
+/// Open records of the probe's organisation received within `days` of it that share
+/// some of its rarest terms, or its sender; only those `client` filed, if given.
+pub fn open_alike(conn: &mut PgConnection, probe: &Probe, days: i32, client: Option<Uuid>) -> QueryResult<Vec<Alike>> {
+    let query = format!(
         "WITH {ME},
          cand AS (
              (SELECT f.id FROM feedback f, me, rare
               WHERE f.organization_id = me.organization_id AND f.terms && rare.terms AND f.deleted_at IS NULL
-                AND f.status IN ('received', 'accepted', 'in_progress') AND f.id <> me.id
-                AND f.received_at BETWEEN me.received_at - $2 * interval '1 day' AND me.received_at + $2 * interval '1 day'
+                AND f.status IN ('received', 'accepted', 'in_progress') AND f.id IS DISTINCT FROM me.id
+                AND f.received_at BETWEEN me.received_at - $9 * interval '1 day' AND me.received_at + $9 * interval '1 day'
               LIMIT 400)
              UNION
              SELECT k.feedback_id FROM feedback_sender_keys k, me
-             WHERE k.organization_id = me.organization_id AND k.key IN (SELECT key FROM keys) AND k.feedback_id <> me.id)
+             WHERE k.organization_id = me.organization_id AND k.key IN (SELECT key FROM keys)
+               AND k.feedback_id IS DISTINCT FROM me.id)
          {SIGNALS}
          WHERE f.deleted_at IS NULL AND f.status IN ('received', 'accepted', 'in_progress')
-           AND f.received_at BETWEEN me.received_at - $2 * interval '1 day' AND me.received_at + $2 * interval '1 day'
-           AND ($3::uuid IS NULL OR f.source_client_id = $3)"
-    ))
-    .bind::<SqlUuid, _>(id)
-    .bind::<Integer, _>(days)
-    .bind::<Nullable<SqlUuid>, _>(client)
-    .load(conn)
+           AND f.received_at BETWEEN me.received_at - $9 * interval '1 day' AND me.received_at + $9 * interval '1 day'
+           AND ($10::uuid IS NULL OR f.source_client_id = $10)"
+    );
+    bind_probe(&query, probe).bind::<Integer, _>(days).bind::<Nullable<SqlUuid>, _>(client).load(conn)
 }
 
-/// The organisation's answered records most alike to the record (at most `limit`),
-/// with the category and department they were answered under.
-pub fn answered_alike(conn: &mut PgConnection, id: Uuid, limit: i64) -> QueryResult<Vec<Alike>> {
-    sql_query(format!(
+/// The organisation's answered records most alike to the probe (at most `limit`), with
+/// the category and department they were answered under.
+pub fn answered_alike(conn: &mut PgConnection, probe: &Probe, limit: i64) -> QueryResult<Vec<Alike>> {
+    let query = format!(
         "WITH {ME},
          cand AS (
              SELECT f.id FROM feedback f, me, rare
              WHERE f.organization_id = me.organization_id AND f.terms && rare.terms AND f.deleted_at IS NULL
-               AND f.status IN ('answered', 'closed') AND f.id <> me.id
+               AND f.status IN ('answered', 'closed') AND f.id IS DISTINCT FROM me.id
                AND (f.category_id IS NOT NULL OR f.department_id IS NOT NULL)
              ORDER BY f.id DESC LIMIT 1000)
          {SIGNALS}
-         ORDER BY text DESC, f.id DESC LIMIT $2"
-    ))
-    .bind::<SqlUuid, _>(id)
-    .bind::<BigInt, _>(limit)
-    .load(conn)
+         ORDER BY text DESC, f.id DESC LIMIT $9"
+    );
+    bind_probe(&query, probe).bind::<BigInt, _>(limit).load(conn)
 }
 
 #[derive(Queryable, Selectable, Insertable, Clone, Debug)]
@@ -278,8 +345,8 @@ pub fn record_choice(
     Ok(())
 }
 
-/// Per month (Vietnam) and chosen category: records suggested for, those chosen, and
-/// how many took the first suggested category and department.
+/// Per month received (Vietnam) and chosen category: records suggested for, those
+/// chosen, and how many took the first suggested category and department.
 #[derive(QueryableByName, Debug, Clone)]
 pub struct TriageLine {
     #[diesel(sql_type = Text)]
@@ -309,7 +376,7 @@ pub fn report(
     to: DateTime<Utc>,
 ) -> QueryResult<Vec<TriageLine>> {
     sql_query(
-        "SELECT to_char(t.suggested_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM') AS month,
+        "SELECT to_char(f.received_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM') AS month,
                 t.chosen_category_id AS category_id, c.code AS category_code,
                 count(*) AS suggested,
                 count(t.chosen_category_id) AS category_chosen,
@@ -322,7 +389,7 @@ pub fn report(
          LEFT JOIN feedback_suggestions sc ON sc.feedback_id = t.feedback_id AND sc.kind = 'category' AND sc.rank = 1
          LEFT JOIN feedback_suggestions sd ON sd.feedback_id = t.feedback_id AND sd.kind = 'department' AND sd.rank = 1
          LEFT JOIN feedback_categories c ON c.id = t.chosen_category_id
-         WHERE t.organization_id = $1 AND t.suggested_at >= $2 AND t.suggested_at < $3
+         WHERE t.organization_id = $1 AND f.received_at >= $2 AND f.received_at < $3
          GROUP BY 1, 2, 3 ORDER BY 1, 3 NULLS LAST",
     )
     .bind::<SqlUuid, _>(org)

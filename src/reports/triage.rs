@@ -47,7 +47,7 @@ impl TriageFigures {
 /// One month and the category staff chose (`null`: none chosen yet).
 #[derive(Serialize, ToSchema, Clone, Debug)]
 pub struct TriageLine {
-    /// `2021-04` (Vietnam), when the suggestions were made.
+    /// `2021-04` (Vietnam), when the records were received.
     pub month: String,
     pub category_id: Option<Uuid>,
     pub category_code: Option<String>,

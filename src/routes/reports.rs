@@ -340,7 +340,7 @@ pub async fn get_feedback_report(
 pub struct TriageReportParams {
     /// `2021`, `2021-H1`, `2021-Q2` or `2021-M07` (also `2021-07`); or give `from` and `to` instead.
     pub period: Option<String>,
-    /// First day (Vietnam) the suggestions were made, with `to`.
+    /// First day of receipt (Vietnam), with `to`.
     pub from: Option<NaiveDate>,
     /// Last day, with `from`.
     pub to: Option<NaiveDate>,
@@ -358,7 +358,7 @@ pub struct TriageReportParams {
 
 /// How often the suggestions were taken.
 ///
-/// Per month (when records were suggested for) and the category staff chose: records
+/// Per month of receipt and the category staff chose: records
 /// filed without a category or department that got suggestions, how many staff then
 /// gave the first suggested category and the first suggested department, and how many
 /// the organisation's auto-assignment routed.

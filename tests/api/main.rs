@@ -23,4 +23,5 @@ mod private_server;
 mod readme;
 mod reports;
 mod tracking;
+mod triage;
 mod webhooks;

@@ -562,8 +562,7 @@ pub async fn create_feedback(
 ) -> Result<HttpResponse, ApiError> {
     let principal = auth.0;
     principal.require(Permission::FeedbackCreate)?;
-    let (filed, pin) = file(&state, &principal, &ctx, body.0, Vec::new()).await?;
-    let (filed, similar, suggestions) = super::triage::triage_filed(&state, &principal, &ctx, filed).await?;
+    let Filing { filed, pin, similar, suggestions } = file(&state, &principal, &ctx, body.0, Vec::new()).await?;
     let mut res = crud::filed_response::<Feedback, _>(filed, &state, |feedback| FeedbackFiled {
         feedback,
         tracking_pin: Some(pin),
@@ -584,7 +583,8 @@ pub(crate) async fn file(
     ctx: &RequestContext,
     body: CreateFeedback,
     attachments: Vec<super::attachments::Kept>,
-) -> Result<(Filed<FeedbackRecord>, String), ApiError> {
+) -> Result<Filing, ApiError> {
+    let mut body = body;
     let org = principal.acting_org(body.organization_id)?;
     let has_sender = body.sender_name.is_some()
         || body.sender_phone.is_some()
@@ -613,6 +613,35 @@ pub(crate) async fn file(
     let mut notify_by: Vec<String> = body.notify_by.iter().map(|c| c.as_str().to_owned()).collect();
     notify_by.sort();
     notify_by.dedup();
+    // Triage reads before the filing takes its organisation's counter: possible
+    // duplicates, and suggestions for what the record lacks (routing by them where the
+    // organisation turned that on).
+    let probe = db::triage::Probe {
+        id: None,
+        organization_id: org,
+        text: format!("{} {}", body.subject.trim(), body.content.trim()),
+        category_id: body.category_id,
+        received_at,
+        point: body
+            .location
+            .as_ref()
+            .and_then(|l| l.lat.zip(l.long))
+            .map(|(a, b)| (to_centimetres(a), to_centimetres(b))),
+        keys: state.sender_key.keys(org, body.sender_phone.as_deref(), body.sender_email.as_deref()),
+    };
+    let lacks = (body.category_id.is_none(), body.department_id.is_none() && body.category_id.is_none());
+    let settings = state.settings.triage.clone();
+    let assessment =
+        db::run(&state.pool, move |conn| super::triage::assess(conn, &probe, lacks, client, &settings)).await?;
+    let routed = assessment.route_category.is_some() || assessment.route_department.is_some();
+    if let Some(category) = assessment.route_category {
+        body.category_id = Some(category);
+    }
+    if let Some(department) = assessment.route_department {
+        body.department_id = Some(department);
+    }
+    let kept_assessment = assessment.clone();
+    let now = state.clock.now();
     let filed = crud::file_row::<Feedback, _>(state, actor, move |conn| {
         checks::organization(conn, org)?;
         if let Some(reference) = &body.external_reference {
@@ -696,17 +725,41 @@ pub(crate) async fn file(
             sender.as_ref().and_then(|s| s.email.as_deref()),
         );
         db::triage::set_sender_keys(conn, row.id, org, &keys)?;
+        if kept_assessment.wanted {
+            super::triage::keep_suggestions(conn, row.id, org, &kept_assessment, now)?;
+        }
         Ok(Filed::New(FeedbackRecord {
             row,
             sender,
             publication: None,
             location,
             merged_into: None,
-            assigned_by_suggestion: false,
+            assigned_by_suggestion: routed,
         }))
     })
     .await?;
-    Ok((filed, pin))
+    let (similar, suggestions) = match &filed {
+        Filed::New(record) => {
+            let id = record.row.id;
+            let suggestions = if assessment.wanted {
+                Some(db::run(&state.pool, move |conn| super::triage::suggestions(conn, id)).await?)
+            } else {
+                None
+            };
+            (assessment.similar, suggestions)
+        }
+        Filed::Existing(_) => (Vec::new(), None),
+    };
+    Ok(Filing { filed, pin, similar, suggestions })
+}
+
+/// What filing made: the record (or the one filed before under its reference), the
+/// sender's PIN, and what triage found.
+pub(crate) struct Filing {
+    pub filed: Filed<FeedbackRecord>,
+    pub pin: String,
+    pub similar: Vec<super::triage::SimilarRecord>,
+    pub suggestions: Option<super::triage::Suggestions>,
 }
 
 /// A record just filed, with the sender's tracking PIN.

@@ -17,11 +17,11 @@ use crate::{
         self, Record,
         audit::{self, Actor, Event},
         feedback::{self as store, FeedbackChanges, FeedbackRecord},
-        triage::{self as sql, MergeRow, SuggestionRow},
+        triage::{self as sql, MergeRow, Probe, SuggestionRow},
     },
     domain::{
         feedback::FeedbackStatus,
-        triage::{Basis, DUPLICATE_THRESHOLD, Neighbour, Reason, Signals, duplicate_score, vote},
+        triage::{Basis, DUPLICATE_THRESHOLD, Neighbour, Reason, Signals, Suggested, duplicate_score, vote},
     },
     error::ApiError,
     http::{ApiJson, IfMatch, RequestContext, etag::ok_with_etag},
@@ -53,15 +53,15 @@ pub struct Similar {
     pub window_days: i32,
 }
 
-/// The possible duplicates of record `id` (open, in the window; of `client`'s records
+/// The possible duplicates of the probe (open, in the window; of `client`'s records
 /// only, if given), scored by `domain::triage`.
 pub fn similar(
     conn: &mut PgConnection,
-    id: Uuid,
+    probe: &Probe,
     client: Option<Uuid>,
     settings: &crate::config::TriageSettings,
 ) -> Result<Vec<SimilarRecord>, ApiError> {
-    let mut found: Vec<SimilarRecord> = sql::open_alike(conn, id, settings.window_days, client)?
+    let mut found: Vec<SimilarRecord> = sql::open_alike(conn, probe, settings.window_days, client)?
         .into_iter()
         .filter_map(|a| {
             let signals = Signals {
@@ -110,7 +110,11 @@ pub async fn get_similar_feedback(
     principal.require(Permission::FeedbackRead)?;
     let id = load_for(&state, &principal, id.into_inner()).await?.row.id;
     let (client, settings) = (client_scope(&principal), state.settings.triage.clone());
-    let items = db::run(&state.pool, move |conn| similar(conn, id, client, &settings)).await?;
+    let items = db::run(&state.pool, move |conn| {
+        let probe = sql::probe_of(conn, id)?;
+        similar(conn, &probe, client, &settings)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(Similar { items, window_days: state.settings.triage.window_days }))
 }
 
@@ -142,24 +146,38 @@ pub struct Suggestions {
 /// How many of the nearest answered records vote.
 const NEIGHBOURS: i64 = 15;
 
-/// Suggests a category and department for `record` from the organisation's answered
-/// records (those it lacks), keeps what was suggested, and — if the organisation turned
-/// auto-assignment on and the first suggestions reach its minimum score — routes the
-/// record by them (audited as a change, `assigned_by_suggestion`). Returns the record as
-/// it is afterwards. Nothing when it came with both, or was suggested for before.
-pub fn suggest(
+/// What triage makes of a record about to be filed (or filed): its possible duplicates,
+/// and what past records suggest for the category and department it lacks.
+#[derive(Debug, Default, Clone)]
+pub struct Assessment {
+    pub similar: Vec<SimilarRecord>,
+    pub categories: Vec<Suggested>,
+    pub departments: Vec<Suggested>,
+    /// Whether suggestions were wanted (it lacked a category or a department).
+    pub wanted: bool,
+    /// The first suggestions that reach the organisation's `auto_assign_min_score`
+    /// (never when it has none): what the record is routed by.
+    pub route_category: Option<Uuid>,
+    pub route_department: Option<Uuid>,
+}
+
+/// Assesses a probe: duplicates among the open records, suggestions from the answered
+/// ones for what it lacks, and routing by them where the organisation turned it on.
+/// Reads only: run before a filing takes its organisation's counter, so that filings
+/// do not wait for it.
+pub fn assess(
     conn: &mut PgConnection,
-    actor: &Actor,
-    record: FeedbackRecord,
-    default_days: u32,
-) -> Result<(FeedbackRecord, Suggestions), ApiError> {
-    let row = &record.row;
-    let (want_category, want_department) = (row.category_id.is_none(), row.department_id.is_none());
-    if !(want_category || want_department) || sql::triage_of(conn, row.id)?.is_some() {
-        let found = suggestions(conn, row.id)?;
-        return Ok((record, found));
+    probe: &Probe,
+    lacks: (bool, bool),
+    client: Option<Uuid>,
+    settings: &crate::config::TriageSettings,
+) -> Result<Assessment, ApiError> {
+    let similar = similar(conn, probe, client, settings)?;
+    let (want_category, want_department) = lacks;
+    if !(want_category || want_department) {
+        return Ok(Assessment { similar, ..Default::default() });
     }
-    let neighbours: Vec<Neighbour> = sql::answered_alike(conn, row.id, NEIGHBOURS)?
+    let neighbours: Vec<Neighbour> = sql::answered_alike(conn, probe, NEIGHBOURS)?
         .into_iter()
         .filter(|a| a.text > 0.0)
         .map(|a| Neighbour {
@@ -172,16 +190,34 @@ pub fn suggest(
         .collect();
     let categories = if want_category { vote(&neighbours, |n| n.category_id) } else { Vec::new() };
     let departments = if want_department { vote(&neighbours, |n| n.department_id) } else { Vec::new() };
-    if categories.is_empty() && departments.is_empty() {
-        return Ok((record, Suggestions::default()));
-    }
-    let now = Utc::now();
-    let rows: Vec<SuggestionRow> = [("category", &categories), ("department", &departments)]
+    let min = db::organizations::find(conn, probe.organization_id, None)?.auto_assign_min_score;
+    let reaches =
+        |list: &Vec<Suggested>| list.first().filter(|s| min.is_some_and(|m| s.score >= f64::from(m))).map(|s| s.id);
+    Ok(Assessment {
+        route_category: reaches(&categories),
+        route_department: reaches(&departments),
+        similar,
+        categories,
+        departments,
+        wanted: true,
+    })
+}
+
+/// Keeps what was suggested for a record (and whether it was routed by it), in the
+/// transaction that files it (or, asked later, that makes the suggestions).
+pub fn keep_suggestions(
+    conn: &mut PgConnection,
+    record: Uuid,
+    org: Uuid,
+    a: &Assessment,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let rows: Vec<SuggestionRow> = [("category", &a.categories), ("department", &a.departments)]
         .into_iter()
         .flat_map(|(kind, list)| {
             list.iter().enumerate().map(move |(i, s)| SuggestionRow {
-                feedback_id: row.id,
-                organization_id: row.organization_id,
+                feedback_id: record,
+                organization_id: org,
                 kind: kind.to_owned(),
                 rank: i as i16 + 1,
                 suggested_id: s.id,
@@ -191,80 +227,12 @@ pub fn suggest(
             })
         })
         .collect();
-    let min = db::organizations::find(conn, row.organization_id, None)?.auto_assign_min_score;
-    let reaches = |list: &Vec<crate::domain::triage::Suggested>| {
-        list.first().filter(|s| min.is_some_and(|m| s.score >= f64::from(m))).map(|s| s.id)
-    };
-    let (category, department) = (reaches(&categories), reaches(&departments));
-    let assigned = category.is_some() || department.is_some();
-    sql::save_suggestions(conn, &rows, assigned)?;
-    let record = if assigned { route(conn, actor, record, category, department, default_days)? } else { record };
-    let found = suggestions(conn, record.row.id)?;
-    Ok((record, found))
-}
-
-/// Routes a record by suggestion: its category (with the category's deadline, unless
-/// one was set by hand, and its department when none is suggested) and department.
-fn route(
-    conn: &mut PgConnection,
-    actor: &Actor,
-    current: FeedbackRecord,
-    category: Option<Uuid>,
-    department: Option<Uuid>,
-    default_days: u32,
-) -> Result<FeedbackRecord, ApiError> {
-    let row = &current.row;
-    let mut changes = FeedbackChanges { category_id: category.map(Some), ..Default::default() };
-    let chosen_category = match category {
-        Some(id) => crate::routes::checks::category(conn, Some(id), row.organization_id)?,
-        None => None,
-    };
-    let department = department.or_else(|| chosen_category.as_ref().and_then(|c| c.default_department_id));
-    if row.department_id.is_none() && department.is_some() {
-        changes.department_id = Some(department);
-    }
-    if let Some(c) = &chosen_category
-        && row.deadline_reason.is_none()
-    {
-        let days = u32::try_from(c.deadline_days).unwrap_or(default_days);
-        changes.deadline_on =
-            Some(super::records::computed_deadline(conn, row.organization_id, row.received_at, days)?);
-    }
-    let updated = store::update(conn, row.id, &changes)?;
-    let after = FeedbackRecord { assigned_by_suggestion: true, ..current.with_row(updated) };
-    let (before_api, after_api) = (Feedback::from(current), Feedback::from(after.clone()));
-    audit::record(
-        conn,
-        actor,
-        Event::updated("feedback", after.row.id, Some(after.row.organization_id), &before_api, &after_api),
-    )?;
-    Ok(after)
-}
-
-/// What filing adds to a new record: its suggestions (and routing by them, where the
-/// organisation turned that on) and its possible duplicates. A record found filed before
-/// (a resend) gets neither.
-pub async fn triage_filed(
-    state: &AppState,
-    principal: &crate::auth::Principal,
-    ctx: &RequestContext,
-    filed: crud::Filed<FeedbackRecord>,
-) -> Result<(crud::Filed<FeedbackRecord>, Vec<SimilarRecord>, Option<Suggestions>), ApiError> {
-    let crud::Filed::New(record) = filed else { return Ok((filed, Vec::new(), None)) };
-    let wanted = record.row.category_id.is_none() || record.row.department_id.is_none();
-    let (actor, days) = (Actor::of(principal, ctx), state.settings.feedback_deadline_days);
-    let (client, settings) = (client_scope(principal), state.settings.triage.clone());
-    let (record, found, similar) = db::run(&state.pool, move |conn| {
-        let (record, found) = conn.transaction(|conn| suggest(conn, &actor, record, days))?;
-        let similar = similar(conn, record.row.id, client, &settings)?;
-        Ok((record, found, similar))
-    })
-    .await?;
-    Ok((crud::Filed::New(record), similar, wanted.then_some(found)))
+    let routed = a.route_category.is_some() || a.route_department.is_some();
+    Ok(sql::save_suggestions(conn, &rows, routed)?)
 }
 
 /// What was suggested for a record, with the names of what was suggested.
-fn suggestions(conn: &mut PgConnection, id: Uuid) -> Result<Suggestions, ApiError> {
+pub fn suggestions(conn: &mut PgConnection, id: Uuid) -> Result<Suggestions, ApiError> {
     let rows = sql::suggestions_of(conn, id)?;
     let assigned = sql::triage_of(conn, id)?.is_some_and(|t| t.assigned_by_suggestion);
     let mut out = Suggestions { assigned_by_suggestion: assigned, ..Default::default() };
@@ -308,16 +276,28 @@ fn suggestions(conn: &mut PgConnection, id: Uuid) -> Result<Suggestions, ApiErro
 #[get("/feedback/{id}/suggestions")]
 pub async fn get_feedback_suggestions(
     auth: AuthUser,
-    ctx: RequestContext,
     id: web::Path<Uuid>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = auth.0;
     principal.require(Permission::FeedbackRead)?;
     let record = load_for(&state, &principal, id.into_inner()).await?;
-    let (actor, days) = (Actor::of(&principal, &ctx), state.settings.feedback_deadline_days);
-    let (_, found) =
-        db::run(&state.pool, move |conn| conn.transaction(|conn| suggest(conn, &actor, record, days))).await?;
+    let (settings, now) = (state.settings.triage.clone(), state.clock.now());
+    let found = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let (id, org) = (record.row.id, record.row.organization_id);
+            let lacks = (record.row.category_id.is_none(), record.row.department_id.is_none());
+            if sql::triage_of(conn, id)?.is_none() && (lacks.0 || lacks.1) {
+                // Suggested when first asked (no routing: the record is staff's by now).
+                let probe = sql::probe_of(conn, id)?;
+                let mut a = assess(conn, &probe, lacks, None, &settings)?;
+                (a.route_category, a.route_department) = (None, None);
+                keep_suggestions(conn, id, org, &a, now)?;
+            }
+            suggestions(conn, id)
+        })
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(found))
 }
 

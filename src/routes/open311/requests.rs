@@ -722,9 +722,7 @@ pub async fn create_request(
         let org = jurisdiction(&state, field("jurisdiction_id"), &who, true).await?;
         let body = new_feedback(&fields, &state, org.id, principal).await?;
         let kept = attachments::keep(&state, media).await?;
-        let (filed, pin) = file(&state, principal, &ctx, body, kept).await?;
-        // Routed by suggestion where the organisation turned that on.
-        let (filed, _, _) = crate::routes::feedback::triage_filed(&state, principal, &ctx, filed).await?;
+        let crate::routes::feedback::Filing { filed, pin, .. } = file(&state, principal, &ctx, body, kept).await?;
         let record = match filed {
             crate::routes::crud::Filed::New(r) | crate::routes::crud::Filed::Existing(r) => r,
         };
