@@ -135,26 +135,53 @@ pub fn probe_of(conn: &mut PgConnection, id: Uuid) -> QueryResult<Probe> {
     })
 }
 
-/// The parts shared by both searches: the probe (`me`), its terms with their weights
-/// (`w`: rarer in the organisation weighs more), the rarest of them that some other
-/// record has too (`rare`, what the index is asked for) and its sender's keys.
+/// A probe's terms with their weights (rarer in the organisation weighs more), and the
+/// rarest of them the index is asked for.
+#[derive(QueryableByName, Debug, Default)]
+struct Weights {
+    #[diesel(sql_type = Array<Integer>)]
+    terms: Vec<i32>,
+    #[diesel(sql_type = Array<Double>)]
+    idfs: Vec<f64>,
+    #[diesel(sql_type = Array<Integer>)]
+    rare: Vec<i32>,
+}
+
+/// Weighs the probe's terms: `ln((N + 2) / (records + 1))` over the organisation's N
+/// records. The rarest 32 that some other record has too (a filed record counts itself)
+/// are what the index is asked for — not common ones (in over 2% of the organisation's
+/// records, at least 200), which tell little and cost the index the most. Asked apart,
+/// so that the search is planned for these very terms.
+fn weights(conn: &mut PgConnection, p: &Probe) -> QueryResult<Weights> {
+    sql_query(
+        "WITH n AS (SELECT coalesce(sum(received), 0) AS records FROM feedback_tallies WHERE organization_id = $1),
+         w AS (
+             SELECT q.term, coalesce(c.records, 0) AS records,
+                    ln((n.records + 2.0) / (coalesce(c.records, 0) + 1.0))::float8 AS idf
+             FROM n CROSS JOIN unnest(feedback_terms($1, $2)) AS q(term)
+             LEFT JOIN feedback_term_counts c ON c.organization_id = $1 AND c.term = q.term)
+         SELECT coalesce(array_agg(w.term), '{}') AS terms, coalesce(array_agg(w.idf), '{}') AS idfs,
+                coalesce((SELECT array_agg(r.term) FROM (
+                    SELECT w.term FROM w, n
+                    WHERE w.records >= $3 AND w.records <= greatest(200, n.records / 50)
+                    ORDER BY w.idf DESC, w.term LIMIT 32) r), '{}') AS rare
+         FROM w",
+    )
+    .bind::<SqlUuid, _>(p.organization_id)
+    .bind::<Text, _>(&p.text)
+    .bind::<BigInt, _>(if p.id.is_some() { 2 } else { 1 })
+    .get_result(conn)
+}
+
+/// The parts shared by both searches: the probe (`me`), its weighted terms (`w`), their
+/// sum (`total`) and its sender's keys.
 const ME: &str = "
     me AS (
-        SELECT $1::uuid AS id, $2::uuid AS organization_id, feedback_terms($2, $3) AS terms, $4::uuid AS category_id,
-               $5::timestamptz AS received_at, $6::float8 AS lat, $7::float8 AS long),
-    n AS (
-        SELECT coalesce(sum(t.received), 0) AS records FROM feedback_tallies t, me
-        WHERE t.organization_id = me.organization_id),
-    w AS (
-        SELECT q.term, coalesce(c.records, 0) AS records, ln((n.records + 2.0) / (coalesce(c.records, 0) + 1.0)) AS idf
-        FROM me CROSS JOIN n CROSS JOIN unnest(me.terms) AS q(term)
-        LEFT JOIN feedback_term_counts c ON c.organization_id = me.organization_id AND c.term = q.term),
+        SELECT $1::uuid AS id, $2::uuid AS organization_id, $3::uuid AS category_id,
+               $4::timestamptz AS received_at, $5::float8 AS lat, $6::float8 AS long),
+    w AS (SELECT * FROM unnest($8::int[], $9::float8[]) AS w(term, idf)),
     total AS (SELECT coalesce(sum(idf), 0) AS idf, count(*) AS terms FROM w),
-    rare AS (
-        SELECT coalesce(array_agg(term), '{}') AS terms
-        FROM (SELECT term FROM w WHERE records >= (CASE WHEN $1::uuid IS NULL THEN 1 ELSE 2 END)
-              ORDER BY idf DESC, term LIMIT 32) r),
-    keys AS (SELECT unnest($8::bytea[]) AS key)";
+    keys AS (SELECT unnest($7::bytea[]) AS key)";
 
 /// How alike each candidate is, and the other signals, for the candidates in `cand`.
 const SIGNALS: &str = "
@@ -176,29 +203,33 @@ const SIGNALS: &str = "
 fn bind_probe<'a>(
     query: &'a str,
     p: &'a Probe,
+    w: &'a Weights,
 ) -> diesel::query_builder::BoxedSqlQuery<'a, diesel::pg::Pg, diesel::query_builder::SqlQuery> {
     sql_query(query)
         .into_boxed()
         .bind::<Nullable<SqlUuid>, _>(p.id)
         .bind::<SqlUuid, _>(p.organization_id)
-        .bind::<Text, _>(&p.text)
         .bind::<Nullable<SqlUuid>, _>(p.category_id)
         .bind::<Timestamptz, _>(p.received_at)
         .bind::<Nullable<Double>, _>(p.point.map(|p| p.0))
         .bind::<Nullable<Double>, _>(p.point.map(|p| p.1))
         .bind::<Array<Bytea>, _>(&p.keys)
+        .bind::<Array<Integer>, _>(&w.terms)
+        .bind::<Array<Double>, _>(&w.idfs)
+        .bind::<Array<Integer>, _>(&w.rare)
 }
 
 /// Open records of the probe's organisation received within `days` of it that share
 /// some of its rarest terms, or its sender; only those `client` filed, if given.
 pub fn open_alike(conn: &mut PgConnection, probe: &Probe, days: i32, client: Option<Uuid>) -> QueryResult<Vec<Alike>> {
+    let w = weights(conn, probe)?;
     let query = format!(
         "WITH {ME},
          cand AS (
-             (SELECT f.id FROM feedback f, me, rare
-              WHERE f.organization_id = me.organization_id AND f.terms && rare.terms AND f.deleted_at IS NULL
+             (SELECT f.id FROM feedback f, me
+              WHERE f.organization_id = me.organization_id AND f.terms && $10::int[] AND f.deleted_at IS NULL
                 AND f.status IN ('received', 'accepted', 'in_progress') AND f.id IS DISTINCT FROM me.id
-                AND f.received_at BETWEEN me.received_at - $9 * interval '1 day' AND me.received_at + $9 * interval '1 day'
+                AND f.received_at BETWEEN me.received_at - $11 * interval '1 day' AND me.received_at + $11 * interval '1 day'
               LIMIT 400)
              UNION
              SELECT k.feedback_id FROM feedback_sender_keys k, me
@@ -206,27 +237,31 @@ pub fn open_alike(conn: &mut PgConnection, probe: &Probe, days: i32, client: Opt
                AND k.feedback_id IS DISTINCT FROM me.id)
          {SIGNALS}
          WHERE f.deleted_at IS NULL AND f.status IN ('received', 'accepted', 'in_progress')
-           AND f.received_at BETWEEN me.received_at - $9 * interval '1 day' AND me.received_at + $9 * interval '1 day'
-           AND ($10::uuid IS NULL OR f.source_client_id = $10)"
+           AND f.received_at BETWEEN me.received_at - $11 * interval '1 day' AND me.received_at + $11 * interval '1 day'
+           AND ($12::uuid IS NULL OR f.source_client_id = $12)"
     );
-    bind_probe(&query, probe).bind::<Integer, _>(days).bind::<Nullable<SqlUuid>, _>(client).load(conn)
+    bind_probe(&query, probe, &w).bind::<Integer, _>(days).bind::<Nullable<SqlUuid>, _>(client).load(conn)
 }
 
 /// The organisation's answered records most alike to the probe (at most `limit`), with
 /// the category and department they were answered under.
 pub fn answered_alike(conn: &mut PgConnection, probe: &Probe, limit: i64) -> QueryResult<Vec<Alike>> {
+    let w = weights(conn, probe)?;
+    if w.rare.is_empty() {
+        return Ok(Vec::new());
+    }
     let query = format!(
         "WITH {ME},
          cand AS (
-             SELECT f.id FROM feedback f, me, rare
-             WHERE f.organization_id = me.organization_id AND f.terms && rare.terms AND f.deleted_at IS NULL
+             SELECT f.id FROM feedback f, me
+             WHERE f.organization_id = me.organization_id AND f.terms && $10::int[] AND f.deleted_at IS NULL
                AND f.status IN ('answered', 'closed') AND f.id IS DISTINCT FROM me.id
                AND (f.category_id IS NOT NULL OR f.department_id IS NOT NULL)
              ORDER BY f.id DESC LIMIT 1000)
          {SIGNALS}
-         ORDER BY text DESC, f.id DESC LIMIT $9"
+         ORDER BY text DESC, f.id DESC LIMIT $11"
     );
-    bind_probe(&query, probe).bind::<BigInt, _>(limit).load(conn)
+    bind_probe(&query, probe, &w).bind::<BigInt, _>(limit).load(conn)
 }
 
 #[derive(Queryable, Selectable, Insertable, Clone, Debug)]
