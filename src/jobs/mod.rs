@@ -3,6 +3,7 @@
 //! off each: webhook deliveries (`webhooks`), e-mails (`mail`) and SMS (`sms`) of
 //! outbound messages, and the recurring deadline scan (`db::deadlines`) with the
 //! day's digests.
+pub mod fetch;
 pub mod mail;
 mod outcome;
 pub mod sms;

@@ -32,18 +32,23 @@ pub struct Sender {
     settings: WebhookSettings,
 }
 
+/// The HTTP client everything the service sends or fetches goes through: no redirects,
+/// no proxy, time-outs, and a resolver that drops the addresses it may not call.
+pub(super) fn guarded_client(settings: &WebhookSettings, purpose: &str) -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        // A proxy would reach addresses the resolver below refuses.
+        .no_proxy()
+        .connect_timeout(settings.timeout.min(std::time::Duration::from_secs(5)))
+        .timeout(settings.timeout)
+        .dns_resolver(Arc::new(Guarded { allow_private: settings.allow_private }))
+        .user_agent(format!("cchc-outreach/{} ({purpose})", env!("CARGO_PKG_VERSION")))
+        .build()?)
+}
+
 impl Sender {
     pub fn new(settings: &WebhookSettings) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            // A proxy would reach addresses the resolver below refuses.
-            .no_proxy()
-            .connect_timeout(settings.timeout.min(std::time::Duration::from_secs(5)))
-            .timeout(settings.timeout)
-            .dns_resolver(Arc::new(Guarded { allow_private: settings.allow_private }))
-            .user_agent(concat!("cchc-outreach/", env!("CARGO_PKG_VERSION"), " (webhooks)"))
-            .build()?;
-        Ok(Self { client, settings: settings.clone() })
+        Ok(Self { client: guarded_client(settings, "webhooks")?, settings: settings.clone() })
     }
 
     /// POSTs `delivery` to `hook`; the status code, or what went wrong.
@@ -81,7 +86,7 @@ impl Sender {
 }
 
 /// `error sending request: connection refused`: the error and its causes, short.
-fn describe(err: reqwest::Error) -> String {
+pub(super) fn describe(err: reqwest::Error) -> String {
     let mut text = if err.is_timeout() { "timed out".to_owned() } else { err.to_string() };
     let mut source = std::error::Error::source(&err);
     while let Some(cause) = source {

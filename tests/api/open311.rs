@@ -3,7 +3,7 @@
 //! jurisdictions kept apart, and the sender's personal fields never coming back out.
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestResponse, capture_logs, captured_logs, multipart};
+use crate::helpers::{TestApp, TestResponse, capture_logs, captured_logs, multipart, test_settings};
 
 const NAME: (&str, &str) = ("Lê Thị", "Thu Hà");
 const EMAIL: &str = "thuha.le@example.vn";
@@ -331,7 +331,7 @@ async fn filing_needs_a_valid_api_key_of_its_jurisdiction_and_a_valid_form() {
         (form_with(("service_code", "NOPE"), ""), 404, "service_code not found."),
         (form_with(("lat", "abc"), ""), 400, "lat is not a number."),
         (form_with(("long", "109.1"), "lat"), 400, "lat and long come together."),
-        (form_with(("media_url", "https://example.org/a.jpg"), ""), 400, "media_url is not fetched"),
+        (form_with(("media_url", "https://example.invalid/a.jpg"), ""), 400, "media_url could not be fetched"),
         (form_with(("colour", "red"), ""), 400, "Unknown field: colour."),
         (form_with(("email", "not an email"), ""), 400, "email:"),
         (form_with(("lat", "95"), ""), 400, "lat:"),
@@ -534,4 +534,73 @@ async fn the_senders_personal_fields_never_come_back_out() {
         assert!(!logs.contains(secret), "{secret} in the logs");
     }
     assert!(!logs.contains(w.key.split(':').nth(1).unwrap()), "the api_key's secret in the logs");
+}
+
+/// Serves `body` as a JPEG to whoever asks, on a free port of loopback; the address.
+fn serve_photo(body: Vec<u8>) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    format!("http://{address}/uploads/o-ga.jpg")
+}
+
+#[actix_web::test]
+async fn a_media_url_is_fetched_under_the_outbound_rules_and_kept_without_its_place() {
+    // A photo with a place in it, at an address of this machine's.
+    let photo = crate::places::photo_with_place();
+    let url = serve_photo(photo);
+    // By default no private (nor plain-http) address is fetched: refused, nothing filed.
+    let strict = world().await;
+    let mut fields = filing(&strict.key, "Ảnh gửi kèm theo đường dẫn");
+    fields.push(("media_url", url.as_str()));
+    let res = post(&strict.app, "json", &fields).await;
+    assert_eq!(res.status, 400, "{}", res.text());
+    assert!(res.text().contains("media_url could not be fetched: the address is refused"), "{}", res.text());
+    assert_eq!(strict.app.sql_count("SELECT count(*) AS n FROM feedback"), 0);
+
+    // Where the deployment allows it (as for webhook receivers): fetched and kept like
+    // an upload — recognised, its place taken out.
+    let mut settings = test_settings();
+    settings.webhooks.allow_http = true;
+    settings.webhooks.allow_private = true;
+    let app = TestApp::spawn_with(settings).await;
+    let admin = app.admin_token().await;
+    let org = app.organization(&admin, "KDPM311").await;
+    let dept = app.department(&admin, org, "QLDA1").await;
+    let (_, coordinator) = app.staff(&admin, org, &dept, "o311.media", "coordinator").await;
+    let res = app
+        .post("/api/v1/feedback-categories")
+        .token(&coordinator)
+        .json(json!({"code": "GT", "name": "Giao thông", "deadline_days": 10, "default_department_id": dept}))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let (id, secret) = app.service_client_secret(&admin, org, &["feedback:write"]).await;
+    let key = format!("{id}:{secret}");
+    let mut fields = filing(&key, "Ảnh gửi kèm theo đường dẫn");
+    fields.push(("media_url", url.as_str()));
+    let res = post(&app, "json", &fields).await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let code = res.json()[0]["service_request_id"].as_str().unwrap().to_owned();
+    let read = only(&app.get(&format!("/open311/v2/requests/{code}.json?api_key={key}")).send().await);
+    let media = read["media_url"].as_str().unwrap().to_owned();
+    let path = media.split_once("/api/v1/").map(|(_, p)| format!("/api/v1/{p}")).unwrap();
+    let stored = app.get(&path).token(&coordinator).send().await;
+    assert_eq!(stored.status, 200, "{}", stored.text());
+    let exif = exif::Reader::new().read_from_container(&mut std::io::Cursor::new(&stored.body)).unwrap();
+    assert!(!exif.fields().any(|f| f.tag.context() == exif::Context::Gps), "no GPS field left");
+    assert_eq!(app.sql_count("SELECT count(*) AS n FROM feedback_attachments WHERE location_removed"), 1);
 }

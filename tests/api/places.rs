@@ -25,7 +25,7 @@ fn metres((lat1, long1): (f64, f64), (lat2, long2): (f64, f64)) -> f64 {
 
 /// The suite's photo with EXIF holding an orientation and where it was taken, and an
 /// XMP packet repeating the place.
-fn photo_with_place() -> Vec<u8> {
+pub fn photo_with_place() -> Vec<u8> {
     let fields = [
         exif::Field { tag: exif::Tag::Orientation, ifd_num: exif::In::PRIMARY, value: exif::Value::Short(vec![6]) },
         exif::Field {

@@ -548,6 +548,12 @@ pub struct NewServiceRequest {
     /// Accepted and not kept.
     #[schema(required = false, max_length = 255)]
     account_id: String,
+    /// Photos or PDFs to fetch (repeat the field for several, up to 10 with the `media`
+    /// parts): fetched at once, under the same address rules as webhook receivers
+    /// (`https`, no private addresses unless allowed), no redirects, within
+    /// `CCHC_WEBHOOK_TIMEOUT_SECONDS`, checked and stripped like uploaded files.
+    #[schema(required = false, max_items = 10, value_type = Vec<String>, pattern = r"^https?://[^\s\x00-\x1f]+$")]
+    media_url: Vec<String>,
 }
 
 /// What filing answers.
@@ -577,6 +583,7 @@ pub const FORM_FIELDS: &[&str] = &[
     "last_name",
     "phone",
     "description",
+    "media_url",
 ];
 
 /// The parts of a multipart form that carry files. (HTML forms name a repeated file
@@ -651,8 +658,8 @@ async fn read_request(
 /// `portal`). `first_name`, `last_name`, `email` and `phone` go to the record's
 /// protected sender and never come back out. `lat`/`long` or `address_string` is
 /// required; `address_id` is not used here. `attribute[…]` is accepted and ignored (the
-/// services define none). Photos and PDFs come as `media` parts of a multipart form;
-/// `media_url` is refused (the service fetches nothing from elsewhere).
+/// services define none). Photos and PDFs come as `media` parts of a multipart form, or
+/// by address as `media_url` (fetched at once, under the outbound address rules).
 #[utoipa::path(
     tag = "open311",
     params(FormatPath),
@@ -697,11 +704,8 @@ pub async fn create_request(
                 continue;
             }
             match name.as_str() {
-                "media_url" => {
-                    return Err(bad(
-                        "media_url is not fetched by this service: send the photo as a media part of a multipart form.",
-                    ));
-                }
+                // Repeated for several photos, as FixMyStreet sends them.
+                "media_url" => continue,
                 "address_id" => return Err(bad("address_id is not used here: send lat and long, or address_string.")),
                 known if FORM_FIELDS.contains(&known) => {}
                 _ => return Err(bad(format!("Unknown field: {name}."))),
@@ -713,6 +717,11 @@ pub async fn create_request(
         }
         // An empty field is an absent one, as the specification has it.
         let fields: Vec<(String, String)> = fields.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+        let media_urls: Vec<String> =
+            fields.iter().filter(|(name, _)| name == "media_url").map(|(_, url)| url.clone()).collect();
+        if media_urls.len() + media.len() > 10 {
+            return Err(bad("At most 10 files: media_url and media parts together."));
+        }
         let field = |name: &str| param(&fields, name);
         let who = caller(&req, field("api_key").as_deref(), &ctx, &state).await?;
         let Some(principal) = who.0.as_ref() else {
@@ -721,6 +730,10 @@ pub async fn create_request(
         principal.require(Permission::FeedbackCreate)?;
         let org = jurisdiction(&state, field("jurisdiction_id"), &who, true).await?;
         let body = new_feedback(&fields, &state, org.id, principal).await?;
+        let mut media = media;
+        for url in &media_urls {
+            media.push(fetched(&state, url).await?);
+        }
         let kept = attachments::keep(&state, media).await?;
         let crate::routes::feedback::Filing { filed, pin, .. } = file(&state, principal, &ctx, body, kept).await?;
         let record = match filed {
@@ -745,6 +758,32 @@ pub async fn create_request(
         Ok(res)
     })
     .await
+}
+
+/// The file a `media_url` names, fetched under the service's outbound address rules
+/// and kept in a temporary file like an uploaded one.
+async fn fetched(state: &AppState, url: &str) -> Result<Received, Open311Error> {
+    use sha2::{Digest, Sha256};
+    use std::io::Write;
+    let bytes = crate::jobs::fetch::fetch(&state.settings.webhooks, url, state.settings.max_upload_bytes)
+        .await
+        .map_err(|why| bad(format!("media_url could not be fetched: {why}.")))?;
+    let mut temp = tempfile::NamedTempFile::new_in(state.settings.data_dir.join("tmp"))
+        .map_err(crate::error::ApiError::internal)?;
+    temp.write_all(&bytes).map_err(crate::error::ApiError::internal)?;
+    let name = url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.path_segments().and_then(|mut s| s.next_back().map(str::to_owned)))
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "media".to_owned());
+    Ok(Received {
+        field: "media_url".to_owned(),
+        sha256: files::hex(Sha256::digest(&bytes)),
+        size: bytes.len() as u64,
+        head: bytes[..bytes.len().min(files::HEAD_BYTES)].to_vec(),
+        name: name.chars().filter(|c| !c.is_control()).take(255).collect(),
+        temp,
+    })
 }
 
 fn bad(text: impl Into<String>) -> Open311Error {
