@@ -291,7 +291,7 @@ fn conventions(api: &mut openapi::OpenApi) {
             });
             if path.starts_with("/open311/") {
                 // The standard's own errors, which each handler documents; and an outage.
-                open311_unavailable(op);
+                open311_errors(op);
                 decorate(op, false);
                 continue;
             }
@@ -507,16 +507,24 @@ fn open311_form(api: &mut openapi::OpenApi) {
     }
 }
 
-/// An Open311 operation's 503, in the standard's shape.
-fn open311_unavailable(op: &mut Operation) {
+/// The errors every Open311 operation may answer, in the standard's shape (JSON or
+/// XML), unless the operation says more of one.
+fn open311_errors(op: &mut Operation) {
     let errors = || Content::new(Some(Ref::from_schema_name("Open311Errors")));
     let text = || Content::new(Some(openapi::ObjectBuilder::new().schema_type(openapi::schema::Type::String).build()));
-    let response = ResponseBuilder::new()
-        .description("The database is unavailable; try again later.")
-        .content("application/json", errors())
-        .content("text/xml", text())
-        .build();
-    op.responses.responses.entry("503".to_owned()).or_insert(RefOr::T(response));
+    for (status, description) in [
+        ("400", "A parameter missing or not valid, or an unknown one (errors name each)."),
+        ("404", "An unknown jurisdiction, resource or format."),
+        ("429", "Too many requests from this address (`Retry-After` says how long to wait)."),
+        ("503", "The database is unavailable; try again later."),
+    ] {
+        let response = ResponseBuilder::new()
+            .description(description)
+            .content("application/json", errors())
+            .content("text/xml", text())
+            .build();
+        op.responses.responses.entry(status.to_owned()).or_insert(RefOr::T(response));
+    }
 }
 
 /// Writes the rules between fields of request bodies (`http::rules`) into their schemas,

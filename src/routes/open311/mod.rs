@@ -179,10 +179,6 @@ pub struct Discovery {
         (status = 200, description = "The discovery document (`<discovery>` in XML).", content(
             (Discovery = "application/json"),
             (String = "text/xml"))),
-        (status = 404, description = "Not a format this endpoint speaks.", content(
-            (Open311Errors = "application/json"), (String = "text/xml"))),
-        (status = 429, description = "Too many requests from this address.", content(
-            (Open311Errors = "application/json"), (String = "text/xml"))),
     )
 )]
 #[get("/discovery.{format}")]
@@ -262,12 +258,6 @@ pub struct JurisdictionQuery {
     responses(
         (status = 200, description = "The services (`<services><service>…` in XML).", content(
             (Vec<Service> = "application/json"), (String = "text/xml"))),
-        (status = 400, description = "No `jurisdiction_id`, or an unknown parameter.", content(
-            (Open311Errors = "application/json"), (String = "text/xml"))),
-        (status = 404, description = "An unknown jurisdiction or format.", content(
-            (Open311Errors = "application/json"), (String = "text/xml"))),
-        (status = 429, description = "Too many requests from this address.", content(
-            (Open311Errors = "application/json"), (String = "text/xml"))),
     )
 )]
 #[get("/services.{format}")]
@@ -318,11 +308,7 @@ pub struct ServicePath {
     responses(
         (status = 200, description = "The definition (`<service_definition>` in XML).", content(
             (ServiceDefinition = "application/json"), (String = "text/xml"))),
-        (status = 400, description = "No `jurisdiction_id`, or an unknown parameter.", content(
-            (Open311Errors = "application/json"), (String = "text/xml"))),
         (status = 404, description = "An unknown service, jurisdiction or format.", content(
-            (Open311Errors = "application/json"), (String = "text/xml"))),
-        (status = 429, description = "Too many requests from this address.", content(
             (Open311Errors = "application/json"), (String = "text/xml"))),
     )
 )]
@@ -388,11 +374,7 @@ pub struct TokenPath {
     responses(
         (status = 200, description = "The request's id (`<service_requests><request>…` in XML).", content(
             (Vec<TokenAnswer> = "application/json"), (String = "text/xml"))),
-        (status = 400, description = "No `jurisdiction_id`, or an unknown parameter.", content(
-            (Open311Errors = "application/json"), (String = "text/xml"))),
         (status = 404, description = "An unknown token, jurisdiction or format.", content(
-            (Open311Errors = "application/json"), (String = "text/xml"))),
-        (status = 429, description = "Too many requests from this address.", content(
             (Open311Errors = "application/json"), (String = "text/xml"))),
     )
 )]

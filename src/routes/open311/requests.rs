@@ -305,10 +305,6 @@ fn list_of(value: Option<String>) -> Vec<String> {
             (Open311Errors = "application/json"), (String = "text/xml"))),
         (status = 403, description = "An `api_key` that is not valid, or not of this jurisdiction; or credentials without the right to read feedback.", content(
             (Open311Errors = "application/json"), (String = "text/xml"))),
-        (status = 404, description = "An unknown jurisdiction or format.", content(
-            (Open311Errors = "application/json"), (String = "text/xml"))),
-        (status = 429, description = "Too many requests from this address.", content(
-            (Open311Errors = "application/json"), (String = "text/xml"))),
     )
 )]
 #[get("/requests.{format}")]
@@ -448,15 +444,11 @@ pub struct RequestQuery {
     responses(
         (status = 200, description = "The request (`<service_requests><request>…` in XML).", content(
             (Vec<ServiceRequest> = "application/json"), (String = "text/xml"))),
-        (status = 400, description = "No `jurisdiction_id`, or an unknown parameter.", content(
-            (Open311Errors = "application/json"), (String = "text/xml"))),
         (status = 401, description = "A bearer token that is not valid.", content(
             (Open311Errors = "application/json"), (String = "text/xml"))),
         (status = 403, description = "An `api_key` that is not valid, or not of this jurisdiction.", content(
             (Open311Errors = "application/json"), (String = "text/xml"))),
         (status = 404, description = "No such request the caller may read; an unknown jurisdiction or format.", content(
-            (Open311Errors = "application/json"), (String = "text/xml"))),
-        (status = 429, description = "Too many requests from this address.", content(
             (Open311Errors = "application/json"), (String = "text/xml"))),
     )
 )]
@@ -681,8 +673,6 @@ async fn read_request(
         (status = 413, description = "A file or the form is larger than allowed.", content(
             (Open311Errors = "application/json"), (String = "text/xml"))),
         (status = 415, description = "Neither a form nor a multipart form, or a file that is not a photo or a PDF.", content(
-            (Open311Errors = "application/json"), (String = "text/xml"))),
-        (status = 429, description = "Too many requests from this address.", content(
             (Open311Errors = "application/json"), (String = "text/xml"))),
     )
 )]
