@@ -419,4 +419,16 @@ async fn organisations_never_see_each_others_records_in_triage() {
         .send()
         .await;
     res.problem(422, "reference_invalid");
+    // Filing into an organisation that does not exist is still the filing's 422, not a
+    // 404 of triage's read before it (the fuzzer found that).
+    let res = app
+        .post("/api/v1/feedback")
+        .token(&admin)
+        .json(
+            json!({"channel": "hotline", "kind": "complaint", "sender_type": "citizen", "subject": "S", "content": "C",
+            "organization_id": Uuid::now_v7()}),
+        )
+        .send()
+        .await;
+    res.problem(422, "organization_not_found");
 }

@@ -806,7 +806,7 @@ pub async fn update_feedback(
     if let Some(Some(location)) = &body.location {
         location.check()?;
     }
-    let default_days = state.settings.feedback_deadline_days;
+    let (default_days, now) = (state.settings.feedback_deadline_days, state.clock.now());
     let actor = Actor::of(&principal, &ctx);
     crud::update::<Feedback, _>(
         &state,
@@ -852,13 +852,7 @@ pub async fn update_feedback(
             }
             let updated = store::update(conn, row.id, &changes)?;
             // What staff chose after triage's suggestions (measured by the triage report).
-            db::triage::record_choice(
-                conn,
-                row.id,
-                body.category_id.flatten(),
-                body.department_id.flatten(),
-                chrono::Utc::now(),
-            )?;
+            db::triage::record_choice(conn, row.id, body.category_id.flatten(), body.department_id.flatten(), now)?;
             Ok(FeedbackRecord { location, ..current.with_row(updated) })
         },
     )

@@ -4,7 +4,7 @@
 //! them only where the organisation turned that on.
 use actix_web::{HttpResponse, get, post, web};
 use chrono::Utc;
-use diesel::{Connection, PgConnection};
+use diesel::{Connection, OptionalExtension, PgConnection};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -190,7 +190,9 @@ pub fn assess(
         .collect();
     let categories = if want_category { vote(&neighbours, |n| n.category_id) } else { Vec::new() };
     let departments = if want_department { vote(&neighbours, |n| n.department_id) } else { Vec::new() };
-    let min = db::organizations::find(conn, probe.organization_id, None)?.auto_assign_min_score;
+    // An unknown organisation is the filing's own check to refuse (422), not this read's.
+    let min =
+        db::organizations::find(conn, probe.organization_id, None).optional()?.and_then(|o| o.auto_assign_min_score);
     let reaches =
         |list: &Vec<Suggested>| list.first().filter(|s| min.is_some_and(|m| s.score >= f64::from(m))).map(|s| s.id);
     Ok(Assessment {
