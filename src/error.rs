@@ -411,6 +411,7 @@ const CONSTRAINTS: &[(&str, StatusCode, &str, &str, &str)] = &[
     ),
     ("report_snapshots_period_key", StatusCode::CONFLICT, "snapshot_exists", "period", "code_taken"),
     ("holidays_day_key", StatusCode::CONFLICT, "holiday_taken", "day", "code_taken"),
+    ("budget_lines_code_key", StatusCode::CONFLICT, "budget_line_code_taken", "code", "code_taken"),
 ];
 
 impl From<DieselError> for ApiError {

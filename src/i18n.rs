@@ -280,6 +280,16 @@ const PROBLEMS: &[(&str, &str, &str)] = &[
         "The plan {code} already exists; to update it, ask explicitly (on_conflict=update, or --update).",
     ),
     (
+        "budget_line_code_taken",
+        "Mã dòng kinh phí này đã có trong kế hoạch.",
+        "This budget line code is already used in the plan.",
+    ),
+    (
+        "budget_line_has_entries",
+        "Dòng kinh phí đã có khoản cấp hoặc khoản chi; xóa các khoản đó trước.",
+        "The budget line has allocations or spending; delete those first.",
+    ),
+    (
         "document_number_taken",
         "Văn bản cùng số và cơ quan ban hành đã có.",
         "A document with this number and issuer is already recorded.",
@@ -558,6 +568,11 @@ const FIELDS: &[(&str, &str, &str)] = &[
         "password_not_yours",
         "Chỉ được đổi mật khẩu của chính mình (người quản trị tổ chức: của người trong tổ chức).",
         "You may only change your own password (an organisation administrator: those of its people).",
+    ),
+    (
+        "budget_finance_department_only",
+        "Chỉ phòng Tài chính kế toán của đơn vị và đầu mối được ghi kinh phí.",
+        "Only the organisation's finance and accounting department and coordinators write the budget.",
     ),
     (
         "oversight_lists_only",

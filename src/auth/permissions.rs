@@ -21,6 +21,7 @@ code_enum! {
         EventsRead = "events:read",
         WebhooksManage = "webhooks:manage",
         OversightRead = "oversight:read",
+        BudgetWrite = "budget:write",
     }
 }
 
@@ -56,6 +57,8 @@ pub enum Permission {
     FeedbackAnswer,
     ReportsRead,
     ReportsSnapshot,
+    BudgetRead,
+    BudgetWrite,
 }
 
 pub struct Grant {
@@ -190,6 +193,20 @@ pub const MATRIX: &[Grant] = &[
         what_vi: "xác minh hoặc trả lại hoạt động",
         roles: &[Admin, OrgAdmin, Leader, Coordinator],
         scopes: &[],
+    },
+    Grant {
+        permission: Permission::BudgetRead,
+        what: "read budget lines, allocations, spending and receipts",
+        what_vi: "xem kinh phí",
+        roles: EVERYONE,
+        scopes: &[Scope::PlansRead, Scope::PlansWrite, Scope::BudgetWrite],
+    },
+    Grant {
+        permission: Permission::BudgetWrite,
+        what: "write budget lines, allocations, spending, receipts and settlement (a `leader` or `member`: only of the organisation's finance and accounting department)",
+        what_vi: "ghi kinh phí (phòng Tài chính kế toán và đầu mối)",
+        roles: &[Admin, OrgAdmin, Leader, Coordinator, Member],
+        scopes: &[Scope::BudgetWrite],
     },
     Grant {
         permission: Permission::FeedbackRead,
@@ -435,6 +452,23 @@ pub const OPERATIONS: &[(&str, Access)] = &[
     ("get_evidence", Access::Needs(Permission::ActivitiesRead)),
     ("download_evidence", Access::Needs(Permission::ActivitiesRead)),
     ("delete_evidence", Access::Needs(Permission::ActivitiesWrite)),
+    ("list_budget_lines", Access::Needs(Permission::BudgetRead)),
+    ("get_budget_line", Access::Needs(Permission::BudgetRead)),
+    ("create_budget_line", Access::Needs(Permission::BudgetWrite)),
+    ("update_budget_line", Access::Needs(Permission::BudgetWrite)),
+    ("delete_budget_line", Access::Needs(Permission::BudgetWrite)),
+    ("list_budget_allocations", Access::Needs(Permission::BudgetRead)),
+    ("get_budget_allocation", Access::Needs(Permission::BudgetRead)),
+    ("create_budget_allocation", Access::Needs(Permission::BudgetWrite)),
+    ("update_budget_allocation", Access::Needs(Permission::BudgetWrite)),
+    ("delete_budget_allocation", Access::Needs(Permission::BudgetWrite)),
+    ("list_budget_spendings", Access::Needs(Permission::BudgetRead)),
+    ("get_budget_spending", Access::Needs(Permission::BudgetRead)),
+    ("create_budget_spending", Access::Needs(Permission::BudgetWrite)),
+    ("update_budget_spending", Access::Needs(Permission::BudgetWrite)),
+    ("delete_budget_spending", Access::Needs(Permission::BudgetWrite)),
+    ("put_budget_receipt", Access::Needs(Permission::BudgetWrite)),
+    ("download_budget_receipt", Access::Needs(Permission::BudgetRead)),
     ("list_feedback_categories", Access::Needs(Permission::FeedbackRead)),
     ("get_feedback_category", Access::Needs(Permission::FeedbackRead)),
     ("create_feedback_category", Access::Needs(Permission::FeedbackManage)),

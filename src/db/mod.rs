@@ -5,6 +5,7 @@ pub mod activities;
 pub mod assignments;
 pub mod attachments;
 pub mod audit;
+pub mod budget;
 pub mod deadlines;
 pub mod demo;
 pub mod departments;

@@ -25,6 +25,12 @@ pub struct OrganizationRow {
     pub deleted_at: Option<DateTime<Utc>>,
     pub reporting_periods: PeriodCounting,
     pub auto_assign_min_score: Option<f32>,
+    pub abbreviation: Option<String>,
+    pub place_name: Option<String>,
+    pub signer_name: Option<String>,
+    pub signer_title: Option<String>,
+    pub finance_department_id: Option<Uuid>,
+    pub publication_days: i32,
 }
 impl_row!(OrganizationRow);
 
@@ -72,6 +78,12 @@ pub struct OrganizationChanges {
     pub website: Option<Option<String>>,
     pub reporting_periods: Option<PeriodCounting>,
     pub auto_assign_min_score: Option<Option<f32>>,
+    pub abbreviation: Option<Option<String>>,
+    pub place_name: Option<Option<String>>,
+    pub signer_name: Option<Option<String>>,
+    pub signer_title: Option<Option<String>>,
+    pub finance_department_id: Option<Option<Uuid>>,
+    pub publication_days: Option<i32>,
 }
 
 #[derive(Default)]

@@ -27,6 +27,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
         search -> Nullable<Text>,
+        document_id -> Nullable<Uuid>,
     }
 }
 
@@ -84,6 +85,70 @@ diesel::table! {
 }
 
 diesel::table! {
+    budget_allocations (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        line_id -> Uuid,
+        allocated_on -> Date,
+        amount -> Int8,
+        decision_number -> Text,
+        note -> Nullable<Text>,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    budget_lines (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        plan_id -> Uuid,
+        plan_item_id -> Nullable<Uuid>,
+        activity_id -> Nullable<Uuid>,
+        department_id -> Nullable<Uuid>,
+        basis_document_id -> Nullable<Uuid>,
+        code -> Text,
+        title -> Text,
+        estimate -> Int8,
+        allocated -> Int8,
+        spent -> Int8,
+        settled_on -> Nullable<Date>,
+        settled_amount -> Nullable<Int8>,
+        settlement_note -> Nullable<Text>,
+        note -> Nullable<Text>,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    budget_spendings (id) {
+        id -> Uuid,
+        organization_id -> Uuid,
+        line_id -> Uuid,
+        spent_on -> Date,
+        amount -> Int8,
+        payee_kind -> Text,
+        description -> Text,
+        receipt_sha256 -> Nullable<Text>,
+        receipt_size_bytes -> Nullable<Int8>,
+        receipt_content_type -> Nullable<Text>,
+        receipt_file_name -> Nullable<Text>,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     departments (id) {
         id -> Uuid,
         organization_id -> Uuid,
@@ -111,6 +176,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+        post_required -> Bool,
     }
 }
 
@@ -353,6 +419,12 @@ diesel::table! {
         deleted_at -> Nullable<Timestamptz>,
         reporting_periods -> Text,
         auto_assign_min_score -> Nullable<Float4>,
+        abbreviation -> Nullable<Text>,
+        place_name -> Nullable<Text>,
+        signer_name -> Nullable<Text>,
+        signer_title -> Nullable<Text>,
+        finance_department_id -> Nullable<Uuid>,
+        publication_days -> Int4,
     }
 }
 
@@ -791,6 +863,9 @@ diesel::joinable!(users -> departments (department_id));
 diesel::joinable!(users -> organizations (organization_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    budget_allocations,
+    budget_lines,
+    budget_spendings,
     activities,
     activity_attendees,
     activity_items,

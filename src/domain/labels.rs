@@ -18,6 +18,7 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("Scope", "events:read", "xem luồng sự kiện"),
     ("Scope", "webhooks:manage", "quản lý webhook"),
     ("Scope", "oversight:read", "giám sát đơn vị cấp dưới"),
+    ("Scope", "budget:write", "ghi kinh phí"),
     ("Scope", "feedback:write", "gửi phản ánh"),
     ("Scope", "reports:read", "xem báo cáo"),
     ("PlanStatus", "draft", "dự thảo"),
@@ -41,6 +42,15 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("MessageKind", "reopening", "xem xét lại"),
     ("MessageChannel", "email", "thư điện tử"),
     ("MessageChannel", "sms", "tin nhắn SMS"),
+    ("PayeeKind", "organization", "tổ chức, doanh nghiệp"),
+    ("PayeeKind", "individual", "cá nhân ngoài cơ quan"),
+    ("PayeeKind", "staff", "cán bộ, công chức, viên chức"),
+    ("PayeeKind", "press", "cơ quan báo chí"),
+    ("PayeeKind", "other", "khác"),
+    ("PublicationState", "on_time", "đăng đúng hạn"),
+    ("PublicationState", "late", "đăng trễ hạn"),
+    ("PublicationState", "unposted", "quá hạn chưa đăng"),
+    ("PublicationState", "pending", "chưa đến hạn đăng"),
     ("Channel", "meeting", "họp"),
     ("Channel", "conference", "hội nghị"),
     ("Channel", "training", "tập huấn"),
@@ -154,6 +164,7 @@ mod tests {
     use crate::domain::{
         activities::ActivityStatus,
         assignments::{AssignmentRole, AssignmentStatus, DutyState, PeriodCounting, ReportStatus, Reporting},
+        budget::{PayeeKind, PublicationState},
         feedback::{FeedbackChannel, FeedbackKind, FeedbackStatus, Satisfaction, SenderType},
         messages::{MessageChannel, MessageKind},
         plans::{
@@ -200,7 +211,9 @@ mod tests {
             FeedbackStatus,
             Satisfaction,
             MessageKind,
-            MessageChannel
+            MessageChannel,
+            PayeeKind,
+            PublicationState
         );
         assert!(missing.is_empty(), "codes without a label: {missing:?}");
     }

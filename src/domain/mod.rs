@@ -2,6 +2,7 @@
 
 pub mod activities;
 pub mod assignments;
+pub mod budget;
 pub mod calendar;
 pub mod codes;
 pub mod deadlines;

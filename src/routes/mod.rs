@@ -4,6 +4,7 @@ pub mod activities;
 pub mod assignments;
 pub mod audit;
 pub mod auth;
+pub mod budget;
 pub mod checks;
 pub mod crud;
 pub mod departments;
@@ -129,6 +130,23 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(evidence::get_evidence)
         .service(evidence::download_evidence)
         .service(evidence::delete_evidence)
+        .service(budget::list_budget_lines)
+        .service(budget::create_budget_line)
+        .service(budget::get_budget_line)
+        .service(budget::update_budget_line)
+        .service(budget::delete_budget_line)
+        .service(budget::list_budget_allocations)
+        .service(budget::create_budget_allocation)
+        .service(budget::get_budget_allocation)
+        .service(budget::update_budget_allocation)
+        .service(budget::delete_budget_allocation)
+        .service(budget::list_budget_spendings)
+        .service(budget::create_budget_spending)
+        .service(budget::get_budget_spending)
+        .service(budget::update_budget_spending)
+        .service(budget::delete_budget_spending)
+        .service(budget::put_budget_receipt)
+        .service(budget::download_budget_receipt)
         .service(feedback::list_feedback_categories)
         .service(feedback::create_feedback_category)
         .service(feedback::get_feedback_category)

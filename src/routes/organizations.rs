@@ -42,6 +42,23 @@ pub struct Organization {
     /// suggestion when its score reaches this (0–1); `null`: never (the default) —
     /// staff choose, helped by the suggestions.
     pub auto_assign_min_score: Option<f32>,
+    /// The short form of its name in document symbols, e.g. `BQL` in `18/QĐ-BQL`.
+    #[schema(example = "BQL")]
+    pub abbreviation: Option<String>,
+    /// The place name in the dateline of its documents (*địa danh*), e.g. `Khánh Hòa`.
+    #[schema(example = "Khánh Hòa")]
+    pub place_name: Option<String>,
+    /// Who signs its reports, and with what title (e.g. `Giám đốc`).
+    #[schema(example = "Châu Ngô Anh Nhân")]
+    pub signer_name: Option<String>,
+    #[schema(example = "Giám đốc")]
+    pub signer_title: Option<String>,
+    /// The finance and accounting department (TCKT): its people write the budget.
+    pub finance_department_id: Option<Uuid>,
+    /// Working days after a document's issue within which it must be posted on the
+    /// website (plan II.3.c; `PUBLICATION_TIMELINESS`); default 2.
+    #[schema(example = 2)]
+    pub publication_days: i32,
     /// Increases with every change; the `ETag` is `"<version>"`.
     pub version: i32,
     #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
@@ -61,6 +78,12 @@ impl From<OrganizationRow> for Organization {
             website: r.website,
             reporting_periods: r.reporting_periods,
             auto_assign_min_score: r.auto_assign_min_score,
+            abbreviation: r.abbreviation,
+            place_name: r.place_name,
+            signer_name: r.signer_name,
+            signer_title: r.signer_title,
+            finance_department_id: r.finance_department_id,
+            publication_days: r.publication_days,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -125,6 +148,34 @@ pub struct UpdateOrganization {
     #[validate(range(min = 0.0, max = 1.0))]
     #[schema(value_type = Option<f32>, minimum = 0, maximum = 1)]
     pub auto_assign_min_score: Option<Option<f32>>,
+    /// The short form in document symbols (`BQL`).
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(min = 1, max = 32), custom(function = "validate::not_blank"))]
+    #[schema(value_type = Option<String>, pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 32)]
+    pub abbreviation: Option<Option<String>>,
+    /// The place name of its documents' dateline.
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(min = 1, max = 100), custom(function = "validate::not_blank"))]
+    #[schema(value_type = Option<String>, pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 100)]
+    pub place_name: Option<Option<String>>,
+    /// Who signs its reports.
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(min = 1, max = 255), custom(function = "validate::not_blank"))]
+    #[schema(value_type = Option<String>, pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 255)]
+    pub signer_name: Option<Option<String>>,
+    /// The signer's title (`Giám đốc`, `KT. Giám đốc — Phó Giám đốc`).
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(length(min = 1, max = 255), custom(function = "validate::not_blank"))]
+    #[schema(value_type = Option<String>, pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 255)]
+    pub signer_title: Option<Option<String>>,
+    /// The finance and accounting department: one of its own; `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub finance_department_id: Option<Option<Uuid>>,
+    /// Working days (0–60) within which documents must be posted after issue.
+    #[validate(range(min = 0, max = 60))]
+    #[schema(minimum = 0, maximum = 60)]
+    pub publication_days: Option<i32>,
 }
 
 #[derive(Deserialize, Validate, IntoParams)]
@@ -267,6 +318,12 @@ pub async fn update_organization(
         website: body.website,
         reporting_periods: body.reporting_periods,
         auto_assign_min_score: body.auto_assign_min_score,
+        abbreviation: body.abbreviation.map(|v| v.map(|t| t.trim().to_owned())),
+        place_name: body.place_name.map(|v| v.map(|t| t.trim().to_owned())),
+        signer_name: body.signer_name.map(|v| v.map(|t| t.trim().to_owned())),
+        signer_title: body.signer_title.map(|v| v.map(|t| t.trim().to_owned())),
+        finance_department_id: body.finance_department_id,
+        publication_days: body.publication_days,
     };
     let actor = Actor::of(&principal, &ctx);
     crud::update::<Organization, _>(
@@ -276,6 +333,12 @@ pub async fn update_organization(
         principal.organization_id,
         if_match,
         move |conn, current| {
+            if let Some(Some(department)) = changes.finance_department_id {
+                use diesel::OptionalExtension;
+                if crate::db::departments::find(conn, department, Some(current.id)).optional()?.is_none() {
+                    return Err(crate::routes::checks::reference_invalid("finance_department_id"));
+                }
+            }
             if let Some(Some(parent)) = changes.parent_id {
                 store::find(conn, parent, None).map_err(|_| ApiError::unprocessable("reference_invalid"))?;
                 if store::would_cycle(conn, current.id, parent)? {
