@@ -45,6 +45,7 @@ pub struct ActivityRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    pub document_id: Option<Uuid>,
 }
 
 #[derive(Insertable)]
@@ -65,6 +66,7 @@ pub struct NewActivity {
     pub participant_count: Option<i32>,
     pub links: Vec<Option<String>>,
     pub created_by: Option<Uuid>,
+    pub document_id: Option<Uuid>,
 }
 
 #[derive(AsChangeset, Default)]
@@ -86,6 +88,7 @@ pub struct ActivityChanges {
     pub submitted_at: Option<Option<DateTime<Utc>>>,
     pub verified_by: Option<Option<Uuid>>,
     pub verified_at: Option<Option<DateTime<Utc>>>,
+    pub document_id: Option<Option<Uuid>>,
 }
 
 #[derive(Default)]

@@ -22,6 +22,7 @@ pub struct DocumentRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    pub post_required: bool,
 }
 
 #[derive(Insertable)]
@@ -34,6 +35,7 @@ pub struct NewDocument {
     pub issuer: String,
     pub title: String,
     pub created_by: Option<Uuid>,
+    pub post_required: bool,
 }
 
 #[derive(AsChangeset, Default)]
@@ -43,6 +45,7 @@ pub struct DocumentChanges {
     pub issued_on: Option<Option<NaiveDate>>,
     pub issuer: Option<String>,
     pub title: Option<String>,
+    pub post_required: Option<bool>,
 }
 
 #[derive(Default)]
@@ -71,6 +74,14 @@ pub fn list(conn: &mut PgConnection, filter: &Filter, page: &PageRequest) -> Que
         q = q.filter(documents::title.ilike(pattern.clone()).or(documents::number.ilike(pattern)));
     }
     keyset!(q, documents, page).select(DocumentRow::as_select()).load(conn)
+}
+
+/// Whether `issuer` is the organisation itself (its code or abbreviation): what it
+/// issues itself it must post on its website (plan II.3.c).
+pub fn issued_by_itself(conn: &mut PgConnection, org: Uuid, issuer: &str) -> QueryResult<bool> {
+    let own = crate::db::organizations::find(conn, org, None)?;
+    let issuer = issuer.to_lowercase();
+    Ok(issuer == own.code.to_lowercase() || own.abbreviation.is_some_and(|a| a.to_lowercase() == issuer))
 }
 
 pub fn insert(conn: &mut PgConnection, new: &NewDocument) -> QueryResult<DocumentRow> {

@@ -237,6 +237,7 @@ impl<'a> Run<'a> {
             let id = match documents::by_number(conn, plan_org, &spec.issuer, &spec.number)? {
                 Some(existing) => existing.id,
                 None => {
+                    let post_required = documents::issued_by_itself(conn, plan_org, &spec.issuer)?;
                     let row = documents::insert(
                         conn,
                         &documents::NewDocument {
@@ -247,6 +248,7 @@ impl<'a> Run<'a> {
                             issuer: spec.issuer.clone(),
                             title: spec.title.clone(),
                             created_by: self.actor.id,
+                            post_required,
                         },
                     )?;
                     audit::record(

@@ -1,6 +1,7 @@
 //! Reports: a plan's progress over a period (items, departments, indicators,
 //! activities per month, feedback), and feedback statistics alone. Built from the
 //! aggregates in `db::reports`; rendered as JSON, CSV (`tables`) or XLSX (`xlsx`).
+pub mod publications;
 pub mod rollup;
 pub mod tables;
 pub mod triage;
@@ -256,6 +257,90 @@ pub struct FeedbackSection {
     pub by_department: Vec<FeedbackGroup>,
 }
 
+/// Budget figures in whole đồng, as of the end of the report's period.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, Default, PartialEq, Eq)]
+pub struct BudgetFigures {
+    /// The estimate (dự toán).
+    pub estimate: i64,
+    /// Allocations dated up to the end of the period.
+    pub allocated: i64,
+    /// Spending dated up to the end of the period.
+    pub spent: i64,
+    /// Settled amounts of lines settled by the end of the period.
+    pub settled: i64,
+    /// `allocated - spent`.
+    pub remaining: i64,
+    /// `spent - estimate`: negative under the estimate.
+    pub variance: i64,
+}
+
+impl BudgetFigures {
+    fn new(estimate: i64, allocated: i64, spent: i64, settled: i64) -> Self {
+        Self {
+            estimate,
+            allocated,
+            spent,
+            settled,
+            remaining: allocated - spent,
+            variance: crate::domain::budget::variance(estimate, spent),
+        }
+    }
+
+    fn add(&mut self, other: &BudgetFigures) {
+        *self = Self::new(
+            self.estimate + other.estimate,
+            self.allocated + other.allocated,
+            self.spent + other.spent,
+            self.settled + other.settled,
+        );
+    }
+}
+
+/// A budget line in the report.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, PartialEq)]
+pub struct BudgetLineFigures {
+    pub line_id: Uuid,
+    pub code: String,
+    pub title: String,
+    pub department_id: Option<Uuid>,
+    pub department_code: Option<String>,
+    pub plan_item_id: Option<Uuid>,
+    pub settled_on: Option<NaiveDate>,
+    #[serde(flatten)]
+    pub figures: BudgetFigures,
+}
+
+/// A department's budget (`null`: lines with none).
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, PartialEq)]
+pub struct BudgetDepartment {
+    pub department_id: Option<Uuid>,
+    pub code: Option<String>,
+    pub name: Option<String>,
+    #[serde(flatten)]
+    pub figures: BudgetFigures,
+}
+
+/// Allocations and spending dated in one quarter.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, PartialEq, Eq)]
+pub struct BudgetQuarter {
+    /// `2021-Q2`.
+    pub quarter: String,
+    pub allocated: i64,
+    pub spent: i64,
+}
+
+/// The plan's budget (plan III.5) as of the end of the period.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Debug, Default, PartialEq)]
+pub struct BudgetSection {
+    pub total: BudgetFigures,
+    /// By code.
+    pub lines: Vec<BudgetLineFigures>,
+    /// By department code, lines without a department last.
+    pub by_department: Vec<BudgetDepartment>,
+    /// Every quarter of the plan's year up to the period's end.
+    pub by_quarter: Vec<BudgetQuarter>,
+}
+
 /// A plan's report over a period.
 #[derive(Serialize, Deserialize, ToSchema, Clone, Debug)]
 pub struct PlanReport {
@@ -273,6 +358,14 @@ pub struct PlanReport {
     pub indicators: Vec<IndicatorLine>,
     pub activities_by_month: Vec<MonthLine>,
     pub feedback: FeedbackSection,
+    /// Documents to post on the website issued in the period (plan II.3.c): on time,
+    /// late, unposted (empty in snapshots made before it was reported).
+    #[serde(default)]
+    pub publications: publications::PublicationSection,
+    /// The plan's budget as of the period's end (empty in snapshots made before it was
+    /// reported).
+    #[serde(default)]
+    pub budget: BudgetSection,
 }
 
 /// Feedback statistics of an organisation over a period.
@@ -567,6 +660,9 @@ pub fn plan_report(
         by_department: groups(&figures, "department", Some(&names)),
     };
 
+    let publications = publications::section(conn, org, (period.from, period.to), ctx.today)?;
+    let budget = budget_section(conn, &plan, period.to, ctx.department, &names)?;
+
     Ok(PlanReport {
         plan: PlanHeader {
             id: plan.id,
@@ -584,8 +680,93 @@ pub fn plan_report(
         indicators,
         activities_by_month,
         feedback,
+        publications,
+        budget,
         period,
     })
+}
+
+/// The plan's budget as of `to`: each line's estimate, what was allocated and spent up
+/// to `to`, and its settlement if settled by then; per department and per quarter.
+fn budget_section(
+    conn: &mut PgConnection,
+    plan: &PlanRow,
+    to: NaiveDate,
+    department: Option<Uuid>,
+    names: &Names,
+) -> Result<BudgetSection, ApiError> {
+    use crate::{
+        db::budget::{allocations, lines, spendings},
+        domain::budget::quarter_of,
+    };
+    let all = lines::of_plan(conn, plan.id)?;
+    let lines: Vec<_> = all.into_iter().filter(|l| department.is_none() || l.department_id == department).collect();
+    let mut allocated: HashMap<Uuid, i64> = HashMap::new();
+    let mut spent: HashMap<Uuid, i64> = HashMap::new();
+    let mut quarters: BTreeMap<String, BudgetQuarter> = BTreeMap::new();
+    let quarter = |quarters: &mut BTreeMap<String, BudgetQuarter>, name: String| {
+        quarters.entry(name.clone()).or_insert(BudgetQuarter { quarter: name, allocated: 0, spent: 0 }).clone()
+    };
+    for q in 1..=4 {
+        let first = NaiveDate::from_ymd_opt(plan.year, (q - 1) * 3 + 1, 1).expect("a quarter's first day");
+        if first <= to {
+            quarter(&mut quarters, quarter_of(first));
+        }
+    }
+    let wanted: std::collections::HashSet<Uuid> = lines.iter().map(|l| l.id).collect();
+    for (line, day, amount) in allocations::of_plan(conn, plan.id, to)? {
+        if wanted.contains(&line) {
+            *allocated.entry(line).or_default() += amount;
+            quarter(&mut quarters, quarter_of(day));
+            quarters.get_mut(&quarter_of(day)).expect("made above").allocated += amount;
+        }
+    }
+    for (line, day, amount) in spendings::of_plan(conn, plan.id, to)? {
+        if wanted.contains(&line) {
+            *spent.entry(line).or_default() += amount;
+            quarter(&mut quarters, quarter_of(day));
+            quarters.get_mut(&quarter_of(day)).expect("made above").spent += amount;
+        }
+    }
+    let mut out = BudgetSection::default();
+    let mut departments: BTreeMap<(bool, String, Option<Uuid>), BudgetDepartment> = BTreeMap::new();
+    for line in lines {
+        let settled = match (line.settled_on, line.settled_amount) {
+            (Some(on), Some(amount)) if on <= to => amount,
+            _ => 0,
+        };
+        let figures = BudgetFigures::new(
+            line.estimate,
+            allocated.get(&line.id).copied().unwrap_or_default(),
+            spent.get(&line.id).copied().unwrap_or_default(),
+            settled,
+        );
+        let named = line.department_id.and_then(|d| names.get(&d)).cloned();
+        out.total.add(&figures);
+        departments
+            .entry((line.department_id.is_none(), named.clone().map(|n| n.0).unwrap_or_default(), line.department_id))
+            .or_insert_with(|| BudgetDepartment {
+                department_id: line.department_id,
+                code: named.clone().map(|n| n.0),
+                name: named.clone().map(|n| n.1),
+                figures: BudgetFigures::default(),
+            })
+            .figures
+            .add(&figures);
+        out.lines.push(BudgetLineFigures {
+            line_id: line.id,
+            code: line.code,
+            title: line.title,
+            department_id: line.department_id,
+            department_code: named.map(|n| n.0),
+            plan_item_id: line.plan_item_id,
+            settled_on: line.settled_on.filter(|on| *on <= to),
+            figures,
+        });
+    }
+    out.by_department = departments.into_values().collect();
+    out.by_quarter = quarters.into_values().collect();
+    Ok(out)
 }
 
 /// A plan's report for a period that has ended, frozen: the JSON as kept, its SHA-256

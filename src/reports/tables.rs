@@ -148,7 +148,37 @@ impl Table {
 }
 
 /// The sections of a plan report, in order.
-pub const PLAN_SECTIONS: &[&str] = &["items", "departments", "indicators", "activities_by_month", "feedback"];
+pub const PLAN_SECTIONS: &[&str] = &[
+    "items",
+    "departments",
+    "indicators",
+    "activities_by_month",
+    "feedback",
+    "publications",
+    "budget_lines",
+    "budget_departments",
+    "budget_quarters",
+];
+
+const BUDGET: [(&str, &str); 6] = [
+    ("estimate", "Dự toán (đồng)"),
+    ("allocated", "Đã cấp (đồng)"),
+    ("spent", "Đã chi (đồng)"),
+    ("settled", "Đã quyết toán (đồng)"),
+    ("remaining", "Còn lại (đồng)"),
+    ("variance", "Chênh lệch so với dự toán (đồng)"),
+];
+
+fn budget_cells(f: &super::BudgetFigures) -> Vec<Cell> {
+    vec![
+        Cell::Int(f.estimate),
+        Cell::Int(f.allocated),
+        Cell::Int(f.spent),
+        Cell::Int(f.settled),
+        Cell::Int(f.remaining),
+        Cell::Int(f.variance),
+    ]
+}
 
 const DUTIES: [(&str, &str); 5] = [
     ("reports_on_time", "Báo cáo đúng hạn"),
@@ -411,7 +441,110 @@ impl PlanReport {
                 columns: feedback_columns(),
                 rows: feedback_rows(&f.total, groups),
             },
+            self.publications_table(),
+            self.budget_lines_table(),
+            self.budget_departments_table(),
+            Table {
+                section: "budget_quarters",
+                sheet: "Kinh phí theo quý",
+                columns: columns(&[("quarter", "Quý"), ("allocated", "Đã cấp (đồng)"), ("spent", "Đã chi (đồng)")]),
+                rows: self
+                    .budget
+                    .by_quarter
+                    .iter()
+                    .map(|q| vec![Cell::text(q.quarter.clone()), Cell::Int(q.allocated), Cell::Int(q.spent)])
+                    .collect(),
+            },
         ]
+    }
+
+    fn publications_table(&self) -> Table {
+        Table {
+            section: "publications",
+            sheet: "Đăng tải văn bản",
+            columns: columns(&[
+                ("document_id", "Mã định danh văn bản"),
+                ("number", "Số, ký hiệu"),
+                ("title", "Trích yếu"),
+                ("issued_on", "Ngày ban hành"),
+                ("posted_on", "Ngày đăng tải"),
+                ("working_days", "Số ngày làm việc"),
+                ("state", "Đánh giá"),
+                ("activity_id", "Mã định danh hoạt động đăng tải"),
+            ]),
+            rows: self
+                .publications
+                .documents
+                .iter()
+                .map(|d| {
+                    vec![
+                        Cell::text(d.document_id.to_string()),
+                        Cell::text(d.number.clone()),
+                        Cell::text(d.title.clone()),
+                        Cell::Date(d.issued_on),
+                        Cell::opt_date(d.posted_on),
+                        d.working_days.map_or(Cell::Empty, Cell::Int),
+                        Cell::code(d.state.as_str(), d.state.label()),
+                        Cell::opt_text(d.activity_id.map(|a| a.to_string())),
+                    ]
+                })
+                .collect(),
+        }
+    }
+
+    fn budget_lines_table(&self) -> Table {
+        let mut list = vec![
+            ("line_id", "Mã định danh dòng kinh phí"),
+            ("code", "Mã"),
+            ("title", "Nội dung chi"),
+            ("department_code", "Phòng"),
+            ("plan_item_id", "Mã định danh mục kế hoạch"),
+            ("settled_on", "Ngày quyết toán"),
+        ];
+        list.extend(BUDGET);
+        Table {
+            section: "budget_lines",
+            sheet: "Kinh phí",
+            columns: columns(&list),
+            rows: self
+                .budget
+                .lines
+                .iter()
+                .map(|l| {
+                    [
+                        vec![
+                            Cell::text(l.line_id.to_string()),
+                            Cell::text(l.code.clone()),
+                            Cell::text(l.title.clone()),
+                            Cell::opt_text(l.department_code.clone()),
+                            Cell::opt_text(l.plan_item_id.map(|i| i.to_string())),
+                            Cell::opt_date(l.settled_on),
+                        ],
+                        budget_cells(&l.figures),
+                    ]
+                    .concat()
+                })
+                .collect(),
+        }
+    }
+
+    fn budget_departments_table(&self) -> Table {
+        let mut list = vec![("department_id", "Mã định danh phòng"), ("code", "Mã phòng"), ("name", "Tên phòng")];
+        list.extend(BUDGET);
+        let total = [vec![Cell::Empty, Cell::text("total"), Cell::text("Tổng cộng")], budget_cells(&self.budget.total)].concat();
+        let mut rows = vec![total];
+        rows.extend(self.budget.by_department.iter().map(|d| {
+            [
+                vec![
+                    Cell::opt_text(d.department_id.map(|i| i.to_string())),
+                    Cell::opt_text(d.code.clone()),
+                    Cell::opt_text(d.name.clone()),
+                ],
+                budget_cells(&d.figures),
+            ]
+            .concat()
+        }));
+        Table { section: "budget_departments", sheet: "Kinh phí theo phòng", columns: columns(&list), rows }
     }
 }
 

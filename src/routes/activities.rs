@@ -62,6 +62,9 @@ pub struct Activity {
     pub attendee_ids: Vec<Uuid>,
     /// Links to the post, article or recording (http/https).
     pub links: Vec<String>,
+    /// A `website_post`: the document it posts (plan II.3.c); its day counts as the
+    /// document's posting once the activity is verified (`PUBLICATION_TIMELINESS`).
+    pub document_id: Option<Uuid>,
     /// Changed only through `POST /api/v1/activities/{id}/transitions`.
     pub status: ActivityStatus,
     /// Why the coordinator returned it.
@@ -97,6 +100,7 @@ impl From<ActivityRecord> for Activity {
             participant_count: r.participant_count,
             attendee_ids: rec.attendee_ids,
             links: r.links.into_iter().flatten().collect(),
+            document_id: r.document_id,
             status: r.status,
             return_reason: r.return_reason,
             submitted_at: r.submitted_at,
@@ -163,6 +167,8 @@ pub struct CreateActivity {
     #[validate(custom(function = "http_links"), length(max = 20))]
     #[schema(max_items = 20, value_type = Vec<crate::domain::validate::HttpUrl>)]
     pub links: Vec<String>,
+    /// Only for a `website_post`: the organisation's document it posts.
+    pub document_id: Option<Uuid>,
 }
 
 /// Fields to change; absent fields stay, `null` clears an optional one. A verified
@@ -204,6 +210,10 @@ pub struct UpdateActivity {
     #[validate(custom(function = "http_links"), length(max = 20))]
     #[schema(max_items = 20, value_type = Option<Vec<crate::domain::validate::HttpUrl>>)]
     pub links: Option<Vec<String>>,
+    /// Only for a `website_post`: the document it posts; `null` unlinks it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub document_id: Option<Option<Uuid>>,
 }
 
 #[derive(Deserialize, Validate, IntoParams)]
@@ -289,6 +299,21 @@ fn check_links(
         if store::people_of_org(conn, plan.organization_id, &unique)?.len() != unique.len() {
             return Err(checks::reference_invalid("attendee_ids"));
         }
+    }
+    Ok(())
+}
+
+/// A document is posted only by a `website_post`, and is the organisation's.
+fn check_document(conn: &mut PgConnection, org: Uuid, channel: Channel, document: Option<Uuid>) -> Result<(), ApiError> {
+    let Some(document) = document else { return Ok(()) };
+    if channel != Channel::WebsitePost {
+        return Err(ApiError::rules(vec![
+            FieldError::new("document_id", "invalid_value").reason("only for a website_post", "chỉ cho hoạt động đăng trang thông tin điện tử"),
+        ]));
+    }
+    use diesel::OptionalExtension;
+    if crate::db::documents::find(conn, document, Some(org)).optional()?.is_none() {
+        return Err(checks::reference_invalid("document_id"));
     }
     Ok(())
 }
@@ -393,6 +418,7 @@ pub async fn create_activity(
         let attendees = dedup(body.attendee_ids);
         let plan = plan_of_items(conn, org, &items)?;
         check_links(conn, &plan, body.department_id, body.assignment_id, Some(&attendees))?;
+        check_document(conn, plan.organization_id, body.channel, body.document_id)?;
         let row = store::insert(
             conn,
             &NewActivity {
@@ -411,6 +437,7 @@ pub async fn create_activity(
                 participant_count: body.participant_count,
                 links: body.links.into_iter().map(Some).collect(),
                 created_by: Some(author),
+                document_id: body.document_id,
             },
         )?;
         store::set_items(conn, row.id, &items)?;
@@ -465,6 +492,12 @@ pub async fn update_activity(
         let assignment = body.assignment_id.unwrap_or(row.assignment_id);
         check_links(conn, &plan, department, assignment, attendees.as_deref())?;
         check_held(body.held_from.unwrap_or(row.held_from), body.held_to.unwrap_or(row.held_to))?;
+        check_document(
+            conn,
+            row.organization_id,
+            body.channel.unwrap_or(row.channel),
+            body.document_id.unwrap_or(row.document_id),
+        )?;
         let changes = ActivityChanges {
             assignment_id: body.assignment_id,
             department_id: body.department_id,
@@ -477,6 +510,7 @@ pub async fn update_activity(
             place: body.place,
             participant_count: body.participant_count,
             links: body.links.map(|l| l.into_iter().map(Some).collect()),
+            document_id: body.document_id,
             ..Default::default()
         };
         let updated = store::update(conn, row.id, &changes)?;
@@ -585,6 +619,9 @@ pub async fn transition_activity(
             let row = store::update(conn, id, &changes)?;
             if to == ActivityStatus::Verified && matches!(row.audience, Audience::Staff | Audience::All) {
                 staff_reach::record_staff_reach(conn, row.organization_id, row.plan_id, local_date(now))?;
+            }
+            if to == ActivityStatus::Verified && row.document_id.is_some() {
+                crate::reports::publications::record_timeliness(conn, row.organization_id, row.plan_id, local_date(now))?;
             }
             Ok(ActivityRecord { row, item_ids: current.item_ids, attendee_ids: current.attendee_ids })
         },

@@ -36,6 +36,10 @@ pub struct Document {
     pub issuer: String,
     #[schema(example = "Ban hành Kế hoạch tuyên truyền cải cách hành chính tỉnh Khánh Hòa năm 2021")]
     pub title: String,
+    /// Must be posted on the organisation's website after issue (plan II.3.c), counted
+    /// in `PUBLICATION_TIMELINESS`. Default: whether the organisation issued it itself
+    /// (the issuer is its code or abbreviation).
+    pub post_required: bool,
     pub version: i32,
     #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -52,6 +56,7 @@ impl From<DocumentRow> for Document {
             issued_on: r.issued_on,
             issuer: r.issuer,
             title: r.title,
+            post_required: r.post_required,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -79,6 +84,8 @@ pub struct CreateDocument {
     #[validate(length(min = 1, max = 2000), custom(function = "validate::not_blank"))]
     #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 2000)]
     pub title: String,
+    /// Default: whether the issuer is the organisation's code or abbreviation.
+    pub post_required: Option<bool>,
     /// Only the system administrator sends this, naming the organisation to act for.
     pub organization_id: Option<Uuid>,
 }
@@ -99,6 +106,7 @@ pub struct UpdateDocument {
     #[validate(length(min = 1, max = 2000), custom(function = "validate::not_blank"))]
     #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 2000)]
     pub title: Option<String>,
+    pub post_required: Option<bool>,
 }
 
 #[derive(Deserialize, Validate, IntoParams)]
@@ -185,7 +193,7 @@ pub async fn create_document(
     principal.require(Permission::PlansWrite)?;
     let body = body.0;
     let org = principal.acting_org(body.organization_id)?;
-    let new = NewDocument {
+    let mut new = NewDocument {
         id: Uuid::now_v7(),
         organization_id: org,
         number: body.number.trim().to_owned(),
@@ -193,9 +201,13 @@ pub async fn create_document(
         issuer: body.issuer.trim().to_owned(),
         title: body.title.trim().to_owned(),
         created_by: Some(principal.id),
+        post_required: body.post_required.unwrap_or(false),
     };
     crud::create::<Document, _>(&state, Actor::of(&principal, &ctx), move |conn| {
         checks::organization(conn, org)?;
+        if body.post_required.is_none() {
+            new.post_required = store::issued_by_itself(conn, org, &new.issuer)?;
+        }
         Ok(store::insert(conn, &new)?)
     })
     .await
@@ -228,6 +240,7 @@ pub async fn update_document(
         issued_on: body.issued_on,
         issuer: body.issuer.map(|n| n.trim().to_owned()),
         title: body.title.map(|n| n.trim().to_owned()),
+        post_required: body.post_required,
     };
     let actor = Actor::of(&principal, &ctx);
     crud::update::<Document, _>(

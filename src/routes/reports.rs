@@ -129,6 +129,10 @@ pub enum Section {
     Indicators,
     ActivitiesByMonth,
     Feedback,
+    Publications,
+    BudgetLines,
+    BudgetDepartments,
+    BudgetQuarters,
 }
 
 impl Section {
@@ -139,6 +143,10 @@ impl Section {
             Self::Indicators => "indicators",
             Self::ActivitiesByMonth => "activities_by_month",
             Self::Feedback => "feedback",
+            Self::Publications => "publications",
+            Self::BudgetLines => "budget_lines",
+            Self::BudgetDepartments => "budget_departments",
+            Self::BudgetQuarters => "budget_quarters",
         }
     }
 }
@@ -157,7 +165,8 @@ pub struct PlanReportParams {
     #[param(inline)]
     pub format: Option<ReportFormat>,
     /// The section a CSV holds: `items`, `departments`, `indicators`,
-    /// `activities_by_month` or `feedback`.
+    /// `activities_by_month`, `feedback`, `publications`, `budget_lines`,
+    /// `budget_departments` or `budget_quarters`.
     #[param(inline)]
     pub section: Option<Section>,
     /// CSV: start with a UTF-8 byte order mark, so that Excel shows Vietnamese text right
