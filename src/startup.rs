@@ -363,6 +363,7 @@ fn load_demo_data(url: &str) -> anyhow::Result<()> {
             import_file(conn, serde_json::from_str(unit)?, false)?;
         }
         db::demo::measure(conn)?;
+        db::demo::paperwork(conn)?;
         let records = db::demo::load(conn, &serde_json::from_str(DEMO_FEEDBACK)?)?;
         tracing::info!(
             "loaded the demo plans (the province's KH-TTCCHC-TINH-2021; the Board's KH-TTCCHC-2021 with {} items and {} indicators; two more units') and {records} published feedback records; \

@@ -187,3 +187,193 @@ pub fn load(conn: &mut PgConnection, demo: &DemoFeedback) -> QueryResult<usize> 
     }
     Ok(demo.records.len())
 }
+
+/// The Board's paperwork, as demo data: what its official report needs of its record,
+/// its finance department, its decision posted on the website (on time, by a verified
+/// post), and a budget for the plan with allocations and spending (figures invented for
+/// the demo; the circular is the one the plan cites).
+pub fn paperwork(conn: &mut PgConnection) -> QueryResult<()> {
+    use crate::db::{
+        activities, budget, documents,
+        organizations::OrganizationChanges,
+        schema::{plan_items, plans},
+    };
+    use crate::domain::{
+        activities::ActivityStatus,
+        budget::PayeeKind,
+        plans::{Audience, Channel},
+    };
+    let admin = users::by_username(conn, "admin")?.ok_or(diesel::result::Error::NotFound)?.id;
+    let org = organizations::by_code(conn, "KDPM")?.id;
+    let tcht = departments::by_code(conn, org, "TCHC")?;
+    let tckt = departments::by_code(conn, org, "TCKT")?;
+    organizations::update(
+        conn,
+        org,
+        &OrganizationChanges {
+            abbreviation: Some(Some("BQL".to_owned())),
+            place_name: Some(Some("Khánh Hòa".to_owned())),
+            signer_name: Some(Some("Châu Ngô Anh Nhân".to_owned())),
+            signer_title: Some(Some("Giám đốc".to_owned())),
+            finance_department_id: Some(Some(tckt)),
+            ..Default::default()
+        },
+    )?;
+    let plan: Uuid = plans::table
+        .filter(plans::organization_id.eq(org))
+        .filter(plans::code.eq("KH-TTCCHC-2021"))
+        .filter(plans::deleted_at.is_null())
+        .select(plans::id)
+        .first(conn)?;
+    let item = |conn: &mut PgConnection, reference: &str| -> QueryResult<Uuid> {
+        plan_items::table
+            .filter(plan_items::plan_id.eq(plan))
+            .filter(plan_items::reference.eq(reference))
+            .filter(plan_items::deleted_at.is_null())
+            .select(plan_items::id)
+            .first(conn)
+    };
+    let day = |s: &str| s.parse::<chrono::NaiveDate>().map_err(|_| diesel::result::Error::NotFound);
+    let at = |s: &str| s.parse::<DateTime<Utc>>().map_err(|_| diesel::result::Error::NotFound);
+
+    // The decision that issued the plan, posted on the Board's website two working days on.
+    let decision = match documents::by_number(conn, org, "KDPM", "18/QĐ-BQL")? {
+        Some(d) => d.id,
+        None => documents::insert(
+            conn,
+            &documents::NewDocument {
+                id: Uuid::now_v7(),
+                organization_id: org,
+                number: "18/QĐ-BQL".to_owned(),
+                issued_on: Some(day("2021-03-24")?),
+                issuer: "KDPM".to_owned(),
+                title:
+                    "Ban hành Kế hoạch tuyên truyền cải cách hành chính năm 2021 của Ban QLDA Phát triển tỉnh Khánh Hòa"
+                        .to_owned(),
+                created_by: Some(admin),
+                post_required: true,
+            },
+        )?
+        .id,
+    };
+    let post = activities::insert(
+        conn,
+        &activities::NewActivity {
+            id: Uuid::now_v7(),
+            organization_id: org,
+            plan_id: plan,
+            assignment_id: None,
+            department_id: tcht,
+            title: "Đăng Quyết định 18/QĐ-BQL ban hành Kế hoạch tuyên truyền CCHC năm 2021 trên trang thông tin điện tử của Ban".to_owned(),
+            description: None,
+            channel: Channel::WebsitePost,
+            audience: Audience::All,
+            held_from: at("2021-03-26T02:00:00Z")?,
+            held_to: None,
+            place: None,
+            participant_count: None,
+            links: vec![Some("https://kdpm.khanhhoa.gov.vn".to_owned())],
+            created_by: Some(admin),
+            document_id: Some(decision),
+        },
+    )?;
+    let website = item(conn, "II.3.c")?;
+    activities::set_items(conn, post.id, &[website])?;
+    activities::update(
+        conn,
+        post.id,
+        &activities::ActivityChanges {
+            status: Some(ActivityStatus::Verified),
+            submitted_at: Some(Some(at("2021-03-26T03:00:00Z")?)),
+            verified_by: Some(Some(admin)),
+            verified_at: Some(Some(at("2021-03-29T02:00:00Z")?)),
+            ..Default::default()
+        },
+    )?;
+
+    // The budget (plan III.5), by the circular the plan cites.
+    let circular = documents::by_number(conn, org, "Bộ Tài chính", "26/2012/TT-BTC")?.map(|d| d.id);
+    let lines: [(&str, &str, Uuid, &str, i64, &[(&str, i64, &str)], &[(&str, i64, PayeeKind, &str)]); 3] = [
+        (
+            "1",
+            "In tài liệu, tờ gấp và khẩu hiệu tuyên truyền CCHC",
+            tcht,
+            "II.3.a",
+            20_000_000,
+            &[("2021-04-05", 15_000_000, "45/QĐ-BQL")],
+            &[("2021-04-20", 4_500_000, PayeeKind::Organization, "In 500 tờ gấp tuyên truyền CCHC (dữ liệu minh họa)")],
+        ),
+        (
+            "2",
+            "Hội nghị, tập huấn tuyên truyền CCHC cho cán bộ",
+            tcht,
+            "II.3.a",
+            12_000_000,
+            &[("2021-04-05", 12_000_000, "45/QĐ-BQL")],
+            &[
+                ("2021-05-14", 3_000_000, PayeeKind::Individual, "Thù lao báo cáo viên hội nghị (dữ liệu minh họa)"),
+                ("2021-05-14", 2_400_000, PayeeKind::Organization, "Hội trường, nước uống hội nghị (dữ liệu minh họa)"),
+            ],
+        ),
+        (
+            "3",
+            "Tham gia Hội thi Sáng kiến cải cách hành chính lần thứ V",
+            tckt,
+            "II.3.e",
+            5_000_000,
+            &[("2021-07-01", 5_000_000, "61/QĐ-BQL")],
+            &[],
+        ),
+    ];
+    for (code, title, department, reference, estimate, allocations, spendings) in lines {
+        let plan_item_id = item(conn, reference).optional()?;
+        let line = budget::lines::insert(
+            conn,
+            &budget::NewLine {
+                id: Uuid::now_v7(),
+                organization_id: org,
+                plan_id: plan,
+                plan_item_id,
+                activity_id: None,
+                department_id: Some(department),
+                basis_document_id: circular,
+                code: code.to_owned(),
+                title: title.to_owned(),
+                estimate,
+                note: Some("Dữ liệu minh họa".to_owned()),
+                created_by: Some(admin),
+            },
+        )?;
+        for (on, amount, decision) in allocations {
+            budget::allocations::insert(
+                conn,
+                &budget::NewAllocation {
+                    id: Uuid::now_v7(),
+                    organization_id: org,
+                    line_id: line.id,
+                    allocated_on: day(on)?,
+                    amount: *amount,
+                    decision_number: (*decision).to_owned(),
+                    note: None,
+                    created_by: Some(admin),
+                },
+            )?;
+        }
+        for (on, amount, payee, description) in spendings {
+            budget::spendings::insert(
+                conn,
+                &budget::NewSpending {
+                    id: Uuid::now_v7(),
+                    organization_id: org,
+                    line_id: line.id,
+                    spent_on: day(on)?,
+                    amount: *amount,
+                    payee_kind: *payee,
+                    description: (*description).to_owned(),
+                    created_by: Some(admin),
+                },
+            )?;
+        }
+    }
+    Ok(())
+}

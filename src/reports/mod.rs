@@ -1,6 +1,7 @@
 //! Reports: a plan's progress over a period (items, departments, indicators,
 //! activities per month, feedback), and feedback statistics alone. Built from the
 //! aggregates in `db::reports`; rendered as JSON, CSV (`tables`) or XLSX (`xlsx`).
+pub mod docx;
 pub mod publications;
 pub mod rollup;
 pub mod tables;

@@ -531,7 +531,8 @@ impl PlanReport {
     fn budget_departments_table(&self) -> Table {
         let mut list = vec![("department_id", "Mã định danh phòng"), ("code", "Mã phòng"), ("name", "Tên phòng")];
         list.extend(BUDGET);
-        let total = [vec![Cell::Empty, Cell::text("total"), Cell::text("Tổng cộng")], budget_cells(&self.budget.total)].concat();
+        let total = [vec![Cell::Empty, Cell::text("total"), Cell::text("Tổng cộng")], budget_cells(&self.budget.total)]
+            .concat();
         let mut rows = vec![total];
         rows.extend(self.budget.by_department.iter().map(|d| {
             [

@@ -304,11 +304,17 @@ fn check_links(
 }
 
 /// A document is posted only by a `website_post`, and is the organisation's.
-fn check_document(conn: &mut PgConnection, org: Uuid, channel: Channel, document: Option<Uuid>) -> Result<(), ApiError> {
+fn check_document(
+    conn: &mut PgConnection,
+    org: Uuid,
+    channel: Channel,
+    document: Option<Uuid>,
+) -> Result<(), ApiError> {
     let Some(document) = document else { return Ok(()) };
     if channel != Channel::WebsitePost {
         return Err(ApiError::rules(vec![
-            FieldError::new("document_id", "invalid_value").reason("only for a website_post", "chỉ cho hoạt động đăng trang thông tin điện tử"),
+            FieldError::new("document_id", "invalid_value")
+                .reason("only for a website_post", "chỉ cho hoạt động đăng trang thông tin điện tử"),
         ]));
     }
     use diesel::OptionalExtension;
@@ -621,7 +627,12 @@ pub async fn transition_activity(
                 staff_reach::record_staff_reach(conn, row.organization_id, row.plan_id, local_date(now))?;
             }
             if to == ActivityStatus::Verified && row.document_id.is_some() {
-                crate::reports::publications::record_timeliness(conn, row.organization_id, row.plan_id, local_date(now))?;
+                crate::reports::publications::record_timeliness(
+                    conn,
+                    row.organization_id,
+                    row.plan_id,
+                    local_date(now),
+                )?;
             }
             Ok(ActivityRecord { row, item_ids: current.item_ids, attendee_ids: current.attendee_ids })
         },

@@ -41,6 +41,7 @@ use crate::{
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 const CSV: &str = "text/csv; charset=utf-8; header=present";
+const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
 /// The form of a report.
 #[derive(Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,18 +52,47 @@ pub enum ReportFormat {
     Xlsx,
 }
 
+/// The form of a plan's report: also the official Word document.
+#[derive(Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanReportFormat {
+    Json,
+    Csv,
+    Xlsx,
+    /// The periodic report as the Word document officials sign (Decree 30/2020 layout).
+    Docx,
+}
+
 /// `format=…` if given, else from `Accept` (`text/csv`, the XLSX type), else JSON.
 fn negotiate(format: Option<ReportFormat>, req: &HttpRequest) -> ReportFormat {
+    match negotiate_plan(
+        format.map(|f| match f {
+            ReportFormat::Json => PlanReportFormat::Json,
+            ReportFormat::Csv => PlanReportFormat::Csv,
+            ReportFormat::Xlsx => PlanReportFormat::Xlsx,
+        }),
+        req,
+    ) {
+        PlanReportFormat::Csv => ReportFormat::Csv,
+        PlanReportFormat::Xlsx => ReportFormat::Xlsx,
+        PlanReportFormat::Json | PlanReportFormat::Docx => ReportFormat::Json,
+    }
+}
+
+/// `format=…` if given, else from `Accept` (`text/csv`, the XLSX or DOCX type), else JSON.
+fn negotiate_plan(format: Option<PlanReportFormat>, req: &HttpRequest) -> PlanReportFormat {
     if let Some(format) = format {
         return format;
     }
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
     if accept.contains("text/csv") {
-        ReportFormat::Csv
+        PlanReportFormat::Csv
     } else if accept.contains(XLSX) {
-        ReportFormat::Xlsx
+        PlanReportFormat::Xlsx
+    } else if accept.contains(DOCX) {
+        PlanReportFormat::Docx
     } else {
-        ReportFormat::Json
+        PlanReportFormat::Json
     }
 }
 
@@ -98,21 +128,78 @@ fn xlsx_of(tables: &[Table], name: &str, title: &[String]) -> Result<HttpRespons
 async fn render_plan(
     state: &AppState,
     report: &PlanReport,
-    format: ReportFormat,
+    format: PlanReportFormat,
     section: Option<Section>,
     style: CsvStyle,
 ) -> Result<HttpResponse, ApiError> {
     let name = format!("bao-cao_{}_{}", file_part(&report.plan.code), file_part(&report.period.label()));
     match format {
-        ReportFormat::Json => Ok(HttpResponse::Ok().json(report)),
-        ReportFormat::Csv => csv_of(report.tables(), section.map(Section::as_str), &name, style),
-        ReportFormat::Xlsx => {
+        PlanReportFormat::Json => Ok(HttpResponse::Ok().json(report)),
+        PlanReportFormat::Csv => csv_of(report.tables(), section.map(Section::as_str), &name, style),
+        PlanReportFormat::Xlsx => {
             let organization = organization_name(state, report.plan.organization_id).await?;
             let subject = format!("Kế hoạch: {} — {}", report.plan.code, report.plan.title);
             let title = reports::title_block(&organization, &subject, &report.period, report.generated_at);
             xlsx_of(&report.tables(), &name, &title)
         }
+        PlanReportFormat::Docx => {
+            let head = letterhead(state, report).await?;
+            let report = report.clone();
+            let bytes =
+                web::block(move || reports::docx::document(&report, &head)).await?.map_err(ApiError::internal)?;
+            Ok(download(DOCX, &format!("{name}.docx"), bytes))
+        }
     }
+}
+
+/// What the official document takes from the organisation's record (its name, parent,
+/// abbreviation, place and signer) and from the plan's decision (its recipients, and
+/// the place and signer where the organisation names none).
+async fn letterhead(state: &AppState, report: &PlanReport) -> Result<reports::docx::Letterhead, ApiError> {
+    let (org, plan_id) = (report.plan.organization_id, report.plan.id);
+    let dated = crate::domain::time::local_date(report.generated_at);
+    db::run(&state.pool, move |conn| {
+        let own = db::organizations::find(conn, org, None)?;
+        let parent = match own.parent_id {
+            Some(parent) => Some(db::organizations::find(conn, parent, None)?.name),
+            None => None,
+        };
+        let decision: Option<crate::domain::plans::Decision> =
+            plans::find(conn, plan_id, None)?.decision.and_then(|d| serde_json::from_value(d).ok());
+        let signer = decision.as_ref().and_then(|d| d.signer.clone());
+        let recipients = decision
+            .as_ref()
+            .map(|d| {
+                d.recipients
+                    .iter()
+                    .map(|r| match &r.purpose {
+                        Some(purpose) if !r.name.starts_with("Lưu") => format!("{} ({purpose})", r.name),
+                        _ => r.name.clone(),
+                    })
+                    .collect()
+            })
+            .filter(|list: &Vec<String>| !list.is_empty())
+            .unwrap_or_else(|| vec!["Lưu: VT".to_owned()]);
+        Ok(reports::docx::Letterhead {
+            governing_body: parent,
+            abbreviation: own.abbreviation.clone().unwrap_or_else(|| own.code.clone()),
+            place: own
+                .place_name
+                .clone()
+                .or_else(|| decision.as_ref().and_then(|d| d.place.clone()))
+                .unwrap_or_default(),
+            dated,
+            signer_title: own
+                .signer_title
+                .clone()
+                .or_else(|| signer.as_ref().and_then(|s| s.title.clone()))
+                .unwrap_or_else(|| "Thủ trưởng đơn vị".to_owned()),
+            signer_name: own.signer_name.clone().or_else(|| signer.map(|s| s.name)).unwrap_or_default(),
+            organization: own.name,
+            recipients,
+        })
+    })
+    .await
 }
 
 /// The organisation's name, for a workbook's title block.
@@ -161,9 +248,10 @@ pub struct PlanReportParams {
     pub from: Option<NaiveDate>,
     /// Last day (Vietnam), with `from`.
     pub to: Option<NaiveDate>,
-    /// `json` (default), `csv` (with `section`) or `xlsx`; or ask with `Accept`.
+    /// `json` (default), `csv` (with `section`), `xlsx`, or `docx` (the official report
+    /// document, docs/reports.md); or ask with `Accept`.
     #[param(inline)]
-    pub format: Option<ReportFormat>,
+    pub format: Option<PlanReportFormat>,
     /// The section a CSV holds: `items`, `departments`, `indicators`,
     /// `activities_by_month`, `feedback`, `publications`, `budget_lines`,
     /// `budget_departments` or `budget_quarters`.
@@ -220,9 +308,13 @@ fn context(state: &AppState, department: Option<Uuid>) -> Context {
 /// whether it meets the target; verified activities per month; and the organisation's
 /// feedback received in the period. A department `member` gets their department's part.
 ///
+/// Also the documents to post on the website and whether they were posted on time
+/// (plan II.3.c), and the plan's budget as of the period's end (plan III.5).
+///
 /// As JSON, as CSV (one section, `section=`; the columns are listed in
-/// `docs/reports.md`) or as an XLSX workbook (a sheet per section, Vietnamese headings,
-/// charts of activities per month and of indicators against their targets).
+/// `docs/reports.md`), as an XLSX workbook (a sheet per section, Vietnamese headings,
+/// charts of activities per month and of indicators against their targets), or as the
+/// official report document (`docx`: Decree 30/2020 layout, the same figures).
 #[utoipa::path(
     tag = "reports",
     params(("plan_id" = Uuid, Path), PlanReportParams),
@@ -231,6 +323,7 @@ fn context(state: &AppState, department: Option<Uuid>) -> Context {
             (PlanReport = "application/json"),
             (String = "text/csv"),
             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
         )),
     )
 )]
@@ -246,7 +339,7 @@ pub async fn get_plan_report(
     principal.require(Permission::ReportsRead)?;
     let params = query.0;
     let period = ReportPeriod::parse(params.period.as_deref(), params.from, params.to)?;
-    let format = negotiate(params.format, &req);
+    let format = negotiate_plan(params.format, &req);
     let ctx = context(&state, own_department(&principal)?);
     let (id, org) = (plan_id.into_inner(), principal.organization_id);
     let report = db::run(&state.pool, move |conn| {
@@ -570,9 +663,10 @@ pub(crate) fn frozen_json(body: String) -> HttpResponse {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SnapshotParams {
-    /// `json` (default: the stored document, byte for byte), `csv` (with `section`) or `xlsx`.
+    /// `json` (default: the stored document, byte for byte), `csv` (with `section`),
+    /// `xlsx` or `docx` (the official report document).
     #[param(inline)]
-    pub format: Option<ReportFormat>,
+    pub format: Option<PlanReportFormat>,
     #[param(inline)]
     pub section: Option<Section>,
     /// CSV: start with a UTF-8 byte order mark, so that Excel shows Vietnamese text right
@@ -615,6 +709,7 @@ pub async fn get_report_snapshot(
             (PlanReport = "application/json"),
             (String = "text/csv"),
             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
         ), headers(("Repr-Digest" = String, description = "`sha-256=:<base64>:` of the JSON document."))),
     )
 )]
@@ -633,8 +728,8 @@ pub async fn get_report_snapshot_content(
     }
     let (id, org) = (id.into_inner(), principal.organization_id);
     let row = db::run(&state.pool, move |conn| Ok(SnapshotRow::find(conn, id, org)?)).await?;
-    let format = negotiate(query.0.format, &req);
-    if format == ReportFormat::Json {
+    let format = negotiate_plan(query.0.format, &req);
+    if format == PlanReportFormat::Json {
         return Ok(frozen_json(row.body));
     }
     let report: PlanReport = serde_json::from_str(&row.body).map_err(ApiError::internal)?;

@@ -34,6 +34,8 @@ enum Body {
     Attach,
     /// A form, `application/x-www-form-urlencoded` (Open311).
     Form(Vec<(&'static str, String)>),
+    /// A receipt for a spending entry: one file part.
+    Receipt,
 }
 
 /// The ids of what the checks work on, all in organisation SXD.
@@ -210,6 +212,46 @@ async fn world() -> World {
         assert_eq!(res.status, 201, "{}", res.text());
         ids.0.insert(key.to_owned(), res.json()["items"][0]["id"].as_str().unwrap().to_owned());
     }
+    // The plan's budget: lines, allocations, spending with a receipt.
+    for key in ["budget_line", "budget_line_spare"] {
+        let id = created(
+            &app,
+            c,
+            "/api/v1/budget-lines",
+            json!({"plan_id": ids.get("plan"), "code": key, "title": key, "estimate": 1_000_000}),
+        )
+        .await;
+        ids.0.insert(key.to_owned(), id);
+    }
+    let line = ids.get("budget_line").to_owned();
+    for key in ["allocation", "allocation_spare"] {
+        let id = created(
+            &app,
+            c,
+            &format!("/api/v1/budget-lines/{line}/allocations"),
+            json!({"allocated_on": "2021-04-01", "amount": 500_000, "decision_number": "12/QĐ-SXD"}),
+        )
+        .await;
+        ids.0.insert(key.to_owned(), id);
+    }
+    for key in ["spending", "spending_spare"] {
+        let id = created(
+            &app,
+            c,
+            &format!("/api/v1/budget-lines/{line}/spendings"),
+            json!({"spent_on": "2021-04-02", "amount": 100_000, "payee_kind": "organization", "description": key}),
+        )
+        .await;
+        ids.0.insert(key.to_owned(), id);
+    }
+    let (ct, body) = multipart(&[("file", Some("hóa đơn.pdf"), PDF)]);
+    let res = app
+        .put(&format!("/api/v1/budget-spendings/{}/receipt", ids.get("spending")))
+        .token(c)
+        .raw(&ct, body)
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
     for key in ["category", "category_spare"] {
         let id = created(
             &app,
@@ -352,6 +394,45 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
         ("list_feedback_extensions", r(format!("/api/v1/feedback/{}/extensions", i("feedback")))),
         ("get_webhook", r(format!("/api/v1/webhooks/{}", i("webhook")))),
         ("list_webhook_deliveries", r(format!("/api/v1/webhooks/{}/deliveries", i("webhook")))),
+        ("list_budget_lines", r("/api/v1/budget-lines".into())),
+        ("get_budget_line", r(format!("/api/v1/budget-lines/{}", i("budget_line")))),
+        ("list_budget_allocations", r(format!("/api/v1/budget-lines/{}/allocations", i("budget_line")))),
+        ("get_budget_allocation", r(format!("/api/v1/budget-allocations/{}", i("allocation")))),
+        ("list_budget_spendings", r(format!("/api/v1/budget-lines/{}/spendings", i("budget_line")))),
+        ("get_budget_spending", r(format!("/api/v1/budget-spendings/{}", i("spending")))),
+        ("download_budget_receipt", r(format!("/api/v1/budget-spendings/{}/receipt", i("spending")))),
+        (
+            "create_budget_line",
+            j("/api/v1/budget-lines".into(), json!({"plan_id": plan, "code": "new", "title": "Mới", "estimate": 1000})),
+        ),
+        ("update_budget_line", j(format!("/api/v1/budget-lines/{}", i("budget_line")), json!({"title": "Sửa"}))),
+        (
+            "create_budget_allocation",
+            j(
+                format!("/api/v1/budget-lines/{}/allocations", i("budget_line")),
+                json!({"allocated_on": "2021-05-01", "amount": 1000, "decision_number": "13/QĐ-SXD"}),
+            ),
+        ),
+        (
+            "update_budget_allocation",
+            j(format!("/api/v1/budget-allocations/{}", i("allocation")), json!({"amount": 2000})),
+        ),
+        (
+            "create_budget_spending",
+            j(
+                format!("/api/v1/budget-lines/{}/spendings", i("budget_line")),
+                json!({"spent_on": "2021-05-02", "amount": 500, "payee_kind": "press", "description": "Bài báo"}),
+            ),
+        ),
+        ("update_budget_spending", j(format!("/api/v1/budget-spendings/{}", i("spending")), json!({"amount": 700}))),
+        (
+            "put_budget_receipt",
+            Recipe {
+                path: format!("/api/v1/budget-spendings/{}/receipt", i("spending")),
+                body: Body::Receipt,
+                who: None,
+            },
+        ),
         ("list_documents", r("/api/v1/documents".into())),
         ("get_document", r(format!("/api/v1/documents/{}", i("doc")))),
         ("list_plans", r("/api/v1/plans".into())),
@@ -661,6 +742,9 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
         ),
         // Deletions, of spare records.
         ("delete_evidence", r(format!("/api/v1/evidence/{}", i("evidence_spare")))),
+        ("delete_budget_allocation", r(format!("/api/v1/budget-allocations/{}", i("allocation_spare")))),
+        ("delete_budget_spending", r(format!("/api/v1/budget-spendings/{}", i("spending_spare")))),
+        ("delete_budget_line", r(format!("/api/v1/budget-lines/{}", i("budget_line_spare")))),
         ("delete_feedback_attachment", r(format!("/api/v1/feedback-attachments/{}", i("attachment_spare")))),
         ("delete_activity", r(format!("/api/v1/activities/{}", i("activity_spare")))),
         ("delete_feedback", r(format!("/api/v1/feedback/{}", i("feedback_spare")))),
@@ -696,6 +780,10 @@ impl World {
             }
             Body::Attach => {
                 let (ct, body) = multipart(&[("file", Some("ảnh.jpg"), PHOTO)]);
+                call.raw(&ct, body).send().await
+            }
+            Body::Receipt => {
+                let (ct, body) = multipart(&[("file", Some("hóa đơn.pdf"), PDF)]);
                 call.raw(&ct, body).send().await
             }
             Body::Form(fields) => {

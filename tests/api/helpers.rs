@@ -247,6 +247,10 @@ impl TestApp {
     pub fn patch(&self, path: &str) -> Call {
         self.call(Method::PATCH, path)
     }
+    pub fn put(&self, path: &str) -> Call {
+        self.call(Method::PUT, path)
+    }
+
     pub fn delete(&self, path: &str) -> Call {
         self.call(Method::DELETE, path)
     }

@@ -17,6 +17,7 @@ mod oauth;
 mod open311;
 mod openapi;
 mod oversight;
+mod paperwork;
 mod places;
 mod plans;
 mod private_server;
