@@ -188,6 +188,18 @@ pub fn load(conn: &mut PgConnection, demo: &DemoFeedback) -> QueryResult<usize> 
     Ok(demo.records.len())
 }
 
+/// A demo budget line: code, title, department, plan item, estimate, allocations
+/// `(day, amount, decision)`, spending `(day, amount, payee, what)`.
+type DemoLine<'a> = (
+    &'a str,
+    &'a str,
+    Uuid,
+    &'a str,
+    i64,
+    &'a [(&'a str, i64, &'a str)],
+    &'a [(&'a str, i64, crate::domain::budget::PayeeKind, &'a str)],
+);
+
 /// The Board's paperwork, as demo data: what its official report needs of its record,
 /// its finance department, its decision posted on the website (on time, by a verified
 /// post), and a budget for the plan with allocations and spending (figures invented for
@@ -293,7 +305,7 @@ pub fn paperwork(conn: &mut PgConnection) -> QueryResult<()> {
 
     // The budget (plan III.5), by the circular the plan cites.
     let circular = documents::by_number(conn, org, "Bộ Tài chính", "26/2012/TT-BTC")?.map(|d| d.id);
-    let lines: [(&str, &str, Uuid, &str, i64, &[(&str, i64, &str)], &[(&str, i64, PayeeKind, &str)]); 3] = [
+    let lines: [DemoLine; 3] = [
         (
             "1",
             "In tài liệu, tờ gấp và khẩu hiệu tuyên truyền CCHC",
