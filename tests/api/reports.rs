@@ -911,7 +911,20 @@ async fn csv_and_xlsx_carry_the_same_figures() {
     );
     use calamine::{Data, Reader, Xlsx};
     let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(res.body.clone())).expect("a workbook");
-    assert_eq!(book.sheet_names(), ["Nhiệm vụ", "Phòng ban", "Chỉ tiêu", "Hoạt động theo tháng", "Phản ánh kiến nghị"]);
+    assert_eq!(
+        book.sheet_names(),
+        [
+            "Nhiệm vụ",
+            "Phòng ban",
+            "Chỉ tiêu",
+            "Hoạt động theo tháng",
+            "Phản ánh kiến nghị",
+            "Đăng tải văn bản",
+            "Kinh phí",
+            "Kinh phí theo phòng",
+            "Kinh phí theo quý"
+        ]
+    );
     let months = book.worksheet_range("Hoạt động theo tháng").unwrap();
     let all: Vec<Vec<Data>> = months.rows().map(<[Data]>::to_vec).collect();
     // Each sheet opens with who, what, which period and when, then a blank row.
