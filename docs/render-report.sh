@@ -28,7 +28,7 @@ PLAN=$(curl -sf "$API/plans?limit=200" -H "Authorization: Bearer $TOKEN" |
 NAME="bao-cao_${PLAN_CODE}_${PERIOD}"
 curl -sf "$API/reports/plans/$PLAN?period=$PERIOD&format=docx" -H "Authorization: Bearer $TOKEN" -o "$OUT/$NAME.docx"
 soffice --headless --convert-to pdf --outdir "$OUT" "$OUT/$NAME.docx" >/dev/null
-pdftoppm -r 110 -png -f 1 -l 1 -singlefile "$OUT/$NAME.pdf" "$OUT/$NAME"
+pdftoppm -r 90 -png -f 1 -l 1 -singlefile "$OUT/$NAME.pdf" "$OUT/$NAME"
 echo "$OUT/$NAME.docx"
 echo "$OUT/$NAME.pdf"
 echo "$OUT/$NAME.png"

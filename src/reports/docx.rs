@@ -146,8 +146,8 @@ fn status_vi(counts: &StatusCounts) -> String {
 
 /// The heading block: two columns without borders.
 fn letterhead(head: &Letterhead) -> Table {
-    // About 7.5 cm and 9 cm, as the decree's sample lays them out.
-    let left_width = WIDTH * 45 / 100;
+    // About 6.5 cm and 10 cm: the national name fits one line at 12 pt.
+    let left_width = WIDTH * 40 / 100;
     let right_width = WIDTH - left_width;
     let centred = |text: &str, size: usize, bold: bool| {
         let mut r = run(text).size(size);
@@ -184,8 +184,9 @@ fn signature(head: &Letterhead) -> Table {
     let mut left = TableCell::new()
         .width(left_width, WidthType::Dxa)
         .add_paragraph(para(AlignmentType::Left).add_run(run("Nơi nhận:").size(SMALL).bold().italic()));
-    for recipient in &head.recipients {
-        left = left.add_paragraph(para(AlignmentType::Left).add_run(run(format!("- {recipient};")).size(TINY)));
+    for (i, recipient) in head.recipients.iter().enumerate() {
+        let end = if i + 1 == head.recipients.len() { "." } else { ";" };
+        left = left.add_paragraph(para(AlignmentType::Left).add_run(run(format!("- {recipient}{end}")).size(TINY)));
     }
     let mut right = TableCell::new()
         .width(right_width, WidthType::Dxa)
@@ -242,12 +243,14 @@ pub fn document(report: &PlanReport, head: &Letterhead) -> Result<Vec<u8>, docx_
     let done = report.items.iter().flat_map(|i| &i.assignments).filter(|a| a.status == AssignmentStatus::Done).count();
     let assigned: usize = report.items.iter().map(|i| i.assignments.len()).sum();
     doc = doc.add_paragraph(body(format!(
-        "Kế hoạch có {} nội dung; {assigned} nhiệm vụ được giao cho các phòng, trong đó {done} nhiệm vụ đã hoàn thành.",
+        "Kế hoạch có {} nội dung; {assigned} nhiệm vụ được giao cho các phòng, trong đó {done} nhiệm vụ đã hoàn thành. Bảng dưới đây liệt kê các phần của Kế hoạch và các nội dung đã được giao hoặc đã có hoạt động trong kỳ.",
         report.items.iter().filter(|i| i.item_id.is_some()).count()
     )));
+    // The parts of the plan, and the items that were assigned or carried out.
     let rows = report
         .items
         .iter()
+        .filter(|i| i.depth == 0 || !i.assignments.is_empty() || i.verified_activities > 0)
         .map(|i| {
             let departments: Vec<String> =
                 i.assignments.iter().map(|a| format!("{} ({})", a.department_code, a.status.label())).collect();
