@@ -274,6 +274,11 @@ fn conventions(api: &mut openapi::OpenApi) {
                 "download_evidence" => {
                     file_types(op, crate::domain::activities::EVIDENCE_TYPES.iter().map(|(m, _)| *m))
                 }
+                // A receipt is a document or a picture of one: no video.
+                "download_budget_receipt" => file_types(
+                    op,
+                    crate::domain::activities::EVIDENCE_TYPES.iter().map(|(m, _)| *m).filter(|m| *m != "video/mp4"),
+                ),
                 "download_feedback_attachment" | "download_public_attachment" => {
                     file_types(op, crate::routes::feedback::attachments::ACCEPTED.iter().copied())
                 }

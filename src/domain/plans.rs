@@ -162,7 +162,7 @@ pub fn target_status(
 /// A reporting period: `2021`, `2021-H1`, `2021-Q2` or `2021-M07` (a month also as
 /// `2021-07`, as people write it; `canonical_period` gives the `M` form kept).
 /// The form `valid_period` accepts, as the OpenAPI document states it.
-pub const PERIOD_PATTERN: &str = "^[0-9]{4}(-(H[12]|Q[1-4]|M?(0[1-9]|1[0-2])))?$";
+pub const PERIOD_PATTERN: &str = "^[1-9][0-9]{3}(-(H[12]|Q[1-4]|M?(0[1-9]|1[0-2])))?$";
 
 /// A period as given, in its stored form when it is one (else as given, for the
 /// caller's own check to refuse or not match).
@@ -184,7 +184,9 @@ pub fn canonical_period(period: &str) -> Option<String> {
 pub fn valid_period(period: &str) -> bool {
     // Bytes, not characters: the text may be anything, and must not be cut inside one.
     let bytes = period.as_bytes();
-    if bytes.len() < 4 || !bytes[..4].iter().all(u8::is_ascii_digit) {
+    // Years 1000–9999: a year 0 would begin, under the decree's cut-off, in the year -1,
+    // which no date format carries.
+    if bytes.len() < 4 || !bytes[..4].iter().all(u8::is_ascii_digit) || bytes[0] == b'0' {
         return false;
     }
     let rest = &period[4..];
@@ -208,7 +210,18 @@ mod tests {
 
     #[test]
     fn odd_period_strings_are_refused_not_panicked_on() {
-        for text in ["^\u{dbb1f}", "202\u{1ec5}", "2021-M+1", "2021-M1", "2021-M13", "2021-Q5", "2021-", "12345"] {
+        for text in [
+            "^\u{dbb1f}",
+            "202\u{1ec5}",
+            "2021-M+1",
+            "2021-M1",
+            "2021-M13",
+            "2021-Q5",
+            "2021-",
+            "12345",
+            "0000",
+            "0999-Q1",
+        ] {
             assert!(!valid_period(text), "{text}");
         }
     }

@@ -215,7 +215,7 @@ pub struct CreateMeasurement {
     pub value: f64,
     pub measured_on: NaiveDate,
     #[validate(custom(function = "crate::domain::validate::period"))]
-    #[schema(pattern = "^[0-9]{4}(-(H[12]|Q[1-4]|M?(0[1-9]|1[0-2])))?$")]
+    #[schema(pattern = "^[1-9][0-9]{3}(-(H[12]|Q[1-4]|M?(0[1-9]|1[0-2])))?$")]
     pub period: Option<String>,
     /// Only `entered` (the default): `computed` values are recorded by the service.
     pub source: Option<MeasurementSource>,

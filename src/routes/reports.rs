@@ -564,7 +564,7 @@ impl Resource for Snapshot {
 #[schema(example = json!({"period": "2021-Q2"}))]
 pub struct CreateSnapshot {
     /// `2021`, `2021-H1`, `2021-Q2` or `2021-M07` (also `2021-07`); or give `from` and `to` instead.
-    #[schema(pattern = "^[0-9]{4}(-(H[12]|Q[1-4]|M?(0[1-9]|1[0-2])))?$")]
+    #[schema(pattern = "^[1-9][0-9]{3}(-(H[12]|Q[1-4]|M?(0[1-9]|1[0-2])))?$")]
     pub period: Option<String>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,

@@ -107,7 +107,7 @@ impl Resource for ReportSubmission {
 pub struct CreateSubmission {
     /// `2021`, `2021-H1`, `2021-Q2` or `2021-M07`: a period that has ended.
     #[validate(length(min = 4, max = 8), custom(function = "validate::period"))]
-    #[schema(min_length = 4, max_length = 8, pattern = "^[0-9]{4}(-(H[12]|Q[1-4]|M?(0[1-9]|1[0-2])))?$")]
+    #[schema(min_length = 4, max_length = 8, pattern = "^[1-9][0-9]{3}(-(H[12]|Q[1-4]|M?(0[1-9]|1[0-2])))?$")]
     pub period: String,
     #[validate(length(min = 1, max = 2000))]
     #[schema(min_length = 1, max_length = 2000)]
@@ -331,7 +331,7 @@ pub async fn list_submission_duties(
 pub struct InboxParams {
     /// `2021`, `2021-H1`, `2021-Q2` or `2021-M07`.
     #[validate(length(min = 4, max = 8), custom(function = "validate::period"))]
-    #[param(min_length = 4, max_length = 8, pattern = "^[0-9]{4}(-(H[12]|Q[1-4]|M?(0[1-9]|1[0-2])))?$")]
+    #[param(min_length = 4, max_length = 8, pattern = "^[1-9][0-9]{3}(-(H[12]|Q[1-4]|M?(0[1-9]|1[0-2])))?$")]
     pub period: Option<String>,
     /// The unit that sent them.
     pub unit_id: Option<Uuid>,
