@@ -215,28 +215,15 @@ pub const PARTS: [&str; 7] = [
 
 /// The report as a `.docx` file.
 pub fn document(report: &PlanReport, head: &Letterhead) -> Result<Vec<u8>, docx_rs::DocxError> {
-    let fonts = RunFonts::new().ascii(FONT).hi_ansi(FONT).east_asia(FONT).cs(FONT);
-    let (top, bottom, left, right) = MARGINS;
-    let mut doc = Docx::new()
-        .page_size(PAGE.0, PAGE.1)
-        .page_margin(PageMargin::new().top(top).bottom(bottom).left(left).right(right).header(720).footer(720))
-        .default_fonts(fonts)
-        .default_size(BODY)
-        .add_table(letterhead(head))
-        .add_paragraph(para(AlignmentType::Center))
-        .add_paragraph(para(AlignmentType::Center).add_run(run("BÁO CÁO").size(28).bold()))
-        .add_paragraph(
-            para(AlignmentType::Center)
-                .add_run(run(format!("Kết quả thực hiện {}", report.plan.title)).size(28).bold()),
-        )
-        .add_paragraph(
-            para(AlignmentType::Center).add_run(run(format!("Kỳ báo cáo: {}", report.period.label_vi())).size(BODY)),
-        )
-        .add_paragraph(para(AlignmentType::Center).add_run(run("———").size(BODY)))
-        .add_paragraph(body(format!(
+    let mut doc = opening(
+        head,
+        &format!("Kết quả thực hiện {}", report.plan.title),
+        &report.period.label_vi(),
+        &format!(
             "Thực hiện {} (mã {}), {} báo cáo kết quả thực hiện trong kỳ như sau:",
             report.plan.title, report.plan.code, head.organization
-        )));
+        ),
+    );
 
     // I. Items.
     doc = doc.add_paragraph(heading(PARTS[0]));
@@ -431,12 +418,119 @@ pub fn document(report: &PlanReport, head: &Letterhead) -> Result<Vec<u8>, docx_
         &["Nội dung chi", "Dự toán", "Đã cấp", "Đã chi", "Quyết toán", "Chênh lệch"],
         rows,
     ));
-    doc = doc.add_paragraph(body("Trên đây là báo cáo kết quả thực hiện trong kỳ./."));
+    closing(doc, head)
+}
 
-    doc = doc.add_paragraph(para(AlignmentType::Left)).add_table(signature(head));
+/// The page, the heading block, the title (*BÁO CÁO* and what it is about), the period
+/// and the opening sentence.
+fn opening(head: &Letterhead, about: &str, period: &str, intro: &str) -> Docx {
+    let fonts = RunFonts::new().ascii(FONT).hi_ansi(FONT).east_asia(FONT).cs(FONT);
+    let (top, bottom, left, right) = MARGINS;
+    Docx::new()
+        .page_size(PAGE.0, PAGE.1)
+        .page_margin(PageMargin::new().top(top).bottom(bottom).left(left).right(right).header(720).footer(720))
+        .default_fonts(fonts)
+        .default_size(BODY)
+        .add_table(letterhead(head))
+        .add_paragraph(para(AlignmentType::Center))
+        .add_paragraph(para(AlignmentType::Center).add_run(run("BÁO CÁO").size(28).bold()))
+        .add_paragraph(para(AlignmentType::Center).add_run(run(about).size(28).bold()))
+        .add_paragraph(para(AlignmentType::Center).add_run(run(format!("Kỳ báo cáo: {period}")).size(BODY)))
+        .add_paragraph(para(AlignmentType::Center).add_run(run("———").size(BODY)))
+        .add_paragraph(body(intro))
+}
+
+/// The closing sentence, "Nơi nhận" and the signer; the file.
+fn closing(doc: Docx, head: &Letterhead) -> Result<Vec<u8>, docx_rs::DocxError> {
+    let doc = doc
+        .add_paragraph(body("Trên đây là báo cáo kết quả thực hiện trong kỳ./."))
+        .add_paragraph(para(AlignmentType::Left))
+        .add_table(signature(head));
     let mut out = std::io::Cursor::new(Vec::new());
     doc.build().pack(&mut out)?;
     Ok(out.into_inner())
+}
+
+/// The headings of the roll-up's body, in order.
+pub const ROLLUP_PARTS: [&str; 3] = [
+    "I. KẾT QUẢ THỰC HIỆN CỦA CÁC ĐƠN VỊ",
+    "II. KẾT QUẢ THEO NỘI DUNG CỦA KẾ HOẠCH",
+    "III. ĐƠN VỊ CHƯA CÓ KẾ HOẠCH THỰC HIỆN",
+];
+
+fn rate(value: Option<f64>) -> String {
+    value.map(|v| format!("{}%", number(v))).unwrap_or_default()
+}
+
+/// The roll-up of a plan over the units below as the official document of the
+/// organisation above (the province's compiled report).
+pub fn rollup_document(rollup: &super::rollup::Rollup, head: &Letterhead) -> Result<Vec<u8>, docx_rs::DocxError> {
+    let mut doc = opening(
+        head,
+        &format!("Tổng hợp kết quả thực hiện {} của các đơn vị", rollup.plan.title),
+        &rollup.period.label_vi(),
+        &format!(
+            "Thực hiện {} (mã {}), {} tổng hợp kết quả thực hiện của {} đơn vị trong kỳ như sau:",
+            rollup.plan.title,
+            rollup.plan.code,
+            head.organization,
+            rollup.units.len()
+        ),
+    );
+
+    doc = doc.add_paragraph(heading(ROLLUP_PARTS[0]));
+    let rows = rollup
+        .units
+        .iter()
+        .map(|u| {
+            vec![
+                u.rank.map(|r| r.to_string()).unwrap_or_default(),
+                format!("{} — {}", u.code, u.name),
+                format!("{}/{}/{}", u.reports.on_time, u.reports.late, u.reports.missing),
+                rate(u.indicators_met_rate),
+                format!("{}/{}/{}", u.feedback.received, u.feedback.answered_on_time, u.feedback.overdue),
+                u.score.map(number).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    doc = doc.add_table(table(
+        &widths(&[8, 34, 16, 12, 18, 12]),
+        &["Xếp hạng", "Đơn vị", "Báo cáo đúng hạn/trễ/thiếu", "Chỉ tiêu đạt", "Phản ánh nhận/đúng hạn/quá hạn", "Điểm"],
+        rows,
+    ));
+
+    doc = doc.add_paragraph(heading(ROLLUP_PARTS[1]));
+    let rows = rollup
+        .items
+        .iter()
+        .filter(|i| i.depth == 0 || i.units > 0)
+        .map(|i| {
+            let activities: i64 = i.implementations.iter().map(|m| m.verified_activities).sum();
+            let evidence: i64 = i.implementations.iter().map(|m| m.evidence_files).sum();
+            vec![
+                i.reference.clone(),
+                format!("{}{}", "  ".repeat(i.depth.max(0) as usize), i.title),
+                i.units.to_string(),
+                activities.to_string(),
+                evidence.to_string(),
+            ]
+        })
+        .collect();
+    doc = doc.add_table(table(
+        &widths(&[10, 54, 12, 12, 12]),
+        &["Số hiệu", "Nội dung", "Số đơn vị thực hiện", "Hoạt động", "Minh chứng"],
+        rows,
+    ));
+
+    doc = doc.add_paragraph(heading(ROLLUP_PARTS[2]));
+    if rollup.missing.is_empty() {
+        doc = doc.add_paragraph(body("Tất cả các đơn vị đã ban hành kế hoạch thực hiện."));
+    } else {
+        for m in &rollup.missing {
+            doc = doc.add_paragraph(body(format!("- {} ({}).", m.name, m.code)));
+        }
+    }
+    closing(doc, head)
 }
 
 #[cfg(test)]

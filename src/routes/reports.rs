@@ -143,7 +143,7 @@ async fn render_plan(
             xlsx_of(&report.tables(), &name, &title)
         }
         PlanReportFormat::Docx => {
-            let head = letterhead(state, report).await?;
+            let head = letterhead(state, report.plan.organization_id, report.plan.id, report.generated_at).await?;
             let report = report.clone();
             let bytes =
                 web::block(move || reports::docx::document(&report, &head)).await?.map_err(ApiError::internal)?;
@@ -155,9 +155,13 @@ async fn render_plan(
 /// What the official document takes from the organisation's record (its name, parent,
 /// abbreviation, place and signer) and from the plan's decision (its recipients, and
 /// the place and signer where the organisation names none).
-async fn letterhead(state: &AppState, report: &PlanReport) -> Result<reports::docx::Letterhead, ApiError> {
-    let (org, plan_id) = (report.plan.organization_id, report.plan.id);
-    let dated = crate::domain::time::local_date(report.generated_at);
+async fn letterhead(
+    state: &AppState,
+    org: Uuid,
+    plan_id: Uuid,
+    generated_at: DateTime<Utc>,
+) -> Result<reports::docx::Letterhead, ApiError> {
+    let dated = crate::domain::time::local_date(generated_at);
     db::run(&state.pool, move |conn| {
         let own = db::organizations::find(conn, org, None)?;
         let parent = match own.parent_id {
@@ -746,9 +750,10 @@ pub struct RollupParams {
     pub from: Option<NaiveDate>,
     /// Last day (Vietnam), with `from`.
     pub to: Option<NaiveDate>,
-    /// `json` (default), `csv` (with `section`) or `xlsx`; or ask with `Accept`.
+    /// `json` (default), `csv` (with `section`), `xlsx`, or `docx` (the compiled report as
+    /// an official document); or ask with `Accept`.
     #[param(inline)]
-    pub format: Option<ReportFormat>,
+    pub format: Option<PlanReportFormat>,
     /// The section a CSV holds: `items`, `units`, `indicators` or `missing`.
     #[param(inline)]
     pub section: Option<RollupSection>,
@@ -798,6 +803,7 @@ impl RollupSection {
             (crate::reports::rollup::Rollup = "application/json"),
             (String = "text/csv"),
             (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
         )),
     )
 )]
@@ -813,7 +819,7 @@ pub async fn get_plan_rollup(
     principal.require(Permission::Oversee)?;
     let params = query.0;
     let period = ReportPeriod::parse(params.period.as_deref(), params.from, params.to)?;
-    let format = negotiate(params.format, &req);
+    let format = negotiate_plan(params.format, &req);
     let ctx = context(&state, None);
     let (id, org) = (plan_id.into_inner(), principal.organization_id);
     let rollup = db::run(&state.pool, move |conn| {
@@ -827,13 +833,20 @@ pub async fn get_plan_rollup(
     let name = format!("tong-hop_{}_{}", file_part(&rollup.plan.code), file_part(&rollup.period.label()));
     let style = csv_style(params.bom, params.headers);
     match format {
-        ReportFormat::Json => Ok(HttpResponse::Ok().json(&rollup)),
-        ReportFormat::Csv => csv_of(rollup.tables(), params.section.map(RollupSection::as_str), &name, style),
-        ReportFormat::Xlsx => {
+        PlanReportFormat::Json => Ok(HttpResponse::Ok().json(&rollup)),
+        PlanReportFormat::Csv => csv_of(rollup.tables(), params.section.map(RollupSection::as_str), &name, style),
+        PlanReportFormat::Xlsx => {
             let organization = organization_name(&state, rollup.plan.organization_id).await?;
             let subject = format!("Tổng hợp thực hiện kế hoạch: {} — {}", rollup.plan.code, rollup.plan.title);
             let title = reports::title_block(&organization, &subject, &rollup.period, rollup.generated_at);
             xlsx_of(&rollup.tables(), &name, &title)
+        }
+        PlanReportFormat::Docx => {
+            let head = letterhead(&state, rollup.plan.organization_id, rollup.plan.id, rollup.generated_at).await?;
+            let bytes = web::block(move || reports::docx::rollup_document(&rollup, &head))
+                .await?
+                .map_err(ApiError::internal)?;
+            Ok(download(DOCX, &format!("{name}.docx"), bytes))
         }
     }
 }

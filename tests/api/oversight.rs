@@ -304,6 +304,45 @@ async fn the_province_reads_down_the_tree_and_rolls_up_its_units() {
         .send()
         .await;
     assert_eq!(xlsx.status, 200);
+    // The compiled report as the official document: its parts in order, the units' rank
+    // and score, the missing unit; no personal data.
+    let docx = app
+        .get(&format!("/api/v1/reports/plans/{province_plan}/rollup?period=2021&format=docx"))
+        .token(&leader)
+        .send()
+        .await;
+    assert_eq!(docx.status, 200, "{}", docx.text());
+    let doc = docx_rs::read_docx(&docx.body).expect("a Word document");
+    let mut texts = Vec::new();
+    for child in &doc.document.children {
+        match child {
+            docx_rs::DocumentChild::Paragraph(p) => texts.push(p.raw_text()),
+            docx_rs::DocumentChild::Table(t) => {
+                for docx_rs::TableChild::TableRow(row) in &t.rows {
+                    for docx_rs::TableRowChild::TableCell(cell) in &row.cells {
+                        for content in &cell.children {
+                            if let docx_rs::TableCellContent::Paragraph(p) = content {
+                                texts.push(p.raw_text());
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let at =
+        |needle: &str| texts.iter().position(|t| t.contains(needle)).unwrap_or_else(|| panic!("{needle}: {texts:#?}"));
+    let parts = cchc_outreach::reports::docx::ROLLUP_PARTS;
+    assert!(at("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM") < at("BÁO CÁO"));
+    assert!(at("BÁO CÁO") < at(parts[0]) && at(parts[0]) < at(parts[1]) && at(parts[1]) < at(parts[2]));
+    assert!(at(parts[2]) < at("Nơi nhận:"));
+    let row = at("KDPM — ");
+    assert_eq!(texts[row - 1], "1", "rank 1: {texts:#?}");
+    assert_eq!(texts[row + 4], cchc_outreach::reports::docx::number(unit["score"].as_f64().unwrap()));
+    assert!(texts[at(parts[2])..].iter().any(|t| t.contains("(SXD)")), "{texts:#?}");
+    let all = texts.join("\n");
+    assert!(!all.contains("0905") && !all.contains(NAME), "no personal data in the document");
     // Only for a plan of one's own organisation: the board's roll-up of the province's is a 404.
     let res =
         app.get(&format!("/api/v1/reports/plans/{province_plan}/rollup?period=2021")).token(&board_leader).send().await;
