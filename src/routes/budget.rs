@@ -427,6 +427,92 @@ fn check_line_refs(
     Ok(department.or(activity_department))
 }
 
+/// A page of a line's entries (allocations or spending); 404 if the line is not the
+/// caller's.
+async fn list_entries<A, F>(
+    req: &HttpRequest,
+    state: &AppState,
+    principal: &Principal,
+    line: Uuid,
+    page: crate::http::PageRequest,
+    load: F,
+) -> Result<HttpResponse, ApiError>
+where
+    A: Resource,
+    F: FnOnce(&mut PgConnection, Uuid, &crate::http::PageRequest) -> diesel::QueryResult<Vec<A::Row>> + Send + 'static,
+{
+    principal.require(Permission::BudgetRead)?;
+    let org = principal.organization_id;
+    crud::list::<A, _>(req, state, page, move |conn, page| {
+        lines::find(conn, line, org)?;
+        load(conn, line, page)
+    })
+    .await
+}
+
+/// Adds an entry to a line: the line locked (404 if not the caller's), the writer
+/// checked, `insert` given the line; `201`, audited.
+async fn add_entry<A, F>(
+    state: &AppState,
+    principal: Principal,
+    ctx: &RequestContext,
+    line: Uuid,
+    insert: F,
+) -> Result<HttpResponse, ApiError>
+where
+    A: Resource,
+    F: FnOnce(&mut PgConnection, &LineRow, Uuid) -> diesel::QueryResult<A::Row> + Send + 'static,
+{
+    principal.require(Permission::BudgetWrite)?;
+    let actor = Actor::of(&principal, ctx);
+    crud::create::<A, _>(state, actor, move |conn| {
+        let row = lines::lock(conn, line, principal.organization_id)?;
+        may_write(conn, &principal, row.organization_id)?;
+        Ok(insert(conn, &row, principal.id)?)
+    })
+    .await
+}
+
+/// Changes an entry with `apply` (its line's writers only), `If-Match` checked, audited.
+async fn change_entry<A, F>(
+    state: &AppState,
+    principal: Principal,
+    ctx: &RequestContext,
+    id: Uuid,
+    if_match: IfMatch,
+    apply: F,
+) -> Result<HttpResponse, ApiError>
+where
+    A: Resource,
+    F: FnOnce(&mut PgConnection, Uuid) -> diesel::QueryResult<A::Row> + Send + 'static,
+{
+    principal.require(Permission::BudgetWrite)?;
+    let actor = Actor::of(&principal, ctx);
+    let org = principal.organization_id;
+    crud::update::<A, _>(state, actor, id, org, if_match, move |conn, current| {
+        may_write(conn, &principal, crate::db::Record::organization(current).unwrap_or_default())?;
+        Ok(apply(conn, crate::db::page::Row::id(current))?)
+    })
+    .await
+}
+
+/// Deletes an entry (its line's writers only), `If-Match` checked, audited.
+async fn remove_entry<A: Resource>(
+    state: &AppState,
+    principal: Principal,
+    ctx: &RequestContext,
+    id: Uuid,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::BudgetWrite)?;
+    let actor = Actor::of(&principal, ctx);
+    let org = principal.organization_id;
+    crud::delete::<A, _>(state, actor, id, org, if_match, move |conn, current| {
+        may_write(conn, &principal, crate::db::Record::organization(current).unwrap_or_default())
+    })
+    .await
+}
+
 /// List budget lines.
 #[utoipa::path(
     tag = "budget",
@@ -637,13 +723,8 @@ pub async fn list_budget_allocations(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.0.require(Permission::BudgetRead)?;
-    let (id, org) = (id.into_inner(), auth.0.organization_id);
-    crud::list::<BudgetAllocation, _>(&req, &state, query.page, move |conn, page| {
-        lines::find(conn, id, org)?;
-        allocations::of_line(conn, id, page)
-    })
-    .await
+    let (page, line) = (query.page, id.into_inner());
+    list_entries::<BudgetAllocation, _>(&req, &state, &auth.0, line, page, allocations::of_line).await
 }
 
 /// Record an allocation to a line.
@@ -663,27 +744,21 @@ pub async fn create_budget_allocation(
     body: ApiJson<CreateBudgetAllocation>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = auth.0;
-    principal.require(Permission::BudgetWrite)?;
     let body = body.0;
-    let (line_id, org) = (id.into_inner(), principal.organization_id);
-    let actor = Actor::of(&principal, &ctx);
-    crud::create::<BudgetAllocation, _>(&state, actor, move |conn| {
-        let line = lines::lock(conn, line_id, org)?;
-        may_write(conn, &principal, line.organization_id)?;
-        Ok(allocations::insert(
+    add_entry::<BudgetAllocation, _>(&state, auth.0, &ctx, id.into_inner(), move |conn, line, author| {
+        allocations::insert(
             conn,
             &NewAllocation {
                 id: Uuid::now_v7(),
                 organization_id: line.organization_id,
-                line_id,
+                line_id: line.id,
                 allocated_on: body.allocated_on,
                 amount: body.amount,
                 decision_number: body.decision_number.trim().to_owned(),
                 note: body.note,
-                created_by: Some(principal.id),
+                created_by: Some(author),
             },
-        )?)
+        )
     })
     .await
 }
@@ -720,8 +795,6 @@ pub async fn update_budget_allocation(
     body: ApiJson<UpdateBudgetAllocation>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = auth.0;
-    principal.require(Permission::BudgetWrite)?;
     let body = body.0;
     let changes = AllocationChanges {
         allocated_on: body.allocated_on,
@@ -729,11 +802,8 @@ pub async fn update_budget_allocation(
         decision_number: body.decision_number.map(|d| d.trim().to_owned()),
         note: body.note,
     };
-    let actor = Actor::of(&principal, &ctx);
-    let org = principal.organization_id;
-    crud::update::<BudgetAllocation, _>(&state, actor, id.into_inner(), org, if_match, move |conn, current| {
-        may_write(conn, &principal, current.organization_id)?;
-        Ok(allocations::update(conn, current.id, &changes)?)
+    change_entry::<BudgetAllocation, _>(&state, auth.0, &ctx, id.into_inner(), if_match, move |conn, id| {
+        allocations::update(conn, id, &changes)
     })
     .await
 }
@@ -752,14 +822,7 @@ pub async fn delete_budget_allocation(
     if_match: IfMatch,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = auth.0;
-    principal.require(Permission::BudgetWrite)?;
-    let actor = Actor::of(&principal, &ctx);
-    let org = principal.organization_id;
-    crud::delete::<BudgetAllocation, _>(&state, actor, id.into_inner(), org, if_match, move |conn, current| {
-        may_write(conn, &principal, current.organization_id)
-    })
-    .await
+    remove_entry::<BudgetAllocation>(&state, auth.0, &ctx, id.into_inner(), if_match).await
 }
 
 /// List a line's spending.
@@ -777,13 +840,8 @@ pub async fn list_budget_spendings(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.0.require(Permission::BudgetRead)?;
-    let (id, org) = (id.into_inner(), auth.0.organization_id);
-    crud::list::<BudgetSpending, _>(&req, &state, query.page, move |conn, page| {
-        lines::find(conn, id, org)?;
-        spendings::of_line(conn, id, page)
-    })
-    .await
+    let (page, line) = (query.page, id.into_inner());
+    list_entries::<BudgetSpending, _>(&req, &state, &auth.0, line, page, spendings::of_line).await
 }
 
 /// Record a spending entry of a line (its invoice or receipt is uploaded after, to
@@ -804,27 +862,21 @@ pub async fn create_budget_spending(
     body: ApiJson<CreateBudgetSpending>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = auth.0;
-    principal.require(Permission::BudgetWrite)?;
     let body = body.0;
-    let (line_id, org) = (id.into_inner(), principal.organization_id);
-    let actor = Actor::of(&principal, &ctx);
-    crud::create::<BudgetSpending, _>(&state, actor, move |conn| {
-        let line = lines::lock(conn, line_id, org)?;
-        may_write(conn, &principal, line.organization_id)?;
-        Ok(spendings::insert(
+    add_entry::<BudgetSpending, _>(&state, auth.0, &ctx, id.into_inner(), move |conn, line, author| {
+        spendings::insert(
             conn,
             &NewSpending {
                 id: Uuid::now_v7(),
                 organization_id: line.organization_id,
-                line_id,
+                line_id: line.id,
                 spent_on: body.spent_on,
                 amount: body.amount,
                 payee_kind: body.payee_kind,
                 description: body.description.trim().to_owned(),
-                created_by: Some(principal.id),
+                created_by: Some(author),
             },
-        )?)
+        )
     })
     .await
 }
@@ -861,8 +913,6 @@ pub async fn update_budget_spending(
     body: ApiJson<UpdateBudgetSpending>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = auth.0;
-    principal.require(Permission::BudgetWrite)?;
     let body = body.0;
     let changes = SpendingChanges {
         spent_on: body.spent_on,
@@ -871,11 +921,8 @@ pub async fn update_budget_spending(
         description: body.description.map(|d| d.trim().to_owned()),
         ..SpendingChanges::default()
     };
-    let actor = Actor::of(&principal, &ctx);
-    let org = principal.organization_id;
-    crud::update::<BudgetSpending, _>(&state, actor, id.into_inner(), org, if_match, move |conn, current| {
-        may_write(conn, &principal, current.organization_id)?;
-        Ok(spendings::update(conn, current.id, &changes)?)
+    change_entry::<BudgetSpending, _>(&state, auth.0, &ctx, id.into_inner(), if_match, move |conn, id| {
+        spendings::update(conn, id, &changes)
     })
     .await
 }
@@ -894,14 +941,7 @@ pub async fn delete_budget_spending(
     if_match: IfMatch,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = auth.0;
-    principal.require(Permission::BudgetWrite)?;
-    let actor = Actor::of(&principal, &ctx);
-    let org = principal.organization_id;
-    crud::delete::<BudgetSpending, _>(&state, actor, id.into_inner(), org, if_match, move |conn, current| {
-        may_write(conn, &principal, current.organization_id)
-    })
-    .await
+    remove_entry::<BudgetSpending>(&state, auth.0, &ctx, id.into_inner(), if_match).await
 }
 
 /// A receipt upload: one `file` part.
