@@ -82,6 +82,9 @@ pub struct Settings {
     pub public_url: String,
     /// `CCHC_DIGEST_HOUR`: the hour (Vietnam, 0–23) daily digests go out at.
     pub digest_hour: u32,
+    /// `CCHC_RETENTION_SCAN_SECONDS`: how often the retention run looks for senders to
+    /// anonymise (default once a day).
+    pub retention_every: Duration,
     /// Where "now" comes from: the system clock, or (tests only, never the
     /// environment) a fixed one.
     pub clock: crate::clock::Clock,
@@ -287,6 +290,7 @@ impl Settings {
                 |url| url.trim_end_matches('/').to_owned(),
             ),
             digest_hour: u32::try_from(parse("CCHC_DIGEST_HOUR", 7)?)?.min(23),
+            retention_every: Duration::from_secs(parse("CCHC_RETENTION_SCAN_SECONDS", 86_400)?.clamp(60, 604_800)),
             database_url: lookup("DATABASE_URL"),
             bind: lookup("CCHC_BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
             data_dir: lookup("CCHC_DATA_DIR").map_or_else(|| PathBuf::from("data"), PathBuf::from),

@@ -70,6 +70,7 @@ and answers 404 for an organisation not below the caller's. The parameter is not
         (name = "activities", description = "Communication activities that carried the plan out, and staff reach."),
         (name = "evidence", description = "Evidence files of activities."),
         (name = "budget", description = "The plan's budget (plan III.5): lines with their estimate, allocations by decision, spending with invoices or receipts, settlement. Whole đồng, integers."),
+        (name = "data-protection", description = "Citizens' personal data as Decree 13/2023/NĐ-CP asks: the register of processing, a person's access, restriction and erasure, retention, the erasure log, legal holds and consent. See docs/data-protection.md."),
         (name = "feedback", description = "Feedback and hotline records (phản ánh, kiến nghị): categories, holidays, records, answers, satisfaction, publication."),
         (name = "public", description = "Published feedback results, readable without signing in; rate limited per client address."),
         (name = "reports", description = "Reports of plans and feedback as JSON, CSV or XLSX, and frozen snapshots."),

@@ -59,6 +59,7 @@ pub enum Permission {
     ReportsSnapshot,
     BudgetRead,
     BudgetWrite,
+    DataProtection,
 }
 
 pub struct Grant {
@@ -290,6 +291,13 @@ pub const MATRIX: &[Grant] = &[
         what: "acknowledge or return the reports the units below send",
         what_vi: "tiếp nhận, trả lại báo cáo của đơn vị cấp dưới",
         roles: &[Admin, OrgAdmin, Leader],
+        scopes: &[],
+    },
+    Grant {
+        permission: Permission::DataProtection,
+        what: "act on citizens' requests about their personal data (find by phone or e-mail, export, restrict, erase), see the retention run and the erasure log, re-apply it after a restore",
+        what_vi: "xử lý yêu cầu về dữ liệu cá nhân (Nghị định 13/2023)",
+        roles: &[Admin, OrgAdmin],
         scopes: &[],
     },
     Grant {
@@ -576,6 +584,20 @@ pub const OPERATIONS: &[(&str, Access)] = &[
     ("acknowledge_report_submission", Access::Needs(Permission::SubmissionsReview)),
     ("return_report_submission", Access::Needs(Permission::SubmissionsReview)),
     ("get_feedback_report", Access::Needs(Permission::ReportsRead)),
+    ("get_register", Access::SignedIn),
+    ("export_subject_data", Access::Needs(Permission::DataProtection)),
+    ("restrict_subject", Access::Needs(Permission::DataProtection)),
+    ("erase_subject", Access::Needs(Permission::DataProtection)),
+    ("get_retention_report", Access::Needs(Permission::DataProtection)),
+    ("list_erasures", Access::Needs(Permission::DataProtection)),
+    ("reapply_erasures", Access::Needs(Permission::DataProtection)),
+    ("put_legal_hold", Access::Needs(Permission::FeedbackManage)),
+    ("delete_legal_hold", Access::Needs(Permission::FeedbackManage)),
+    (
+        "get_feedback_consent",
+        Access::Rule(Permission::FeedbackRead, "a service client with `feedback:write`: only of records it filed"),
+    ),
+    ("withdraw_feedback_consent", Access::Needs(Permission::FeedbackManage)),
     ("get_triage_report", Access::Needs(Permission::ReportsRead)),
     ("create_report_snapshot", Access::Needs(Permission::ReportsSnapshot)),
     ("list_report_snapshots", Access::Needs(Permission::ReportsRead)),

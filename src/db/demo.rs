@@ -132,6 +132,7 @@ pub fn load(conn: &mut PgConnection, demo: &DemoFeedback) -> QueryResult<usize> 
                 default_department_id: Some(department),
                 deadline_days: spec.deadline_days,
                 created_by: Some(admin),
+                retention_years: None,
             },
         )?;
         categories_by_code.insert(spec.code.as_str(), (row.id, department, spec.deadline_days));

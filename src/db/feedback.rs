@@ -35,6 +35,7 @@ pub struct CategoryRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    pub retention_years: Option<i32>,
 }
 
 #[derive(Insertable)]
@@ -47,6 +48,7 @@ pub struct NewCategory {
     pub default_department_id: Option<Uuid>,
     pub deadline_days: i32,
     pub created_by: Option<Uuid>,
+    pub retention_years: Option<i32>,
 }
 
 #[derive(AsChangeset, Default)]
@@ -56,6 +58,7 @@ pub struct CategoryChanges {
     pub name: Option<String>,
     pub default_department_id: Option<Option<Uuid>>,
     pub deadline_days: Option<i32>,
+    pub retention_years: Option<Option<i32>>,
 }
 
 pub mod categories {
@@ -311,6 +314,10 @@ pub struct SenderRow {
     pub address: Option<String>,
     /// What the sender consented to be told by (`email`, `sms`).
     pub notify_by: Vec<String>,
+    /// Processing restricted at the sender's request (Decree 13/2023): shown masked to
+    /// everyone, told nothing. Set only by `db::privacy`.
+    #[diesel(skip_insertion, skip_update)]
+    pub restricted_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Queryable, Selectable, Clone, Debug)]

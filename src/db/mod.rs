@@ -25,6 +25,7 @@ pub mod outbound;
 pub mod page;
 pub mod plan_items;
 pub mod plans;
+pub mod privacy;
 pub mod reports;
 pub mod rollup;
 pub mod schema;

@@ -31,6 +31,8 @@ pub struct OrganizationRow {
     pub signer_title: Option<String>,
     pub finance_department_id: Option<Uuid>,
     pub publication_days: i32,
+    pub retention_years: i32,
+    pub privacy_notice_version: String,
 }
 impl_row!(OrganizationRow);
 
@@ -84,6 +86,8 @@ pub struct OrganizationChanges {
     pub signer_title: Option<Option<String>>,
     pub finance_department_id: Option<Option<Uuid>>,
     pub publication_days: Option<i32>,
+    pub retention_years: Option<i32>,
+    pub privacy_notice_version: Option<String>,
 }
 
 #[derive(Default)]

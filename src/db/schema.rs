@@ -264,6 +264,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+        retention_years -> Nullable<Int4>,
     }
 }
 
@@ -314,6 +315,8 @@ diesel::table! {
         email -> Nullable<Text>,
         address -> Nullable<Text>,
         notify_by -> Array<Text>,
+        erased_at -> Nullable<Timestamptz>,
+        restricted_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -425,6 +428,8 @@ diesel::table! {
         signer_title -> Nullable<Text>,
         finance_department_id -> Nullable<Uuid>,
         publication_days -> Int4,
+        retention_years -> Int4,
+        privacy_notice_version -> Text,
     }
 }
 

@@ -65,6 +65,26 @@ pub const CATALOG: &[(&str, &str, &str, &str)] = &[
         "An answer to a feedback record was written (the first one also makes `feedback.answered`).",
     ),
     ("feedback.published", "feedback", "Feedback", "A feedback record's result was published on the public pages."),
+    (
+        "feedback.sender_erased",
+        "feedback",
+        "Feedback",
+        "A record's sender was anonymised (retention, a request, or re-applied after a restore); `data` says why, never who.",
+    ),
+    ("feedback.held", "feedback", "Feedback", "A record was put under legal hold: its sender is not erased."),
+    ("feedback.released", "feedback", "Feedback", "A record's legal hold was lifted."),
+    (
+        "feedback.consent_withdrawn",
+        "feedback",
+        "Feedback",
+        "The sender withdrew consent to being told or to publication (as staff recorded it).",
+    ),
+    (
+        "data_request.created",
+        "data_request",
+        "SubjectOutcome",
+        "A citizen's request about their personal data was acted on (`access`, `restrict`, `erase`), without who.",
+    ),
     ("feedback.rated", "feedback", "Feedback", "The sender's satisfaction with the answer was recorded."),
     (
         "feedback.overdue",
@@ -284,6 +304,10 @@ pub fn event_type(action: &str, entity: &str, changes: &Value) -> String {
         ("feedback", "reopen") => Some("reopened"),
         ("feedback", "merge") => Some("merged"),
         ("feedback", "unmerge") => Some("unmerged"),
+        ("feedback", "erase") => Some("sender_erased"),
+        ("feedback", "hold") => Some("held"),
+        ("feedback", "unhold") => Some("released"),
+        ("feedback", "withdraw_consent") => Some("consent_withdrawn"),
         ("feedback", _) if changed("escalated_at") => Some("overdue"),
         ("feedback", _) if after("status") == Some("answered") => Some("answered"),
         ("feedback", _) if changes.get("published").and_then(|c| c.get("after")) == Some(&Value::Bool(true)) => {

@@ -11,6 +11,8 @@ pub mod webhooks;
 
 /// The recurring job that looks at deadlines (`CCHC_DEADLINE_SCAN_SECONDS`).
 pub const DEADLINES: &str = "recurring.deadlines";
+/// The recurring job that anonymises senders past retention (`CCHC_RETENTION_SCAN_SECONDS`).
+pub const RETENTION: &str = "recurring.retention";
 
 use std::{sync::Arc, time::Duration};
 
@@ -30,6 +32,8 @@ pub struct Runner {
     sender: webhooks::Sender,
     mailer: mail::Mailer,
     gateway: sms::Gateway,
+    /// The file store, for the files of erased senders.
+    evidence: crate::storage::EvidenceStore,
 }
 
 impl Runner {
@@ -37,7 +41,8 @@ impl Runner {
         let sender = webhooks::Sender::new(&settings.webhooks)?;
         let mailer = mail::Mailer::new(&settings)?;
         let gateway = sms::Gateway::new(&settings)?;
-        Ok(Self { pool, settings, worker: Uuid::now_v7(), sender, mailer, gateway })
+        let evidence = crate::storage::EvidenceStore::open(settings.storage_url.as_deref(), &settings.data_dir)?;
+        Ok(Self { pool, settings, worker: Uuid::now_v7(), sender, mailer, gateway, evidence })
     }
 
     /// Runs for as long as the process does (nothing when `CCHC_JOB_WORKERS=0`).
@@ -56,7 +61,12 @@ impl Runner {
         let mut recurring = false;
         loop {
             if !recurring {
-                recurring = db::run(&self.pool, |conn| Ok(db::jobs::ensure_recurring(conn, DEADLINES)?)).await.is_ok();
+                recurring = db::run(&self.pool, |conn| {
+                    db::jobs::ensure_recurring(conn, DEADLINES)?;
+                    Ok(db::jobs::ensure_recurring(conn, RETENTION)?)
+                })
+                .await
+                .is_ok();
             }
             if permits.available_permits() == 0 {
                 // Wait until one job of ours is done before claiming more.
@@ -118,11 +128,27 @@ impl Runner {
         Ok(())
     }
 
+    /// The retention run (Decree 13/2023): anonymises the senders of records closed longer
+    /// ago than their retention and not under legal hold; then put off until the next.
+    async fn apply_retention(&self, job: Job) -> Result<(), crate::error::ApiError> {
+        let (id, worker, today) = (job.id, self.worker, self.settings.clock.today());
+        let every = self.settings.retention_every.as_secs_f64();
+        let (erased, files) = crate::routes::data_protection::run_retention(&self.pool, today).await?;
+        if !files.is_empty() {
+            crate::routes::data_protection::remove_files(&self.pool, &self.evidence, files).await;
+        }
+        if erased > 0 {
+            tracing::info!(erased, "retention run");
+        }
+        db::run(&self.pool, move |conn| Ok(db::jobs::put_off(conn, id, worker, every).map(drop)?)).await
+    }
+
     async fn work(&self, job: Job) {
         let (id, kind) = (job.id, job.kind.clone());
         let result = match kind.as_str() {
             webhooks::DELIVER => webhooks::deliver(self, job).await,
             DEADLINES => self.scan_deadlines(job).await,
+            RETENTION => self.apply_retention(job).await,
             db::outbound::MAIL => mail::send(self, job).await,
             db::outbound::SMS => sms::send(self, job).await,
             _ => {

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod budget;
 pub mod checks;
 pub mod crud;
+pub mod data_protection;
 pub mod departments;
 pub mod documents;
 pub mod events;
@@ -147,6 +148,17 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(budget::delete_budget_spending)
         .service(budget::put_budget_receipt)
         .service(budget::download_budget_receipt)
+        .service(data_protection::get_register)
+        .service(data_protection::export_subject_data)
+        .service(data_protection::restrict_subject)
+        .service(data_protection::erase_subject)
+        .service(data_protection::get_retention_report)
+        .service(data_protection::list_erasures)
+        .service(data_protection::reapply_erasures)
+        .service(data_protection::put_legal_hold)
+        .service(data_protection::delete_legal_hold)
+        .service(data_protection::get_feedback_consent)
+        .service(data_protection::withdraw_feedback_consent)
         .service(feedback::list_feedback_categories)
         .service(feedback::create_feedback_category)
         .service(feedback::get_feedback_category)

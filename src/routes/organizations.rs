@@ -59,6 +59,14 @@ pub struct Organization {
     /// website (plan II.3.c; `PUBLICATION_TIMELINESS`); default 2.
     #[schema(example = 2)]
     pub publication_days: i32,
+    /// Years a sender's personal data is kept after the record is closed (a category may
+    /// say otherwise); then the daily retention run anonymises it. Default 5.
+    #[schema(example = 5)]
+    pub retention_years: i32,
+    /// The version of the privacy notice its channels show (or the hotline reads) now,
+    /// recorded with each sender's consent unless the filing names another.
+    #[schema(example = "NĐ13-2023/1")]
+    pub privacy_notice_version: String,
     /// Increases with every change; the `ETag` is `"<version>"`.
     pub version: i32,
     #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
@@ -84,6 +92,8 @@ impl From<OrganizationRow> for Organization {
             signer_title: r.signer_title,
             finance_department_id: r.finance_department_id,
             publication_days: r.publication_days,
+            retention_years: r.retention_years,
+            privacy_notice_version: r.privacy_notice_version,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -176,6 +186,13 @@ pub struct UpdateOrganization {
     #[validate(range(min = 0, max = 60))]
     #[schema(minimum = 0, maximum = 60)]
     pub publication_days: Option<i32>,
+    /// Years (1–100) senders are kept after closing.
+    #[validate(range(min = 1, max = 100))]
+    #[schema(minimum = 1, maximum = 100)]
+    pub retention_years: Option<i32>,
+    #[validate(length(min = 1, max = 64), custom(function = "validate::not_blank"))]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 64)]
+    pub privacy_notice_version: Option<String>,
 }
 
 #[derive(Deserialize, Validate, IntoParams)]
@@ -324,6 +341,8 @@ pub async fn update_organization(
         signer_title: body.signer_title.map(|v| v.map(|t| t.trim().to_owned())),
         finance_department_id: body.finance_department_id,
         publication_days: body.publication_days,
+        retention_years: body.retention_years,
+        privacy_notice_version: body.privacy_notice_version.map(|v| v.trim().to_owned()),
     };
     let actor = Actor::of(&principal, &ctx);
     crud::update::<Organization, _>(

@@ -337,6 +337,10 @@ pub async fn set_feedback_notify_by(
                 return Err(ApiError::rule("notify_by", "notify_by_not_consented"));
             }
             tracking::set_notify_by(conn, record.id, &keep)?;
+            if keep.is_empty() && !now.is_empty() {
+                // Consent to being told withdrawn: recorded; nothing goes out from now on.
+                db::privacy::withdraw(conn, record.id, true, false, shared.clock.now())?;
+            }
             Ok(Some(status_of(conn, record, days)?))
         })
     })

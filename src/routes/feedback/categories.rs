@@ -36,6 +36,9 @@ pub struct FeedbackCategory {
     pub default_department_id: Option<Uuid>,
     /// Working days to answer, counted from the first working day after receipt.
     pub deadline_days: i32,
+    /// Years a sender's personal data is kept after the record is closed; `null`: the
+    /// organisation's `retention_years`.
+    pub retention_years: Option<i32>,
     pub version: i32,
     #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub created_at: DateTime<Utc>,
@@ -52,6 +55,7 @@ impl From<CategoryRow> for FeedbackCategory {
             name: r.name,
             default_department_id: r.default_department_id,
             deadline_days: r.deadline_days,
+            retention_years: r.retention_years,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -78,6 +82,10 @@ pub struct CreateCategory {
     #[validate(range(min = 1, max = 365))]
     #[schema(minimum = 1, maximum = 365)]
     pub deadline_days: i32,
+    /// Years senders' personal data is kept after closing (1–100); default: the organisation's.
+    #[validate(range(min = 1, max = 100))]
+    #[schema(minimum = 1, maximum = 100)]
+    pub retention_years: Option<i32>,
     /// Only the system administrator sends this, naming the organisation to act for.
     pub organization_id: Option<Uuid>,
 }
@@ -98,6 +106,11 @@ pub struct UpdateCategory {
     #[validate(range(min = 1, max = 365))]
     #[schema(minimum = 1, maximum = 365)]
     pub deadline_days: Option<i32>,
+    /// `null`: the organisation's.
+    #[serde(default, deserialize_with = "double_option")]
+    #[validate(range(min = 1, max = 100))]
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 100)]
+    pub retention_years: Option<Option<i32>>,
 }
 
 #[derive(Deserialize, Validate, IntoParams)]
@@ -173,6 +186,7 @@ pub async fn create_feedback_category(
         name: body.name.trim().to_owned(),
         default_department_id: body.default_department_id,
         deadline_days: body.deadline_days,
+        retention_years: body.retention_years,
         created_by: Some(principal.id),
     };
     crud::create::<FeedbackCategory, _>(&state, Actor::of(&principal, &ctx), move |conn| {
@@ -211,6 +225,7 @@ pub async fn update_feedback_category(
         name: body.name.map(|n| n.trim().to_owned()),
         default_department_id: body.default_department_id,
         deadline_days: body.deadline_days,
+        retention_years: body.retention_years,
     };
     let actor = Actor::of(&principal, &ctx);
     crud::update::<FeedbackCategory, _>(

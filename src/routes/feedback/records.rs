@@ -178,6 +178,8 @@ pub struct Feedback {
 impl Feedback {
     fn new(rec: FeedbackRecord, reveal: bool) -> Self {
         let r = rec.row;
+        // A sender whose processing is restricted is masked to everyone.
+        let reveal = reveal && rec.sender.as_ref().is_none_or(|s| s.restricted_at.is_none());
         let sender = rec.sender.map(|s| {
             let notify_by = s.notify_by.iter().filter_map(|c| MessageChannel::parse(c)).collect();
             if reveal {
@@ -278,6 +280,20 @@ fn phone(value: &str) -> Result<(), validator::ValidationError> {
     if ok { Ok(()) } else { Err(validator::ValidationError::new("invalid_format")) }
 }
 
+/// The sender's consent as given at filing.
+#[derive(Deserialize, Serialize, Validate, ToSchema, Clone, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentGiven {
+    /// The version of the privacy notice the sender saw, or the hotline operator read.
+    /// Default: the organisation's `privacy_notice_version`.
+    #[validate(length(min = 1, max = 64), custom(function = "validate::not_blank"))]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 64)]
+    pub notice_version: Option<String>,
+    /// The sender agrees that the result may be published (anonymised). Default `false`.
+    #[serde(default)]
+    pub publish: bool,
+}
+
 #[derive(Deserialize, Serialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"channel": "hotline", "kind": "complaint", "sender_type": "citizen", "sender_name": "Nguyễn Văn An",
@@ -312,6 +328,12 @@ pub struct CreateFeedback {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schema(max_items = 2)]
     pub notify_by: Vec<MessageChannel>,
+    /// What the sender was told of the processing of their personal data, and agreed to
+    /// (Decree 13/2023): recorded with the sender, with the channel, the client and when.
+    /// Being told (`notify_by`) is its own consent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[validate(nested)]
+    pub consent: Option<ConsentGiven>,
     #[validate(length(min = 1, max = 1000), custom(function = "validate::not_blank"))]
     #[schema(pattern = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f][^\x00]*$", min_length = 1, max_length = 1000)]
     pub subject: String,
@@ -642,6 +664,7 @@ pub(crate) async fn file(
     }
     let kept_assessment = assessment.clone();
     let now = state.clock.now();
+    let consent = body.consent.clone();
     let filed = crud::file_row::<Feedback, _>(state, actor, move |conn| {
         checks::organization(conn, org)?;
         if let Some(reference) = &body.external_reference {
@@ -704,9 +727,24 @@ pub(crate) async fn file(
             email: body.sender_email,
             address: body.sender_address,
             notify_by,
+            restricted_at: None,
         });
         if let Some(sender) = &sender {
             store::set_sender(conn, sender)?;
+            db::privacy::record_consent(
+                conn,
+                &db::privacy::Consent {
+                    feedback_id: row.id,
+                    organization_id: org,
+                    notice_version: consent.as_ref().and_then(|c| c.notice_version.clone()),
+                    notify: !sender.notify_by.is_empty(),
+                    publish: consent.as_ref().is_some_and(|c| c.publish),
+                    given_at: received_at,
+                    channel: row.channel.as_str().to_owned(),
+                    client_id: client,
+                    recorded_by: Some(author),
+                },
+            )?;
         }
         let location = body.location.as_ref().map(|l| l.row(row.id, org));
         store::set_location(conn, row.id, location.as_ref())?;

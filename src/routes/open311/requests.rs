@@ -826,6 +826,7 @@ async fn new_feedback(
         sender_email: email,
         sender_address: None,
         notify_by: Vec::new(),
+        consent: None,
         subject: subject_of(&description),
         content: description,
         location: Some(Location { lat, long, address }),
