@@ -589,7 +589,7 @@ pub const OPERATIONS: &[(&str, Access)] = &[
     ("restrict_subject", Access::Needs(Permission::DataProtection)),
     ("erase_subject", Access::Needs(Permission::DataProtection)),
     ("get_retention_report", Access::Needs(Permission::DataProtection)),
-    ("list_erasures", Access::Needs(Permission::DataProtection)),
+    ("get_erasure_log", Access::Needs(Permission::DataProtection)),
     ("reapply_erasures", Access::Needs(Permission::DataProtection)),
     ("put_legal_hold", Access::Needs(Permission::FeedbackManage)),
     ("delete_legal_hold", Access::Needs(Permission::FeedbackManage)),

@@ -439,7 +439,7 @@ pub struct OrgParam {
     responses((status = 200, description = "The log, oldest first.", body = ErasureLog))
 )]
 #[get("/data-protection/erasures")]
-pub async fn list_erasures(
+pub async fn get_erasure_log(
     auth: AuthUser,
     query: ApiQuery<OrgParam>,
     state: web::Data<AppState>,

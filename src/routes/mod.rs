@@ -153,7 +153,7 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(data_protection::restrict_subject)
         .service(data_protection::erase_subject)
         .service(data_protection::get_retention_report)
-        .service(data_protection::list_erasures)
+        .service(data_protection::get_erasure_log)
         .service(data_protection::reapply_erasures)
         .service(data_protection::put_legal_hold)
         .service(data_protection::delete_legal_hold)

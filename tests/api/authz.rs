@@ -394,6 +394,38 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
         ("list_feedback_extensions", r(format!("/api/v1/feedback/{}/extensions", i("feedback")))),
         ("get_webhook", r(format!("/api/v1/webhooks/{}", i("webhook")))),
         ("list_webhook_deliveries", r(format!("/api/v1/webhooks/{}/deliveries", i("webhook")))),
+        ("get_register", r("/api/v1/data-protection/register".into())),
+        ("get_retention_report", r("/api/v1/data-protection/retention".into())),
+        ("get_erasure_log", r("/api/v1/data-protection/erasures".into())),
+        (
+            "export_subject_data",
+            j(
+                "/api/v1/data-protection/subjects/export".into(),
+                json!({"phone": "0900000001", "legal_basis": "Điều 14", "request_reference": "YC-1"}),
+            ),
+        ),
+        (
+            "restrict_subject",
+            j(
+                "/api/v1/data-protection/subjects/restrict".into(),
+                json!({"phone": "0900000001", "legal_basis": "Điều 15", "request_reference": "YC-2"}),
+            ),
+        ),
+        (
+            "erase_subject",
+            j(
+                "/api/v1/data-protection/subjects/erase".into(),
+                json!({"phone": "0900000001", "legal_basis": "Điều 16", "request_reference": "YC-3"}),
+            ),
+        ),
+        ("reapply_erasures", j("/api/v1/data-protection/erasures/reapply".into(), json!({"feedback_ids": []}))),
+        ("put_legal_hold", j(format!("/api/v1/feedback/{}/legal-hold", i("feedback")), json!({"reason": "Thanh tra"}))),
+        ("delete_legal_hold", r(format!("/api/v1/feedback/{}/legal-hold", i("feedback")))),
+        ("get_feedback_consent", r(format!("/api/v1/feedback/{}/consent", i("feedback")))),
+        (
+            "withdraw_feedback_consent",
+            j(format!("/api/v1/feedback/{}/consent/withdraw", i("feedback")), json!({"publish": true})),
+        ),
         ("list_budget_lines", r("/api/v1/budget-lines".into())),
         ("get_budget_line", r(format!("/api/v1/budget-lines/{}", i("budget_line")))),
         ("list_budget_allocations", r(format!("/api/v1/budget-lines/{}/allocations", i("budget_line")))),

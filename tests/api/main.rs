@@ -20,6 +20,7 @@ mod oversight;
 mod paperwork;
 mod places;
 mod plans;
+mod privacy;
 mod private_server;
 mod readme;
 mod reports;

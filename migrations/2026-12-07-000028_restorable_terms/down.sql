@@ -1,0 +1,1 @@
+ALTER FUNCTION feedback_terms(uuid, text) RESET search_path;

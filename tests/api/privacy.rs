@@ -1,0 +1,565 @@
+//! Citizens' personal data as Decree 13/2023 asks (issue 22): consent recorded and
+//! honoured, retention, a person's access, restriction and erasure by the keyed hash of
+//! their phone or e-mail, legal holds, the register, and a restore from a backup
+//! followed by the erasure log's re-application.
+use std::{path::PathBuf, time::Duration};
+
+use cchc_outreach::domain::time::Clock;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, multipart, test_settings};
+
+const PHOTO: &[u8] = include_bytes!("../fixtures/photo.jpg");
+const PHONE: &str = "0912 345 678";
+const PHONE_DIGITS: &str = "0912345678";
+const EMAIL: &str = "nguyen.van.an@example.vn";
+const NAME: &str = "Nguyễn Văn An";
+
+fn at(instant: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(instant).unwrap().with_timezone(&Utc)
+}
+
+struct Org {
+    app: TestApp,
+    clock: Clock,
+    admin: String,
+    org: uuid::Uuid,
+    org_admin: String,
+    coordinator: String,
+    category_short: String,
+    tchc: String,
+}
+
+async fn org() -> Org {
+    let clock = Clock::fixed(at("2020-01-10T03:00:00Z"));
+    let mut settings = test_settings();
+    settings.clock = clock.clone();
+    let app = TestApp::spawn_with(settings).await;
+    let admin = app.admin_token().await;
+    let org = app.organization(&admin, "KDPM").await;
+    let tchc = app.department(&admin, org, "TCHC").await;
+    let (_, coordinator) = app.staff(&admin, org, &tchc, "tchc.dm", "coordinator").await;
+    let (_, org_admin) = app.staff(&admin, org, &tchc, "tchc.qt", "org_admin").await;
+    let res = app
+        .post("/api/v1/feedback-categories")
+        .token(&coordinator)
+        .json(json!({"code": "NGAN", "name": "Lưu ngắn", "deadline_days": 10, "default_department_id": tchc,
+            "retention_years": 1}))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    assert_eq!(res.json()["retention_years"], 1);
+    let category_short = res.json()["id"].as_str().unwrap().to_owned();
+    Org { app, clock, admin, org, org_admin, coordinator, category_short, tchc }
+}
+
+/// Files a record from the person (or another), returns `(id, code, pin)`.
+async fn file(o: &Org, channel: &str, phone: &str, category: Option<&str>, extra: Value) -> (String, String, String) {
+    let mut body = json!({"channel": channel, "kind": "complaint", "sender_type": "citizen",
+        "sender_name": NAME, "sender_phone": phone, "subject": format!("Phản ánh qua {channel}"),
+        "content": "Hồ sơ chậm giải quyết."});
+    match category {
+        Some(c) => body["category_id"] = json!(c),
+        None => body["department_id"] = json!(o.tchc),
+    }
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let res = o.app.post("/api/v1/feedback").token(&o.coordinator).json(body).send().await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let b = res.json();
+    (
+        b["id"].as_str().unwrap().to_owned(),
+        b["code"].as_str().unwrap().to_owned(),
+        b["tracking_pin"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn answer(o: &Org, id: &str) {
+    let res = o
+        .app
+        .post(&format!("/api/v1/feedback/{id}/transitions"))
+        .token(&o.coordinator)
+        .json(json!({"to": "accepted"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let res = o
+        .app
+        .post(&format!("/api/v1/feedback/{id}/answers"))
+        .token(&o.coordinator)
+        .json(json!({"text": "Đã giải quyết."}))
+        .send()
+        .await;
+    assert!(res.status == 201 || res.status == 200, "{}", res.text());
+}
+
+fn messages(o: &Org, id: &str) -> i64 {
+    o.app.sql_count(&format!("SELECT count(*) AS n FROM outbound_messages WHERE feedback_id = '{id}'"))
+}
+
+#[actix_web::test]
+async fn consent_is_recorded_with_the_sender_and_a_withdrawal_stops_every_message() {
+    let o = org().await;
+    let (id, code, pin) = file(
+        &o,
+        "email",
+        PHONE,
+        None,
+        json!({"sender_email": EMAIL, "notify_by": ["email", "sms"],
+        "consent": {"notice_version": "TB-CCHC-02", "publish": true}}),
+    )
+    .await;
+    let consent = o.app.get(&format!("/api/v1/feedback/{id}/consent")).token(&o.coordinator).send().await.json();
+    let c = &consent["consent"];
+    assert_eq!(c["notice_version"], "TB-CCHC-02");
+    assert_eq!(
+        (c["handling"].clone(), c["notify"].clone(), c["publish"].clone()),
+        (json!(true), json!(true), json!(true))
+    );
+    assert_eq!(c["channel"], "email");
+    assert_eq!(c["given_at"].as_str().map(at), Some(at("2020-01-10T03:00:00Z")));
+    assert!(c["notify_withdrawn_at"].is_null());
+    // Without a version named, the organisation's notice is recorded.
+    let (other, ..) = file(&o, "hotline", "0987 654 321", None, json!({"notify_by": ["sms"]})).await;
+    let consent = o.app.get(&format!("/api/v1/feedback/{other}/consent")).token(&o.coordinator).send().await.json();
+    assert_eq!(consent["consent"]["notice_version"], "NĐ13-2023/1");
+    assert_eq!(consent["consent"]["publish"], false);
+
+    // Told of the receipt by both channels, then of an extension.
+    let receipts = messages(&o, &id);
+    assert_eq!(receipts, 2);
+    let res = o
+        .app
+        .post(&format!("/api/v1/feedback/{id}/transitions"))
+        .token(&o.coordinator)
+        .json(json!({"to": "accepted"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let extend = |o: &Org| {
+        o.app
+            .post(&format!("/api/v1/feedback/{id}/extensions"))
+            .token(&o.coordinator)
+            .json(json!({"working_days": 2, "reason": "Cần xác minh thêm"}))
+            .send()
+    };
+    let res = extend(&o).await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    assert_eq!(messages(&o, &id), receipts + 2);
+    // The sender withdraws with the PIN: recorded, and nothing goes out any more.
+    let res = o
+        .app
+        .put(&format!("/api/v1/public/feedback/{code}/notify-by"))
+        .json(json!({"pin": pin, "notify_by": []}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let consent = o.app.get(&format!("/api/v1/feedback/{id}/consent")).token(&o.coordinator).send().await.json();
+    assert!(consent["consent"]["notify_withdrawn_at"].is_string(), "{consent}");
+    let before = messages(&o, &id);
+    let res = o
+        .app
+        .post(&format!("/api/v1/feedback/{id}/answers"))
+        .token(&o.coordinator)
+        .json(json!({"text": "Đã giải quyết."}))
+        .send()
+        .await;
+    assert!(res.status == 201 || res.status == 200, "{}", res.text());
+    assert_eq!(messages(&o, &id), before, "no message after the withdrawal");
+    // Staff record a withdrawal of consent to publication as the sender told them.
+    let res = o
+        .app
+        .post(&format!("/api/v1/feedback/{other}/consent/withdraw"))
+        .token(&o.coordinator)
+        .json(json!({"notify": true, "publish": true}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert!(res.json()["consent"]["publish_withdrawn_at"].is_string());
+    assert_eq!(
+        o.app.sql_count(&format!(
+            "SELECT count(*) AS n FROM feedback_senders WHERE feedback_id = '{other}' AND cardinality(notify_by) = 0"
+        )),
+        1
+    );
+}
+
+#[actix_web::test]
+async fn retention_anonymises_what_is_past_it_keeps_the_rest_and_the_figures() {
+    let o = org().await;
+    let (short, ..) = file(&o, "hotline", PHONE, Some(&o.category_short), json!({})).await;
+    let (long, ..) = file(&o, "email", "0987 654 321", None, json!({})).await;
+    let (held, ..) = file(&o, "letter", "0977 111 222", Some(&o.category_short), json!({})).await;
+    let (open, ..) = file(&o, "hotline", "0966 333 444", Some(&o.category_short), json!({})).await;
+    // A photo the sender sent with the first.
+    let (ct, body) = multipart(&[("file", Some("ảnh.jpg"), PHOTO)]);
+    let res =
+        o.app.post(&format!("/api/v1/feedback/{short}/attachments")).token(&o.coordinator).raw(&ct, body).send().await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    o.clock.set(at("2020-01-15T03:00:00Z"));
+    for id in [&short, &long, &held] {
+        answer(&o, id).await;
+    }
+    let res = o
+        .app
+        .put(&format!("/api/v1/feedback/{held}/legal-hold"))
+        .token(&o.coordinator)
+        .json(json!({"reason": "Khiếu nại đang được thanh tra xác minh"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 204, "{}", res.text());
+    let figures =
+        |o: &Org| o.app.get("/api/v1/reports/feedback?period=2020&group_by=channel").token(&o.coordinator).send();
+
+    // A year and a bit later: the one-year category's answered record is due, the held
+    // one is kept, the five-year one and the open one are not due.
+    o.clock.set(at("2021-02-01T03:00:00Z"));
+    let before = figures(&o).await.json();
+    let dry = o.app.get("/api/v1/data-protection/retention").token(&o.org_admin).send().await;
+    assert_eq!(dry.status, 200, "{}", dry.text());
+    let dry = dry.json();
+    let ids = |list: &Value| -> Vec<String> {
+        list.as_array().unwrap().iter().map(|d| d["feedback_id"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(ids(&dry["due"]), vec![short.clone()]);
+    assert_eq!(ids(&dry["held"]), vec![held.clone()]);
+    assert_eq!(dry["due"][0]["erase_on"], "2021-01-15");
+    assert_eq!(dry["due"][0]["retention_years"], 1);
+    // Nothing changed by the dry run.
+    assert_eq!(o.app.sql_count("SELECT count(*) AS n FROM erasures"), 0);
+
+    // The daily run (the job on the shared queue calls this).
+    assert_eq!(o.app.sql_count("SELECT count(*) AS n FROM jobs WHERE kind = 'recurring.retention'"), 1);
+    let pool = cchc_outreach::db::pool(&o.app.database_url, 2, Duration::from_secs(5));
+    let (erased, files) = cchc_outreach::routes::data_protection::run_retention(&pool, o.clock.today()).await.unwrap();
+    assert_eq!(erased, 1);
+    assert_eq!(files.len(), 1, "the photo's file");
+    let sender = |id: &str| {
+        o.app.sql_count(&format!(
+            "SELECT count(*) AS n FROM feedback_senders WHERE feedback_id = '{id}' AND name IS NULL AND phone IS NULL
+             AND email IS NULL AND address IS NULL AND erased_at IS NOT NULL"
+        ))
+    };
+    assert_eq!(sender(&short), 1, "erased");
+    for kept in [&long, &held, &open] {
+        assert_eq!(sender(kept), 0, "{kept} kept");
+    }
+    let record = o.app.get(&format!("/api/v1/feedback/{short}")).token(&o.coordinator).send().await.json();
+    assert_eq!(record["status"], "answered", "the record stays");
+    assert!(record["sender"]["name"].is_null() && record["sender"]["phone"].is_null(), "{record}");
+    let live = o.app.get(&format!("/api/v1/feedback/{short}/attachments")).token(&o.coordinator).send().await.json();
+    assert_eq!(live["items"], json!([]));
+    // The figures are those of before.
+    let after = figures(&o).await.json();
+    assert_eq!(after["total"], before["total"]);
+    assert_eq!(after["groups"], before["groups"]);
+    // A second run finds nothing more.
+    let (again, _) = cchc_outreach::routes::data_protection::run_retention(&pool, o.clock.today()).await.unwrap();
+    assert_eq!(again, 0);
+}
+
+#[actix_web::test]
+async fn a_person_gets_what_is_held_restricts_and_erases_it_but_for_a_held_record() {
+    let o = org().await;
+    let (by_phone, code_phone, _) =
+        file(&o, "hotline", PHONE, None, json!({"sender_address": "12 Trần Phú, Nha Trang"})).await;
+    // The same person by e-mail, the phone written otherwise.
+    let (by_email, code_email, _) = file(&o, "email", "+84 912 345 678", None, json!({"sender_email": EMAIL})).await;
+    let (someone_else, ..) = file(&o, "hotline", "0987 654 321", None, json!({})).await;
+    let (ct, body) = multipart(&[("file", Some("CCCD Nguyen Van An.jpg"), PHOTO)]);
+    let res = o
+        .app
+        .post(&format!("/api/v1/feedback/{by_email}/attachments"))
+        .token(&o.coordinator)
+        .raw(&ct, body)
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let request = |extra: Value| {
+        let mut body =
+            json!({"legal_basis": "Điều 14, 15, 16 Nghị định 13/2023/NĐ-CP", "request_reference": "YC-2021-007"});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        body
+    };
+
+    // Only the data-protection roles act on requests.
+    let res = o
+        .app
+        .post("/api/v1/data-protection/subjects/export")
+        .token(&o.coordinator)
+        .json(request(json!({"phone": PHONE})))
+        .send()
+        .await;
+    assert_eq!(res.status, 403);
+    // Access: both records, whichever way the phone is written, never the other person's.
+    let res = o
+        .app
+        .post("/api/v1/data-protection/subjects/export")
+        .token(&o.org_admin)
+        .json(request(json!({"phone": PHONE_DIGITS})))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let data = res.json();
+    let codes: Vec<&str> = data["records"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, vec![code_phone.as_str(), code_email.as_str()]);
+    let first = &data["records"][0];
+    assert_eq!(
+        (first["name"].as_str(), first["phone"].as_str(), first["address"].as_str()),
+        (Some(NAME), Some(PHONE), Some("12 Trần Phú, Nha Trang"))
+    );
+    assert_eq!(first["channel"], "hotline");
+    assert_eq!(data["records"][1]["email"], EMAIL);
+    assert_eq!(data["records"][1]["channel"], "email");
+    assert_eq!(data["records"][1]["attachments"], json!(["CCCD Nguyen Van An.jpg"]));
+    assert_eq!(data["consents"].as_array().unwrap().len(), 2);
+    // By e-mail: the e-mail's record; as plain text to hand over.
+    let text = o
+        .app
+        .post("/api/v1/data-protection/subjects/export?format=text")
+        .token(&o.org_admin)
+        .json(request(json!({"email": EMAIL.to_uppercase()})))
+        .send()
+        .await;
+    assert_eq!(text.status, 200);
+    assert!(text.header("content-type").unwrap().starts_with("text/plain"));
+    assert!(
+        text.text().contains(&code_email) && text.text().contains(NAME) && !text.text().contains(&code_phone),
+        "{}",
+        text.text()
+    );
+    assert_eq!(
+        o.app.sql_count(
+            "SELECT count(*) AS n FROM data_requests WHERE action = 'access' AND request_reference = 'YC-2021-007'"
+        ),
+        2
+    );
+
+    // Restriction: masked even to the coordinator, told nothing.
+    let res = o
+        .app
+        .post("/api/v1/data-protection/subjects/restrict")
+        .token(&o.org_admin)
+        .json(request(json!({"phone": PHONE})))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let record = o.app.get(&format!("/api/v1/feedback/{by_phone}")).token(&o.coordinator).send().await.json();
+    assert_eq!(record["sender_unmasked"], false, "{record}");
+    assert_ne!(record["sender"]["phone"], PHONE);
+
+    // A legal hold on the e-mail's record; then erasure.
+    let res = o
+        .app
+        .put(&format!("/api/v1/feedback/{by_email}/legal-hold"))
+        .token(&o.coordinator)
+        .json(json!({"reason": "Đang giải quyết khiếu nại lần hai"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 204);
+    let res = o
+        .app
+        .post("/api/v1/data-protection/subjects/erase")
+        .token(&o.org_admin)
+        .json(request(json!({"phone": PHONE})))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let outcome = res.json();
+    assert_eq!(outcome["done"], json!([code_phone]));
+    assert_eq!(outcome["held"], json!([{"code": code_email, "reason": "Đang giải quyết khiếu nại lần hai"}]));
+    // Gone from the record, the sender table, the keys (no search finds it) ...
+    let gone = |id: &str| {
+        o.app.sql_count(&format!(
+            "SELECT count(*) AS n FROM feedback_senders WHERE feedback_id = '{id}' AND name IS NULL AND phone IS NULL AND address IS NULL AND erased_at IS NOT NULL"
+        ))
+    };
+    assert_eq!(gone(&by_phone), 1);
+    assert_eq!(gone(&by_email), 0, "held");
+    assert_eq!(
+        o.app.sql_count(&format!("SELECT count(*) AS n FROM feedback_sender_keys WHERE feedback_id = '{by_phone}'")),
+        0
+    );
+    let again = o
+        .app
+        .post("/api/v1/data-protection/subjects/export")
+        .token(&o.org_admin)
+        .json(request(json!({"phone": PHONE})))
+        .send()
+        .await
+        .json();
+    let codes: Vec<&str> = again["records"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, vec![code_email.as_str()], "only the held record is still found");
+    let record = o.app.get(&format!("/api/v1/feedback/{by_phone}")).token(&o.coordinator).send().await.json();
+    assert!(record["sender"]["name"].is_null() && record["sender"]["phone"].is_null(), "{record}");
+    // ... the held record keeps its attachment; the lifted hold lets it go with the next erasure.
+    let res = o.app.delete(&format!("/api/v1/feedback/{by_email}/legal-hold")).token(&o.coordinator).send().await;
+    assert_eq!(res.status, 204);
+    let res = o
+        .app
+        .post("/api/v1/data-protection/subjects/erase")
+        .token(&o.org_admin)
+        .json(request(json!({"email": EMAIL})))
+        .send()
+        .await;
+    assert_eq!(res.json()["done"], json!([code_email]));
+    assert_eq!(
+        o.app.sql_count(&format!(
+            "SELECT count(*) AS n FROM feedback_attachments WHERE feedback_id = '{by_email}' AND deleted_at IS NULL"
+        )),
+        0
+    );
+    assert_eq!(
+        o.app.sql_count(&format!(
+            "SELECT count(*) AS n FROM feedback_senders WHERE feedback_id = '{someone_else}' AND phone IS NOT NULL"
+        )),
+        1,
+        "another person untouched"
+    );
+    // The audit trail shows the erasures, masked; it never held the phone in full.
+    assert!(o.app.sql_count("SELECT count(*) AS n FROM audit_events WHERE action = 'erase'") >= 2);
+    assert_eq!(o.app.sql_count(&format!("SELECT count(*) AS n FROM audit_events WHERE changes::text LIKE '%{PHONE}%' OR changes::text LIKE '%{EMAIL}%'")), 0);
+    assert_eq!(
+        o.app.sql_count(&format!(
+            "SELECT count(*) AS n FROM events WHERE data::text LIKE '%{PHONE}%' OR data::text LIKE '%{NAME}%'"
+        )),
+        0
+    );
+    assert_eq!(
+        o.app.sql_count(
+            "SELECT count(*) AS n FROM data_requests WHERE action = 'erase' AND legal_basis LIKE 'Điều 14%'"
+        ),
+        2
+    );
+    // Another organisation's administrator finds nothing of it.
+    let other = o.app.organization(&o.admin, "SXD").await;
+    let dept = o.app.department(&o.admin, other, "TCHC").await;
+    let (_, outsider) = o.app.staff(&o.admin, other, &dept, "sxd.qt", "org_admin").await;
+    let res = o
+        .app
+        .post("/api/v1/data-protection/subjects/export")
+        .token(&outsider)
+        .json(request(json!({"phone": "0987 654 321"})))
+        .send()
+        .await
+        .json();
+    assert_eq!(res["records"], json!([]));
+    assert_eq!(
+        o.app
+            .put(&format!("/api/v1/feedback/{someone_else}/legal-hold"))
+            .token(&outsider)
+            .json(json!({"reason": "x"}))
+            .send()
+            .await
+            .status,
+        404
+    );
+    let _ = o.org;
+}
+
+#[actix_web::test]
+async fn the_register_says_what_the_access_table_enforces() {
+    let o = org().await;
+    let res = o.app.get("/api/v1/data-protection/register").token(&o.coordinator).send().await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let register = res.json();
+    let read = cchc_outreach::auth::permissions::grant(cchc_outreach::auth::Permission::FeedbackRead);
+    let masked: Vec<String> = read
+        .roles
+        .iter()
+        .map(|r| r.as_str().to_owned())
+        .chain(read.scopes.iter().map(|s| format!("scope:{}", s.as_str())))
+        .collect();
+    let entries = register["entries"].as_array().unwrap();
+    assert!(entries.len() >= 4);
+    for entry in entries {
+        assert_eq!(entry["masked_for"], json!(masked), "{entry}");
+        let unmasked: Vec<&str> =
+            entry["unmasked_for"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        assert!(unmasked.contains(&"coordinator") && unmasked.contains(&"leader"), "{entry}");
+        assert!(entry["retention"].as_str().unwrap().contains("retention_years"));
+    }
+    let dp = cchc_outreach::auth::permissions::grant(cchc_outreach::auth::Permission::DataProtection);
+    let roles: Vec<String> = dp.roles.iter().map(|r| r.as_str().to_owned()).collect();
+    assert_eq!(register["data_protection_roles"], json!(roles));
+    for never in ["events", "webhooks", "exports"] {
+        assert!(register["never_in"].as_array().unwrap().contains(&json!(never)));
+    }
+}
+
+/// The PostgreSQL client programs of the newest server installed.
+fn pg_bin(program: &str) -> Option<PathBuf> {
+    let mut dirs: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .flatten()
+        .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
+        .filter(|(_, bin): &(u32, PathBuf)| bin.join(program).exists())
+        .collect();
+    dirs.sort();
+    dirs.pop().map(|(_, bin)| bin.join(program))
+}
+
+#[actix_web::test]
+async fn a_restore_from_a_backup_followed_by_the_erasure_log_leaves_no_erased_person_behind() {
+    let (Some(pg_dump), Some(pg_restore)) = (pg_bin("pg_dump"), pg_bin("pg_restore")) else {
+        eprintln!("SKIPPED: no pg_dump/pg_restore under /usr/lib/postgresql (install the Debian package postgresql)");
+        return;
+    };
+    let o = org().await;
+    let (id, code, _) = file(&o, "hotline", PHONE, None, json!({"sender_email": EMAIL})).await;
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("before.dump");
+    // The backup, taken while the person's data is held.
+    let out =
+        std::process::Command::new(&pg_dump).args(["-Fc", "-f"]).arg(&dump).arg(&o.app.database_url).output().unwrap();
+    assert!(out.status.success(), "pg_dump: {}", String::from_utf8_lossy(&out.stderr));
+    let request =
+        json!({"phone": PHONE, "legal_basis": "Điều 16 Nghị định 13/2023/NĐ-CP", "request_reference": "YC-9"});
+    let res = o.app.post("/api/v1/data-protection/subjects/erase").token(&o.org_admin).json(request).send().await;
+    assert_eq!(res.json()["done"], json!([code]));
+    // The erasure log, kept outside the database's backups.
+    let log = o.app.get("/api/v1/data-protection/erasures").token(&o.org_admin).send().await.json();
+    assert_eq!(log["items"].as_array().unwrap().len(), 1);
+    assert_eq!(log["items"][0]["feedback_id"], id.as_str());
+    assert!(!log.to_string().contains(PHONE_DIGITS) && !log.to_string().contains(NAME), "no personal data in the log");
+
+    // The database is restored from the backup: the person is back.
+    let out = std::process::Command::new(&pg_restore)
+        .args(["--clean", "--if-exists", "--no-owner", "-d"])
+        .arg(&o.app.database_url)
+        .arg(&dump)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "pg_restore: {}", String::from_utf8_lossy(&out.stderr));
+    let back = format!("SELECT count(*) AS n FROM feedback_senders WHERE feedback_id = '{id}' AND phone IS NOT NULL");
+    assert_eq!(o.app.sql_count(&back), 1, "the restored backup brought the person back");
+    assert_eq!(o.app.sql_count("SELECT count(*) AS n FROM erasures"), 0, "and lost the log");
+    // The log is applied again: no erased person is left.
+    let ids: Vec<Value> = log["items"].as_array().unwrap().iter().map(|e| e["feedback_id"].clone()).collect();
+    let res = o
+        .app
+        .post("/api/v1/data-protection/erasures/reapply")
+        .token(&o.org_admin)
+        .json(json!({"feedback_ids": ids}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["erased_again"], 1);
+    assert_eq!(o.app.sql_count(&back), 0);
+    assert_eq!(
+        o.app.sql_count(&format!("SELECT count(*) AS n FROM feedback_sender_keys WHERE feedback_id = '{id}'")),
+        0
+    );
+    let res = o
+        .app
+        .post("/api/v1/data-protection/erasures/reapply")
+        .token(&o.org_admin)
+        .json(json!({"feedback_ids": ids}))
+        .send()
+        .await;
+    assert_eq!(res.json()["erased_again"], 0, "once is enough");
+}
