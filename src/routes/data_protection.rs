@@ -389,6 +389,11 @@ pub async fn get_retention_report(
     principal.require(Permission::DataProtection)?;
     let org = principal.read_scope(query.0.organization_id)?;
     let as_of = query.0.as_of.unwrap_or_else(|| state.clock.today());
+    if !(0..=9999).contains(&chrono::Datelike::year(&as_of)) {
+        return Err(ApiError::validation(vec![
+            FieldError::new("as_of", "invalid_value").reason("a day of the years 0000-9999", "một ngày trong các năm 0000-9999"),
+        ]));
+    }
     let all = db::run(&state.pool, move |conn| Ok(privacy::due(conn, org, as_of, 10_000)?)).await?;
     let (held, due) = all.into_iter().partition(|d| d.held.is_some());
     Ok(HttpResponse::Ok().json(RetentionReport { as_of, due, held }))
