@@ -11,10 +11,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::{
-    auth::{
-        AuthUser, Permission, Role,
-        permissions::{MATRIX, grant},
-    },
+    auth::{AuthUser, Permission, Role, permissions::grant},
     db::{
         self,
         audit::{self, Actor, Event},
@@ -391,7 +388,8 @@ pub async fn get_retention_report(
     let as_of = query.0.as_of.unwrap_or_else(|| state.clock.today());
     if !(0..=9999).contains(&chrono::Datelike::year(&as_of)) {
         return Err(ApiError::validation(vec![
-            FieldError::new("as_of", "invalid_value").reason("a day of the years 0000-9999", "một ngày trong các năm 0000-9999"),
+            FieldError::new("as_of", "invalid_value")
+                .reason("a day of the years 0000-9999", "một ngày trong các năm 0000-9999"),
         ]));
     }
     let all = db::run(&state.pool, move |conn| Ok(privacy::due(conn, org, as_of, 10_000)?)).await?;
@@ -804,10 +802,4 @@ pub fn register() -> Register {
             .map(|s| (*s).to_owned())
             .collect(),
     }
-}
-
-/// Every grant that reads feedback is in the register's lists (a unit test keeps them so).
-pub fn register_matches(entry: &RegisterEntry) -> bool {
-    let read = MATRIX.iter().find(|g| g.permission == Permission::FeedbackRead).expect("in the matrix");
-    read.roles.iter().all(|r| entry.masked_for.contains(&r.as_str().to_owned()))
 }
