@@ -22,6 +22,7 @@ code_enum! {
         WebhooksManage = "webhooks:manage",
         OversightRead = "oversight:read",
         BudgetWrite = "budget:write",
+        MetricsRead = "metrics:read",
     }
 }
 
@@ -60,6 +61,7 @@ pub enum Permission {
     BudgetRead,
     BudgetWrite,
     DataProtection,
+    MetricsRead,
 }
 
 pub struct Grant {
@@ -301,6 +303,13 @@ pub const MATRIX: &[Grant] = &[
         scopes: &[],
     },
     Grant {
+        permission: Permission::MetricsRead,
+        what: "read the service's metrics (`GET /metrics`, Prometheus text)",
+        what_vi: "xem số đo vận hành",
+        roles: &[Admin],
+        scopes: &[Scope::MetricsRead],
+    },
+    Grant {
         permission: Permission::AuditRead,
         what: "read the audit trail",
         what_vi: "xem nhật ký hệ thống",
@@ -349,6 +358,7 @@ pub enum Access {
 pub const OPERATIONS: &[(&str, Access)] = &[
     ("healthz", Access::Public),
     ("readyz", Access::Public),
+    ("metrics", Access::Needs(Permission::MetricsRead)),
     ("issue_token", Access::Public),
     ("me", Access::SignedIn),
     ("list_notifications", Access::PersonOnly("their own notices")),

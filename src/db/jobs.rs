@@ -160,3 +160,35 @@ pub fn stats(conn: &mut PgConnection) -> QueryResult<QueueStats> {
     )
     .get_result(conn)
 }
+
+/// Webhook deliveries by status, for `/metrics`.
+pub fn deliveries_by_status(conn: &mut PgConnection) -> QueryResult<Vec<(String, i64)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        status: String,
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let rows: Vec<Row> =
+        sql_query("SELECT status, count(*) AS n FROM webhook_deliveries GROUP BY status ORDER BY status").load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.status, r.n)).collect())
+}
+
+/// Outbound messages (to senders and staff) by channel and status, for `/metrics`.
+pub fn messages_by_outcome(conn: &mut PgConnection) -> QueryResult<Vec<(String, String, i64)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        channel: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        status: String,
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let rows: Vec<Row> = sql_query(
+        "SELECT channel, status, count(*) AS n FROM outbound_messages GROUP BY channel, status ORDER BY 1, 2",
+    )
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.channel, r.status, r.n)).collect())
+}

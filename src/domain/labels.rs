@@ -19,6 +19,7 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("Scope", "webhooks:manage", "quản lý webhook"),
     ("Scope", "oversight:read", "giám sát đơn vị cấp dưới"),
     ("Scope", "budget:write", "ghi kinh phí"),
+    ("Scope", "metrics:read", "xem số đo vận hành"),
     ("Scope", "feedback:write", "gửi phản ánh"),
     ("Scope", "reports:read", "xem báo cáo"),
     ("PlanStatus", "draft", "dự thảo"),

@@ -93,7 +93,9 @@ pub async fn middleware(
         res.headers_mut().insert(REQUEST_ID, value);
     }
     let status = res.status().as_u16();
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed().as_secs_f64();
+    crate::metrics::observe(method.as_str(), res.request().match_pattern().as_deref(), status, elapsed);
+    let elapsed_ms = elapsed * 1000.0;
     if status >= 500 {
         tracing::warn!(%request_id, %method, %path, status, elapsed_ms, "request failed");
     } else {

@@ -77,15 +77,17 @@ impl ClientLimits {
         };
         let mut standing = None;
         if let Some(limiter) = &self.per_address {
-            let snapshot = limiter
-                .check_key(&address)
-                .map_err(|not_until| refused(not_until.wait_time_from(DefaultClock::default().now())))?;
+            let snapshot = limiter.check_key(&address).map_err(|not_until| {
+                crate::metrics::refused("address");
+                refused(not_until.wait_time_from(DefaultClock::default().now()))
+            })?;
             standing = Some(Standing::of(&snapshot));
         }
         if let (Some(limiter), Some(token)) = (&self.per_token, token) {
-            let snapshot = limiter
-                .check_key(&token)
-                .map_err(|not_until| refused(not_until.wait_time_from(DefaultClock::default().now())))?;
+            let snapshot = limiter.check_key(&token).map_err(|not_until| {
+                crate::metrics::refused("token");
+                refused(not_until.wait_time_from(DefaultClock::default().now()))
+            })?;
             // The token's own allowance is the one a script cares about.
             standing = Some(Standing::of(&snapshot));
         }

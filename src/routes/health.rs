@@ -36,6 +36,41 @@ pub struct Readiness {
     pub jobs: Queue,
 }
 
+/// The service's metrics, in the Prometheus text format.
+///
+/// Requests by route template and status (`cchc_http_requests_total`) and their latency
+/// (`cchc_http_request_duration_seconds`), rate-limit refusals, this instance's
+/// database pool (`cchc_db_pool_connections{state}`), the shared job queue's depth and
+/// oldest age, webhook deliveries and messages by outcome. Not public: a scraper signs
+/// in as a service client with `metrics:read`.
+#[utoipa::path(
+    tag = "health",
+    responses((status = 200, description = "The metrics.", content_type = "text/plain; version=0.0.4", body = String))
+)]
+#[get("/metrics")]
+pub async fn metrics(auth: crate::auth::AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    auth.0.require(crate::auth::Permission::MetricsRead)?;
+    let pool = state.pool.state();
+    let m = &*crate::metrics::METRICS;
+    m.pool_connections.with_label_values(&["in_use"]).set(i64::from(pool.connections - pool.idle_connections));
+    m.pool_connections.with_label_values(&["idle"]).set(i64::from(pool.idle_connections));
+    let (stats, deliveries, messages) = db::run(&state.pool, |conn| {
+        Ok((db::jobs::stats(conn)?, db::jobs::deliveries_by_status(conn)?, db::jobs::messages_by_outcome(conn)?))
+    })
+    .await?;
+    m.jobs_due.set(stats.due);
+    m.jobs_scheduled.set(stats.scheduled);
+    m.jobs_oldest_due.set(stats.oldest_due_seconds);
+    for (status, n) in deliveries {
+        m.deliveries.with_label_values(&[&status]).set(n);
+    }
+    for (channel, status, n) in messages {
+        m.messages.with_label_values(&[&channel, &status]).set(n);
+    }
+    let text = crate::metrics::text().map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text))
+}
+
 /// Readiness: the database is reachable; and how the job queue stands.
 ///
 /// A load balancer should send traffic only while this answers 200.

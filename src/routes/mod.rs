@@ -224,5 +224,5 @@ pub fn api(cfg: &mut ServiceConfig) {
 
 /// Operations outside `/api/v1`.
 pub fn root(cfg: &mut ServiceConfig) {
-    cfg.service(health::healthz).service(health::readyz);
+    cfg.service(health::healthz).service(health::readyz).service(health::metrics);
 }

@@ -192,6 +192,7 @@ pub(crate) fn rate_limit(req: &HttpRequest, state: &AppState) -> Result<(), ApiE
         .and_then(|a| a.parse::<IpAddr>().ok())
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
     state.public_limiter.check_key(&addr).map_err(|not_until| {
+        crate::metrics::refused("public");
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         ApiError::too_many_requests("rate_limited", wait.as_secs().max(1))
     })

@@ -372,6 +372,7 @@ fn recipes(ids: &Ids) -> Vec<(&'static str, Recipe)> {
     vec![
         ("healthz", r("/healthz".into())),
         ("readyz", r("/readyz".into())),
+        ("metrics", r("/metrics".into())),
         ("me", r("/api/v1/me".into())),
         ("list_notifications", r("/api/v1/me/notifications".into())),
         ("get_notification_preferences", r("/api/v1/me/notification-preferences".into())),

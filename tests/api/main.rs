@@ -13,6 +13,7 @@ mod hardening;
 mod helpers;
 mod idempotency;
 mod messages;
+mod metrics;
 mod oauth;
 mod open311;
 mod openapi;
