@@ -519,7 +519,11 @@ impl Call {
 
     /// Like `send`, but `None` when the server cannot be reached.
     pub async fn try_send(self) -> Option<TestResponse> {
-        let mut res = self.req.send().await.ok()?;
+        let sent = match self.body {
+            Some((ct, bytes)) => self.req.insert_header(("Content-Type", ct)).send_body(bytes).await,
+            None => self.req.send().await,
+        };
+        let mut res = sent.ok()?;
         let body = res.body().limit(64 * 1024 * 1024).await.ok()?.to_vec();
         Some(TestResponse { status: res.status().as_u16(), headers: res.headers().clone(), body })
     }
