@@ -117,6 +117,15 @@ impl Application {
         let evidence = EvidenceStore::open(settings.storage_url.as_deref(), &settings.data_dir)?;
         fs::create_dir_all(settings.data_dir.join("tmp")).context("cannot create the upload folder")?;
         let pool = db::pool(database_url, settings.db_pool_size, settings.db_timeout);
+        let mut client_limits =
+            crate::http::rate_limit::ClientLimits::new(settings.rate_limit_per_token, settings.rate_limit_per_address);
+        if let Some(url) = &settings.redis_url {
+            let shared = crate::http::shared_limits::SharedLimits::connect(url)
+                .await
+                .context("CCHC_REDIS_URL is set, but Redis cannot be reached")?;
+            client_limits = client_limits.shared(shared);
+            tracing::info!("rate limits are shared by every instance through Redis");
+        }
         let state = web::Data::new(AppState {
             pool,
             keys: Arc::new(keys),
@@ -130,10 +139,7 @@ impl Application {
             public_limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(
                 std::num::NonZeroU32::new(settings.public_rate_limit).expect("at least one request a minute"),
             )),
-            client_limits: Arc::new(crate::http::rate_limit::ClientLimits::new(
-                settings.rate_limit_per_token,
-                settings.rate_limit_per_address,
-            )),
+            client_limits: Arc::new(client_limits),
         });
 
         let api = openapi::build();

@@ -15,6 +15,7 @@ pub mod query;
 pub mod rate_limit;
 pub mod rules;
 pub mod security;
+pub mod shared_limits;
 
 pub use context::RequestContext;
 pub use etag::IfMatch;

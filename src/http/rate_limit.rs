@@ -26,10 +26,14 @@ use crate::{error::ApiError, http::context::RequestContext};
 
 type Limiter<K> = DefaultKeyedRateLimiter<K, StateInformationMiddleware>;
 
-/// The limiters of one instance of the service.
+/// The limiters of one instance of the service, and the ones all instances share in
+/// Redis when `CCHC_REDIS_URL` is set.
 pub struct ClientLimits {
     per_token: Option<Limiter<u64>>,
     per_address: Option<Limiter<IpAddr>>,
+    shared: Option<crate::http::shared_limits::SharedLimits>,
+    token_limit: u32,
+    address_limit: u32,
 }
 
 fn limiter<K: Hash + Eq + Clone>(per_minute: u32) -> Option<Limiter<K>> {
@@ -38,7 +42,7 @@ fn limiter<K: Hash + Eq + Clone>(per_minute: u32) -> Option<Limiter<K>> {
 }
 
 /// Where a caller stands: the limit, what is left, seconds until all of it is back.
-struct Standing {
+pub struct Standing {
     limit: u32,
     remaining: u32,
     reset: u64,
@@ -56,7 +60,69 @@ impl Standing {
 
 impl ClientLimits {
     pub fn new(per_token: u32, per_address: u32) -> Self {
-        Self { per_token: limiter(per_token), per_address: limiter(per_address) }
+        Self {
+            per_token: limiter(per_token),
+            per_address: limiter(per_address),
+            shared: None,
+            token_limit: per_token,
+            address_limit: per_address,
+        }
+    }
+
+    /// The same limits, counted in Redis for every instance at once.
+    pub fn shared(mut self, shared: crate::http::shared_limits::SharedLimits) -> Self {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// Counts a request in Redis under `key` against `per_minute`: `None` without Redis
+    /// or when it fails (then the caller's in-memory limiter decides).
+    pub async fn check_shared(
+        &self,
+        kind: &'static str,
+        key: &str,
+        per_minute: u32,
+    ) -> Option<Result<Standing, ApiError>> {
+        let shared = self.shared.as_ref()?;
+        match shared.check(&format!("{kind}:{key}"), per_minute).await {
+            Ok(v) if v.allowed => {
+                Some(Ok(Standing { limit: per_minute, remaining: v.remaining, reset: v.reset_ms.div_ceil(1000) }))
+            }
+            Ok(v) => {
+                crate::metrics::refused(kind);
+                Some(Err(ApiError::too_many_requests("rate_limited", v.wait_ms.div_ceil(1000).max(1))
+                    .header(HeaderName::from_static("ratelimit-remaining"), 0)))
+            }
+            Err(err) => {
+                tracing::warn!("the shared rate limit is unavailable, this instance counts alone: {err}");
+                None
+            }
+        }
+    }
+
+    /// Counts a request against the shared limits if there are any, else (or if Redis
+    /// fails) against this instance's.
+    async fn check_any(&self, token: Option<u64>, address: IpAddr) -> Result<Option<Standing>, ApiError> {
+        if self.shared.is_some() {
+            let mut standing = None;
+            let mut failed = false;
+            if self.address_limit > 0 {
+                match self.check_shared("address", &address.to_string(), self.address_limit).await {
+                    Some(result) => standing = Some(result?),
+                    None => failed = true,
+                }
+            }
+            if let (false, Some(token), true) = (failed, token, self.token_limit > 0) {
+                match self.check_shared("token", &format!("{token:x}"), self.token_limit).await {
+                    Some(result) => standing = Some(result?),
+                    None => failed = true,
+                }
+            }
+            if !failed {
+                return Ok(standing);
+            }
+        }
+        self.check(token, address)
     }
 
     /// Forgets callers whose allowance is whole again (run now and then).
@@ -142,7 +208,7 @@ pub async fn middleware(
             (Err(err), _) | (_, Err(err)) => return Ok(req.error_response(err).map_into_boxed_body()),
         };
     let address = ctx.client_addr.and_then(|a| a.parse().ok()).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-    let standing = match limits.check(token_key(&req), address) {
+    let standing = match limits.check_any(token_key(&req), address).await {
         Ok(standing) => standing,
         Err(err) => return Ok(req.error_response(err).map_into_boxed_body()),
     };

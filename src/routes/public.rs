@@ -186,11 +186,15 @@ fn present(
 }
 
 /// Counts the request against its address; `429` with `Retry-After` past the limit.
-pub(crate) fn rate_limit(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
+pub(crate) async fn rate_limit(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     let addr = RequestContext::of(req)?
         .client_addr
         .and_then(|a| a.parse::<IpAddr>().ok())
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let per_minute = state.settings.public_rate_limit;
+    if let Some(shared) = state.client_limits.check_shared("public", &addr.to_string(), per_minute).await {
+        return shared.map(drop);
+    }
     state.public_limiter.check_key(&addr).map_err(|not_until| {
         crate::metrics::refused("public");
         let wait = not_until.wait_time_from(DefaultClock::default().now());
@@ -229,7 +233,7 @@ pub async fn list_public_feedback(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    rate_limit(&req, &state)?;
+    rate_limit(&req, &state).await?;
     let page = query.page;
     if page.is_sync() {
         return Err(ApiError::bad_request("sync_not_supported").with_errors(vec![
@@ -282,7 +286,7 @@ pub async fn get_public_feedback(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    rate_limit(&req, &state)?;
+    rate_limit(&req, &state).await?;
     let (code, organization) = (code.into_inner(), query.0.organization);
     let mut found = db::run(&state.pool, move |conn| {
         let org = organization.map(|c| organizations::by_code(conn, &c)).transpose()?;
@@ -337,7 +341,7 @@ pub async fn download_public_attachment(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    rate_limit(&req, &state)?;
+    rate_limit(&req, &state).await?;
     let id = id.into_inner();
     let row = db::run(&state.pool, move |conn| {
         let row = db::attachments::find(conn, id, None)?;

@@ -189,7 +189,7 @@ pub async fn get_feedback_status(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    super::public::rate_limit(&req, &state)?;
+    super::public::rate_limit(&req, &state).await?;
     let (code, pin) = (code.into_inner(), query.0.pin);
     let days = state.settings.deadlines.reopen_days;
     let shared = state.clone();
@@ -228,7 +228,7 @@ pub async fn reopen_feedback(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    super::public::rate_limit(&req, &state)?;
+    super::public::rate_limit(&req, &state).await?;
     let (code, body) = (code.into_inner(), body.0);
     let (days_to_reopen, now) = (state.settings.deadlines.reopen_days, state.clock.now());
     let default_days = state.settings.feedback_deadline_days;
@@ -322,7 +322,7 @@ pub async fn set_feedback_notify_by(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    super::public::rate_limit(&req, &state)?;
+    super::public::rate_limit(&req, &state).await?;
     let (code, body) = (code.into_inner(), body.0);
     let days = state.settings.deadlines.reopen_days;
     let shared = state.clone();

@@ -25,6 +25,7 @@ mod privacy;
 mod private_server;
 mod readme;
 mod reports;
+mod shared_limits;
 mod tracking;
 mod triage;
 mod webhooks;

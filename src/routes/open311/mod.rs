@@ -184,7 +184,7 @@ pub struct Discovery {
 #[get("/discovery.{format}")]
 pub async fn discovery(req: HttpRequest, path: web::Path<FormatPath>, state: web::Data<AppState>) -> HttpResponse {
     answer(&path.format, |format| async move {
-        rate_limit(&req, &state)?;
+        rate_limit(&req, &state).await?;
         query_params(&req, &[])?;
         let base = state.settings.public_url.trim_end_matches('/');
         let body = Discovery {
@@ -268,7 +268,7 @@ pub async fn list_services(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     answer(&path.format, |format| async move {
-        rate_limit(&req, &state)?;
+        rate_limit(&req, &state).await?;
         let params = query_params(&req, &["jurisdiction_id"])?;
         let who = caller(&req, None, &ctx, &state).await?;
         let org = jurisdiction(&state, param(&params, "jurisdiction_id"), &who, false).await?;
@@ -321,7 +321,7 @@ pub async fn get_service_definition(
 ) -> HttpResponse {
     let ServicePath { service_code, format } = path.into_inner();
     answer(&format, |format| async move {
-        rate_limit(&req, &state)?;
+        rate_limit(&req, &state).await?;
         let params = query_params(&req, &["jurisdiction_id"])?;
         let who = caller(&req, None, &ctx, &state).await?;
         let org = jurisdiction(&state, param(&params, "jurisdiction_id"), &who, false).await?;
@@ -387,7 +387,7 @@ pub async fn get_token(
 ) -> HttpResponse {
     let TokenPath { token, format } = path.into_inner();
     answer(&format, |format| async move {
-        rate_limit(&req, &state)?;
+        rate_limit(&req, &state).await?;
         let params = query_params(&req, &["jurisdiction_id"])?;
         let who = caller(&req, None, &ctx, &state).await?;
         let org = jurisdiction(&state, param(&params, "jurisdiction_id"), &who, false).await?;

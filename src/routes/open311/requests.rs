@@ -315,7 +315,7 @@ pub async fn list_requests(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     answer(&path.format, |format| async move {
-        rate_limit(&req, &state)?;
+        rate_limit(&req, &state).await?;
         let params = query_params(
             &req,
             &[
@@ -461,7 +461,7 @@ pub async fn get_request(
 ) -> HttpResponse {
     let RequestPath { service_request_id, format } = path.into_inner();
     answer(&format, |format| async move {
-        rate_limit(&req, &state)?;
+        rate_limit(&req, &state).await?;
         let params = query_params(&req, &["jurisdiction_id", "api_key"])?;
         let who = caller(&req, param(&params, "api_key").as_deref(), &ctx, &state).await?;
         let org = jurisdiction(&state, param(&params, "jurisdiction_id"), &who, true).await?;
@@ -685,7 +685,7 @@ pub async fn create_request(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     answer(&path.format, |format| async move {
-        rate_limit(&req, &state)?;
+        rate_limit(&req, &state).await?;
         query_params(&req, &[])?;
         let (fields, media) = read_request(&req, payload, &state).await?;
         let mut seen: Vec<&str> = Vec::new();
