@@ -95,6 +95,11 @@ async fn answer(o: &Org, id: &str) {
     assert!(res.status == 201 || res.status == 200, "{}", res.text());
 }
 
+/// A data subject's request, as the data-protection officer sends it.
+async fn subject(o: &Org, action: &str, token: &str, body: Value) -> crate::helpers::TestResponse {
+    o.app.post(&format!("/api/v1/data-protection/subjects/{action}")).token(token).json(body).send().await
+}
+
 fn messages(o: &Org, id: &str) -> i64 {
     o.app.sql_count(&format!("SELECT count(*) AS n FROM outbound_messages WHERE feedback_id = '{id}'"))
 }
@@ -287,22 +292,10 @@ async fn a_person_gets_what_is_held_restricts_and_erases_it_but_for_a_held_recor
     };
 
     // Only the data-protection roles act on requests.
-    let res = o
-        .app
-        .post("/api/v1/data-protection/subjects/export")
-        .token(&o.coordinator)
-        .json(request(json!({"phone": PHONE})))
-        .send()
-        .await;
+    let res = subject(&o, "export", &o.coordinator, request(json!({"phone": PHONE}))).await;
     assert_eq!(res.status, 403);
     // Access: both records, whichever way the phone is written, never the other person's.
-    let res = o
-        .app
-        .post("/api/v1/data-protection/subjects/export")
-        .token(&o.org_admin)
-        .json(request(json!({"phone": PHONE_DIGITS})))
-        .send()
-        .await;
+    let res = subject(&o, "export", &o.org_admin, request(json!({"phone": PHONE_DIGITS}))).await;
     assert_eq!(res.status, 200, "{}", res.text());
     let data = res.json();
     let codes: Vec<&str> = data["records"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
@@ -318,13 +311,7 @@ async fn a_person_gets_what_is_held_restricts_and_erases_it_but_for_a_held_recor
     assert_eq!(data["records"][1]["attachments"], json!(["CCCD Nguyen Van An.jpg"]));
     assert_eq!(data["consents"].as_array().unwrap().len(), 2);
     // By e-mail: the e-mail's record; as plain text to hand over.
-    let text = o
-        .app
-        .post("/api/v1/data-protection/subjects/export?format=text")
-        .token(&o.org_admin)
-        .json(request(json!({"email": EMAIL.to_uppercase()})))
-        .send()
-        .await;
+    let text = subject(&o, "export?format=text", &o.org_admin, request(json!({"email": EMAIL.to_uppercase()}))).await;
     assert_eq!(text.status, 200);
     assert!(text.header("content-type").unwrap().starts_with("text/plain"));
     assert!(
@@ -340,13 +327,7 @@ async fn a_person_gets_what_is_held_restricts_and_erases_it_but_for_a_held_recor
     );
 
     // Restriction: masked even to the coordinator, told nothing.
-    let res = o
-        .app
-        .post("/api/v1/data-protection/subjects/restrict")
-        .token(&o.org_admin)
-        .json(request(json!({"phone": PHONE})))
-        .send()
-        .await;
+    let res = subject(&o, "restrict", &o.org_admin, request(json!({"phone": PHONE}))).await;
     assert_eq!(res.status, 200, "{}", res.text());
     let record = o.app.get(&format!("/api/v1/feedback/{by_phone}")).token(&o.coordinator).send().await.json();
     assert_eq!(record["sender_unmasked"], false, "{record}");
@@ -361,13 +342,7 @@ async fn a_person_gets_what_is_held_restricts_and_erases_it_but_for_a_held_recor
         .send()
         .await;
     assert_eq!(res.status, 204);
-    let res = o
-        .app
-        .post("/api/v1/data-protection/subjects/erase")
-        .token(&o.org_admin)
-        .json(request(json!({"phone": PHONE})))
-        .send()
-        .await;
+    let res = subject(&o, "erase", &o.org_admin, request(json!({"phone": PHONE}))).await;
     assert_eq!(res.status, 200, "{}", res.text());
     let outcome = res.json();
     assert_eq!(outcome["done"], json!([code_phone]));
@@ -384,14 +359,7 @@ async fn a_person_gets_what_is_held_restricts_and_erases_it_but_for_a_held_recor
         o.app.sql_count(&format!("SELECT count(*) AS n FROM feedback_sender_keys WHERE feedback_id = '{by_phone}'")),
         0
     );
-    let again = o
-        .app
-        .post("/api/v1/data-protection/subjects/export")
-        .token(&o.org_admin)
-        .json(request(json!({"phone": PHONE})))
-        .send()
-        .await
-        .json();
+    let again = subject(&o, "export", &o.org_admin, request(json!({"phone": PHONE}))).await.json();
     let codes: Vec<&str> = again["records"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
     assert_eq!(codes, vec![code_email.as_str()], "only the held record is still found");
     let record = o.app.get(&format!("/api/v1/feedback/{by_phone}")).token(&o.coordinator).send().await.json();
@@ -399,13 +367,7 @@ async fn a_person_gets_what_is_held_restricts_and_erases_it_but_for_a_held_recor
     // ... the held record keeps its attachment; the lifted hold lets it go with the next erasure.
     let res = o.app.delete(&format!("/api/v1/feedback/{by_email}/legal-hold")).token(&o.coordinator).send().await;
     assert_eq!(res.status, 204);
-    let res = o
-        .app
-        .post("/api/v1/data-protection/subjects/erase")
-        .token(&o.org_admin)
-        .json(request(json!({"email": EMAIL})))
-        .send()
-        .await;
+    let res = subject(&o, "erase", &o.org_admin, request(json!({"email": EMAIL}))).await;
     assert_eq!(res.json()["done"], json!([code_email]));
     assert_eq!(
         o.app.sql_count(&format!(
@@ -439,14 +401,7 @@ async fn a_person_gets_what_is_held_restricts_and_erases_it_but_for_a_held_recor
     let other = o.app.organization(&o.admin, "SXD").await;
     let dept = o.app.department(&o.admin, other, "TCHC").await;
     let (_, outsider) = o.app.staff(&o.admin, other, &dept, "sxd.qt", "org_admin").await;
-    let res = o
-        .app
-        .post("/api/v1/data-protection/subjects/export")
-        .token(&outsider)
-        .json(request(json!({"phone": "0987 654 321"})))
-        .send()
-        .await
-        .json();
+    let res = subject(&o, "export", &outsider, request(json!({"phone": "0987 654 321"}))).await.json();
     assert_eq!(res["records"], json!([]));
     assert_eq!(
         o.app
@@ -519,7 +474,7 @@ async fn a_restore_from_a_backup_followed_by_the_erasure_log_leaves_no_erased_pe
     assert!(out.status.success(), "pg_dump: {}", String::from_utf8_lossy(&out.stderr));
     let request =
         json!({"phone": PHONE, "legal_basis": "Điều 16 Nghị định 13/2023/NĐ-CP", "request_reference": "YC-9"});
-    let res = o.app.post("/api/v1/data-protection/subjects/erase").token(&o.org_admin).json(request).send().await;
+    let res = subject(&o, "erase", &o.org_admin, request).await;
     assert_eq!(res.json()["done"], json!([code]));
     // The erasure log, kept outside the database's backups.
     let log = o.app.get("/api/v1/data-protection/erasures").token(&o.org_admin).send().await.json();
