@@ -50,6 +50,10 @@ pub struct Settings {
     /// `CCHC_REDIS_URL`: where the rate limits every instance shares are counted; unset,
     /// each instance counts alone, in memory.
     pub redis_url: Option<String>,
+    /// `CCHC_METRICS_BIND`: a second address that serves `GET /metrics` without a token,
+    /// for a scraper on a private network; unset, only the main port serves it, to
+    /// `metrics:read`.
+    pub metrics_bind: Option<String>,
     /// `CCHC_TRUST_FORWARDED_FOR`: take the client address from `X-Forwarded-For` (only
     /// behind a proxy that sets it).
     pub trust_forwarded_for: bool,
@@ -327,6 +331,7 @@ impl Settings {
             feedback_deadline_days: u32::try_from(parse("CCHC_FEEDBACK_DEADLINE_DAYS", 10)?)?.clamp(1, 365),
             public_rate_limit: u32::try_from(parse("CCHC_PUBLIC_RATE_LIMIT", 60)?)?.max(1),
             redis_url: lookup("CCHC_REDIS_URL").filter(|u| !u.is_empty()),
+            metrics_bind: lookup("CCHC_METRICS_BIND").filter(|u| !u.is_empty()),
             trust_forwarded_for: matches!(lookup("CCHC_TRUST_FORWARDED_FOR").as_deref(), Some("true" | "1" | "yes")),
             rate_limit_per_token: u32::try_from(parse("CCHC_RATE_LIMIT", 1200)?)?,
             rate_limit_per_address: u32::try_from(parse("CCHC_RATE_LIMIT_PER_ADDRESS", 3000)?)?,

@@ -168,6 +168,7 @@ impl Application {
         let pool = web::Data::new(state.pool.clone());
         let keys = web::Data::from(state.keys.clone());
         let client_limits = web::Data::from(state.client_limits.clone());
+        let metrics_state = state.clone();
         let server = HttpServer::new(move || {
             let (app, _) = App::new()
                 .app_data(state.clone())
@@ -207,6 +208,25 @@ impl Application {
         .shutdown_timeout(settings.shutdown_grace.as_secs())
         .listen(listener)?
         .run();
+        if let Some(bind) = &settings.metrics_bind {
+            // Only the metrics, without a token: for a private network's scraper.
+            let state = metrics_state;
+            let metrics = HttpServer::new(move || {
+                App::new().app_data(state.clone()).route(
+                    "/metrics",
+                    web::get().to(|state: web::Data<AppState>| async move {
+                        routes::health::render_metrics(&state).await.map_err(actix_web::Error::from)
+                    }),
+                )
+            })
+            .workers(1)
+            .disable_signals()
+            .bind(bind)
+            .with_context(|| format!("CCHC_METRICS_BIND: cannot listen on {bind}"))?
+            .run();
+            tracing::info!("metrics on http://{bind}/metrics");
+            actix_web::rt::spawn(metrics);
+        }
         Ok(Self { server, address })
     }
 

@@ -50,6 +50,11 @@ pub struct Readiness {
 #[get("/metrics")]
 pub async fn metrics(auth: crate::auth::AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     auth.0.require(crate::auth::Permission::MetricsRead)?;
+    render_metrics(&state).await
+}
+
+/// The metrics as text: the gauges read now, then everything gathered.
+pub async fn render_metrics(state: &AppState) -> Result<HttpResponse, ApiError> {
     let pool = state.pool.state();
     let m = &*crate::metrics::METRICS;
     m.pool_connections.with_label_values(&["in_use"]).set(i64::from(pool.connections - pool.idle_connections));

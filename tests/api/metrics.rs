@@ -1,5 +1,5 @@
 //! `GET /metrics`: Prometheus text, not public, with requests by route template.
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, test_settings};
 
 #[actix_web::test]
 async fn metrics_are_prometheus_text_for_a_scraper_only_by_route_template() {
@@ -30,4 +30,18 @@ async fn metrics_are_prometheus_text_for_a_scraper_only_by_route_template() {
     assert!(value(r#"cchc_db_pool_connections{state="idle"}"#).is_some(), "{text}");
     assert!(value("cchc_jobs_due").is_some(), "{text}");
     assert!(value("cchc_jobs_oldest_due_seconds").is_some(), "{text}");
+}
+
+#[actix_web::test]
+async fn a_private_metrics_address_serves_them_without_a_token() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut settings = test_settings();
+    settings.metrics_bind = Some(format!("127.0.0.1:{port}"));
+    let app = TestApp::spawn_with(settings).await;
+    let res = app.at(&format!("http://127.0.0.1:{port}")).get("/metrics").send().await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert!(res.text().contains("cchc_jobs_due"), "{}", res.text());
+    // Only the metrics there; the main port still asks for a token.
+    assert_eq!(app.at(&format!("http://127.0.0.1:{port}")).get("/api/v1/me").send().await.status, 404);
+    assert_eq!(app.get("/metrics").send().await.status, 401);
 }
