@@ -424,6 +424,11 @@ impl From<DieselError> for ApiError {
                 {
                     return Self::new(*status, code).with_errors(vec![FieldError::new(*field, *field_code)]);
                 }
+                // A date, time or number beyond what PostgreSQL keeps (a year before 4713
+                // BC, a sum past bigint): the request's values, not the server.
+                if info.message().contains("out of range") {
+                    return Self::unprocessable("value_out_of_range");
+                }
                 match kind {
                     DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
                         Self::unavailable(&err)

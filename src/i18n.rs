@@ -426,6 +426,11 @@ const PROBLEMS: &[(&str, &str, &str)] = &[
     ("feedback_not_answered", "Phản ánh chưa được trả lời.", "The record has not been answered."),
     ("not_assigned_department", "Chỉ phòng được giao mới trả lời được.", "Only the assigned department answers."),
     (
+        "value_out_of_range",
+        "Một giá trị (ngày, số) nằm ngoài phạm vi lưu trữ được.",
+        "A value (a date, a number) is beyond the range that can be kept.",
+    ),
+    (
         "rate_limited",
         "Quá nhiều yêu cầu từ địa chỉ này; thử lại sau {seconds} giây.",
         "Too many requests from this address; try again in {seconds} seconds.",

@@ -104,6 +104,11 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
 /// for what matched no route, so that made-up paths do not make new series).
 pub fn observe(method: &str, route: Option<&str>, status: u16, seconds: f64) {
     let route = route.unwrap_or("other");
+    // Any other token a client sends as a method is one series, not one each.
+    let method = match method {
+        "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => method,
+        _ => "OTHER",
+    };
     let m = &*METRICS;
     m.requests.with_label_values(&[method, route, &status.to_string()]).inc();
     m.latency.with_label_values(&[method, route]).observe(seconds);

@@ -163,7 +163,7 @@ pub fn records_of(conn: &mut PgConnection, org: Uuid, keys: &[Vec<u8>]) -> Query
     }
     let ids: Vec<Id> = sql_query(
         "SELECT DISTINCT k.feedback_id AS id FROM feedback_sender_keys k
-         JOIN feedback f ON f.id = k.feedback_id AND f.deleted_at IS NULL
+         JOIN feedback f ON f.id = k.feedback_id
          WHERE k.organization_id = $1 AND k.key = ANY($2) ORDER BY 1",
     )
     .bind::<SqlUuid, _>(org)
@@ -211,8 +211,8 @@ pub struct Erased {
 /// Erases the sender of `feedback`: the personal fields emptied and flagged, the
 /// consent to be told gone, the keyed hashes deleted (no search finds it), the citizen's
 /// attachments removed, the messages' masked recipients blanked; the record, its figures
-/// and its published result stay. Logged (`erasures`) and audited, masked. The caller
-/// checks the legal hold.
+/// and its published result stay. Logged (`erasures`) and audited, masked. `None`
+/// when the record is under legal hold (read after locking it).
 pub fn erase(
     conn: &mut PgConnection,
     feedback: Uuid,
@@ -220,7 +220,13 @@ pub fn erase(
     reason: Reason,
     basis: Option<(&str, &str)>,
     actor: &Actor,
-) -> QueryResult<Erased> {
+) -> QueryResult<Option<Erased>> {
+    // The record locked, then its hold read: a hold set meanwhile waits for this
+    // transaction, or is seen here and stops the erasure.
+    sql_query("SELECT id FROM feedback WHERE id = $1 FOR UPDATE").bind::<SqlUuid, _>(feedback).execute(conn)?;
+    if hold_of(conn, feedback)?.is_some() {
+        return Ok(None);
+    }
     sql_query(
         "UPDATE feedback_senders SET name = NULL, phone = NULL, email = NULL, address = NULL, notify_by = '{}',
              erased_at = coalesce(erased_at, now())
@@ -272,7 +278,7 @@ pub fn erase(
             changes,
         },
     )?;
-    Ok(Erased { files: files.into_iter().map(|f| f.sha256).collect() })
+    Ok(Some(Erased { files: files.into_iter().map(|f| f.sha256).collect() }))
 }
 
 /// Of `hashes`, those still referred to by a live attachment, any evidence file or a
@@ -318,11 +324,20 @@ pub struct Due {
 
 /// The closed records of `org` (all with `None`) whose retention has run out by
 /// `today` and whose sender or files are not erased yet, held ones included (marked).
-pub fn due(conn: &mut PgConnection, org: Option<Uuid>, today: NaiveDate, limit: i64) -> QueryResult<Vec<Due>> {
+pub fn due(
+    conn: &mut PgConnection,
+    org: Option<Uuid>,
+    today: NaiveDate,
+    limit: i64,
+    with_held: bool,
+) -> QueryResult<Vec<Due>> {
     sql_query(
         "SELECT * FROM (
              SELECT f.id AS feedback_id, f.organization_id, f.code,
-                    (coalesce(f.closed_at, f.answered_at, f.updated_at) AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS closed_on,
+                    (coalesce(f.closed_at, f.answered_at, f.deleted_at,
+                              (SELECT max(fh.at) FROM feedback_history fh
+                               WHERE fh.feedback_id = f.id AND fh.to_status = f.status),
+                              f.updated_at) AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS closed_on,
                     coalesce(c.retention_years, o.retention_years) AS retention_years,
                     h.reason AS held
              FROM feedback f
@@ -330,7 +345,8 @@ pub fn due(conn: &mut PgConnection, org: Option<Uuid>, today: NaiveDate, limit: 
              LEFT JOIN feedback_categories c ON c.id = f.category_id
              LEFT JOIN feedback_holds h ON h.feedback_id = f.id
              WHERE ($1::uuid IS NULL OR f.organization_id = $1)
-               AND f.status IN ('answered', 'closed', 'rejected', 'forwarded', 'merged')
+               AND ($4 OR h.feedback_id IS NULL)
+               AND (f.status IN ('answered', 'closed', 'rejected', 'forwarded', 'merged') OR f.deleted_at IS NOT NULL)
                AND (EXISTS (SELECT 1 FROM feedback_senders s WHERE s.feedback_id = f.id AND s.erased_at IS NULL
                             AND (s.name IS NOT NULL OR s.phone IS NOT NULL OR s.email IS NOT NULL OR s.address IS NOT NULL))
                     OR EXISTS (SELECT 1 FROM feedback_attachments a WHERE a.feedback_id = f.id AND a.deleted_at IS NULL))
@@ -342,6 +358,7 @@ pub fn due(conn: &mut PgConnection, org: Option<Uuid>, today: NaiveDate, limit: 
     .bind::<Nullable<SqlUuid>, _>(org)
     .bind::<Date, _>(today)
     .bind::<diesel::sql_types::BigInt, _>(limit)
+    .bind::<Bool, _>(with_held)
     .load(conn)
 }
 
@@ -390,6 +407,7 @@ pub fn not_erased(conn: &mut PgConnection, org: Option<Uuid>, ids: &[Uuid]) -> Q
     let rows: Vec<Row> = sql_query(
         "SELECT f.id, f.organization_id FROM feedback f
          WHERE f.id = ANY($1) AND ($2::uuid IS NULL OR f.organization_id = $2)
+           AND NOT EXISTS (SELECT 1 FROM feedback_holds h WHERE h.feedback_id = f.id)
            AND (EXISTS (SELECT 1 FROM feedback_senders s WHERE s.feedback_id = f.id
                         AND (s.erased_at IS NULL OR s.name IS NOT NULL OR s.phone IS NOT NULL
                              OR s.email IS NOT NULL OR s.address IS NOT NULL))

@@ -56,7 +56,9 @@ pub fn publication_state(
 ) -> (PublicationState, Option<i64>) {
     match posted {
         Some(day) => {
-            let took = working_days_between(issued, day, calendar);
+            // Posted on a day off: as if on the next working day.
+            let off = day > issued && !calendar.is_working(day);
+            let took = working_days_between(issued, day, calendar) + i64::from(off);
             (if took <= allowed { PublicationState::OnTime } else { PublicationState::Late }, Some(took))
         }
         None if working_days_between(issued, today, calendar) > allowed => (PublicationState::Unposted, None),
@@ -127,6 +129,11 @@ mod tests {
             (PublicationState::Late, Some(3))
         );
         assert_eq!(publication_state(issued, None, d("2021-05-05"), 2, &c), (PublicationState::Pending, None));
+        // Issued Wednesday 7 April, posted Saturday 10th: as if on Monday 12th, the third day.
+        assert_eq!(
+            publication_state(d("2021-04-07"), Some(d("2021-04-10")), d("2021-06-01"), 2, &c),
+            (PublicationState::Late, Some(3))
+        );
         assert_eq!(publication_state(issued, None, d("2021-05-06"), 2, &c), (PublicationState::Unposted, None));
     }
 

@@ -701,6 +701,8 @@ fn budget_section(
         domain::budget::quarter_of,
     };
     let all = lines::of_plan(conn, plan.id)?;
+    // Every live line: a budget is often entered after the fact, so a line counts in
+    // any period; its entries count by their own dates.
     let lines: Vec<_> = all.into_iter().filter(|l| department.is_none() || l.department_id == department).collect();
     let mut allocated: HashMap<Uuid, i64> = HashMap::new();
     let mut spent: HashMap<Uuid, i64> = HashMap::new();

@@ -1052,7 +1052,7 @@ pub async fn put_budget_receipt(
 
 /// Download the invoice or receipt of a spending entry.
 ///
-/// With its type, its name in `Content-Disposition`, `ETag` (its SHA-256) and byte
+/// For who writes the budget only (an invoice may name the person paid). With its type, its name in `Content-Disposition`, `ETag` (its SHA-256) and byte
 /// ranges, like an evidence file; checked against the SHA-256 as it is sent.
 #[utoipa::path(
     tag = "budget",
@@ -1076,9 +1076,16 @@ pub async fn download_budget_receipt(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.0.require(Permission::BudgetRead)?;
-    let (id, org) = (id.into_inner(), auth.0.organization_id);
-    let row = db::run(&state.pool, move |conn| Ok(spendings::find(conn, id, org)?)).await?;
+    // An invoice may name a person paid: only who keeps the books reads it.
+    let principal = auth.0;
+    principal.require(Permission::BudgetWrite)?;
+    let (id, org) = (id.into_inner(), principal.organization_id);
+    let row = db::run(&state.pool, move |conn| {
+        let row = spendings::find(conn, id, org)?;
+        may_write(conn, &principal, row.organization_id)?;
+        Ok(row)
+    })
+    .await?;
     let (Some(sha256), Some(size), Some(content_type), Some(file_name)) =
         (&row.receipt_sha256, row.receipt_size_bytes, &row.receipt_content_type, &row.receipt_file_name)
     else {

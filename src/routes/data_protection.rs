@@ -310,13 +310,16 @@ pub async fn erase_subject(
             let basis = (body.legal_basis.as_str(), body.request_reference.as_str());
             let (mut done, mut held, mut files) = (Vec::new(), Vec::new(), Vec::new());
             for record in records {
-                if let Some(reason) = record.legal_hold {
-                    held.push(HeldRecord { code: record.code, reason });
-                    continue;
+                match privacy::erase(conn, record.feedback_id, org, Reason::Request, Some(basis), &actor)? {
+                    Some(erased) => {
+                        files.extend(erased.files);
+                        done.push(record.code);
+                    }
+                    None => {
+                        let reason = privacy::hold_of(conn, record.feedback_id)?.unwrap_or_default();
+                        held.push(HeldRecord { code: record.code, reason });
+                    }
                 }
-                files
-                    .extend(privacy::erase(conn, record.feedback_id, org, Reason::Request, Some(basis), &actor)?.files);
-                done.push(record.code);
             }
             let request_id = privacy::log_request(conn, org, "erase", basis, done.len(), held.len(), actor.id)?;
             audit_request(conn, &actor, org, request_id, "erase", done.len())?;
@@ -392,7 +395,7 @@ pub async fn get_retention_report(
                 .reason("a day of the years 0000-9999", "một ngày trong các năm 0000-9999"),
         ]));
     }
-    let all = db::run(&state.pool, move |conn| Ok(privacy::due(conn, org, as_of, 10_000)?)).await?;
+    let all = db::run(&state.pool, move |conn| Ok(privacy::due(conn, org, as_of, 10_000, true)?)).await?;
     let (held, due) = all.into_iter().partition(|d| d.held.is_some());
     Ok(HttpResponse::Ok().json(RetentionReport { as_of, due, held }))
 }
@@ -400,21 +403,35 @@ pub async fn get_retention_report(
 /// Runs the retention rule on `today`: anonymises every record due that is not held.
 /// Returns how many were erased. Used by the daily job.
 pub async fn run_retention(state_pool: &db::PgPool, today: NaiveDate) -> Result<(usize, Vec<String>), ApiError> {
-    let actor = Actor::system();
-    db::run(state_pool, move |conn| {
-        conn.transaction(|conn| {
-            let mut files = Vec::new();
-            let mut erased = 0;
-            for due in privacy::due(conn, None, today, 1000)?.into_iter().filter(|d| d.held.is_none()) {
-                files.extend(
-                    privacy::erase(conn, due.feedback_id, due.organization_id, Reason::Retention, None, &actor)?.files,
-                );
-                erased += 1;
-            }
-            Ok((erased, files))
+    const BATCH: i64 = 500;
+    let (mut erased, mut files) = (0, Vec::new());
+    // In batches, each its own transaction, until a batch is not full; held records are
+    // not even read, so they never fill one.
+    loop {
+        let actor = Actor::system();
+        let (count, batch_files, full) = db::run(state_pool, move |conn| {
+            conn.transaction(|conn| {
+                let due = privacy::due(conn, None, today, BATCH, false)?;
+                let full = due.len() as i64 == BATCH;
+                let (mut count, mut files) = (0, Vec::new());
+                for d in due {
+                    let erased =
+                        privacy::erase(conn, d.feedback_id, d.organization_id, Reason::Retention, None, &actor)?;
+                    if let Some(e) = erased {
+                        files.extend(e.files);
+                        count += 1;
+                    }
+                }
+                Ok((count, files, full))
+            })
         })
-    })
-    .await
+        .await?;
+        erased += count;
+        files.extend(batch_files);
+        if !full || count == 0 {
+            return Ok((erased, files));
+        }
+    }
 }
 
 /// The erasure log.
@@ -495,12 +512,14 @@ pub async fn reapply_erasures(
     let actor = Actor::of(&principal, &ctx);
     let (count, files) = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
-            let mut files = Vec::new();
-            let back = privacy::not_erased(conn, org, &ids)?;
-            for (id, owner) in &back {
-                files.extend(privacy::erase(conn, *id, *owner, Reason::Reapplied, None, &actor)?.files);
+            let (mut files, mut count) = (Vec::new(), 0);
+            for (id, owner) in privacy::not_erased(conn, org, &ids)? {
+                if let Some(e) = privacy::erase(conn, id, owner, Reason::Reapplied, None, &actor)? {
+                    files.extend(e.files);
+                    count += 1;
+                }
             }
-            Ok((back.len(), files))
+            Ok((count, files))
         })
     })
     .await?;
@@ -540,7 +559,7 @@ pub async fn put_legal_hold(
     let actor = Actor::of(&principal, &ctx);
     db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
-            let record = db::feedback::find(conn, id, org)?;
+            let record = db::feedback::lock(conn, id, org)?;
             privacy::set_hold(conn, id, record.organization_id, reason.trim(), actor.id)?;
             audit::record(
                 conn,

@@ -66,6 +66,9 @@ pub async fn render_metrics(state: &AppState) -> Result<HttpResponse, ApiError> 
     m.jobs_due.set(stats.due);
     m.jobs_scheduled.set(stats.scheduled);
     m.jobs_oldest_due.set(stats.oldest_due_seconds);
+    // Outcomes no row has any more read 0, not their last value.
+    m.deliveries.reset();
+    m.messages.reset();
     for (status, n) in deliveries {
         m.deliveries.with_label_values(&[&status]).set(n);
     }

@@ -164,12 +164,17 @@ async fn letterhead(
     let dated = crate::domain::time::local_date(generated_at);
     db::run(&state.pool, move |conn| {
         let own = db::organizations::find(conn, org, None)?;
+        use diesel::OptionalExtension;
+        // A parent or plan deleted since (a snapshot outlives them): the document goes
+        // without the governing body or the decision's recipients.
         let parent = match own.parent_id {
-            Some(parent) => Some(db::organizations::find(conn, parent, None)?.name),
+            Some(parent) => db::organizations::find(conn, parent, None).optional()?.map(|p| p.name),
             None => None,
         };
-        let decision: Option<crate::domain::plans::Decision> =
-            plans::find(conn, plan_id, None)?.decision.and_then(|d| serde_json::from_value(d).ok());
+        let decision: Option<crate::domain::plans::Decision> = plans::find(conn, plan_id, None)
+            .optional()?
+            .and_then(|p| p.decision)
+            .and_then(|d| serde_json::from_value(d).ok());
         let signer = decision.as_ref().and_then(|d| d.signer.clone());
         let recipients = decision
             .as_ref()

@@ -200,7 +200,10 @@ async fn budget_totals_and_variances_follow_the_entries_and_only_finance_writes(
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.json()["receipt"]["content_type"], "application/pdf");
-    let got = app.get(&format!("/api/v1/budget-spendings/{}/receipt", spent_ids[0])).token(&viewer).send().await;
+    // An invoice may name the person paid: who keeps the books reads it, no one else.
+    let refused = app.get(&format!("/api/v1/budget-spendings/{}/receipt", spent_ids[0])).token(&viewer).send().await;
+    assert_eq!(refused.status, 403);
+    let got = app.get(&format!("/api/v1/budget-spendings/{}/receipt", spent_ids[0])).token(&finance).send().await;
     assert_eq!(got.status, 200);
     assert_eq!(got.body, PDF);
     let (ct, body) = multipart(&[("file", Some("hóa đơn.pdf"), b"=SUM(A1) not an invoice")]);
