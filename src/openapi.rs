@@ -55,7 +55,7 @@ and answers 404 for an organisation not below the caller's. The parameter is not
         description = INTRO,
         license(name = "MIT"),
     ),
-    components(schemas(Problem, ProblemField, Tombstone)),
+    components(schemas(Problem, ProblemField, Tombstone, crate::routes::data_protection::DataRequestData)),
     tags(
         (name = "auth", description = "Tokens and the caller."),
         (name = "organizations", description = "Organisations: the province, its departments (Sở), boards."),

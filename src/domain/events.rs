@@ -69,7 +69,7 @@ pub const CATALOG: &[(&str, &str, &str, &str)] = &[
         "feedback.sender_erased",
         "feedback",
         "Feedback",
-        "A record's sender was anonymised (retention, a request, or re-applied after a restore); `data` says why, never who.",
+        "A record's sender was anonymised (retention, a request, or re-applied after a restore); `data` is `sender: null`, `attachments_removed` and `erasure` (why), never who.",
     ),
     ("feedback.held", "feedback", "Feedback", "A record was put under legal hold: its sender is not erased."),
     ("feedback.released", "feedback", "Feedback", "A record's legal hold was lifted."),
@@ -82,7 +82,7 @@ pub const CATALOG: &[(&str, &str, &str, &str)] = &[
     (
         "data_request.created",
         "data_request",
-        "SubjectOutcome",
+        "DataRequestData",
         "A citizen's request about their personal data was acted on (`access`, `restrict`, `erase`), without who.",
     ),
     ("feedback.rated", "feedback", "Feedback", "The sender's satisfaction with the answer was recorded."),

@@ -215,6 +215,16 @@ fn audit_request(
     )
 }
 
+/// What the event `data_request.created` carries: the action and how many records it
+/// touched — never who asked.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code, reason = "documents the event's data, which the audit trail writes")]
+pub struct DataRequestData {
+    /// `access`, `restrict` or `erase`.
+    pub action: String,
+    pub records: usize,
+}
+
 /// What a restriction or erasure did.
 #[derive(Serialize, ToSchema)]
 pub struct SubjectOutcome {
