@@ -13,7 +13,10 @@ use serde_json::json;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::db::audit::{self, Actor, Event};
+use crate::{
+    db::audit::{self, Actor, Event},
+    error::ApiError,
+};
 
 /// What a sender was told and agreed to at filing.
 pub struct Consent {
@@ -508,4 +511,54 @@ pub fn held_about(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Held
     )
     .bind::<Array<SqlUuid>, _>(ids)
     .load(conn)
+}
+
+/// Runs the retention rule on `today`: anonymises every record due that is not held.
+/// Returns how many were erased. Used by the daily job.
+pub async fn run_retention(pool: &crate::db::PgPool, today: NaiveDate) -> Result<(usize, Vec<String>), ApiError> {
+    const BATCH: i64 = 500;
+    let (mut erased, mut files) = (0, Vec::new());
+    // In batches, each its own transaction, until a batch is not full; held records are
+    // not even read, so they never fill one.
+    loop {
+        let actor = Actor::system();
+        let (count, batch_files, full) = crate::db::run(pool, move |conn| {
+            conn.transaction(|conn| {
+                let due = due(conn, None, today, BATCH, false)?;
+                let full = due.len() as i64 == BATCH;
+                let (mut count, mut files) = (0, Vec::new());
+                for d in due {
+                    let erased = erase(conn, d.feedback_id, d.organization_id, Reason::Retention, None, &actor)?;
+                    if let Some(e) = erased {
+                        files.extend(e.files);
+                        count += 1;
+                    }
+                }
+                Ok((count, files, full))
+            })
+        })
+        .await?;
+        erased += count;
+        files.extend(batch_files);
+        if !full || count == 0 {
+            return Ok((erased, files));
+        }
+    }
+}
+
+/// Removes from the store the files no live record refers to any more (after the
+/// transaction that erased them committed). A failure is logged: the file is no longer
+/// reachable through the service either way.
+pub async fn remove_files(pool: &crate::db::PgPool, store: &crate::storage::EvidenceStore, files: Vec<String>) {
+    if files.is_empty() {
+        return;
+    }
+    let check = files.clone();
+    let used = crate::db::run(pool, move |conn| Ok(still_used(conn, &check)?)).await;
+    let Ok(used) = used else { return };
+    for sha256 in files.iter().filter(|f| !used.contains(f)) {
+        if let Err(err) = store.delete(sha256).await {
+            tracing::warn!(sha256, "an erased file could not be removed from the store: {err:?}");
+        }
+    }
 }

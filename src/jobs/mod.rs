@@ -133,9 +133,9 @@ impl Runner {
     async fn apply_retention(&self, job: Job) -> Result<(), crate::error::ApiError> {
         let (id, worker, today) = (job.id, self.worker, self.settings.clock.today());
         let every = self.settings.retention_every.as_secs_f64();
-        let (erased, files) = crate::routes::data_protection::run_retention(&self.pool, today).await?;
+        let (erased, files) = crate::db::privacy::run_retention(&self.pool, today).await?;
         if !files.is_empty() {
-            crate::routes::data_protection::remove_files(&self.pool, &self.evidence, files).await;
+            crate::db::privacy::remove_files(&self.pool, &self.evidence, files).await;
         }
         if erased > 0 {
             tracing::info!(erased, "retention run");

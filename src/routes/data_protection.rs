@@ -337,25 +337,8 @@ pub async fn erase_subject(
         })
     })
     .await?;
-    remove_files(&state.pool, &state.evidence, files).await;
+    privacy::remove_files(&state.pool, &state.evidence, files).await;
     Ok(HttpResponse::Ok().json(outcome))
-}
-
-/// Removes from the store the files no live record refers to any more (after the
-/// transaction that erased them committed). A failure is logged: the file is no longer
-/// reachable through the service either way.
-pub async fn remove_files(pool: &db::PgPool, store: &crate::storage::EvidenceStore, files: Vec<String>) {
-    if files.is_empty() {
-        return;
-    }
-    let check = files.clone();
-    let used = db::run(pool, move |conn| Ok(privacy::still_used(conn, &check)?)).await;
-    let Ok(used) = used else { return };
-    for sha256 in files.iter().filter(|f| !used.contains(f)) {
-        if let Err(err) = store.delete(sha256).await {
-            tracing::warn!(sha256, "an erased file could not be removed from the store: {err:?}");
-        }
-    }
 }
 
 #[derive(Deserialize, Validate, IntoParams)]
@@ -408,40 +391,6 @@ pub async fn get_retention_report(
     let all = db::run(&state.pool, move |conn| Ok(privacy::due(conn, org, as_of, 10_000, true)?)).await?;
     let (held, due) = all.into_iter().partition(|d| d.held.is_some());
     Ok(HttpResponse::Ok().json(RetentionReport { as_of, due, held }))
-}
-
-/// Runs the retention rule on `today`: anonymises every record due that is not held.
-/// Returns how many were erased. Used by the daily job.
-pub async fn run_retention(state_pool: &db::PgPool, today: NaiveDate) -> Result<(usize, Vec<String>), ApiError> {
-    const BATCH: i64 = 500;
-    let (mut erased, mut files) = (0, Vec::new());
-    // In batches, each its own transaction, until a batch is not full; held records are
-    // not even read, so they never fill one.
-    loop {
-        let actor = Actor::system();
-        let (count, batch_files, full) = db::run(state_pool, move |conn| {
-            conn.transaction(|conn| {
-                let due = privacy::due(conn, None, today, BATCH, false)?;
-                let full = due.len() as i64 == BATCH;
-                let (mut count, mut files) = (0, Vec::new());
-                for d in due {
-                    let erased =
-                        privacy::erase(conn, d.feedback_id, d.organization_id, Reason::Retention, None, &actor)?;
-                    if let Some(e) = erased {
-                        files.extend(e.files);
-                        count += 1;
-                    }
-                }
-                Ok((count, files, full))
-            })
-        })
-        .await?;
-        erased += count;
-        files.extend(batch_files);
-        if !full || count == 0 {
-            return Ok((erased, files));
-        }
-    }
 }
 
 /// The erasure log.
@@ -533,7 +482,7 @@ pub async fn reapply_erasures(
         })
     })
     .await?;
-    remove_files(&state.pool, &state.evidence, files).await;
+    privacy::remove_files(&state.pool, &state.evidence, files).await;
     Ok(HttpResponse::Ok().json(Reapplied { erased_again: count }))
 }
 

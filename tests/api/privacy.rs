@@ -238,7 +238,7 @@ async fn retention_anonymises_what_is_past_it_keeps_the_rest_and_the_figures() {
     // The daily run (the job on the shared queue calls this).
     assert_eq!(o.app.sql_count("SELECT count(*) AS n FROM jobs WHERE kind = 'recurring.retention'"), 1);
     let pool = cchc_outreach::db::pool(&o.app.database_url, 2, Duration::from_secs(5));
-    let (erased, files) = cchc_outreach::routes::data_protection::run_retention(&pool, o.clock.today()).await.unwrap();
+    let (erased, files) = cchc_outreach::db::privacy::run_retention(&pool, o.clock.today()).await.unwrap();
     assert_eq!(erased, 1);
     assert_eq!(files.len(), 1, "the photo's file");
     let sender = |id: &str| {
@@ -261,7 +261,7 @@ async fn retention_anonymises_what_is_past_it_keeps_the_rest_and_the_figures() {
     assert_eq!(after["total"], before["total"]);
     assert_eq!(after["groups"], before["groups"]);
     // A second run finds nothing more.
-    let (again, _) = cchc_outreach::routes::data_protection::run_retention(&pool, o.clock.today()).await.unwrap();
+    let (again, _) = cchc_outreach::db::privacy::run_retention(&pool, o.clock.today()).await.unwrap();
     assert_eq!(again, 0);
 }
 
