@@ -8,6 +8,7 @@
 pub mod attachments;
 mod categories;
 mod deadlines;
+mod filing;
 mod holidays;
 mod messages;
 mod outcome;
@@ -18,6 +19,7 @@ mod workflow;
 pub use attachments::*;
 pub use categories::*;
 pub use deadlines::*;
+pub use filing::*;
 pub use holidays::*;
 pub use messages::*;
 pub use outcome::*;
