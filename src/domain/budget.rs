@@ -3,7 +3,7 @@
 //! Amounts are whole đồng in `i64`, never floating point.
 use chrono::NaiveDate;
 
-use super::calendar::WorkingCalendar;
+use super::{calendar::WorkingCalendar, deadlines::working_days_left};
 use crate::code_enum;
 
 /// The largest amount one entry or estimate may carry (100 000 tỷ đồng): sums of many
@@ -39,12 +39,6 @@ code_enum! {
     }
 }
 
-/// Working days after `from` up to and including `to` (0 when `to` is not after
-/// `from`): posted the day of issue is 0, the next working day 1.
-pub fn working_days_between(from: NaiveDate, to: NaiveDate, calendar: &WorkingCalendar) -> i64 {
-    from.iter_days().skip(1).take_while(|d| *d <= to).filter(|d| calendar.is_working(*d)).count() as i64
-}
-
 /// A document's state on `today`, issued on `issued`, posted on `posted` (if it was),
 /// with `allowed` working days; and the working days it took to post it.
 pub fn publication_state(
@@ -58,10 +52,10 @@ pub fn publication_state(
         Some(day) => {
             // Posted on a day off: as if on the next working day.
             let off = day > issued && !calendar.is_working(day);
-            let took = working_days_between(issued, day, calendar) + i64::from(off);
+            let took = i64::from(working_days_left(issued, day, calendar)) + i64::from(off);
             (if took <= allowed { PublicationState::OnTime } else { PublicationState::Late }, Some(took))
         }
-        None if working_days_between(issued, today, calendar) > allowed => (PublicationState::Unposted, None),
+        None if i64::from(working_days_left(issued, today, calendar)) > allowed => (PublicationState::Unposted, None),
         None => (PublicationState::Pending, None),
     }
 }
@@ -108,12 +102,13 @@ mod tests {
     #[test]
     fn working_days_skip_weekends_and_holidays() {
         let c = calendar();
-        assert_eq!(working_days_between(d("2021-04-29"), d("2021-04-29"), &c), 0);
+        // The count the deadlines use: the days after the first, up to the second.
+        assert_eq!(working_days_left(d("2021-04-29"), d("2021-04-29"), &c), 0);
         // Thursday to Tuesday: Fri, Sat, Sun, Mon off; Tuesday is the first working day.
-        assert_eq!(working_days_between(d("2021-04-29"), d("2021-05-04"), &c), 1);
+        assert_eq!(working_days_left(d("2021-04-29"), d("2021-05-04"), &c), 1);
         // Friday 9 April to Monday 12: one working day.
-        assert_eq!(working_days_between(d("2021-04-09"), d("2021-04-12"), &c), 1);
-        assert_eq!(working_days_between(d("2021-04-12"), d("2021-04-09"), &c), 0);
+        assert_eq!(working_days_left(d("2021-04-09"), d("2021-04-12"), &c), 1);
+        assert_eq!(working_days_left(d("2021-04-12"), d("2021-04-09"), &c), 0);
     }
 
     #[test]

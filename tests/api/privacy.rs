@@ -173,6 +173,11 @@ async fn consent_is_recorded_with_the_sender_and_a_withdrawal_stops_every_messag
         .await;
     assert!(res.status == 201 || res.status == 200, "{}", res.text());
     assert_eq!(messages(&o, &id), before, "no message after the withdrawal");
+    // The same answer to a sender who did not withdraw is told (the check above is not
+    // a step that sends nothing anyway).
+    let told = messages(&o, &other);
+    answer(&o, &other).await;
+    assert_eq!(messages(&o, &other), told + 1, "the answer, by SMS");
     // Staff record a withdrawal of consent to publication as the sender told them.
     let res = o
         .app
