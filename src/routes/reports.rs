@@ -65,25 +65,21 @@ pub enum PlanReportFormat {
 
 /// `format=…` if given, else from `Accept` (`text/csv`, the XLSX type), else JSON.
 fn negotiate(format: Option<ReportFormat>, req: &HttpRequest) -> ReportFormat {
-    match negotiate_plan(
-        format.map(|f| match f {
-            ReportFormat::Json => PlanReportFormat::Json,
-            ReportFormat::Csv => PlanReportFormat::Csv,
-            ReportFormat::Xlsx => PlanReportFormat::Xlsx,
-        }),
-        req,
-    ) {
+    format.unwrap_or_else(|| match accepted(req) {
         PlanReportFormat::Csv => ReportFormat::Csv,
         PlanReportFormat::Xlsx => ReportFormat::Xlsx,
+        // A Word document is a plan's report only.
         PlanReportFormat::Json | PlanReportFormat::Docx => ReportFormat::Json,
-    }
+    })
 }
 
 /// `format=…` if given, else from `Accept` (`text/csv`, the XLSX or DOCX type), else JSON.
 fn negotiate_plan(format: Option<PlanReportFormat>, req: &HttpRequest) -> PlanReportFormat {
-    if let Some(format) = format {
-        return format;
-    }
+    format.unwrap_or_else(|| accepted(req))
+}
+
+/// The form `Accept` asks for.
+fn accepted(req: &HttpRequest) -> PlanReportFormat {
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
     if accept.contains("text/csv") {
         PlanReportFormat::Csv
