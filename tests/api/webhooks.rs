@@ -119,6 +119,22 @@ async fn received_in_feed(app: &TestApp, token: &str, n: usize) -> std::collecti
     }
 }
 
+/// The subscription's deliveries, once `done` holds of them (or after 20 s): the worker
+/// records an attempt after the receiver has answered, so a receiver can have a request
+/// a moment before the delivery says so.
+async fn deliveries_once(app: &TestApp, token: &str, hook: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let list = app.get(&format!("/api/v1/webhooks/{hook}/deliveries")).token(token).send().await;
+        assert_eq!(list.status, 200, "{}", list.text());
+        let items = list.json()["items"].as_array().unwrap().clone();
+        if done(&items) || Instant::now() > deadline {
+            return items;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 fn distinct(got: &[Received]) -> usize {
     got.iter().map(Received::id).collect::<std::collections::HashSet<_>>().len()
 }
@@ -220,9 +236,10 @@ async fn deliveries_are_signed_carry_no_personal_data_and_follow_a_rotation() {
     assert!(third.verifies(&new_secret) && third.verifies(&secret), "both secrets verify during the overlap");
 
     // The deliveries, as the subscription's owner reads them.
-    let list = app.get(&format!("/api/v1/webhooks/{hook}/deliveries")).token(&token).send().await;
-    assert_eq!(list.status, 200, "{}", list.text());
-    let items = list.json()["items"].as_array().unwrap().clone();
+    let items = deliveries_once(&app, &token, &hook, |items| {
+        items.len() == 3 && items.iter().all(|d| d["status"] == "delivered")
+    })
+    .await;
     assert_eq!(items.len(), 3);
     for d in &items {
         assert_eq!(d["status"], "delivered", "{d}");
@@ -255,9 +272,9 @@ async fn a_receiver_that_fails_twice_sees_three_attempts_with_growing_waits() {
     assert!(first_wait >= Duration::from_millis(750), "about 1 s: {first_wait:?}");
     assert!(second_wait >= Duration::from_millis(2300), "about 3 s: {second_wait:?}");
     assert!(second_wait > first_wait, "the waits grow: {first_wait:?} then {second_wait:?}");
-    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
-    let items = app.get(&format!("/api/v1/webhooks/{hook}/deliveries")).token(&token).send().await.json();
-    let d = &items["items"][0];
+    let items =
+        deliveries_once(&app, &token, &hook, |items| items.first().is_some_and(|d| d["status"] == "delivered")).await;
+    let d = &items[0];
     assert_eq!(
         (d["status"].as_str(), d["attempts"].as_i64(), d["last_status_code"].as_i64()),
         (Some("delivered"), Some(3), Some(200))
