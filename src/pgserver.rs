@@ -98,11 +98,13 @@ impl PrivatePostgres {
 
     /// The postmaster's process id, while it runs.
     pub fn postmaster_pid(&self) -> Option<i32> {
-        let pid: i32 =
-            fs::read_to_string(self.data_dir.join("postmaster.pid")).ok()?.lines().next()?.trim().parse().ok()?;
-        // Signal 0 only asks whether the process exists (EPERM: it does, as another user).
-        let probe = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None);
-        (probe != Err(nix::errno::Errno::ESRCH)).then_some(pid)
+        let pid = self.recorded_pid()?;
+        (process_state(pid) == ProcessState::Running).then_some(pid)
+    }
+
+    /// The process id in `postmaster.pid`, whatever became of it.
+    fn recorded_pid(&self) -> Option<i32> {
+        fs::read_to_string(self.data_dir.join("postmaster.pid")).ok()?.lines().next()?.trim().parse().ok()
     }
 
     /// Watches the server from a thread of its own and starts it again whenever it is
@@ -159,11 +161,25 @@ impl PrivatePostgres {
         Ok(())
     }
 
+    /// Not `pg_ctl status`: it takes a killed postmaster that is not yet reaped for a
+    /// running one (see `pg_ctl_start`).
     fn is_running(&self) -> bool {
-        self.pg_ctl(&["status"]).is_ok_and(|out| out.status.success())
+        self.postmaster_pid().is_some()
     }
 
     fn pg_ctl_start(&self) -> anyhow::Result<()> {
+        // A postmaster killed outright stays a zombie until its parent reaps it — here
+        // init, which may take a second or more. While it does, the process id in
+        // `postmaster.pid` still exists, and a new postmaster refuses the data directory
+        // ("lock file already exists"). Wait for the reaping (a restart at once after a
+        // `kill -9` used to fail, or be skipped, on this).
+        let reaped_by = Instant::now() + Duration::from_secs(30);
+        while let Some(pid) = self.recorded_pid()
+            && process_state(pid) == ProcessState::Zombie
+            && Instant::now() < reaped_by
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
         // Options go through a shell inside pg_ctl: single-quote the socket path.
         let options = format!(
             "-c listen_addresses='' -c unix_socket_directories='{}' -c max_connections=200 -c fsync=on",
@@ -301,4 +317,27 @@ fn unprivileged_owner(requested: Option<&str>) -> anyhow::Result<Option<(u32, u3
 
 fn fnv(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum ProcessState {
+    Running,
+    /// Ended, not yet reaped by its parent.
+    Zombie,
+    Gone,
+}
+
+/// Whether process `pid` runs. Signal 0 only asks whether it exists (EPERM: it does, as
+/// another user); a zombie exists too, so Linux's `/proc/<pid>/stat` tells it apart.
+fn process_state(pid: i32) -> ProcessState {
+    let probe = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None);
+    if probe == Err(nix::errno::Errno::ESRCH) {
+        return ProcessState::Gone;
+    }
+    // The state follows the command name in parentheses, which may itself hold spaces.
+    let zombie = fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| stat.rsplit_once(')').map(|(_, rest)| rest.trim_start().starts_with('Z')))
+        .unwrap_or(false);
+    if zombie { ProcessState::Zombie } else { ProcessState::Running }
 }
