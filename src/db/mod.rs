@@ -37,42 +37,122 @@ pub mod triage;
 pub mod users;
 pub mod webhooks;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use actix_web::ResponseError;
 use diesel::{
     Connection, PgConnection,
     connection::{AnsiTransactionManager, SimpleConnection, TransactionManager},
-    r2d2::{ConnectionManager, CustomizeConnection, Pool},
+    r2d2::{CustomizeConnection, Pool},
 };
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::ApiError;
 
-pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+pub type PgPool = Pool<Manager>;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// A pooled connection idle this long is asked a round trip (`SELECT 1`) before it is
+/// handed out.
+const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
 
 /// A pool that does not connect until asked, so the service starts (and `/healthz`
 /// answers) while the database is down; a checkout waits at most `timeout`.
 ///
-/// A checkout is not tested with a round trip of its own: a connection that died with
-/// its server fails its first statement, libpq then reports its transaction status as
-/// unknown, diesel marks it broken and the pool drops it instead of taking it back
-/// (`run` also drops one whose request failed on the server's side). The request that
-/// met it answers 503 with `Retry-After`, as during the outage itself. (The test on
-/// every checkout cost a round trip per request; it was kept for a while because the
-/// outage test did not recover without it — the cause was the private server's
-/// restart, which took the killed, not yet reaped postmaster for a running one; see
-/// `pgserver::PrivatePostgres::pg_ctl_start`.)
+/// A checkout costs no round trip of its own while the pool is busy: a connection is
+/// tested (`SELECT 1`) only if it has been idle for `PING_IDLE_AFTER`, or if since it
+/// was last tested some pooled connection broke (`Manager`). A connection that died
+/// with its server fails its first statement — libpq then reports its transaction
+/// status as unknown and diesel marks it broken; `run` also marks one whose request
+/// failed on the server's side — and the pool drops it when it comes back, and has
+/// every other one tested before its next use: they most likely died with it. So after
+/// a restart of PostgreSQL one request per instance answers 503 (with `Retry-After`),
+/// not one per pooled connection.
+///
+/// (A test on every checkout cost a round trip per request. It was kept for a while
+/// because the outage test did not recover without it; the cause was the private
+/// server's restart, which took the killed, not yet reaped postmaster for a running
+/// one — see `pgserver::PrivatePostgres::pg_ctl_start`.)
 pub fn pool(url: &str, size: u32, timeout: Duration) -> PgPool {
     Pool::builder()
         .max_size(size)
         .min_idle(Some(1))
-        .test_on_check_out(false)
+        .test_on_check_out(true)
         .connection_timeout(timeout)
         .connection_customizer(Box::new(SessionSettings))
-        .build_unchecked(ConnectionManager::new(url))
+        .build_unchecked(Manager { url: url.to_owned(), breakages: AtomicU64::new(0) })
+}
+
+/// Makes the pool's connections and decides which to test before use.
+#[derive(Debug)]
+pub struct Manager {
+    url: String,
+    /// How many pooled connections have broken; a connection tested before the last
+    /// breakage is tested again.
+    breakages: AtomicU64,
+}
+
+/// A pooled connection, with what `Manager` knows of it.
+pub struct Pooled {
+    conn: PgConnection,
+    /// `Manager::breakages` when it was last known to work.
+    tested_at_breakage: u64,
+    /// When it last came back to the pool.
+    returned: std::time::Instant,
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.conn
+    }
+}
+
+impl diesel::r2d2::ManageConnection for Manager {
+    type Connection = Pooled;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<Pooled, Self::Error> {
+        let conn = PgConnection::establish(&self.url).map_err(diesel::r2d2::Error::ConnectionError)?;
+        Ok(Pooled {
+            conn,
+            tested_at_breakage: self.breakages.load(Ordering::Acquire),
+            returned: std::time::Instant::now(),
+        })
+    }
+
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), Self::Error> {
+        let breakages = self.breakages.load(Ordering::Acquire);
+        if pooled.tested_at_breakage == breakages && pooled.returned.elapsed() < PING_IDLE_AFTER {
+            return Ok(());
+        }
+        pooled.conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)?;
+        pooled.tested_at_breakage = breakages;
+        Ok(())
+    }
+
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        pooled.returned = std::time::Instant::now();
+        let broken = std::thread::panicking() || pooled.conn.is_broken();
+        if broken {
+            self.breakages.fetch_add(1, Ordering::AcqRel);
+        }
+        broken
+    }
 }
 
 /// Settings of every pooled session. JIT compilation off: the service's queries are
@@ -81,9 +161,9 @@ pub fn pool(url: &str, size: u32, timeout: Duration) -> PgPool {
 #[derive(Debug)]
 struct SessionSettings;
 
-impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
-    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute("SET jit = off").map_err(diesel::r2d2::Error::QueryError)
+impl CustomizeConnection<Pooled, diesel::r2d2::Error> for SessionSettings {
+    fn on_acquire(&self, pooled: &mut Pooled) -> Result<(), diesel::r2d2::Error> {
+        pooled.conn.batch_execute("SET jit = off").map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
@@ -121,7 +201,7 @@ pub fn ensure_database(conn: &mut PgConnection, name: &str) -> diesel::QueryResu
     Ok(())
 }
 
-pub type PooledConn = diesel::r2d2::PooledConnection<ConnectionManager<PgConnection>>;
+pub type PooledConn = diesel::r2d2::PooledConnection<Manager>;
 
 /// The connection of a request's transaction, and whether anything in it queued a job.
 struct Shared {
@@ -168,7 +248,7 @@ where
         if let Err(err) = &result
             && err.status_code().is_server_error()
         {
-            AnsiTransactionManager::transaction_manager_status_mut(&mut *conn).set_in_error();
+            AnsiTransactionManager::transaction_manager_status_mut(&mut **conn).set_in_error();
         }
         result
     })
@@ -187,7 +267,7 @@ impl RequestTransaction {
         let pool = pool.clone();
         let conn = actix_web::web::block(move || {
             let mut conn = pool.get()?;
-            AnsiTransactionManager::begin_transaction(&mut *conn)?;
+            AnsiTransactionManager::begin_transaction(&mut **conn)?;
             Ok::<_, ApiError>(conn)
         })
         .await??;
@@ -240,7 +320,7 @@ impl RequestTransaction {
             let result = finish(&mut conn).map_err(ApiError::from);
             if result.is_err() {
                 // Whatever state it is in, this connection is not pooled again.
-                AnsiTransactionManager::transaction_manager_status_mut(&mut **conn).set_in_error();
+                AnsiTransactionManager::transaction_manager_status_mut(&mut ***conn).set_in_error();
             }
             result
         })
