@@ -19,6 +19,7 @@ pub struct Metrics {
     pub jobs_oldest_due: Gauge,
     pub deliveries: IntGaugeVec,
     pub messages: IntGaugeVec,
+    pub account_cache: IntGaugeVec,
 }
 
 fn register<C: prometheus::core::Collector + Clone + 'static>(registry: &Registry, collector: C) -> C {
@@ -86,8 +87,21 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         )
         .expect("valid"),
     );
+    let account_cache = register(
+        r,
+        IntGaugeVec::new(
+            Opts::new(
+                "account_cache",
+                "This instance's cache of accounts behind tokens: lookups since start by outcome (hit, miss, \
+                 bypassed while its listening session was down), entries, and live (1 while listening).",
+            ),
+            &["what"],
+        )
+        .expect("valid"),
+    );
     Metrics {
         registry,
+        account_cache,
         requests,
         latency,
         rate_limited,

@@ -126,9 +126,12 @@ impl Application {
             client_limits = client_limits.shared(shared);
             tracing::info!("rate limits are shared by every instance through Redis");
         }
+        let accounts = crate::auth::accounts::AccountCache::new();
+        accounts.listen(database_url.to_owned());
         let state = web::Data::new(AppState {
             pool,
             keys: Arc::new(keys),
+            accounts,
             settings: settings.clone(),
             cursor_key: CursorKey::derive(&secret),
             pin_key: crate::auth::password::PinKey::derive(&secret),
@@ -167,6 +170,7 @@ impl Application {
         });
         let pool = web::Data::new(state.pool.clone());
         let keys = web::Data::from(state.keys.clone());
+        let accounts = web::Data::from(state.accounts.clone());
         let client_limits = web::Data::from(state.client_limits.clone());
         let metrics_state = state.clone();
         let server = HttpServer::new(move || {
@@ -175,6 +179,7 @@ impl Application {
                 .app_data(conventions.clone())
                 .app_data(pool.clone())
                 .app_data(keys.clone())
+                .app_data(accounts.clone())
                 .app_data(client_limits.clone())
                 .app_data(routes_table.clone())
                 .app_data(document.clone())

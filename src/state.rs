@@ -9,6 +9,8 @@ use crate::{
 pub struct AppState {
     pub pool: PgPool,
     pub keys: Arc<Keys>,
+    /// The accounts behind tokens, kept per instance (`auth::accounts`).
+    pub accounts: Arc<crate::auth::accounts::AccountCache>,
     pub settings: Arc<Settings>,
     pub cursor_key: CursorKey,
     /// Keeps tracking PINs (`auth::password::PinKey`).

@@ -1,6 +1,7 @@
 //! Identity and access: token issuing and checking, passwords, the `AuthUser`
 //! extractor and the one role/scope matrix.
 
+pub mod accounts;
 pub mod jwt;
 pub mod password;
 pub mod permissions;

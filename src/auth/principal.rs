@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::{
     auth::{
+        accounts::{Account, AccountCache, Key, Lookup},
         jwt::{Keys, TokenSubject},
         permissions::{Permission, Role, Scope, grant},
     },
@@ -204,57 +205,112 @@ pub async fn authenticate(req: &HttpRequest) -> Result<Option<Principal>, ApiErr
     let missing = |what: &str| ApiError::internal(format!("{what} is not registered as app data"));
     let keys = req.app_data::<web::Data<Keys>>().ok_or_else(|| missing("the token keys"))?;
     let subject = keys.verify(token)?;
-    let pool = req.app_data::<web::Data<db::PgPool>>().ok_or_else(|| missing("the database pool"))?.clone();
-    let principal = db::run(&pool, move |conn| load(conn, &subject))
-        .await?
-        .ok_or_else(|| ApiError::unauthenticated("invalid_token"))?;
+    let pool = req.app_data::<web::Data<db::PgPool>>().ok_or_else(|| missing("the database pool"))?;
+    let accounts = req.app_data::<web::Data<AccountCache>>().ok_or_else(|| missing("the account cache"))?;
+    let principal =
+        resolve(pool, accounts, subject).await?.ok_or_else(|| ApiError::unauthenticated("invalid_token"))?;
     req.extensions_mut().insert(principal.clone());
     Ok(Some(principal))
 }
 
-/// `None` when the account is gone or inactive, or the token predates the account's
-/// last password change or secret rotation. (An organisation cannot be deleted while
-/// it has live accounts, so a live account's organisation is live.)
-pub fn load(conn: &mut PgConnection, subject: &TokenSubject) -> Result<Option<Principal>, ApiError> {
+/// The caller a valid token names: from this instance's cache of accounts, or the
+/// database (`None` when the account is gone or inactive, or the token predates the
+/// account's last password change or secret rotation).
+pub async fn resolve(
+    pool: &db::PgPool,
+    accounts: &AccountCache,
+    subject: TokenSubject,
+) -> Result<Option<Principal>, ApiError> {
+    let key = match &subject {
+        TokenSubject::User { id, .. } => Key::User(*id),
+        TokenSubject::Client { id, .. } => Key::Client(*id),
+        TokenSubject::External { username } => Key::Username(username.to_lowercase()),
+    };
+    let epoch = match accounts.lookup(&key) {
+        Lookup::Hit(account) => return Ok(principal(&account, &subject)),
+        Lookup::Miss(epoch) => epoch,
+    };
+    let found = {
+        let subject = subject.clone();
+        db::run(pool, move |conn| fetch(conn, &subject)).await?
+    };
+    let Some(account) = found else { return Ok(None) };
+    if let Some(epoch) = epoch {
+        accounts.store(key, account.clone(), epoch);
+    }
+    Ok(principal(&account, &subject))
+}
+
+/// The live account a token names, active or not. (An organisation cannot be deleted
+/// while it has live accounts, so a live account's organisation is live.)
+fn fetch(conn: &mut PgConnection, subject: &TokenSubject) -> Result<Option<Account>, ApiError> {
     let user = match subject {
-        TokenSubject::User { id, issued_at } => {
-            db::users::find(conn, *id, None).optional()?.filter(|u| *issued_at >= u.password_changed_at.timestamp())
-        }
+        TokenSubject::User { id, .. } => db::users::find(conn, *id, None).optional()?,
         TokenSubject::External { username } => db::users::by_username(conn, username)?,
-        TokenSubject::Client { id, issued_at, scopes } => {
-            let Some(client) = db::service_clients::find(conn, *id, None).optional()? else {
-                return Ok(None);
-            };
-            if !client.active || *issued_at < client.secret_rotated_at.timestamp() {
-                return Ok(None);
-            }
-            // The token may carry fewer scopes than the client has; never more than it has now.
-            let granted: Vec<Scope> = client
-                .scopes
-                .iter()
-                .flatten()
-                .filter(|s| scopes.as_ref().is_none_or(|asked| asked.contains(s)))
-                .filter_map(|s| Scope::parse(s))
-                .collect();
-            return Ok(Some(Principal {
+        TokenSubject::Client { id, .. } => {
+            return Ok(db::service_clients::find(conn, *id, None).optional()?.map(|client| Account::Client {
                 id: client.id,
                 name: client.name,
-                organization_id: Some(client.organization_id),
-                kind: PrincipalKind::Client { scopes: granted },
-                overseeing: None,
+                organization_id: client.organization_id,
+                scopes: client.scopes.into_iter().flatten().collect(),
+                active: client.active,
+                secret_rotated_at: client.secret_rotated_at.timestamp(),
             }));
         }
     };
-    let Some(user) = user.filter(|u| u.active) else {
-        return Ok(None);
-    };
-    Ok(Some(Principal {
+    Ok(user.map(|user| Account::User {
         id: user.id,
-        name: user.username,
+        username: user.username,
         organization_id: user.organization_id,
-        kind: PrincipalKind::User { role: user.role, department_id: user.department_id },
-        overseeing: None,
+        department_id: user.department_id,
+        role: user.role,
+        active: user.active,
+        password_changed_at: user.password_changed_at.timestamp(),
     }))
+}
+
+/// The caller, if `account` is active and the token not older than its last password
+/// change or secret rotation.
+fn principal(account: &Account, subject: &TokenSubject) -> Option<Principal> {
+    match (account, subject) {
+        (
+            Account::User { id, username, organization_id, department_id, role, active, password_changed_at },
+            TokenSubject::User { .. } | TokenSubject::External { .. },
+        ) => {
+            if !active || matches!(subject, TokenSubject::User { issued_at, .. } if issued_at < password_changed_at) {
+                return None;
+            }
+            Some(Principal {
+                id: *id,
+                name: username.clone(),
+                organization_id: *organization_id,
+                kind: PrincipalKind::User { role: *role, department_id: *department_id },
+                overseeing: None,
+            })
+        }
+        (
+            Account::Client { id, name, organization_id, scopes: held, active, secret_rotated_at },
+            TokenSubject::Client { issued_at, scopes, .. },
+        ) => {
+            if !active || issued_at < secret_rotated_at {
+                return None;
+            }
+            // The token may carry fewer scopes than the client has; never more than it has now.
+            let granted: Vec<Scope> = held
+                .iter()
+                .filter(|s| scopes.as_ref().is_none_or(|asked| asked.contains(s)))
+                .filter_map(|s| Scope::parse(s))
+                .collect();
+            Some(Principal {
+                id: *id,
+                name: name.clone(),
+                organization_id: Some(*organization_id),
+                kind: PrincipalKind::Client { scopes: granted },
+                overseeing: None,
+            })
+        }
+        _ => None,
+    }
 }
 
 /// Another organisation's `organization_id`, named by someone of one organisation.

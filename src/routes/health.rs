@@ -59,6 +59,16 @@ pub async fn render_metrics(state: &AppState) -> Result<HttpResponse, ApiError> 
     let m = &*crate::metrics::METRICS;
     m.pool_connections.with_label_values(&["in_use"]).set(i64::from(pool.connections - pool.idle_connections));
     m.pool_connections.with_label_values(&["idle"]).set(i64::from(pool.idle_connections));
+    let cache = state.accounts.stats();
+    for (what, n) in [
+        ("hit", cache.hits as i64),
+        ("miss", cache.misses as i64),
+        ("bypassed", cache.bypassed as i64),
+        ("entries", cache.entries as i64),
+        ("live", i64::from(cache.live)),
+    ] {
+        m.account_cache.with_label_values(&[what]).set(n);
+    }
     let (stats, deliveries, messages) = db::run(&state.pool, |conn| {
         Ok((db::jobs::stats(conn)?, db::jobs::deliveries_by_status(conn)?, db::jobs::messages_by_outcome(conn)?))
     })

@@ -274,16 +274,16 @@ pub async fn update_service_client(
         scopes: body.scopes.as_deref().map(scope_codes),
         active: body.active,
     };
-    let actor = Actor::of(&principal, &ctx);
-    crud::update::<ServiceClient, _>(
+    let (actor, id) = (Actor::of(&principal, &ctx), id.into_inner());
+    let change = crud::update::<ServiceClient, _>(
         &state,
         actor,
-        id.into_inner(),
+        id,
         principal.organization_id,
         if_match,
         move |conn, current| Ok(store::update(conn, current.id, &changes)?),
-    )
-    .await
+    );
+    state.accounts.changing(id, change).await
 }
 
 /// Delete a service client. It can no longer sign in and its tokens stop working.
@@ -302,16 +302,10 @@ pub async fn delete_service_client(
 ) -> Result<HttpResponse, ApiError> {
     let principal = auth.0;
     principal.require(Permission::ServiceClientsManage)?;
-    let actor = Actor::of(&principal, &ctx);
-    crud::delete::<ServiceClient, _>(
-        &state,
-        actor,
-        id.into_inner(),
-        principal.organization_id,
-        if_match,
-        crud::no_guard,
-    )
-    .await
+    let (actor, id) = (Actor::of(&principal, &ctx), id.into_inner());
+    let change =
+        crud::delete::<ServiceClient, _>(&state, actor, id, principal.organization_id, if_match, crud::no_guard);
+    state.accounts.changing(id, change).await
 }
 
 /// Rotate a service client's secret.
@@ -337,7 +331,7 @@ pub async fn rotate_service_client_secret(
     let secret = password::random_secret(32);
     let to_hash = secret.clone();
     let hash = web::block(move || password::hash(&to_hash)).await?;
-    let row = db::run(&state.pool, move |conn| {
+    let change = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let current = store::lock(conn, id, org)?;
             let row = store::set_secret(conn, id, &hash)?;
@@ -354,8 +348,8 @@ pub async fn rotate_service_client_secret(
             )?;
             Ok(row)
         })
-    })
-    .await?;
+    });
+    let row = state.accounts.changing(id, change).await?;
     Ok(HttpResponse::Ok().insert_header((actix_web::http::header::CACHE_CONTROL, "no-store")).json(ClientSecret {
         client_id: row.id,
         client_secret: secret,

@@ -288,21 +288,22 @@ pub async fn update_user(
         active: body.active,
     };
     let actor = Actor::of(&principal, &ctx);
-    crud::update::<User, _>(&state, actor, id, principal.organization_id, if_match, move |conn, current| {
-        let was_admin = current.role == Role::Admin;
-        if changes.role.is_some_and(|r| (r == Role::Admin) != was_admin) {
-            return Err(
-                ApiError::unprocessable("invalid_role").with_errors(vec![FieldError::new("role", "invalid_role")])
-            );
-        }
-        match (current.organization_id, changes.department_id) {
-            (Some(user_org), Some(dept)) => checks::department(conn, dept, user_org)?,
-            (None, Some(Some(_))) => return Err(ApiError::unprocessable("department_not_found")),
-            _ => {}
-        }
-        Ok(store::update(conn, current.id, &changes)?)
-    })
-    .await
+    let change =
+        crud::update::<User, _>(&state, actor, id, principal.organization_id, if_match, move |conn, current| {
+            let was_admin = current.role == Role::Admin;
+            if changes.role.is_some_and(|r| (r == Role::Admin) != was_admin) {
+                return Err(
+                    ApiError::unprocessable("invalid_role").with_errors(vec![FieldError::new("role", "invalid_role")])
+                );
+            }
+            match (current.organization_id, changes.department_id) {
+                (Some(user_org), Some(dept)) => checks::department(conn, dept, user_org)?,
+                (None, Some(Some(_))) => return Err(ApiError::unprocessable("department_not_found")),
+                _ => {}
+            }
+            Ok(store::update(conn, current.id, &changes)?)
+        });
+    state.accounts.changing(id, change).await
 }
 
 /// Delete a person.
@@ -332,7 +333,8 @@ pub async fn delete_user(
         return Err(ApiError::unprocessable("cannot_change_own_account"));
     }
     let actor = Actor::of(&principal, &ctx);
-    crud::delete::<User, _>(&state, actor, id, principal.organization_id, if_match, crud::no_guard).await
+    let change = crud::delete::<User, _>(&state, actor, id, principal.organization_id, if_match, crud::no_guard);
+    state.accounts.changing(id, change).await
 }
 
 /// Set a password.
@@ -374,7 +376,7 @@ pub async fn set_user_password(
         }
     }
     let hash = web::block(move || password::hash(&new_password)).await?;
-    record_password_change(&state, &principal, &ctx, target, hash).await?;
+    state.accounts.changing(id, record_password_change(&state, &principal, &ctx, target, hash)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

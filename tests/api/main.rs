@@ -1,3 +1,4 @@
+mod accounts;
 mod activities;
 mod assignments;
 mod auth;

@@ -81,7 +81,7 @@ pub(crate) async fn caller(
         .await
         .map_err(|e| if e.status().as_u16() == 429 { Open311Error::from(e) } else { invalid() })?;
     let subject = crate::auth::jwt::TokenSubject::Client { id: client.id, issued_at: i64::MAX, scopes: None };
-    let principal = db::run(&state.pool, move |conn| crate::auth::principal::load(conn, &subject))
+    let principal = crate::auth::principal::resolve(&state.pool, &state.accounts, subject)
         .await
         .map_err(Open311Error::from)?
         .ok_or_else(invalid)?;
