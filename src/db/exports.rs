@@ -1,5 +1,8 @@
 //! Whole collections read for export: which columns, from one consistent snapshot,
-//! one JSON line a row, streamed from the server without holding them.
+//! streamed from the server without holding them — CSV as PostgreSQL writes it
+//! (`COPY … TO STDOUT`), NDJSON one JSON line a row.
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use diesel::{
     PgConnection, QueryResult, QueryableByName, RunQueryDsl,
@@ -273,10 +276,8 @@ fn is_instant(column: &str) -> bool {
 }
 
 impl Collection {
-    /// One line of JSON per row, for NDJSON an object (the row, or for a deleted one its
-    /// tombstone), for CSV an array of the columns' values in order (PostgreSQL builds it
-    /// in two thirds of the time of an object, and it is read back without keys).
-    fn sql(&self, sync: bool, by_client: bool, arrays: bool) -> String {
+    /// One line of JSON per row: the row as an object, or for a deleted one its tombstone.
+    fn sql(&self, sync: bool, by_client: bool) -> String {
         let all = self.columns.iter().chain(AUDIT.iter()).copied().collect::<Vec<_>>();
         let table = self.table;
         // Instants in the one form of the API (`2021-03-15T02:00:00.000000Z`), not
@@ -301,20 +302,7 @@ impl Collection {
             filter.push_str(" AND $3::uuid IS NULL");
         }
         let order = if sync { format!("{table}.updated_at, {table}.id") } else { format!("{table}.id") };
-        let (row, tombstone) = match arrays {
-            false => {
-                ("row_to_json(t)".to_owned(), "json_build_object('id', t.id, 'deleted_at', t.deleted_at)".to_owned())
-            }
-            true => {
-                let values = |keep: &dyn Fn(&str) -> bool| {
-                    all.iter().map(|c| if keep(c) { format!("t.{c}") } else { "NULL".to_owned() }).collect::<Vec<_>>()
-                };
-                (
-                    format!("json_build_array({})", values(&|_| true).join(", ")),
-                    format!("json_build_array({})", values(&|c| c == "id" || c == "deleted_at").join(", ")),
-                )
-            }
-        };
+        let (row, tombstone) = ("row_to_json(t)", "json_build_object('id', t.id, 'deleted_at', t.deleted_at)");
         format!(
             "SELECT CASE WHEN t.deleted_at IS NULL THEN {row}::text ELSE {tombstone}::text END AS line
              FROM (SELECT {columns} FROM {table} WHERE {filter} ORDER BY {order}) t"
@@ -334,8 +322,6 @@ pub struct Selection {
     pub since: Option<DateTime<Utc>>,
     /// Only the rows this service client sent.
     pub client: Option<Uuid>,
-    /// Each row as a JSON array of the columns (for CSV), else as an object.
-    pub arrays: bool,
 }
 
 /// Reads the collection from one consistent snapshot, one JSON line a row, in order,
@@ -347,7 +333,7 @@ pub fn read(
     started: impl FnOnce(),
     mut each: impl FnMut(&str) -> QueryResult<()>,
 ) -> QueryResult<()> {
-    let sql = collection.sql(selection.since.is_some(), selection.client.is_some(), selection.arrays);
+    let sql = collection.sql(selection.since.is_some(), selection.client.is_some());
     conn.build_transaction().read_only().repeatable_read().run(|conn| {
         sql_query("SET LOCAL TIME ZONE 'UTC'").execute(conn)?;
         let rows = sql_query(&sql)
@@ -361,6 +347,143 @@ pub fn read(
         }
         Ok(())
     })
+}
+
+/// Reads the collection as CSV rows written by PostgreSQL itself (`COPY (SELECT …) TO
+/// STDOUT (FORMAT csv)`), from one consistent snapshot, in order, handing the bytes to
+/// `each` as they arrive (records end in `\n`); `started` is called once the copy runs.
+///
+/// The cells are the values as a CSV writer would write them from JSON: text that a
+/// spreadsheet would take for a formula gets its leading `'` in the statement
+/// (`spreadsheet_text`, in SQL), booleans are `true`/`false`, numbers and dates as
+/// PostgreSQL prints them, instants in the API's form; NULL is an empty cell. (An
+/// empty text is `""`, which spreadsheets read as the same empty cell.)
+pub fn copy_csv(
+    conn: &mut PgConnection,
+    collection: &Collection,
+    selection: &Selection,
+    started: impl FnOnce(),
+    mut each: impl FnMut(&[u8]) -> QueryResult<()>,
+) -> QueryResult<()> {
+    use std::io::BufRead;
+    conn.build_transaction().read_only().repeatable_read().run(|conn| {
+        sql_query("SET LOCAL TIME ZONE 'UTC'").execute(conn)?;
+        let types = column_types(conn, collection.table)?;
+        let statement = collection.copy_sql(selection, &types);
+        COPY_STATEMENT.with(|s| *s.borrow_mut() = statement);
+        let mut out = diesel::copy_to(CopySelect).with_format(diesel::pg::CopyFormat::Csv).load_raw(conn)?;
+        started();
+        loop {
+            let read = out.fill_buf().map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+            if read.is_empty() {
+                return Ok(());
+            }
+            let n = read.len();
+            each(read)?;
+            out.consume(n);
+        }
+    })
+}
+
+/// The type of each column of `table` (`format_type`), by name.
+fn column_types(conn: &mut PgConnection, table: &str) -> QueryResult<HashMap<String, String>> {
+    #[derive(QueryableByName)]
+    struct Column {
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = Text)]
+        kind: String,
+    }
+    let columns = sql_query(
+        "SELECT attname::text AS name, format_type(atttypid, atttypmod) AS kind FROM pg_attribute \
+         WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped",
+    )
+    .bind::<Text, _>(table)
+    .load::<Column>(conn)?;
+    Ok(columns.into_iter().map(|c| (c.name, c.kind)).collect())
+}
+
+thread_local! {
+    /// The statement `CopySelect` writes: COPY takes no bound parameters, and diesel's
+    /// `copy_to` asks its target for SQL without an instance.
+    static COPY_STATEMENT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+diesel::table! {
+    /// Never created: the table type `CopySelect` must name.
+    cchc_copy_select (line) {
+        line -> Text,
+    }
+}
+
+/// `COPY (<this thread's COPY_STATEMENT>) TO STDOUT`.
+struct CopySelect;
+
+impl diesel::pg::CopyTarget for CopySelect {
+    type Table = cchc_copy_select::table;
+    type SqlType = Text;
+
+    fn walk_target(mut pass: diesel::query_builder::AstPass<'_, '_, diesel::pg::Pg>) -> QueryResult<()> {
+        COPY_STATEMENT.with(|statement| {
+            pass.push_sql("(");
+            pass.push_sql(&statement.borrow());
+            pass.push_sql(")");
+        });
+        Ok(())
+    }
+}
+
+/// Text that a spreadsheet would take for a formula, with a leading `'` — in SQL, as
+/// `reports::tables::spreadsheet_text` does it.
+fn spreadsheet_text_sql(column: &str) -> String {
+    format!(
+        "CASE WHEN left({column}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r', '''') \
+         THEN '''' || {column} ELSE {column} END"
+    )
+}
+
+impl Collection {
+    /// The SELECT that `copy_csv` copies: one text cell per column, as the CSV of `read`
+    /// has them. Values are literals (COPY takes no parameters), each written from a
+    /// typed value (a UUID, an instant), never from text a caller sent.
+    fn copy_sql(&self, selection: &Selection, types: &HashMap<String, String>) -> String {
+        let table = self.table;
+        let cell = |c: &str| {
+            let column = format!("{table}.{c}");
+            let value = match types.get(c).map_or("text", String::as_str) {
+                _ if is_instant(c) => crate::domain::time::rfc3339::sql(&column),
+                "boolean" => format!("CASE WHEN {column} THEN 'true' WHEN NOT {column} THEN 'false' END"),
+                "text" | "character varying" | "citext" => spreadsheet_text_sql(&column),
+                kind if kind.ends_with("[]") || kind.starts_with("json") => format!("to_json({column})::text"),
+                _ => format!("{column}::text"),
+            };
+            // A deleted row in the feed of changes is a tombstone: its id and deletion only.
+            match (selection.since.is_some(), c) {
+                (false, _) | (true, "id" | "deleted_at") => value,
+                (true, _) => format!("CASE WHEN {table}.deleted_at IS NULL THEN {value} END"),
+            }
+        };
+        let cells = self.header().iter().map(|c| cell(c)).collect::<Vec<_>>().join(", ");
+        let mut filter = Vec::new();
+        if let Some(org) = selection.org {
+            filter.push(format!("organization_id = '{org}'::uuid"));
+        }
+        match selection.since {
+            Some(since) => filter.push(format!(
+                "updated_at >= '{}'::timestamptz",
+                since.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+            )),
+            None => filter.push("deleted_at IS NULL".to_owned()),
+        }
+        if let Some(client) = selection.client {
+            filter.push(format!("source_client_id = '{client}'::uuid"));
+        }
+        let order = match selection.since {
+            Some(_) => format!("{table}.updated_at, {table}.id"),
+            None => format!("{table}.id"),
+        };
+        format!("SELECT {cells} FROM {table} WHERE {} ORDER BY {order}", filter.join(" AND "))
+    }
 }
 
 #[derive(QueryableByName)]

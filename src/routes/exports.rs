@@ -1,16 +1,16 @@
 //! Whole collections for scripts, streamed as CSV or NDJSON in constant memory.
 //!
-//! The rows come from one read-only, repeatable-read transaction (a consistent picture)
-//! in PostgreSQL's single-row mode, are written out in chunks of about 64 KiB and sent
+//! The rows come from one read-only, repeatable-read transaction (a consistent picture) —
+//! CSV as PostgreSQL's `COPY … TO STDOUT` writes it, NDJSON in single-row mode — are
+//! gathered in chunks of about 64 KiB and sent
 //! through a small bounded channel: however many rows there are, only a few chunks are
 //! in memory, and a slow client slows the query down instead of filling memory.
-use std::{borrow::Cow, io};
+use std::io;
 
 use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
@@ -21,7 +21,7 @@ use crate::{
     db::exports::{self, COLLECTIONS, Collection, Selection},
     error::ApiError,
     http::query::ApiQuery,
-    reports::tables::{UTF8_BOM, spreadsheet_text},
+    reports::tables::UTF8_BOM,
     state::AppState,
 };
 
@@ -72,23 +72,6 @@ pub struct ExportParams {
     pub headers: Option<crate::routes::reports::CsvHeaders>,
 }
 
-/// Writes one row (a JSON object) as a CSV record of `columns`.
-fn csv_record(out: &mut csv::Writer<Vec<u8>>, columns: &[&str], line: &str) -> io::Result<()> {
-    let values = serde_json::from_str::<Vec<Value>>(line).map_err(io::Error::other)?;
-    if values.len() != columns.len() {
-        return Err(io::Error::other("a row does not have the export's columns"));
-    }
-    out.write_record(values.iter().map(|value| match value {
-        Value::Null => Cow::Borrowed(&b""[..]),
-        Value::String(s) => match spreadsheet_text(s) {
-            Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
-            Cow::Owned(s) => Cow::Owned(s.into_bytes()),
-        },
-        other => Cow::Owned(other.to_string().into_bytes()),
-    }))
-    .map_err(io::Error::other)
-}
-
 /// What the export task needs.
 struct Job {
     pool: PgPool,
@@ -113,9 +96,7 @@ fn export(job: Job, started: tokio::sync::oneshot::Sender<Result<(), ApiError>>,
         }
     };
     let mut started = Some(started);
-    let writer = || csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::with_capacity(CHUNK));
-    let mut out = writer();
-    let mut lines = Vec::with_capacity(CHUNK);
+    let mut lines = Vec::with_capacity(CHUNK + CHUNK / 8);
     let columns = job.collection.header();
     let send = |chunk: Vec<u8>| {
         tx.blocking_send(Ok(Bytes::from(chunk))).map_err(|_| abort(io::Error::other("the client went away")))
@@ -129,47 +110,36 @@ fn export(job: Job, started: tokio::sync::oneshot::Sender<Result<(), ApiError>>,
                 true => columns.iter().map(|c| exports::heading(c)).collect(),
                 false => columns.clone(),
             };
-            out.write_record(&header).map_err(io::Error::other).map_err(abort)?;
+            let mut out = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut lines);
+            out.write_record(&header).and_then(|()| Ok(out.flush()?)).map_err(io::Error::other).map_err(abort)?;
         }
-        exports::read(
-            &mut conn,
-            job.collection,
-            &job.selection,
-            || {
-                if let Some(started) = started.take() {
-                    let _ = started.send(Ok(()));
-                }
-            },
-            |line| {
-                let filled = match job.format {
-                    ExportFormat::Csv => {
-                        csv_record(&mut out, &columns, line).map_err(abort)?;
-                        out.get_ref().len()
+        let begin = || {
+            if let Some(started) = started.take() {
+                let _ = started.send(Ok(()));
+            }
+        };
+        match job.format {
+            // PostgreSQL writes the CSV (COPY); records get the CRLF ends of RFC 4180.
+            ExportFormat::Csv => {
+                let mut ends = CrlfEnds::default();
+                exports::copy_csv(&mut conn, job.collection, &job.selection, begin, |bytes| {
+                    ends.extend(&mut lines, bytes);
+                    if lines.len() >= CHUNK {
+                        send(std::mem::replace(&mut lines, Vec::with_capacity(CHUNK + CHUNK / 8)))?;
                     }
-                    ExportFormat::Ndjson => {
-                        lines.extend_from_slice(line.as_bytes());
-                        lines.push(b'\n');
-                        lines.len()
-                    }
-                };
-                if filled >= CHUNK {
-                    let chunk = match job.format {
-                        ExportFormat::Csv => std::mem::replace(&mut out, writer())
-                            .into_inner()
-                            .map_err(|e| abort(io::Error::other(e.to_string())))?,
-                        ExportFormat::Ndjson => std::mem::replace(&mut lines, Vec::with_capacity(CHUNK)),
-                    };
-                    send(chunk)?;
+                    Ok(())
+                })?;
+            }
+            ExportFormat::Ndjson => exports::read(&mut conn, job.collection, &job.selection, begin, |line| {
+                lines.extend_from_slice(line.as_bytes());
+                lines.push(b'\n');
+                if lines.len() >= CHUNK {
+                    send(std::mem::replace(&mut lines, Vec::with_capacity(CHUNK)))?;
                 }
                 Ok(())
-            },
-        )?;
-        let rest = match job.format {
-            ExportFormat::Csv => std::mem::replace(&mut out, writer())
-                .into_inner()
-                .map_err(|e| abort(io::Error::other(e.to_string())))?,
-            ExportFormat::Ndjson => std::mem::take(&mut lines),
-        };
+            })?,
+        }
+        let rest = std::mem::take(&mut lines);
         if !rest.is_empty() {
             send(rest)?;
         }
@@ -185,6 +155,32 @@ fn export(job: Job, started: tokio::sync::oneshot::Sender<Result<(), ApiError>>,
             tracing::error!("export stopped: {err}");
             let _ = tx.blocking_send(Err(io::Error::other("export stopped")));
         }
+    }
+}
+
+/// Turns the `\n` that ends each of PostgreSQL's CSV records into `\r\n`, leaving the
+/// line breaks inside quoted cells alone (a `"` inside a cell is doubled, so counting
+/// quotes tells inside from outside), across chunks.
+#[derive(Default)]
+struct CrlfEnds {
+    quoted: bool,
+}
+
+impl CrlfEnds {
+    fn extend(&mut self, out: &mut Vec<u8>, bytes: &[u8]) {
+        let mut from = 0;
+        for (i, byte) in bytes.iter().enumerate() {
+            match byte {
+                b'"' => self.quoted = !self.quoted,
+                b'\n' if !self.quoted => {
+                    out.extend_from_slice(&bytes[from..i]);
+                    out.extend_from_slice(b"\r\n");
+                    from = i + 1;
+                }
+                _ => {}
+            }
+        }
+        out.extend_from_slice(&bytes[from..]);
     }
 }
 
@@ -235,7 +231,7 @@ pub async fn export_collection(
     let job = Job {
         pool: state.pool.clone(),
         collection,
-        selection: Selection { org, since: params.updated_since, client, arrays: format == ExportFormat::Csv },
+        selection: Selection { org, since: params.updated_since, client },
         format,
         bom: params.bom.unwrap_or(true),
         vietnamese_headers: params.headers == Some(crate::routes::reports::CsvHeaders::Vi),

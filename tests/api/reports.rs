@@ -1489,3 +1489,57 @@ async fn a_month_written_2021_06_is_the_period_2021_m06() {
     let res = s.app.get(&format!("/api/v1/reports/plans/{}?period=2021-13", s.plan)).token(&s.coordinator).send().await;
     res.problem(400, "validation_failed");
 }
+
+#[actix_web::test]
+async fn the_csv_export_as_postgresql_writes_it_has_crlf_records_quoted_breaks_and_tombstones() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin_token().await;
+    let org = app.organization(&admin, "KDPM").await;
+    let (_, c) = app.person(&admin, org, "tchc", "coordinator").await;
+    let mut ids = Vec::new();
+    for content in ["Dòng một\nDòng hai, có \"ngoặc kép\"", "Một dòng"] {
+        let body = json!({"channel": "portal", "kind": "feedback", "sender_type": "citizen", "anonymous": true,
+            "subject": "Phản ánh", "content": content});
+        let res = app.post("/api/v1/feedback").token(&c).json(body).send().await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        ids.push(res.json()["id"].as_str().unwrap().to_owned());
+    }
+    let since = chrono::Utc::now() - chrono::Duration::minutes(1);
+    assert_eq!(app.delete(&format!("/api/v1/feedback/{}", ids[1])).token(&c).send().await.status, 204);
+
+    let res = app.get("/api/v1/exports/feedback?bom=false").token(&c).send().await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let text = res.text();
+    // Three records (header and two rows), each ending in CRLF; the break inside the
+    // quoted content stays a bare LF.
+    assert_eq!(text.matches("\r\n").count(), 2, "{text:?}");
+    assert!(text.contains("Dòng một\nDòng hai, có \"\"ngoặc kép\"\""), "{text:?}");
+    let mut reader = csv::Reader::from_reader(res.body.as_slice());
+    let headers = reader.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    assert_eq!(rows.len(), 1, "the deleted one is not among the live records");
+    assert_eq!(&rows[0][col("content")], "Dòng một\nDòng hai, có \"ngoặc kép\"");
+    // The same values as the NDJSON export, cell by cell.
+    let ndjson = app.get("/api/v1/exports/feedback?format=ndjson").token(&c).send().await.text();
+    let object: serde_json::Value = serde_json::from_str(ndjson.lines().next().unwrap()).unwrap();
+    for (i, name) in headers.iter().enumerate() {
+        let expected = match &object[name] {
+            serde_json::Value::Null => String::new(),
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        assert_eq!(&rows[0][i], expected.as_str(), "{name}");
+    }
+
+    // The feed of changes in CSV: the deleted record as a tombstone, its id and deletion only.
+    let since = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let res = app.get(&format!("/api/v1/exports/feedback?bom=false&updated_since={since}")).token(&c).send().await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let mut reader = csv::Reader::from_reader(res.body.as_slice());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let tomb = rows.iter().find(|r| r[col("id")] == ids[1]).expect("the tombstone");
+    let filled: Vec<&str> = headers.iter().zip(tomb.iter()).filter(|(_, v)| !v.is_empty()).map(|(h, _)| h).collect();
+    assert_eq!(filled, ["id", "deleted_at"], "{tomb:?}");
+    assert!(rows.iter().any(|r| r[col("id")] == ids[0] && r[col("subject")] == *"Phản ánh"));
+}
