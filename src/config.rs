@@ -9,6 +9,10 @@ use jsonwebtoken::Algorithm;
 pub struct Settings {
     /// `DATABASE_URL`: when unset, a private PostgreSQL is started under `data_dir`.
     pub database_url: Option<String>,
+    /// `DATABASE_REPLICA_URL`: a streaming replica of that database, which reads that
+    /// tolerate a little lag use (reports, exports, the event feed); unset, everything
+    /// reads the primary.
+    pub replica_url: Option<String>,
     /// `CCHC_BIND`
     pub bind: String,
     /// `CCHC_DATA_DIR`: private database, generated keys and (later) evidence files.
@@ -201,6 +205,7 @@ impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settings")
             .field("database_url", &self.database_url.as_ref().map(|_| "[set]"))
+            .field("replica_url", &self.replica_url.as_ref().map(|_| "[set]"))
             .field("bind", &self.bind)
             .field("data_dir", &self.data_dir)
             .field("workers", &self.workers)
@@ -299,6 +304,7 @@ impl Settings {
             digest_hour: u32::try_from(parse("CCHC_DIGEST_HOUR", 7)?)?.min(23),
             retention_every: Duration::from_secs(parse("CCHC_RETENTION_SCAN_SECONDS", 86_400)?.clamp(60, 604_800)),
             database_url: lookup("DATABASE_URL"),
+            replica_url: lookup("DATABASE_REPLICA_URL"),
             bind: lookup("CCHC_BIND").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
             data_dir: lookup("CCHC_DATA_DIR").map_or_else(|| PathBuf::from("data"), PathBuf::from),
             workers: usize::try_from(parse("CCHC_WORKERS", 0)?)?,

@@ -92,6 +92,36 @@ impl PrivatePostgres {
         let _ = self.pg_ctl(&["stop", "-m", "immediate", "-w"]);
     }
 
+    /// A streaming replica of this server under `root`: a base backup taken with
+    /// `pg_basebackup --write-recovery-conf` over the private socket, started as a hot
+    /// standby on a socket of its own. (For the replica tests and for trying
+    /// `DATABASE_REPLICA_URL` on one machine.)
+    pub fn start_replica(&self, root: &Path) -> anyhow::Result<Self> {
+        fs::create_dir_all(root).with_context(|| format!("cannot create {}", root.display()))?;
+        let root = root.canonicalize()?;
+        let data_dir = root.join("pgdata");
+        let socket_dir = root.join("pgrun");
+        for dir in [&root, &socket_dir] {
+            fs::create_dir_all(dir)?;
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+            if let Some((uid, gid)) = self.owner {
+                chown(dir, Some(uid), Some(gid))?;
+            }
+        }
+        let target = data_dir.to_string_lossy().into_owned();
+        let host = self.socket_dir.to_string_lossy().into_owned();
+        let out = self.run(
+            "pg_basebackup",
+            &["-h", &host, "-U", "postgres", "-D", &target, "--write-recovery-conf", "--checkpoint=fast", "--no-sync"],
+        )?;
+        if !out.status.success() {
+            bail!("pg_basebackup failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        }
+        let replica = Self { bin_dir: self.bin_dir.clone(), data_dir, socket_dir, owner: self.owner, started_here: false };
+        replica.pg_ctl_start()?;
+        Ok(Self { started_here: true, ..replica })
+    }
+
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
     }

@@ -128,8 +128,13 @@ impl Application {
         }
         let accounts = crate::auth::accounts::AccountCache::new();
         accounts.listen(database_url.to_owned());
+        let replica = settings.replica_url.as_deref().map(|url| {
+            tracing::info!("reports, exports and the event feed read from the replica when it has caught up");
+            Arc::new(db::Replica::new(url, settings.db_pool_size, settings.db_timeout))
+        });
         let state = web::Data::new(AppState {
             pool,
+            replica,
             keys: Arc::new(keys),
             accounts,
             settings: settings.clone(),
@@ -171,6 +176,7 @@ impl Application {
         let pool = web::Data::new(state.pool.clone());
         let keys = web::Data::from(state.keys.clone());
         let accounts = web::Data::from(state.accounts.clone());
+        let replica = state.replica.clone().map(web::Data::from);
         let client_limits = web::Data::from(state.client_limits.clone());
         let metrics_state = state.clone();
         let server = HttpServer::new(move || {
@@ -180,11 +186,17 @@ impl Application {
                 .app_data(pool.clone())
                 .app_data(keys.clone())
                 .app_data(accounts.clone())
+                .configure(|cfg| {
+                    if let Some(replica) = &replica {
+                        cfg.app_data(replica.clone());
+                    }
+                })
                 .app_data(client_limits.clone())
                 .app_data(routes_table.clone())
                 .app_data(document.clone())
                 .app_data(web::PathConfig::default().error_handler(|_, req| problem::path_error(req).into()))
                 .app_data(web::PayloadConfig::new(max_json))
+                .wrap(from_fn(crate::http::consistency::middleware))
                 .wrap(from_fn(crate::http::oversight::middleware))
                 .wrap(from_fn(rate_limit::middleware))
                 .wrap(from_fn(problem::middleware))

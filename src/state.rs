@@ -8,6 +8,8 @@ use crate::{
 
 pub struct AppState {
     pub pool: PgPool,
+    /// `DATABASE_REPLICA_URL`'s replica, for reads that tolerate a little lag.
+    pub replica: Option<Arc<crate::db::Replica>>,
     pub keys: Arc<Keys>,
     /// The accounts behind tokens, kept per instance (`auth::accounts`).
     pub accounts: Arc<crate::auth::accounts::AccountCache>,
@@ -26,4 +28,11 @@ pub struct AppState {
     pub public_limiter: governor::DefaultKeyedRateLimiter<std::net::IpAddr>,
     /// The general limits per token and per address.
     pub client_limits: Arc<crate::http::rate_limit::ClientLimits>,
+}
+
+impl AppState {
+    /// The pool for `caller`'s read that tolerates a little lag (`db::lagging`).
+    pub async fn lagging(&self, caller: &crate::auth::Principal) -> PgPool {
+        crate::db::lagging(&self.pool, self.replica.as_deref(), Some(caller.id)).await
+    }
 }

@@ -581,3 +581,82 @@ impl<R: CitesDocuments> Record for Cited<R> {
         Self::load(conn, row)
     }
 }
+
+/// A streaming replica (`DATABASE_REPLICA_URL`) for reads that tolerate a little lag —
+/// reports, exports, the event feed — and what keeps a caller's own writes visible to
+/// them there: after each write a caller makes through this instance, the primary's WAL
+/// position is noted (`mark_write`); a lagging read of that caller goes to the replica
+/// only once the replica has replayed up to it, else to the primary (`lagging`). A
+/// replica that cannot be reached sends the reads to the primary too.
+pub struct Replica {
+    pool: PgPool,
+    /// Per caller, the primary's WAL position after their last write, and when.
+    marks: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, (String, std::time::Instant)>>,
+}
+
+/// How long a caller's last write is remembered: longer than any lag the replica is
+/// allowed before it is taken out of service.
+const WRITE_MARK_KEPT: Duration = Duration::from_secs(300);
+
+impl Replica {
+    pub fn new(url: &str, size: u32, timeout: Duration) -> Self {
+        // A replica that does not answer quickly is passed over, not waited for.
+        Self { pool: pool(url, size, timeout.min(Duration::from_secs(1))), marks: Default::default() }
+    }
+
+    /// Notes the primary's WAL position after `caller`'s write.
+    pub async fn mark_write(&self, primary: &PgPool, caller: uuid::Uuid) -> Result<(), ApiError> {
+        #[derive(diesel::QueryableByName)]
+        struct Position {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            lsn: String,
+        }
+        let lsn = run(primary, |conn| {
+            use diesel::RunQueryDsl;
+            Ok(diesel::sql_query("SELECT pg_current_wal_lsn()::text AS lsn").get_result::<Position>(conn)?.lsn)
+        })
+        .await?;
+        let mut marks = self.marks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        marks.retain(|_, (_, at)| at.elapsed() < WRITE_MARK_KEPT);
+        marks.insert(caller, (lsn, std::time::Instant::now()));
+        Ok(())
+    }
+
+    fn mark_of(&self, caller: uuid::Uuid) -> Option<String> {
+        let marks = self.marks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        marks.get(&caller).filter(|(_, at)| at.elapsed() < WRITE_MARK_KEPT).map(|(lsn, _)| lsn.clone())
+    }
+}
+
+/// The pool for a read of `caller` that tolerates a little lag: the replica's when
+/// there is one, it answers and it has replayed `caller`'s last write; else `primary`.
+/// Within a request's transaction (`RequestTransaction`) that transaction reads.
+pub async fn lagging(primary: &PgPool, replica: Option<&Replica>, caller: Option<uuid::Uuid>) -> PgPool {
+    let Some(replica) = replica else { return primary.clone() };
+    if REQUEST_CONN.try_with(|_| ()).is_ok() {
+        return primary.clone();
+    }
+    #[derive(diesel::QueryableByName)]
+    struct CaughtUp {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        caught_up: bool,
+    }
+    let (pool, mark) = (replica.pool.clone(), caller.and_then(|c| replica.mark_of(c)));
+    let usable = actix_web::web::block(move || {
+        use diesel::RunQueryDsl;
+        let mut conn = pool.get().ok()?;
+        // NULL when it is not in recovery (a primary named as replica): it has everything.
+        diesel::sql_query(
+            "SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, true) AS caught_up",
+        )
+        .bind::<diesel::sql_types::Text, _>(mark.unwrap_or_else(|| "0/0".to_owned()))
+        .get_result::<CaughtUp>(&mut **conn)
+        .ok()
+        .map(|r| r.caught_up)
+    })
+    .await
+    .ok()
+    .flatten()
+    .unwrap_or(false);
+    if usable { replica.pool.clone() } else { primary.clone() }
+}

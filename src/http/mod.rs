@@ -2,6 +2,7 @@
 //! resource: request ids and logs, problem rendering, strict JSON and query parsing,
 //! keyset pagination, ETags and idempotency.
 
+pub mod consistency;
 pub mod context;
 pub mod etag;
 pub mod files;

@@ -109,7 +109,8 @@ pub async fn list_events(
         },
     };
     let limit = params.limit.unwrap_or(100);
-    let rows = db::run(&state.pool, move |conn| Ok(store::feed(conn, org, after, &types, limit)?)).await?;
+    let pool = state.lagging(&principal).await;
+    let rows = db::run(&pool, move |conn| Ok(store::feed(conn, org, after, &types, limit)?)).await?;
     let next_cursor = rows.last().map(|r| format!("{}.{}", r.txid, r.seq)).or(params.after);
     Ok(HttpResponse::Ok().json(EventFeed { items: rows.into_iter().map(Event::from).collect(), next_cursor }))
 }

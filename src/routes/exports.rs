@@ -229,7 +229,7 @@ pub async fn export_collection(
         ExportFormat::Csv
     });
     let job = Job {
-        pool: state.pool.clone(),
+        pool: state.lagging(&principal).await,
         collection,
         selection: Selection { org, since: params.updated_since, client },
         format,

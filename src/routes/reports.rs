@@ -347,7 +347,8 @@ pub async fn get_plan_report(
     let format = negotiate_plan(params.format, &req);
     let ctx = context(&state, own_department(&principal)?);
     let (id, org) = (plan_id.into_inner(), principal.organization_id);
-    let report = db::run(&state.pool, move |conn| {
+    let pool = state.lagging(&principal).await;
+    let report = db::run(&pool, move |conn| {
         db::reports::in_snapshot(conn, |conn| {
             let plan = plans::find(conn, id, org)?;
             reports::plan_report(conn, plan, period, ctx)
@@ -415,7 +416,8 @@ pub async fn get_feedback_report(
     let format = negotiate(params.format, &req);
     let group_by = params.group_by.unwrap_or_default();
     let ctx = context(&state, own_department(&principal)?);
-    let report: FeedbackReport = db::run(&state.pool, move |conn| {
+    let pool = state.lagging(&principal).await;
+    let report: FeedbackReport = db::run(&pool, move |conn| {
         db::reports::in_snapshot(conn, |conn| {
             checks::organization(conn, org)?;
             reports::feedback_report(conn, org, period, group_by, ctx)
@@ -494,7 +496,8 @@ pub async fn get_triage_report(
     let period = ReportPeriod::parse(params.period.as_deref(), params.from, params.to)?;
     let format = negotiate(params.format, &req);
     let now = state.clock.now();
-    let report = db::run(&state.pool, move |conn| {
+    let pool = state.lagging(&principal).await;
+    let report = db::run(&pool, move |conn| {
         db::reports::in_snapshot(conn, |conn| {
             checks::organization(conn, org)?;
             crate::reports::triage::triage_report(conn, org, period, now)
@@ -823,7 +826,8 @@ pub async fn get_plan_rollup(
     let format = negotiate_plan(params.format, &req);
     let ctx = context(&state, None);
     let (id, org) = (plan_id.into_inner(), principal.organization_id);
-    let rollup = db::run(&state.pool, move |conn| {
+    let pool = state.lagging(&principal).await;
+    let rollup = db::run(&pool, move |conn| {
         db::reports::in_snapshot(conn, |conn| {
             let plan = plans::find(conn, id, org)?;
             let below = db::organizations::below(conn, plan.organization_id)?;

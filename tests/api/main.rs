@@ -25,6 +25,7 @@ mod plans;
 mod privacy;
 mod private_server;
 mod readme;
+mod replica;
 mod reports;
 mod shared_limits;
 mod tracking;
