@@ -117,7 +117,8 @@ impl PrivatePostgres {
         if !out.status.success() {
             bail!("pg_basebackup failed: {}", String::from_utf8_lossy(&out.stderr).trim());
         }
-        let replica = Self { bin_dir: self.bin_dir.clone(), data_dir, socket_dir, owner: self.owner, started_here: false };
+        let replica =
+            Self { bin_dir: self.bin_dir.clone(), data_dir, socket_dir, owner: self.owner, started_here: false };
         replica.pg_ctl_start()?;
         Ok(Self { started_here: true, ..replica })
     }

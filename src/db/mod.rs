@@ -646,13 +646,11 @@ pub async fn lagging(primary: &PgPool, replica: Option<&Replica>, caller: Option
         use diesel::RunQueryDsl;
         let mut conn = pool.get().ok()?;
         // NULL when it is not in recovery (a primary named as replica): it has everything.
-        diesel::sql_query(
-            "SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, true) AS caught_up",
-        )
-        .bind::<diesel::sql_types::Text, _>(mark.unwrap_or_else(|| "0/0".to_owned()))
-        .get_result::<CaughtUp>(&mut **conn)
-        .ok()
-        .map(|r| r.caught_up)
+        diesel::sql_query("SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, true) AS caught_up")
+            .bind::<diesel::sql_types::Text, _>(mark.unwrap_or_else(|| "0/0".to_owned()))
+            .get_result::<CaughtUp>(&mut **conn)
+            .ok()
+            .map(|r| r.caught_up)
     })
     .await
     .ok()

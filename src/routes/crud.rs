@@ -2,7 +2,7 @@
 //! conventions built in: organisation scoping, `If-Match`, the audit event in the
 //! same transaction, `ETag`, `Location` and paging. A handler authorises, parses, and
 //! hands over only what is its own (filters, the insert, the change, extra checks).
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use diesel::{Connection, PgConnection, QueryResult};
 use serde::Serialize;
 use uuid::Uuid;
@@ -56,7 +56,13 @@ where
     F: FnOnce(&mut PgConnection, &PageRequest) -> QueryResult<Vec<A::Row>> + Send + 'static,
 {
     let fetch = page.clone();
-    let rows = db::run(&state.pool, move |conn| Ok(load(conn, &fetch)?)).await?;
+    // A feed of changes (`updated_since`) tolerates a little lag: the replica's, if any.
+    let caller = req.extensions().get::<crate::auth::Principal>().map(|p| p.id);
+    let pool = match (page.updated_since, caller) {
+        (Some(_), Some(caller)) => db::lagging(&state.pool, state.replica.as_deref(), Some(caller)).await,
+        _ => state.pool.clone(),
+    };
+    let rows = db::run(&pool, move |conn| Ok(load(conn, &fetch)?)).await?;
     Ok(Page::build(rows, &page, req, &state.cursor_key, |row| present::<A>(row, state)).respond(req))
 }
 

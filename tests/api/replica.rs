@@ -54,7 +54,9 @@ impl Client {
     async fn exported(&self, token: &str) -> Vec<String> {
         let (status, text) = self.send("GET", "/api/v1/exports/feedback?format=ndjson", Some(token), None).await;
         assert_eq!(status, 200, "{text}");
-        text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["subject"].as_str().unwrap().to_owned()).collect()
+        text.lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["subject"].as_str().unwrap().to_owned())
+            .collect()
     }
 
     /// How many `feedback.received` events the caller's feed holds.
@@ -142,6 +144,22 @@ async fn lagging_reads_use_the_replica_and_a_callers_own_writes_stay_visible() {
     assert_eq!(client.exported(reader).await, ["Trước khi tạm dừng"]);
     assert_eq!(client.received_events(reader).await, 1);
     assert_eq!(client.received_in_report(reader).await, 1);
+    // A feed of changes (`updated_since`) is a lagging read too.
+    let since = "2000-01-01T00:00:00Z";
+    let (status, _) = client
+        .send("POST", "/api/v1/departments", Some(writer), Some(json!({"code": "TCHC", "name": "Phòng TCHC"})))
+        .await;
+    assert_eq!(status, 201);
+    let departments = |token: &str| {
+        let (client, token) = (&client, token.to_owned());
+        async move {
+            let path = format!("/api/v1/departments?updated_since={since}");
+            let (status, text) = client.send("GET", &path, Some(&token), None).await;
+            assert_eq!(status, 200, "{text}");
+            serde_json::from_str::<Value>(&text).unwrap()["items"].as_array().unwrap().len()
+        }
+    };
+    assert_eq!((departments(writer).await, departments(reader).await), (1, 0));
     // Reads that need the latest state are the primary's for everyone.
     let (status, text) = client.send("GET", "/api/v1/feedback", Some(reader), None).await;
     assert_eq!(status, 200, "{text}");
