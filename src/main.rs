@@ -35,11 +35,12 @@ fn main() -> ExitCode {
         print!("{}", openapi::document_json());
         return ExitCode::SUCCESS;
     }
-    telemetry::init();
+    let telemetry = telemetry::init();
     let settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(err) => {
             tracing::error!("invalid configuration: {err}");
+            telemetry.shutdown();
             return ExitCode::from(2);
         }
     };
@@ -48,6 +49,7 @@ fn main() -> ExitCode {
         Some(Command::Import { file, update }) => startup::import_only(&settings, &file, update),
         _ => actix_web::rt::System::new().block_on(startup::serve(settings)),
     };
+    telemetry.shutdown();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

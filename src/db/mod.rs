@@ -163,7 +163,45 @@ struct SessionSettings;
 
 impl CustomizeConnection<Pooled, diesel::r2d2::Error> for SessionSettings {
     fn on_acquire(&self, pooled: &mut Pooled) -> Result<(), diesel::r2d2::Error> {
+        pooled.conn.set_instrumentation(StatementSpans::default());
         pooled.conn.batch_execute("SET jit = off").map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// A span per statement (traces, see `telemetry`), under the span current where the
+/// statement runs (`run` carries the request's into the blocking thread): from the
+/// statement's start to its end, with its SQL but never the values bound to it.
+#[derive(Default)]
+struct StatementSpans {
+    open: Option<tracing::Span>,
+}
+
+impl diesel::connection::Instrumentation for StatementSpans {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        use diesel::connection::InstrumentationEvent;
+        match event {
+            InstrumentationEvent::StartQuery { query, .. } => {
+                let debug = query.to_string();
+                let text = crate::telemetry::statement_text(&debug);
+                let verb = text.split_whitespace().next().unwrap_or("SQL").to_ascii_uppercase();
+                self.open = Some(tracing::info_span!(
+                    "statement",
+                    otel.name = %verb,
+                    otel.kind = "client",
+                    db.system = "postgresql",
+                    db.query.text = %text,
+                    otel.status_code = tracing::field::Empty,
+                ));
+            }
+            InstrumentationEvent::FinishQuery { error, .. } => {
+                // That it failed, not the message: PostgreSQL's may quote the values.
+                if let (Some(span), Some(_)) = (&self.open, error) {
+                    span.record("otel.status_code", "ERROR");
+                }
+                self.open = None;
+            }
+            _ => {}
+        }
     }
 }
 
@@ -225,8 +263,10 @@ where
     F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
+    let span = tracing::Span::current();
     if let Ok(shared) = REQUEST_CONN.try_with(Arc::clone) {
         return actix_web::web::block(move || {
+            let _span = span.enter();
             let mut conn = shared.conn.blocking_lock();
             let conn: &mut PgConnection = &mut conn;
             let result = conn.transaction(f);
@@ -240,6 +280,7 @@ where
     }
     let pool = pool.clone();
     actix_web::web::block(move || {
+        let _span = span.enter();
         let mut conn = pool.get()?;
         let result = f(&mut conn);
         jobs::committed(jobs::take_queued() && result.is_ok());
@@ -285,8 +326,9 @@ impl RequestTransaction {
         F: FnOnce(&mut PgConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let shared = self.shared.clone();
+        let (shared, span) = (self.shared.clone(), tracing::Span::current());
         actix_web::web::block(move || {
+            let _span = span.enter();
             let mut conn = shared.conn.blocking_lock();
             let result = f(&mut conn);
             if jobs::take_queued() && result.is_ok() {

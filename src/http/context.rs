@@ -13,6 +13,8 @@ use actix_web::{
     middleware::Next,
 };
 
+use tracing::Instrument;
+
 use crate::{auth::Principal, db::audit::Actor, error::ApiError, http::parts::Conventions, i18n::Lang};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -88,7 +90,21 @@ pub async fn middleware(
     let method = req.method().clone();
     let path = req.path().to_owned();
     let started = Instant::now();
-    let mut res = next.call(req).await?;
+    // The request's span (a trace's root when OTEL_EXPORTER_OTLP_ENDPOINT is set): named
+    // by its route template (from the app's resource map), never by the path (ids,
+    // searches).
+    let route = req.match_pattern();
+    let span = tracing::info_span!(
+        "request",
+        otel.name = %format!("{method} {}", route.as_deref().unwrap_or("other")),
+        otel.kind = "server",
+        http.request.method = %method,
+        http.route = route.as_deref().unwrap_or("other"),
+        http.response.status_code = tracing::field::Empty,
+        request_id = %request_id,
+    );
+    let mut res = next.call(req).instrument(span.clone()).await?;
+    span.record("http.response.status_code", res.status().as_u16());
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(REQUEST_ID, value);
     }

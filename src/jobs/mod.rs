@@ -17,6 +17,7 @@ pub const RETENTION: &str = "recurring.retention";
 use std::{sync::Arc, time::Duration};
 
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::{
@@ -80,10 +81,16 @@ impl Runner {
                     for job in jobs {
                         let permit = permits.clone().acquire_owned().await.expect("the semaphore stays open");
                         let runner = self.clone();
-                        actix_web::rt::spawn(async move {
-                            runner.work(job).await;
-                            drop(permit);
-                        });
+                        // A trace of its own per job (traces, see `telemetry`).
+                        let span = tracing::info_span!(parent: None, "job", otel.name = %format!("job {}", job.kind),
+                            job.kind = %job.kind, job.id = job.id);
+                        actix_web::rt::spawn(
+                            async move {
+                                runner.work(job).await;
+                                drop(permit);
+                            }
+                            .instrument(span),
+                        );
                     }
                 }
                 // Until the next look, or until a transaction of this instance queues one.

@@ -28,6 +28,7 @@ mod readme;
 mod replica;
 mod reports;
 mod shared_limits;
+mod traces;
 mod tracking;
 mod triage;
 mod webhooks;
