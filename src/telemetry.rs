@@ -13,6 +13,10 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::{Resource, trace::SdkTracerProvider};
 use tracing_subscriber::{EnvFilter, Layer, Registry, filter::Targets, fmt, layer::SubscriberExt};
 
+/// The target of the database statements' spans (`db::StatementSpans`), which only the
+/// traces record.
+pub const STATEMENTS: &str = "cchc_outreach::statements";
+
 /// What `init` set up; `shutdown` sends the spans still waiting.
 pub struct Telemetry {
     provider: Option<SdkTracerProvider>,
@@ -48,11 +52,13 @@ pub fn init() -> Telemetry {
         },
         _ => None,
     };
-    // The service's own spans, whatever the log filter says.
+    // The service's own spans, whatever the log filter says; statements only here.
     let traces = provider.as_ref().map(|provider| {
-        tracing_opentelemetry::layer()
-            .with_tracer(provider.tracer("cchc-outreach"))
-            .with_filter(Targets::new().with_target("cchc_outreach", tracing::Level::INFO))
+        tracing_opentelemetry::layer().with_tracer(provider.tracer("cchc-outreach")).with_filter(
+            Targets::new()
+                .with_target("cchc_outreach", tracing::Level::INFO)
+                .with_target(STATEMENTS, tracing::Level::DEBUG),
+        )
     });
     let _ = tracing::subscriber::set_global_default(Registry::default().with(logs).with(traces));
     if provider.is_some() {

@@ -180,11 +180,16 @@ impl diesel::connection::Instrumentation for StatementSpans {
     fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
         use diesel::connection::InstrumentationEvent;
         match event {
-            InstrumentationEvent::StartQuery { query, .. } => {
+            // Only when something records them (the traces' layer): never in the logs,
+            // and no cost per statement without it.
+            InstrumentationEvent::StartQuery { query, .. }
+                if tracing::enabled!(target: crate::telemetry::STATEMENTS, tracing::Level::DEBUG) =>
+            {
                 let debug = query.to_string();
                 let text = crate::telemetry::statement_text(&debug);
                 let verb = text.split_whitespace().next().unwrap_or("SQL").to_ascii_uppercase();
-                self.open = Some(tracing::info_span!(
+                self.open = Some(tracing::debug_span!(
+                    target: crate::telemetry::STATEMENTS,
                     "statement",
                     otel.name = %verb,
                     otel.kind = "client",
