@@ -13,9 +13,9 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::{Resource, trace::SdkTracerProvider};
 use tracing_subscriber::{EnvFilter, Layer, Registry, filter::Targets, fmt, layer::SubscriberExt};
 
-/// The target of the database statements' spans (`db::StatementSpans`), which only the
-/// traces record.
-pub const STATEMENTS: &str = "cchc_outreach::statements";
+/// The target of the spans that only the traces record (requests, database statements,
+/// jobs), at DEBUG: the logs never show them, and without the traces they cost nothing.
+pub const SPANS: &str = "cchc_outreach::spans";
 
 /// What `init` set up; `shutdown` sends the spans still waiting.
 pub struct Telemetry {
@@ -52,13 +52,11 @@ pub fn init() -> Telemetry {
         },
         _ => None,
     };
-    // The service's own spans, whatever the log filter says; statements only here.
+    // The service's spans, whatever the log filter says.
     let traces = provider.as_ref().map(|provider| {
-        tracing_opentelemetry::layer().with_tracer(provider.tracer("cchc-outreach")).with_filter(
-            Targets::new()
-                .with_target("cchc_outreach", tracing::Level::INFO)
-                .with_target(STATEMENTS, tracing::Level::DEBUG),
-        )
+        tracing_opentelemetry::layer()
+            .with_tracer(provider.tracer("cchc-outreach"))
+            .with_filter(Targets::new().with_target(SPANS, tracing::Level::DEBUG))
     });
     let _ = tracing::subscriber::set_global_default(Registry::default().with(logs).with(traces));
     if provider.is_some() {

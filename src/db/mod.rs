@@ -182,14 +182,13 @@ impl diesel::connection::Instrumentation for StatementSpans {
         match event {
             // Only when something records them (the traces' layer): never in the logs,
             // and no cost per statement without it.
-            InstrumentationEvent::StartQuery { query, .. }
-                if tracing::enabled!(target: crate::telemetry::STATEMENTS, tracing::Level::DEBUG) =>
+            InstrumentationEvent::StartQuery { query, .. } if tracing::enabled!(target: crate::telemetry::SPANS, tracing::Level::DEBUG) =>
             {
                 let debug = query.to_string();
                 let text = crate::telemetry::statement_text(&debug);
                 let verb = text.split_whitespace().next().unwrap_or("SQL").to_ascii_uppercase();
                 self.open = Some(tracing::debug_span!(
-                    target: crate::telemetry::STATEMENTS,
+                    target: crate::telemetry::SPANS,
                     "statement",
                     otel.name = %verb,
                     otel.kind = "client",

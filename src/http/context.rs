@@ -94,7 +94,8 @@ pub async fn middleware(
     // by its route template (from the app's resource map), never by the path (ids,
     // searches).
     let route = req.match_pattern();
-    let span = tracing::info_span!(
+    let span = tracing::debug_span!(
+        target: crate::telemetry::SPANS,
         "request",
         otel.name = %format!("{method} {}", route.as_deref().unwrap_or("other")),
         otel.kind = "server",

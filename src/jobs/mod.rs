@@ -82,7 +82,7 @@ impl Runner {
                         let permit = permits.clone().acquire_owned().await.expect("the semaphore stays open");
                         let runner = self.clone();
                         // A trace of its own per job (traces, see `telemetry`).
-                        let span = tracing::info_span!(parent: None, "job", otel.name = %format!("job {}", job.kind),
+                        let span = tracing::debug_span!(target: crate::telemetry::SPANS, parent: None, "job", otel.name = %format!("job {}", job.kind),
                             job.kind = %job.kind, job.id = job.id);
                         actix_web::rt::spawn(
                             async move {

@@ -6,13 +6,29 @@ use serde_json::json;
 
 use crate::helpers::{PASSWORD, TestApp};
 
-#[actix_web::test]
-async fn a_change_on_one_instance_counts_on_the_next_request_to_another() {
+/// Two instances on one database, an administrator's token, an organisation and a
+/// coordinator of it (their id and token).
+struct Setup {
+    app: TestApp,
+    second: String,
+    admin: String,
+    org: uuid::Uuid,
+    id: uuid::Uuid,
+    token: String,
+}
+
+async fn two_instances() -> Setup {
     let app = TestApp::spawn().await;
     let second = app.start_another().await;
     let admin = app.admin_token().await;
     let org = app.organization(&admin, "KDPM").await;
     let (id, token) = app.person(&admin, org, "tchc", "coordinator").await;
+    Setup { app, second, admin, org, id, token }
+}
+
+#[actix_web::test]
+async fn a_change_on_one_instance_counts_on_the_next_request_to_another() {
+    let Setup { app, second, admin, org, id, token } = two_instances().await;
     let other = app.at(&second);
     let me = |token: String| {
         let other = app.at(&second);
@@ -97,11 +113,7 @@ async fn a_change_on_one_instance_counts_on_the_next_request_to_another() {
 
 #[actix_web::test]
 async fn after_the_listening_session_is_cut_changes_still_count_everywhere() {
-    let app = TestApp::spawn().await;
-    let second = app.start_another().await;
-    let admin = app.admin_token().await;
-    let org = app.organization(&admin, "KDPM").await;
-    let (id, token) = app.person(&admin, org, "tchc", "coordinator").await;
+    let Setup { app, second, admin, id, token, .. } = two_instances().await;
     let other = app.at(&second);
     assert_eq!(other.get("/api/v1/me").token(&token).send().await.status, 200);
     // Both instances' listening sessions are cut, as a database restart would.
