@@ -93,7 +93,9 @@ SELECT id, organization_id, code, received_at, channel, kind, sender_type, anony
        received_at, coalesce(closed_at, answered_at, received_at)
 FROM (
     SELECT bench_id('fb', f.i) AS id, o.id AS organization_id,
-           'PAKN-2021-' || lpad((o.numbers_taken + f.num)::text, 6, '0') AS code,
+           -- Six digits at least, as the service writes them (lpad alone would cut a
+           -- seventh off at scale 10, where KDPM files 2,000,000).
+           'PAKN-2021-' || lpad((o.numbers_taken + f.num)::text, greatest(6, length((o.numbers_taken + f.num)::text)), '0') AS code,
            received_at,
            (ARRAY['hotline', 'email', 'website', 'letter', 'in_person', 'portal', 'press', 'other'])
                [pg_temp.pick('{0.35,0.5,0.65,0.73,0.85,0.97,0.99}', f.r_channel)] AS channel,

@@ -424,6 +424,11 @@ const PROBLEMS: &[(&str, &str, &str)] = &[
     ("department_required", "Cần giao phòng xử lý trước.", "Assign a department first."),
     ("feedback_not_accepted", "Phản ánh chưa được tiếp nhận xử lý.", "The record has not been accepted for handling."),
     ("feedback_not_answered", "Phản ánh chưa được trả lời.", "The record has not been answered."),
+    (
+        "publication_not_consented",
+        "Người gửi không đồng ý hoặc đã rút lại sự đồng ý công khai kết quả xử lý.",
+        "The sender did not consent to the publication of the result, or withdrew that consent.",
+    ),
     ("not_assigned_department", "Chỉ phòng được giao mới trả lời được.", "Only the assigned department answers."),
     (
         "value_out_of_range",

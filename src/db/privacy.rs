@@ -85,6 +85,13 @@ pub struct ConsentRecord {
     pub publish_withdrawn_at: Option<DateTime<Utc>>,
 }
 
+impl ConsentRecord {
+    /// Whether the result may be published: consented to at filing, not withdrawn since.
+    pub fn allows_publication(&self) -> bool {
+        self.publish && self.publish_withdrawn_at.is_none()
+    }
+}
+
 pub fn consent_of(conn: &mut PgConnection, feedback: Uuid) -> QueryResult<Option<ConsentRecord>> {
     sql_query(
         "SELECT notice_version, handling, notify, publish, given_at, channel, client_id,
@@ -97,7 +104,8 @@ pub fn consent_of(conn: &mut PgConnection, feedback: Uuid) -> QueryResult<Option
 }
 
 /// The sender withdraws consent to being told (messages stop at once: each is checked
-/// against `notify_by` as it goes out) and/or to publication.
+/// against `notify_by` as it goes out) and/or to publication (a published result is
+/// withdrawn at once, and publishing it again is refused).
 pub fn withdraw(
     conn: &mut PgConnection,
     feedback: Uuid,
@@ -107,6 +115,12 @@ pub fn withdraw(
 ) -> QueryResult<()> {
     if notify {
         sql_query("UPDATE feedback_senders SET notify_by = '{}' WHERE feedback_id = $1")
+            .bind::<SqlUuid, _>(feedback)
+            .execute(conn)?;
+    }
+    if publish {
+        // What was published on the strength of that consent is public no longer.
+        sql_query("DELETE FROM feedback_publications WHERE feedback_id = $1")
             .bind::<SqlUuid, _>(feedback)
             .execute(conn)?;
     }

@@ -621,7 +621,8 @@ pub struct Withdrawal {
     /// To being told by e-mail or SMS: no message goes out from now on.
     #[serde(default)]
     pub notify: bool,
-    /// To the publication of the result.
+    /// To the publication of the result: a published result is withdrawn at once, and
+    /// publishing it again is refused (409 `publication_not_consented`).
     #[serde(default)]
     pub publish: bool,
 }
@@ -649,6 +650,10 @@ pub async fn withdraw_feedback_consent(
         conn.transaction(|conn| {
             let record = db::feedback::find(conn, id, org)?;
             privacy::withdraw(conn, id, body.notify, body.publish, now)?;
+            if body.publish {
+                // The record changed for its readers: a published result was withdrawn.
+                db::feedback::update(conn, id, &db::feedback::FeedbackChanges::default())?;
+            }
             audit::record(
                 conn,
                 &actor,

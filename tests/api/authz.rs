@@ -272,7 +272,7 @@ async fn world() -> World {
                 .post("/api/v1/feedback")
                 .token(c)
                 .json(json!({"channel": "hotline", "kind": "question", "sender_type": "citizen",
-                "sender_phone": "0912345678", "subject": subject, "content": "Nội dung", "category_id": category,
+                "sender_phone": "0912345678", "consent": {"publish": true}, "subject": subject, "content": "Nội dung", "category_id": category,
                 "received_at": "2021-05-04T08:00:00+07:00"}))
                 .send()
                 .await;

@@ -67,6 +67,7 @@ async fn org(app: &TestApp, admin: &str, code: &str) -> Org {
 fn complaint(o: &Org, reference: &str) -> Value {
     json!({"received_at": "2021-03-15T09:30:00+07:00", "channel": "hotline", "kind": "complaint", "sender_type": "citizen",
         "sender_name": NAME, "sender_phone": PHONE, "sender_email": EMAIL, "sender_address": ADDRESS,
+        "consent": {"publish": true},
         "subject": "Chậm giải quyết hồ sơ bồi thường", "content": "Hồ sơ bồi thường nộp từ tháng 1 chưa có kết quả.",
         "category_id": o.category, "external_reference": reference, "internal_note": NOTE})
 }

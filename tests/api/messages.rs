@@ -106,6 +106,7 @@ async fn a_sender_who_consented_is_told_at_each_step_once_by_email_and_sms() {
 
     // Consent needs the contact it names.
     let base = json!({"channel": "hotline", "kind": "complaint", "sender_type": "citizen", "sender_name": "Trần Thị Thu",
+        "consent": {"publish": true},
         "subject": "Chậm cấp phép xây dựng", "content": "Hồ sơ nộp tháng 1 chưa có kết quả.", "department_id": dept});
     let mut without = base.clone();
     without["notify_by"] = json!(["email", "sms"]);

@@ -87,6 +87,7 @@ async fn file(app: &TestApp, token: &str, location: Value) -> Value {
         .post("/api/v1/feedback")
         .token(token)
         .json(json!({"channel": "portal", "kind": "feedback", "sender_type": "citizen", "sender_name": "Trần Văn Bình",
+            "consent": {"publish": true},
             "subject": "Ổ gà trên đường", "content": "Đường có ổ gà lớn, nguy hiểm cho xe máy.", "location": location}))
         .send()
         .await;

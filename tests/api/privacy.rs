@@ -178,6 +178,35 @@ async fn consent_is_recorded_with_the_sender_and_a_withdrawal_stops_every_messag
     let told = messages(&o, &other);
     answer(&o, &other).await;
     assert_eq!(messages(&o, &other), told + 1, "the answer, by SMS");
+    // Publication follows the consent: the second sender did not give it.
+    let publish = |o: &Org, id: &str| {
+        o.app
+            .post(&format!("/api/v1/feedback/{id}/publish"))
+            .token(&o.coordinator)
+            .json(json!({"summary": "Đã giải quyết."}))
+            .send()
+    };
+    publish(&o, &other).await.problem(409, "publication_not_consented");
+    let published = |o: &Org, id: &str| {
+        o.app.sql_count(&format!("SELECT count(*) AS n FROM feedback_publications WHERE feedback_id = '{id}'"))
+    };
+    assert_eq!(published(&o, &other), 0);
+    let res = publish(&o, &id).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["published"], true, "{}", res.text());
+    // Withdrawn, the result is public no longer and is not published again.
+    let res = o
+        .app
+        .post(&format!("/api/v1/feedback/{id}/consent/withdraw"))
+        .token(&o.coordinator)
+        .json(json!({"publish": true}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(published(&o, &id), 0, "the publication is withdrawn with the consent");
+    let record = o.app.get(&format!("/api/v1/feedback/{id}")).token(&o.coordinator).send().await.json();
+    assert_eq!(record["published"], false, "{record}");
+    publish(&o, &id).await.problem(409, "publication_not_consented");
     // Staff record a withdrawal of consent to publication as the sender told them.
     let res = o
         .app

@@ -157,7 +157,7 @@ pub struct Publish {
     request_body = Publish,
     responses(
         (status = 200, description = "Published.", body = Feedback, headers(("ETag" = String))),
-        (status = 409, description = "Not answered yet (`feedback_not_answered`).", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not answered yet (`feedback_not_answered`), or the sender did not consent to the publication of the result or withdrew it (`publication_not_consented`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/feedback/{id}/publish")]
@@ -183,6 +183,11 @@ pub async fn publish_feedback(
         move |conn, current| {
             if !matches!(current.row.status, FeedbackStatus::Answered | FeedbackStatus::Closed) {
                 return Err(ApiError::conflict("feedback_not_answered"));
+            }
+            // A sender's consent to publication (Decree 13/2023), as given at filing and
+            // not withdrawn since; a record without a sender has no one to ask.
+            if db::privacy::consent_of(conn, current.row.id)?.is_some_and(|c| !c.allows_publication()) {
+                return Err(ApiError::conflict("publication_not_consented"));
             }
             store::publish(conn, &current.row, &summary, by, now)?;
             let row = store::update(conn, current.row.id, &FeedbackChanges::default())?;

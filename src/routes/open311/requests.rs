@@ -26,7 +26,7 @@ use crate::{
         json::{declared_length, read_limited},
     },
     routes::{
-        feedback::{CreateFeedback, Location, attachments, client_scope, file},
+        feedback::{ConsentGiven, CreateFeedback, Location, attachments, client_scope, file},
         public::{PublicPlace, rate_limit},
     },
     state::AppState,
@@ -826,7 +826,10 @@ async fn new_feedback(
         sender_email: email,
         sender_address: None,
         notify_by: Vec::new(),
-        consent: None,
+        // GeoReport v2 requests are public by the standard's design: an app filing
+        // through it shows its users the organisation's notice (whose version is
+        // recorded) and that the result may be published. docs/open311.md says so.
+        consent: Some(ConsentGiven { notice_version: None, publish: true }),
         subject: subject_of(&description),
         content: description,
         location: Some(Location { lat, long, address }),
