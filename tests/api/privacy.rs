@@ -500,12 +500,22 @@ async fn a_restore_from_a_backup_followed_by_the_erasure_log_leaves_no_erased_pe
     };
     let o = org().await;
     let (id, code, _) = file(&o, "hotline", PHONE, None, json!({"sender_email": EMAIL})).await;
+    // The photo the person sent with it, in the file store.
+    let (ct, body) = multipart(&[("file", Some("ảnh.jpg"), PHOTO)]);
+    let res =
+        o.app.post(&format!("/api/v1/feedback/{id}/attachments")).token(&o.coordinator).raw(&ct, body).send().await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let store = o.app.settings.data_dir.join("evidence");
+    assert_eq!(stored_files(&store), 1);
     let dir = tempfile::tempdir().unwrap();
     let dump = dir.path().join("before.dump");
-    // The backup, taken while the person's data is held.
+    // The backup, taken while the person's data is held: the database with pg_dump, the
+    // file store as a copy of its directory (docs/operations.md).
     let out =
         std::process::Command::new(&pg_dump).args(["-Fc", "-f"]).arg(&dump).arg(&o.app.database_url).output().unwrap();
     assert!(out.status.success(), "pg_dump: {}", String::from_utf8_lossy(&out.stderr));
+    let store_backup = dir.path().join("evidence");
+    copy_tree(&store, &store_backup);
     let request =
         json!({"phone": PHONE, "legal_basis": "Điều 16 Nghị định 13/2023/NĐ-CP", "request_reference": "YC-9"});
     let res = subject(&o, "erase", &o.org_admin, request).await;
@@ -515,6 +525,7 @@ async fn a_restore_from_a_backup_followed_by_the_erasure_log_leaves_no_erased_pe
     assert_eq!(log["items"].as_array().unwrap().len(), 1);
     assert_eq!(log["items"][0]["feedback_id"], id.as_str());
     assert!(!log.to_string().contains(PHONE_DIGITS) && !log.to_string().contains(NAME), "no personal data in the log");
+    assert_eq!(stored_files(&store), 0, "the photo left the store with the erasure");
 
     // The database is restored from the backup: the person is back.
     // Off the test's own thread, which the service shares.
@@ -533,6 +544,9 @@ async fn a_restore_from_a_backup_followed_by_the_erasure_log_leaves_no_erased_pe
     let back = format!("SELECT count(*) AS n FROM feedback_senders WHERE feedback_id = '{id}' AND phone IS NOT NULL");
     assert_eq!(o.app.sql_count(&back), 1, "the restored backup brought the person back");
     assert_eq!(o.app.sql_count("SELECT count(*) AS n FROM erasures"), 0, "and lost the log");
+    // So is the file store, from its copy: the photo is back.
+    copy_tree(&store_backup, &store);
+    assert_eq!(stored_files(&store), 1, "the restored store brought the photo back");
     // The log is applied again: no erased person is left.
     let ids: Vec<Value> = log["items"].as_array().unwrap().iter().map(|e| e["feedback_id"].clone()).collect();
     // The restore can take longer than the client's kept-alive connection lives: a
@@ -551,6 +565,7 @@ async fn a_restore_from_a_backup_followed_by_the_erasure_log_leaves_no_erased_pe
         o.app.sql_count(&format!("SELECT count(*) AS n FROM feedback_sender_keys WHERE feedback_id = '{id}'")),
         0
     );
+    assert_eq!(stored_files(&store), 0, "the restored photo is removed again");
     let res = o
         .app
         .post("/api/v1/data-protection/erasures/reapply")
@@ -559,4 +574,28 @@ async fn a_restore_from_a_backup_followed_by_the_erasure_log_leaves_no_erased_pe
         .send()
         .await;
     assert_eq!(res.json()["erased_again"], 0, "once is enough");
+}
+
+/// The regular files under `dir`, at any depth (none when it does not exist).
+fn stored_files(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .map(|e| e.unwrap().path())
+        .map(|p| if p.is_dir() { stored_files(&p) } else { usize::from(p.is_file()) })
+        .sum()
+}
+
+/// Copies the tree at `from` into `to` (created as needed), as a file-level backup or
+/// restore of the store would.
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
 }
