@@ -49,6 +49,7 @@ pub fn title(status: u16, lang: Lang) -> &'static str {
         414 => ("Địa chỉ quá dài", "URI too long"),
         431 => ("Phần đầu yêu cầu quá lớn", "Request header fields too large"),
         409 => ("Xung đột", "Conflict"),
+        410 => ("Không còn", "Gone"),
         412 => ("Điều kiện không thỏa", "Precondition failed"),
         413 => ("Nội dung quá lớn", "Payload too large"),
         416 => ("Khoảng byte không hợp lệ", "Range not satisfiable"),
@@ -74,6 +75,7 @@ pub fn type_slug(status: u16) -> &'static str {
         414 => "uri-too-long",
         431 => "headers-too-large",
         409 => "conflict",
+        410 => "gone",
         412 => "precondition-failed",
         413 => "payload-too-large",
         415 => "unsupported-media-type",
@@ -424,6 +426,11 @@ const PROBLEMS: &[(&str, &str, &str)] = &[
     ("department_required", "Cần giao phòng xử lý trước.", "Assign a department first."),
     ("feedback_not_accepted", "Phản ánh chưa được tiếp nhận xử lý.", "The record has not been accepted for handling."),
     ("feedback_not_answered", "Phản ánh chưa được trả lời.", "The record has not been answered."),
+    (
+        "evidence_erased",
+        "Tệp minh chứng có hình ảnh cá nhân đã bị xóa khi hết thời hạn lưu trữ.",
+        "The evidence file showed a person and was erased when its retention ran out.",
+    ),
     (
         "publication_not_consented",
         "Người gửi không đồng ý hoặc đã rút lại sự đồng ý công khai kết quả xử lý.",

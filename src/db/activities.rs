@@ -309,6 +309,8 @@ pub struct EvidenceRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    pub shows_person: bool,
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Insertable)]
@@ -323,6 +325,7 @@ pub struct NewEvidence {
     pub file_name: String,
     pub caption: Option<String>,
     pub uploaded_by: Option<Uuid>,
+    pub shows_person: bool,
 }
 
 pub mod evidence_fns {

@@ -308,7 +308,7 @@ pub fn still_used(conn: &mut PgConnection, hashes: &[String]) -> QueryResult<Vec
     }
     let used: Vec<File> = sql_query(
         "SELECT sha256 FROM feedback_attachments WHERE sha256 = ANY($1) AND deleted_at IS NULL
-         UNION SELECT sha256 FROM evidence WHERE sha256 = ANY($1)
+         UNION SELECT sha256 FROM evidence WHERE sha256 = ANY($1) AND erased_at IS NULL
          UNION SELECT receipt_sha256 FROM budget_spendings WHERE receipt_sha256 = ANY($1)",
     )
     .bind::<Array<Text>, _>(hashes)
@@ -527,10 +527,136 @@ pub fn held_about(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Held
     .load(conn)
 }
 
-/// Runs the retention rule on `today`: anonymises every record due that is not held.
-/// Returns how many were erased. Used by the daily job.
-pub async fn run_retention(pool: &crate::db::PgPool, today: NaiveDate) -> Result<(usize, Vec<String>), ApiError> {
+/// An activity's evidence file that shows a person, past the organisation's retention
+/// since the activity was held: the retention run erases its file.
+#[derive(QueryableByName, Serialize, ToSchema, Clone, Debug)]
+pub struct EvidenceDue {
+    #[diesel(sql_type = SqlUuid)]
+    pub evidence_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub activity_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub organization_id: Uuid,
+    /// The day the activity was held (its end, else its start; Vietnam).
+    #[diesel(sql_type = Date)]
+    pub held_on: NaiveDate,
+    /// The organisation's.
+    #[diesel(sql_type = Integer)]
+    pub retention_years: i32,
+    /// The first day it may be erased.
+    #[diesel(sql_type = Date)]
+    pub erase_on: NaiveDate,
+}
+
+/// The evidence files of `org` (all with `None`) that show a person, are not erased yet
+/// and whose retention has run out by `today` — deleted ones too, whose file is kept.
+pub fn evidence_due(
+    conn: &mut PgConnection,
+    org: Option<Uuid>,
+    today: NaiveDate,
+    limit: i64,
+) -> QueryResult<Vec<EvidenceDue>> {
+    sql_query(
+        "SELECT d.*, x.erase_on FROM (
+             SELECT e.id AS evidence_id, e.activity_id, e.organization_id,
+                    (coalesce(a.held_to, a.held_from) AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS held_on,
+                    o.retention_years
+             FROM evidence e
+             JOIN activities a ON a.id = e.activity_id
+             JOIN organizations o ON o.id = e.organization_id
+             WHERE e.shows_person AND e.erased_at IS NULL AND ($1::uuid IS NULL OR e.organization_id = $1)
+         ) d
+         CROSS JOIN LATERAL (SELECT (d.held_on + make_interval(years => d.retention_years))::date AS erase_on) x
+         WHERE x.erase_on <= $2
+         ORDER BY x.erase_on, d.evidence_id LIMIT $3",
+    )
+    .bind::<Nullable<SqlUuid>, _>(org)
+    .bind::<Date, _>(today)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .load(conn)
+}
+
+/// Erases an evidence file that shows a person: its name and caption emptied, the row
+/// flagged (it is still counted as the activity's evidence), audited. Returns its
+/// content hash, for the caller to remove from the store once the transaction commits.
+pub fn erase_evidence(conn: &mut PgConnection, id: Uuid, actor: &Actor) -> QueryResult<Option<String>> {
+    #[derive(QueryableByName)]
+    struct Erased {
+        #[diesel(sql_type = Text)]
+        sha256: String,
+        #[diesel(sql_type = SqlUuid)]
+        organization_id: Uuid,
+    }
+    let erased: Option<Erased> = sql_query(
+        "UPDATE evidence SET erased_at = now(), file_name = 'đã xóa', caption = NULL, updated_at = now(),
+             version = version + 1
+         WHERE id = $1 AND erased_at IS NULL RETURNING sha256, organization_id",
+    )
+    .bind::<SqlUuid, _>(id)
+    .get_result(conn)
+    .optional()?;
+    let Some(erased) = erased else { return Ok(None) };
+    audit::record(
+        conn,
+        actor,
+        Event {
+            action: "erase",
+            entity_type: "evidence",
+            entity_id: Some(id),
+            organization_id: Some(erased.organization_id),
+            changes: json!({"file": {"before": "***", "after": null},
+                            "erasure": {"before": null, "after": Reason::Retention.as_str()}}),
+        },
+    )?;
+    Ok(Some(erased.sha256))
+}
+
+/// What a retention run erased.
+#[derive(Debug, Default)]
+pub struct RetentionRun {
+    /// Records whose sender was anonymised.
+    pub records: usize,
+    /// Evidence files that showed a person.
+    pub evidence: usize,
+    /// The content hashes to remove from the store (`remove_files`).
+    pub files: Vec<String>,
+}
+
+/// Runs the retention rule on `today`: anonymises every record due that is not held,
+/// and erases the evidence files that show a person and are due. Used by the daily job.
+pub async fn run_retention(pool: &crate::db::PgPool, today: NaiveDate) -> Result<RetentionRun, ApiError> {
     const BATCH: i64 = 500;
+    let (erased, mut files) = run_record_retention(pool, today, BATCH).await?;
+    let mut evidence = 0;
+    loop {
+        let actor = Actor::system();
+        let (hashes, full) = crate::db::run(pool, move |conn| {
+            conn.transaction(|conn| {
+                let due = evidence_due(conn, None, today, BATCH)?;
+                let full = due.len() as i64 == BATCH;
+                let mut hashes = Vec::new();
+                for d in due {
+                    hashes.extend(erase_evidence(conn, d.evidence_id, &actor)?);
+                }
+                Ok((hashes, full))
+            })
+        })
+        .await?;
+        evidence += hashes.len();
+        let done = !full || hashes.is_empty();
+        files.extend(hashes);
+        if done {
+            return Ok(RetentionRun { records: erased, evidence, files });
+        }
+    }
+}
+
+/// The records' part of the run: how many were anonymised, and their files.
+async fn run_record_retention(
+    pool: &crate::db::PgPool,
+    today: NaiveDate,
+    batch: i64,
+) -> Result<(usize, Vec<String>), ApiError> {
     let (mut erased, mut files) = (0, Vec::new());
     // In batches, each its own transaction, until a batch is not full; held records are
     // not even read, so they never fill one.
@@ -538,8 +664,8 @@ pub async fn run_retention(pool: &crate::db::PgPool, today: NaiveDate) -> Result
         let actor = Actor::system();
         let (count, batch_files, full) = crate::db::run(pool, move |conn| {
             conn.transaction(|conn| {
-                let due = due(conn, None, today, BATCH, false)?;
-                let full = due.len() as i64 == BATCH;
+                let due = due(conn, None, today, batch, false)?;
+                let full = due.len() as i64 == batch;
                 let (mut count, mut files) = (0, Vec::new());
                 for d in due {
                     let erased = erase(conn, d.feedback_id, d.organization_id, Reason::Retention, None, &actor)?;

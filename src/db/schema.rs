@@ -195,6 +195,8 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         deleted_at -> Nullable<Timestamptz>,
+        shows_person -> Bool,
+        erased_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -136,17 +136,16 @@ impl Runner {
     }
 
     /// The retention run (Decree 13/2023): anonymises the senders of records closed longer
-    /// ago than their retention and not under legal hold; then put off until the next.
+    /// ago than their retention and not under legal hold, and erases the evidence files
+    /// that show a person past the organisation's retention; then put off until the next.
     async fn apply_retention(&self, job: Job) -> Result<(), crate::error::ApiError> {
         let (id, worker, today) = (job.id, self.worker, self.settings.clock.today());
         let every = self.settings.retention_every.as_secs_f64();
-        let (erased, files) = crate::db::privacy::run_retention(&self.pool, today).await?;
-        if !files.is_empty() {
-            crate::db::privacy::remove_files(&self.pool, &self.evidence, files).await;
+        let run = crate::db::privacy::run_retention(&self.pool, today).await?;
+        if run.records > 0 || run.evidence > 0 {
+            tracing::info!(records = run.records, evidence = run.evidence, "retention run");
         }
-        if erased > 0 {
-            tracing::info!(erased, "retention run");
-        }
+        crate::db::privacy::remove_files(&self.pool, &self.evidence, run.files).await;
         db::run(&self.pool, move |conn| Ok(db::jobs::put_off(conn, id, worker, every).map(drop)?)).await
     }
 

@@ -15,7 +15,7 @@ use crate::{
     db::{
         self,
         audit::{self, Actor, Event},
-        privacy::{self, ConsentRecord, Due, ErasureEntry, Held, Reason},
+        privacy::{self, ConsentRecord, Due, ErasureEntry, EvidenceDue, Held, Reason},
     },
     domain::validate,
     error::{ApiError, FieldError},
@@ -359,6 +359,9 @@ pub struct RetentionReport {
     pub due: Vec<Due>,
     /// Past retention, but under legal hold: kept.
     pub held: Vec<Due>,
+    /// Activities' evidence files that show a person, past the organisation's retention
+    /// since the activity was held: their files will be erased.
+    pub evidence: Vec<EvidenceDue>,
 }
 
 /// What the next retention run will erase (a dry run).
@@ -366,7 +369,8 @@ pub struct RetentionReport {
 /// The closed records (answered, closed, rejected, forwarded, merged) whose retention
 /// — the category's `retention_years`, else the organisation's — has run out since they
 /// were closed, and whose sender or files are not erased yet; those under legal hold
-/// apart. Nothing is changed.
+/// apart. And the activities' evidence files that show a person, past the organisation's
+/// `retention_years` since the activity was held. Nothing is changed.
 #[utoipa::path(
     tag = "data-protection",
     params(RetentionParams),
@@ -388,9 +392,12 @@ pub async fn get_retention_report(
                 .reason("a day of the years 0000-9999", "một ngày trong các năm 0000-9999"),
         ]));
     }
-    let all = db::run(&state.pool, move |conn| Ok(privacy::due(conn, org, as_of, 10_000, true)?)).await?;
+    let (all, evidence) = db::run(&state.pool, move |conn| {
+        Ok((privacy::due(conn, org, as_of, 10_000, true)?, privacy::evidence_due(conn, org, as_of, 10_000)?))
+    })
+    .await?;
     let (held, due) = all.into_iter().partition(|d| d.held.is_some());
-    Ok(HttpResponse::Ok().json(RetentionReport { as_of, due, held }))
+    Ok(HttpResponse::Ok().json(RetentionReport { as_of, due, held, evidence }))
 }
 
 /// The erasure log.
@@ -743,6 +750,24 @@ pub fn register() -> Register {
         recipients: recipients.to_owned(),
     }
     };
+    // Activities' evidence that shows a person: seen whole by whoever reads the
+    // organisation's activities, never masked; its own retention.
+    let evidence_read = grant(Permission::ActivitiesRead);
+    let evidence = RegisterEntry {
+        data: "evidence (shows_person): the files".to_owned(),
+        description: "Ảnh, ghi hình hoạt động tuyên truyền có hình ảnh cá nhân (người dự, người dân)".to_owned(),
+        purpose: "minh chứng việc thực hiện kế hoạch tuyên truyền cải cách hành chính".to_owned(),
+        legal_basis: "thực hiện nhiệm vụ của cơ quan nhà nước theo quy định của pháp luật (Điều 17 Nghị định 13/2023/NĐ-CP); kế hoạch tuyên truyền cải cách hành chính được giao".to_owned(),
+        unmasked_for: evidence_read
+            .roles
+            .iter()
+            .map(|r| r.as_str().to_owned())
+            .chain(evidence_read.scopes.iter().map(|s| format!("scope:{}", s.as_str())))
+            .collect(),
+        masked_for: Vec::new(),
+        retention: "đến hết `retention_years` của đơn vị kể từ ngày tổ chức hoạt động, rồi tệp bị xóa (minh chứng vẫn được đếm)".to_owned(),
+        recipients: "không chuyển ra ngoài; cấp trên giám sát chỉ xem danh sách, không tải tệp".to_owned(),
+    };
     Register {
         controller:
             "the organisation that receives the feedback (each organisation of the service for its own records)"
@@ -778,6 +803,7 @@ pub fn register() -> Register {
                 "chứng minh sự đồng ý",
                 "không chuyển ra ngoài",
             ),
+            evidence,
         ],
         data_protection_roles: grant(Permission::DataProtection).roles.iter().map(|r| r.as_str().to_owned()).collect(),
         never_in: ["events", "webhooks", "exports", "reports", "logs", "the audit trail (masked)"]

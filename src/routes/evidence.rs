@@ -56,6 +56,15 @@ pub struct Evidence {
     /// Of the content; the download's `ETag`, and checked on every full read.
     pub sha256: String,
     pub caption: Option<String>,
+    /// It shows a person (a photo of a meeting, a recording): its file is erased once the
+    /// organisation's `retention_years` have run out since the activity was held
+    /// (Decree 13/2023; docs/data-protection.md).
+    pub shows_person: bool,
+    /// When the retention rule erased its file (its name and caption emptied, the
+    /// download a 410); `null` while kept.
+    #[serde(serialize_with = "crate::domain::time::rfc3339::utc_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub erased_at: Option<DateTime<Utc>>,
     pub uploaded_by: Option<Uuid>,
     #[serde(serialize_with = "crate::domain::time::rfc3339::utc")]
     pub created_at: DateTime<Utc>,
@@ -77,6 +86,8 @@ impl From<EvidenceRow> for Evidence {
             size_bytes: r.size_bytes,
             sha256: r.sha256,
             caption: r.caption,
+            shows_person: r.shows_person,
+            erased_at: r.erased_at,
             uploaded_by: r.uploaded_by,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -106,6 +117,10 @@ pub struct EvidenceUpload {
     /// A caption for each file, in the same order, up to 2,000 characters each.
     #[schema(inline, required = false)]
     caption: Vec<Caption>,
+    /// For each file, in the same order, whether it shows a person (`true` or `false`,
+    /// default `false`): such files follow the retention rule of personal data.
+    #[schema(required = false)]
+    shows_person: Vec<bool>,
 }
 
 /// A caption, up to 2,000 characters.
@@ -117,7 +132,7 @@ struct Caption(String);
 /// Upload evidence files for an activity.
 ///
 /// `multipart/form-data` with one or more `file` parts and, optionally, a `caption`
-/// after each. Each file's type is recognised from its content — PDF, JPEG, PNG, WebP,
+/// and a `shows_person` (`true`/`false`) after each. Each file's type is recognised from its content — PDF, JPEG, PNG, WebP,
 /// DOCX, XLSX, ODT or MP4, anything else is a 415 — and may be at most
 /// `CCHC_MAX_UPLOAD_BYTES` (413 as soon as it is passed, while the bytes arrive; the
 /// rest of the body is not read). All files are stored or none.
@@ -158,12 +173,21 @@ pub async fn upload_evidence(
         timeout: state.settings.upload_timeout,
     };
     let (files, texts) = files::read_form(&req, payload, &limits).await?;
-    let mut captions = Vec::new();
+    let (mut captions, mut people) = (Vec::new(), Vec::new());
     for (name, text) in texts {
-        if name != "caption" {
-            return Err(ApiError::validation(vec![FieldError::new(name, "unknown_field")]));
+        match name.as_str() {
+            "caption" => captions.push(text),
+            "shows_person" => match text.as_str() {
+                "true" => people.push(true),
+                "false" => people.push(false),
+                _ => {
+                    return Err(ApiError::validation(vec![
+                        FieldError::new(name, "invalid_value").reason("true or false", "true hoặc false"),
+                    ]));
+                }
+            },
+            _ => return Err(ApiError::validation(vec![FieldError::new(name, "unknown_field")])),
         }
-        captions.push(text);
     }
     if files.is_empty() {
         return Err(ApiError::bad_request("no_files").with_errors(vec![FieldError::new("file", "required")]));
@@ -206,6 +230,7 @@ pub async fn upload_evidence(
             file_name: file.name.clone(),
             caption: captions.get(i).filter(|c| !c.is_empty()).cloned(),
             uploaded_by: Some(principal.id),
+            shows_person: people.get(i).copied().unwrap_or(false),
         })
         .collect();
     let actor = Actor::of(&principal, &ctx);
@@ -292,6 +317,7 @@ pub async fn get_evidence(
         (status = 206, description = "The requested part.", content_type = "application/octet-stream", body = Vec<u8>,
             headers(("Content-Range" = String), ("ETag" = String))),
         (status = 304, description = "Not changed since the copy you have."),
+        (status = 410, description = "The file showed a person and was erased by the retention rule (`evidence_erased`).", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 416, description = "The range lies outside the file.", body = crate::error::Problem, content_type = "application/problem+json",
             headers(("Content-Range" = String, description = "`bytes */<size>`"))),
     )
@@ -310,6 +336,9 @@ pub async fn download_evidence(
     }
     let (id, org) = (id.into_inner(), auth.0.organization_id);
     let row = db::run(&state.pool, move |conn| Ok(evidence_fns::find(conn, id, org)?)).await?;
+    if row.erased_at.is_some() {
+        return Err(ApiError::new(StatusCode::GONE, "evidence_erased"));
+    }
     let file = StoredFile {
         id: row.id,
         sha256: &row.sha256,

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, multipart, test_settings};
 
 const PHOTO: &[u8] = include_bytes!("../fixtures/photo.jpg");
+const PDF: &[u8] = include_bytes!("../fixtures/minutes.pdf");
 const PHONE: &str = "0912 345 678";
 const PHONE_DIGITS: &str = "0912345678";
 const EMAIL: &str = "nguyen.van.an@example.vn";
@@ -272,7 +273,8 @@ async fn retention_anonymises_what_is_past_it_keeps_the_rest_and_the_figures() {
     // The daily run (the job on the shared queue calls this).
     assert_eq!(o.app.sql_count("SELECT count(*) AS n FROM jobs WHERE kind = 'recurring.retention'"), 1);
     let pool = cchc_outreach::db::pool(&o.app.database_url, 2, Duration::from_secs(5));
-    let (erased, files) = cchc_outreach::db::privacy::run_retention(&pool, o.clock.today()).await.unwrap();
+    let run = cchc_outreach::db::privacy::run_retention(&pool, o.clock.today()).await.unwrap();
+    let (erased, files) = (run.records, run.files);
     assert_eq!(erased, 1);
     assert_eq!(files.len(), 1, "the photo's file");
     let sender = |id: &str| {
@@ -295,8 +297,113 @@ async fn retention_anonymises_what_is_past_it_keeps_the_rest_and_the_figures() {
     assert_eq!(after["total"], before["total"]);
     assert_eq!(after["groups"], before["groups"]);
     // A second run finds nothing more.
-    let (again, _) = cchc_outreach::db::privacy::run_retention(&pool, o.clock.today()).await.unwrap();
-    assert_eq!(again, 0);
+    let again = cchc_outreach::db::privacy::run_retention(&pool, o.clock.today()).await.unwrap();
+    assert_eq!(again.records, 0);
+}
+
+#[actix_web::test]
+async fn evidence_that_shows_a_person_is_erased_when_the_retention_runs_out() {
+    let o = org().await;
+    let res = o
+        .app
+        .patch(&format!("/api/v1/organizations/{}", o.org))
+        .token(&o.admin)
+        .json(json!({"retention_years": 1}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let plan = o
+        .app
+        .post("/api/v1/plans")
+        .token(&o.admin)
+        .json(json!({"code": "KH-2020", "year": 2020, "title": "Kế hoạch tuyên truyền", "organization_id": o.org}))
+        .send()
+        .await
+        .id();
+    let item = o
+        .app
+        .post(&format!("/api/v1/plans/{plan}/items"))
+        .token(&o.admin)
+        .json(json!({"reference": "II.1", "kind": "content", "title": "Quán triệt kế hoạch"}))
+        .send()
+        .await
+        .id();
+    let res = o
+        .app
+        .post("/api/v1/activities")
+        .token(&o.coordinator)
+        .json(json!({"title": "Hội nghị quán triệt kế hoạch CCHC", "plan_item_ids": [item], "department_id": o.tchc,
+            "channel": "meeting", "audience": "staff", "held_from": "2020-01-08T08:00:00+07:00"}))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let activity = res.json()["id"].as_str().unwrap().to_owned();
+    let upload = |parts: &[(&str, Option<&str>, &[u8])]| {
+        let (ct, body) = multipart(parts);
+        o.app.post(&format!("/api/v1/activities/{activity}/evidence")).token(&o.coordinator).raw(&ct, body).send()
+    };
+    // Neither yes nor no is refused, and nothing is kept.
+    let res = upload(&[("file", Some("Ảnh hội nghị.jpg"), PHOTO), ("shows_person", None, b"yes")]).await;
+    res.problem(400, "validation_failed");
+    assert_eq!(res.field_errors(), [("shows_person".to_owned(), "invalid_value".to_owned())]);
+    assert_eq!(stored_files(&o.app.settings.data_dir.join("evidence")), 0, "nothing refused was kept");
+    assert_eq!(o.app.sql_count("SELECT count(*) AS n FROM evidence"), 0);
+    // The photo of the people there, marked (the n-th mark goes with the n-th file); the
+    // minutes, not.
+    let res = upload(&[
+        ("file", Some("Ảnh hội nghị.jpg"), PHOTO),
+        ("file", Some("Biên bản.pdf"), PDF),
+        ("shows_person", None, b"true"),
+        ("shows_person", None, b"false"),
+    ])
+    .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let items = res.json()["items"].clone();
+    assert_eq!((items[0]["shows_person"].clone(), items[1]["shows_person"].clone()), (json!(true), json!(false)));
+    let (photo, minutes) = (items[0]["id"].as_str().unwrap().to_owned(), items[1]["id"].as_str().unwrap().to_owned());
+    let store = o.app.settings.data_dir.join("evidence");
+    assert_eq!(stored_files(&store), 2);
+    let dry = |o: &Org| o.app.get("/api/v1/data-protection/retention").token(&o.org_admin).send();
+
+    // The day before a year has passed since the meeting: not due.
+    o.clock.set(at("2021-01-07T03:00:00Z"));
+    assert_eq!(dry(&o).await.json()["evidence"], json!([]));
+    o.clock.set(at("2021-01-08T03:00:00Z"));
+    let due = dry(&o).await.json()["evidence"].clone();
+    assert_eq!(due.as_array().unwrap().len(), 1, "{due}");
+    assert_eq!(
+        (due[0]["evidence_id"].as_str(), due[0]["held_on"].as_str(), due[0]["erase_on"].as_str()),
+        (Some(photo.as_str()), Some("2020-01-08"), Some("2021-01-08"))
+    );
+    assert_eq!(stored_files(&store), 2, "the dry run changes nothing");
+
+    let pool = cchc_outreach::db::pool(&o.app.database_url, 2, Duration::from_secs(5));
+    let run = cchc_outreach::db::privacy::run_retention(&pool, o.clock.today()).await.unwrap();
+    assert_eq!((run.records, run.evidence, run.files.len()), (0, 1, 1));
+    let evidence_store = cchc_outreach::storage::EvidenceStore::open(None, &o.app.settings.data_dir).unwrap();
+    cchc_outreach::db::privacy::remove_files(&pool, &evidence_store, run.files).await;
+    assert_eq!(stored_files(&store), 1, "the photo's file is gone, the minutes' kept");
+    o.app
+        .get(&format!("/api/v1/evidence/{photo}/content"))
+        .token(&o.coordinator)
+        .send()
+        .await
+        .problem(410, "evidence_erased");
+    let res = o.app.get(&format!("/api/v1/evidence/{minutes}/content")).token(&o.coordinator).send().await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let erased = o.app.get(&format!("/api/v1/evidence/{photo}")).token(&o.coordinator).send().await.json();
+    assert!(erased["erased_at"].is_string(), "{erased}");
+    assert_eq!(erased["file_name"], "đã xóa", "the name may name a person");
+    // Still the activity's evidence: counted as before.
+    let list = o.app.get(&format!("/api/v1/activities/{activity}/evidence")).token(&o.coordinator).send().await.json();
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+    let audited = format!(
+        "SELECT count(*) AS n FROM audit_events WHERE entity_type = 'evidence' AND entity_id = '{photo}' AND action = 'erase'"
+    );
+    assert_eq!(o.app.sql_count(&audited), 1);
+    assert_eq!(dry(&o).await.json()["evidence"], json!([]));
+    let again = cchc_outreach::db::privacy::run_retention(&pool, o.clock.today()).await.unwrap();
+    assert_eq!(again.evidence, 0, "once is enough");
 }
 
 #[actix_web::test]
@@ -464,8 +571,22 @@ async fn the_register_says_what_the_access_table_enforces() {
         .chain(read.scopes.iter().map(|s| format!("scope:{}", s.as_str())))
         .collect();
     let entries = register["entries"].as_array().unwrap();
-    assert!(entries.len() >= 4);
-    for entry in entries {
+    let (feedback, evidence): (Vec<&Value>, Vec<&Value>) =
+        entries.iter().partition(|e| e["data"].as_str().unwrap().starts_with("feedback"));
+    assert!(feedback.len() >= 4);
+    // Evidence that shows a person: whole to whoever reads activities, masked to no one.
+    let read_activities = cchc_outreach::auth::permissions::grant(cchc_outreach::auth::Permission::ActivitiesRead);
+    let whole: Vec<String> = read_activities
+        .roles
+        .iter()
+        .map(|r| r.as_str().to_owned())
+        .chain(read_activities.scopes.iter().map(|s| format!("scope:{}", s.as_str())))
+        .collect();
+    assert_eq!(evidence.len(), 1, "{register}");
+    assert_eq!(evidence[0]["unmasked_for"], json!(whole));
+    assert_eq!(evidence[0]["masked_for"], json!([]));
+    assert!(evidence[0]["retention"].as_str().unwrap().contains("retention_years"));
+    for entry in feedback {
         assert_eq!(entry["masked_for"], json!(masked), "{entry}");
         let unmasked: Vec<&str> =
             entry["unmasked_for"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
