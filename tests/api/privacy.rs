@@ -132,6 +132,22 @@ async fn consent_is_recorded_with_the_sender_and_a_withdrawal_stops_every_messag
     let consent = o.app.get(&format!("/api/v1/feedback/{other}/consent")).token(&o.coordinator).send().await.json();
     assert_eq!(consent["consent"]["notice_version"], "NĐ13-2023/1");
     assert_eq!(consent["consent"]["publish"], false);
+    assert!(consent["consent"]["client_id"].is_null(), "filed by staff");
+    // Filed by a portal (a service client): the client is recorded with the consent.
+    let (client, portal) = o.app.service_client(&o.admin, o.org, &["feedback:write", "feedback:read"]).await;
+    let res = o
+        .app
+        .post("/api/v1/feedback")
+        .token(&portal)
+        .json(json!({"channel": "portal", "kind": "question", "sender_type": "citizen", "sender_name": NAME,
+            "sender_email": EMAIL, "subject": "Hỏi qua cổng", "content": "Nội dung", "department_id": o.tchc}))
+        .send()
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let by_portal = res.json()["id"].as_str().unwrap().to_owned();
+    let consent = o.app.get(&format!("/api/v1/feedback/{by_portal}/consent")).token(&o.coordinator).send().await.json();
+    assert_eq!(consent["consent"]["client_id"], client.as_str(), "{consent}");
+    assert_eq!(consent["consent"]["channel"], "portal");
 
     // Told of the receipt by both channels, then of an extension.
     let receipts = messages(&o, &id);
@@ -586,12 +602,25 @@ async fn the_register_says_what_the_access_table_enforces() {
     assert_eq!(evidence[0]["unmasked_for"], json!(whole));
     assert_eq!(evidence[0]["masked_for"], json!([]));
     assert!(evidence[0]["retention"].as_str().unwrap().contains("retention_years"));
-    for entry in feedback {
+    for entry in &feedback {
         assert_eq!(entry["masked_for"], json!(masked), "{entry}");
         let unmasked: Vec<&str> =
             entry["unmasked_for"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
         assert!(unmasked.contains(&"coordinator") && unmasked.contains(&"leader"), "{entry}");
         assert!(entry["retention"].as_str().unwrap().contains("retention_years"));
+    }
+    // And as enforced: a role the register names sees the sender, one it names only
+    // among the masked does not (the organisation's administrator here, of TCHC, on a
+    // record of another department: of the assigned department, they would see it).
+    let unmasked = &feedback[0]["unmasked_for"];
+    assert!(!unmasked.as_array().unwrap().contains(&json!("org_admin")) && masked.contains(&"org_admin".to_owned()));
+    let other = o.app.department(&o.admin, o.org, "KHTC").await;
+    let (id, ..) = file(&o, "hotline", PHONE, None, json!({"department_id": other})).await;
+    for (token, role, sees) in [(&o.coordinator, "coordinator", true), (&o.org_admin, "org_admin", false)] {
+        assert_eq!(unmasked.as_array().unwrap().contains(&json!(role)), sees);
+        let record = o.app.get(&format!("/api/v1/feedback/{id}")).token(token).send().await.json();
+        assert_eq!(record["sender_unmasked"], sees, "{role}: {record}");
+        assert_eq!(record["sender"]["name"] == NAME, sees, "{role}: {record}");
     }
     let dp = cchc_outreach::auth::permissions::grant(cchc_outreach::auth::Permission::DataProtection);
     let roles: Vec<String> = dp.roles.iter().map(|r| r.as_str().to_owned()).collect();

@@ -255,11 +255,15 @@ impl Resource for Feedback {
     }
 }
 
+/// The roles that see every sender of their organisation unmasked (the register of
+/// processing names them from here).
+pub const SEE_EVERY_SENDER: [Role; 2] = [Role::Coordinator, Role::Leader];
+
 /// Whether `principal` sees the sender of this record unmasked: the coordinator, a
 /// leader, or someone of the assigned department.
 pub(super) fn sees_sender(principal: &Principal, department: Option<Uuid>) -> bool {
     match principal.kind {
-        PrincipalKind::User { role: Role::Coordinator | Role::Leader, .. } => true,
+        PrincipalKind::User { role, .. } if SEE_EVERY_SENDER.contains(&role) => true,
         PrincipalKind::User { department_id: Some(own), .. } => department == Some(own),
         _ => false,
     }
