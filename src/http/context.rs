@@ -111,7 +111,8 @@ pub async fn middleware(
     }
     let status = res.status().as_u16();
     let elapsed = started.elapsed().as_secs_f64();
-    crate::metrics::observe(method.as_str(), res.request().match_pattern().as_deref(), status, elapsed);
+    // The template found above: each lookup walks the resource map again.
+    crate::metrics::observe(method.as_str(), route.as_deref(), status, elapsed);
     let elapsed_ms = elapsed * 1000.0;
     if status >= 500 {
         tracing::warn!(%request_id, %method, %path, status, elapsed_ms, "request failed");
