@@ -722,6 +722,17 @@ pub async fn get_register(auth: AuthUser) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(register()))
 }
 
+/// The roles and service-client scopes (`scope:…`) the access table grants `permission`.
+fn holders(permission: Permission) -> Vec<String> {
+    let granted = grant(permission);
+    granted
+        .roles
+        .iter()
+        .map(|r| r.as_str().to_owned())
+        .chain(granted.scopes.iter().map(|s| format!("scope:{}", s.as_str())))
+        .collect()
+}
+
 /// The register, made from the access table.
 pub fn register() -> Register {
     let read = grant(Permission::FeedbackRead);
@@ -731,12 +742,7 @@ pub fn register() -> Register {
         .map(|r| r.as_str().to_owned())
         .chain(["people of the assigned department".to_owned()])
         .collect();
-    let masked: Vec<String> = read
-        .roles
-        .iter()
-        .map(|r| r.as_str().to_owned())
-        .chain(read.scopes.iter().map(|s| format!("scope:{}", s.as_str())))
-        .collect();
+    let masked = holders(Permission::FeedbackRead);
     let retention = "cho đến hết thời hạn lưu trữ sau khi đóng hồ sơ (`retention_years` của lĩnh vực, nếu không thì của đơn vị; mặc định 5 năm), rồi được ẩn danh; xóa ngay theo yêu cầu của chủ thể dữ liệu, trừ hồ sơ bị phong tỏa theo pháp luật".to_owned();
     let entry = |data: &str, description: &str, purpose: &str, recipients: &str| {
         RegisterEntry {
@@ -752,18 +758,12 @@ pub fn register() -> Register {
     };
     // Activities' evidence that shows a person: seen whole by whoever reads the
     // organisation's activities, never masked; its own retention.
-    let evidence_read = grant(Permission::ActivitiesRead);
     let evidence = RegisterEntry {
         data: "evidence (shows_person): the files".to_owned(),
         description: "Ảnh, ghi hình hoạt động tuyên truyền có hình ảnh cá nhân (người dự, người dân)".to_owned(),
         purpose: "minh chứng việc thực hiện kế hoạch tuyên truyền cải cách hành chính".to_owned(),
         legal_basis: "thực hiện nhiệm vụ của cơ quan nhà nước theo quy định của pháp luật (Điều 17 Nghị định 13/2023/NĐ-CP); kế hoạch tuyên truyền cải cách hành chính được giao".to_owned(),
-        unmasked_for: evidence_read
-            .roles
-            .iter()
-            .map(|r| r.as_str().to_owned())
-            .chain(evidence_read.scopes.iter().map(|s| format!("scope:{}", s.as_str())))
-            .collect(),
+        unmasked_for: holders(Permission::ActivitiesRead),
         masked_for: Vec::new(),
         retention: "đến hết `retention_years` của đơn vị kể từ ngày tổ chức hoạt động, rồi tệp bị xóa (minh chứng vẫn được đếm)".to_owned(),
         recipients: "không chuyển ra ngoài; cấp trên giám sát chỉ xem danh sách, không tải tệp".to_owned(),

@@ -579,25 +579,23 @@ async fn the_register_says_what_the_access_table_enforces() {
     let res = o.app.get("/api/v1/data-protection/register").token(&o.coordinator).send().await;
     assert_eq!(res.status, 200, "{}", res.text());
     let register = res.json();
-    let read = cchc_outreach::auth::permissions::grant(cchc_outreach::auth::Permission::FeedbackRead);
-    let masked: Vec<String> = read
-        .roles
-        .iter()
-        .map(|r| r.as_str().to_owned())
-        .chain(read.scopes.iter().map(|s| format!("scope:{}", s.as_str())))
-        .collect();
+    // Who the access table grants a permission: its roles and clients' scopes.
+    let holders = |permission| -> Vec<String> {
+        let granted = cchc_outreach::auth::permissions::grant(permission);
+        granted
+            .roles
+            .iter()
+            .map(|r| r.as_str().to_owned())
+            .chain(granted.scopes.iter().map(|s| format!("scope:{}", s.as_str())))
+            .collect()
+    };
+    let masked = holders(cchc_outreach::auth::Permission::FeedbackRead);
     let entries = register["entries"].as_array().unwrap();
     let (feedback, evidence): (Vec<&Value>, Vec<&Value>) =
         entries.iter().partition(|e| e["data"].as_str().unwrap().starts_with("feedback"));
     assert!(feedback.len() >= 4);
     // Evidence that shows a person: whole to whoever reads activities, masked to no one.
-    let read_activities = cchc_outreach::auth::permissions::grant(cchc_outreach::auth::Permission::ActivitiesRead);
-    let whole: Vec<String> = read_activities
-        .roles
-        .iter()
-        .map(|r| r.as_str().to_owned())
-        .chain(read_activities.scopes.iter().map(|s| format!("scope:{}", s.as_str())))
-        .collect();
+    let whole = holders(cchc_outreach::auth::Permission::ActivitiesRead);
     assert_eq!(evidence.len(), 1, "{register}");
     assert_eq!(evidence[0]["unmasked_for"], json!(whole));
     assert_eq!(evidence[0]["masked_for"], json!([]));
