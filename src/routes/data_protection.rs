@@ -655,7 +655,9 @@ pub async fn withdraw_feedback_consent(
     let (actor, now) = (Actor::of(&principal, &ctx), state.clock.now());
     let consent = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
-            let record = db::feedback::find(conn, id, org)?;
+            // Locked first: a publication under way commits before the withdrawal reads
+            // what to take down, or waits for it and then finds the consent withdrawn.
+            let record = db::feedback::lock(conn, id, org)?;
             privacy::withdraw(conn, id, body.notify, body.publish, now)?;
             if body.publish {
                 // The record changed for its readers: a published result was withdrawn.
