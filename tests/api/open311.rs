@@ -447,6 +447,31 @@ async fn statuses_map_to_open_and_closed_and_jurisdictions_stay_apart() {
     let closed = app.get(&format!("/open311/v2/requests.json?api_key={}&status=closed", w.key)).send().await.json();
     assert_eq!(closed.as_array().unwrap().len(), 4);
 
+    // A merged record is closed, its notes pointing at the record it joined.
+    let res = post(app, "json", &filing(&w.key, "Ổ gà trước số 12, báo lần hai")).await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let again = res.json()[0]["service_request_id"].as_str().unwrap().to_owned();
+    let again_id = app.get(&format!("/api/v1/feedback?q={again}")).token(&w.coordinator).send().await.json()["items"]
+        [0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, parent_code, parent_id) = &codes[2];
+    let res = app
+        .post(&format!("/api/v1/feedback/{again_id}/merge"))
+        .token(&w.coordinator)
+        .json(json!({"into": parent_id}))
+        .send()
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let merged = only(&app.get(&format!("/open311/v2/requests/{again}.json?api_key={}", w.key)).send().await);
+    assert_eq!(merged["status"], "closed", "{merged}");
+    assert_eq!(
+        merged["status_notes"],
+        format!("Đã gộp vào {parent_code} (cùng nội dung): theo dõi tại {parent_code}."),
+        "{merged}"
+    );
+
     // The public sees published results only: the summary, never the content or the
     // written place; the point to some 100 m.
     let public = app.get("/open311/v2/requests.json?jurisdiction_id=KDPM311").send().await;
