@@ -436,10 +436,16 @@ impl diesel::pg::CopyTarget for CopySelect {
 /// Text that a spreadsheet would take for a formula, with a leading `'` — in SQL, as
 /// `reports::tables::spreadsheet_text` does it.
 fn spreadsheet_text_sql(column: &str) -> String {
-    format!(
-        "CASE WHEN left({column}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r', '''') \
-         THEN '''' || {column} ELSE {column} END"
-    )
+    let leads = crate::reports::tables::FORMULA_LEADS
+        .iter()
+        .map(|c| match c {
+            '\'' => "''''".to_owned(),
+            c if c.is_ascii_control() => format!("E'\\x{:02x}'", u32::from(*c)),
+            c => format!("'{c}'"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("CASE WHEN left({column}, 1) IN ({leads}) THEN '''' || {column} ELSE {column} END")
 }
 
 impl Collection {

@@ -61,11 +61,12 @@ impl Cell {
 /// which spreadsheets show as text. Text that already starts with `'` gets one too, so
 /// a reader recovers every value exactly by dropping one leading `'`.
 pub fn spreadsheet_text(text: &str) -> std::borrow::Cow<'_, str> {
-    match text.as_bytes().first() {
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\'') => format!("'{text}").into(),
-        _ => text.into(),
-    }
+    if text.starts_with(FORMULA_LEADS) { format!("'{text}").into() } else { text.into() }
 }
+
+/// The first characters that make `spreadsheet_text` quote a cell (the CSV export's SQL
+/// tests the same list, `db::exports`).
+pub const FORMULA_LEADS: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\''];
 
 /// A column: its CSV key and its Vietnamese heading.
 #[derive(Clone, Debug)]

@@ -57,9 +57,9 @@ where
 {
     let fetch = page.clone();
     // A feed of changes (`updated_since`) tolerates a little lag: the replica's, if any.
-    let caller = req.extensions().get::<crate::auth::Principal>().map(|p| p.id);
+    let caller = req.extensions().get::<crate::auth::Principal>().cloned();
     let pool = match (page.updated_since, caller) {
-        (Some(_), Some(caller)) => db::lagging(&state.pool, state.replica.as_deref(), Some(caller)).await,
+        (Some(_), Some(caller)) => state.lagging(&caller).await,
         _ => state.pool.clone(),
     };
     let rows = db::run(&pool, move |conn| Ok(load(conn, &fetch)?)).await?;
