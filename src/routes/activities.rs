@@ -355,7 +355,7 @@ fn dedup(ids: Vec<Uuid>) -> Vec<Uuid> {
     responses((status = 200, description = "A page of activities.", body = Page<Activity>,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/activities")]
+#[get("")]
 pub async fn list_activities(
     auth: AuthUser,
     query: ListQuery<ActivityFilter>,
@@ -386,7 +386,7 @@ pub async fn list_activities(
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The activity.", body = Activity, headers(("ETag" = String))))
 )]
-#[get("/activities/{id}")]
+#[get("/{id}")]
 pub async fn get_activity(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -407,7 +407,7 @@ pub async fn get_activity(
         (status = 422, description = "The items are not of one plan of the organisation, or the department, assignment or an attendee is not the organisation's; or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/activities", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
+#[post("", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
 pub async fn create_activity(
     auth: AuthUser,
     ctx: RequestContext,
@@ -464,7 +464,7 @@ pub async fn create_activity(
         (status = 422, description = "An item, the department, assignment or an attendee is not the organisation's or not of the plan.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[patch("/activities/{id}")]
+#[patch("/{id}")]
 pub async fn update_activity(
     auth: AuthUser,
     ctx: RequestContext,
@@ -544,7 +544,7 @@ pub async fn update_activity(
         (status = 409, description = "It is verified (`activity_verified`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[delete("/activities/{id}")]
+#[delete("/{id}")]
 pub async fn delete_activity(
     auth: AuthUser,
     ctx: RequestContext,
@@ -578,7 +578,7 @@ pub async fn delete_activity(
         (status = 409, description = "Not allowed from the current status (`transition_not_allowed`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/activities/{id}/transitions")]
+#[post("/{id}/transitions")]
 pub async fn transition_activity(
     auth: AuthUser,
     ctx: RequestContext,

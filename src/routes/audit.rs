@@ -95,7 +95,7 @@ pub struct AuditFilter {
     responses((status = 200, description = "A page of events.", body = Page<AuditEvent>,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/audit-events")]
+#[get("")]
 pub async fn list_audit_events(
     auth: AuthUser,
     query: ListQuery<AuditFilter>,

@@ -86,7 +86,7 @@ pub struct TokenResponse {
         (status = 503, description = "`temporarily_unavailable`: the database is unavailable.", body = crate::error::TokenError, content_type = "application/json"),
     )
 )]
-#[post("/auth/token")]
+#[post("/token")]
 pub async fn issue_token(
     req: HttpRequest,
     payload: web::Payload,
@@ -350,7 +350,7 @@ async fn record(
 
 /// Who the token belongs to.
 #[utoipa::path(tag = "auth", responses((status = 200, description = "The caller.", body = Me)))]
-#[get("/me")]
+#[get("")]
 pub async fn me(auth: AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let mut me = auth.0.me();
     if me.kind == "user" {

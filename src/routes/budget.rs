@@ -520,7 +520,7 @@ async fn remove_entry<A: Resource>(
     responses((status = 200, description = "A page of budget lines.", body = Page<BudgetLine>,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/budget-lines")]
+#[get("")]
 pub async fn list_budget_lines(
     auth: AuthUser,
     query: ListQuery<BudgetLineFilter>,
@@ -545,7 +545,7 @@ pub async fn list_budget_lines(
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The line.", body = BudgetLine, headers(("ETag" = String))))
 )]
-#[get("/budget-lines/{id}")]
+#[get("/{id}")]
 pub async fn get_budget_line(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -566,7 +566,7 @@ pub async fn get_budget_line(
         (status = 422, description = "The plan, item, activity, department or document is not the organisation's (`reference_invalid`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/budget-lines", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
+#[post("", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
 pub async fn create_budget_line(
     auth: AuthUser,
     ctx: RequestContext,
@@ -621,7 +621,7 @@ pub async fn create_budget_line(
         (status = 422, description = "An item, activity, department or document that is not the plan's or the organisation's (`reference_invalid`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[patch("/budget-lines/{id}")]
+#[patch("/{id}")]
 pub async fn update_budget_line(
     auth: AuthUser,
     ctx: RequestContext,
@@ -686,7 +686,7 @@ pub async fn update_budget_line(
         (status = 409, description = "It has allocations or spending (`budget_line_has_entries`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[delete("/budget-lines/{id}")]
+#[delete("/{id}")]
 pub async fn delete_budget_line(
     auth: AuthUser,
     ctx: RequestContext,
@@ -715,7 +715,7 @@ pub async fn delete_budget_line(
     responses((status = 200, description = "A page of allocations.", body = Page<BudgetAllocation>,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/budget-lines/{id}/allocations")]
+#[get("/{id}/allocations")]
 pub async fn list_budget_allocations(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -736,7 +736,7 @@ pub async fn list_budget_allocations(
         (status = 201, description = "Recorded; the line's `allocated` includes it.", body = BudgetAllocation, headers(("Location" = String), ("ETag" = String))),
     )
 )]
-#[post("/budget-lines/{id}/allocations", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
+#[post("/{id}/allocations", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
 pub async fn create_budget_allocation(
     auth: AuthUser,
     ctx: RequestContext,
@@ -769,7 +769,7 @@ pub async fn create_budget_allocation(
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The allocation.", body = BudgetAllocation, headers(("ETag" = String))))
 )]
-#[get("/budget-allocations/{id}")]
+#[get("/{id}")]
 pub async fn get_budget_allocation(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -786,7 +786,7 @@ pub async fn get_budget_allocation(
     request_body = UpdateBudgetAllocation,
     responses((status = 200, description = "Changed.", body = BudgetAllocation, headers(("ETag" = String))))
 )]
-#[patch("/budget-allocations/{id}")]
+#[patch("/{id}")]
 pub async fn update_budget_allocation(
     auth: AuthUser,
     ctx: RequestContext,
@@ -814,7 +814,7 @@ pub async fn update_budget_allocation(
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`; a stale one is a 412.")),
     responses((status = 204, description = "Deleted; the line's `allocated` no longer includes it."))
 )]
-#[delete("/budget-allocations/{id}")]
+#[delete("/{id}")]
 pub async fn delete_budget_allocation(
     auth: AuthUser,
     ctx: RequestContext,
@@ -832,7 +832,7 @@ pub async fn delete_budget_allocation(
     responses((status = 200, description = "A page of spending entries.", body = Page<BudgetSpending>,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/budget-lines/{id}/spendings")]
+#[get("/{id}/spendings")]
 pub async fn list_budget_spendings(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -854,7 +854,7 @@ pub async fn list_budget_spendings(
         (status = 201, description = "Recorded; the line's `spent` includes it.", body = BudgetSpending, headers(("Location" = String), ("ETag" = String))),
     )
 )]
-#[post("/budget-lines/{id}/spendings", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
+#[post("/{id}/spendings", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
 pub async fn create_budget_spending(
     auth: AuthUser,
     ctx: RequestContext,
@@ -887,7 +887,7 @@ pub async fn create_budget_spending(
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The entry.", body = BudgetSpending, headers(("ETag" = String))))
 )]
-#[get("/budget-spendings/{id}")]
+#[get("/{id}")]
 pub async fn get_budget_spending(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -904,7 +904,7 @@ pub async fn get_budget_spending(
     request_body = UpdateBudgetSpending,
     responses((status = 200, description = "Changed.", body = BudgetSpending, headers(("ETag" = String))))
 )]
-#[patch("/budget-spendings/{id}")]
+#[patch("/{id}")]
 pub async fn update_budget_spending(
     auth: AuthUser,
     ctx: RequestContext,
@@ -933,7 +933,7 @@ pub async fn update_budget_spending(
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`; a stale one is a 412.")),
     responses((status = 204, description = "Deleted; the line's `spent` no longer includes it."))
 )]
-#[delete("/budget-spendings/{id}")]
+#[delete("/{id}")]
 pub async fn delete_budget_spending(
     auth: AuthUser,
     ctx: RequestContext,
@@ -969,7 +969,7 @@ pub struct ReceiptUpload {
         (status = 415, description = "Not multipart, or a file of a type that is not accepted (`unsupported_file_type`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[put("/budget-spendings/{id}/receipt")]
+#[put("/{id}/receipt")]
 pub async fn put_budget_receipt(
     auth: AuthUser,
     ctx: RequestContext,
@@ -1069,7 +1069,7 @@ pub async fn put_budget_receipt(
             headers(("Content-Range" = String, description = "`bytes */<size>`"))),
     )
 )]
-#[get("/budget-spendings/{id}/receipt")]
+#[get("/{id}/receipt")]
 pub async fn download_budget_receipt(
     auth: AuthUser,
     id: web::Path<Uuid>,

@@ -151,7 +151,7 @@ fn plain_text(data: &SubjectData) -> String {
         (status = 422, description = "Neither a phone nor an e-mail that reads as one.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/data-protection/subjects/export")]
+#[post("/subjects/export")]
 pub async fn export_subject_data(
     auth: AuthUser,
     ctx: RequestContext,
@@ -254,7 +254,7 @@ pub struct HeldRecord {
         (status = 422, description = "Neither a phone nor an e-mail that reads as one.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/data-protection/subjects/restrict")]
+#[post("/subjects/restrict")]
 pub async fn restrict_subject(
     auth: AuthUser,
     ctx: RequestContext,
@@ -299,7 +299,7 @@ pub async fn restrict_subject(
         (status = 422, description = "Neither a phone nor an e-mail that reads as one.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/data-protection/subjects/erase")]
+#[post("/subjects/erase")]
 pub async fn erase_subject(
     auth: AuthUser,
     ctx: RequestContext,
@@ -376,7 +376,7 @@ pub struct RetentionReport {
     params(RetentionParams),
     responses((status = 200, description = "The dry run.", body = RetentionReport))
 )]
-#[get("/data-protection/retention")]
+#[get("/retention")]
 pub async fn get_retention_report(
     auth: AuthUser,
     query: ApiQuery<RetentionParams>,
@@ -424,7 +424,7 @@ pub struct OrgParam {
     params(OrgParam),
     responses((status = 200, description = "The log, oldest first.", body = ErasureLog))
 )]
-#[get("/data-protection/erasures")]
+#[get("/erasures")]
 pub async fn get_erasure_log(
     auth: AuthUser,
     query: ApiQuery<OrgParam>,
@@ -464,7 +464,7 @@ pub struct Reapplied {
     request_body = Reapply,
     responses((status = 200, description = "Applied.", body = Reapplied))
 )]
-#[post("/data-protection/erasures/reapply")]
+#[post("/erasures/reapply")]
 pub async fn reapply_erasures(
     auth: AuthUser,
     ctx: RequestContext,
@@ -511,7 +511,7 @@ pub struct LegalHold {
     request_body = LegalHold,
     responses((status = 204, description = "Held."))
 )]
-#[put("/feedback/{id}/legal-hold")]
+#[put("/{id}/legal-hold")]
 pub async fn put_legal_hold(
     auth: AuthUser,
     ctx: RequestContext,
@@ -551,7 +551,7 @@ pub async fn put_legal_hold(
     params(("id" = Uuid, Path, description = "The feedback record.")),
     responses((status = 204, description = "Lifted (or there was none)."))
 )]
-#[delete("/feedback/{id}/legal-hold")]
+#[delete("/{id}/legal-hold")]
 pub async fn delete_legal_hold(
     auth: AuthUser,
     ctx: RequestContext,
@@ -599,7 +599,7 @@ pub struct ConsentOf {
     params(("id" = Uuid, Path, description = "The feedback record.")),
     responses((status = 200, description = "The consent.", body = ConsentOf))
 )]
-#[get("/feedback/{id}/consent")]
+#[get("/{id}/consent")]
 pub async fn get_feedback_consent(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -641,7 +641,7 @@ pub struct Withdrawal {
     request_body = Withdrawal,
     responses((status = 200, description = "Withdrawn.", body = ConsentOf))
 )]
-#[post("/feedback/{id}/consent/withdraw")]
+#[post("/{id}/consent/withdraw")]
 pub async fn withdraw_feedback_consent(
     auth: AuthUser,
     ctx: RequestContext,
@@ -718,7 +718,7 @@ pub struct Register {
 /// Which personal fields the service holds, why, who may see them (from the access
 /// table the service enforces), how long they are kept and where they go.
 #[utoipa::path(tag = "data-protection", responses((status = 200, description = "The register.", body = Register)))]
-#[get("/data-protection/register")]
+#[get("/register")]
 pub async fn get_register(auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let _ = auth.0;
     Ok(HttpResponse::Ok().json(register()))

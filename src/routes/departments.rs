@@ -117,7 +117,7 @@ impl Resource for Department {
     responses((status = 200, description = "A page of departments.", body = Page<Department>,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/departments")]
+#[get("")]
 pub async fn list_departments(
     auth: AuthUser,
     query: ListQuery<DepartmentFilter>,
@@ -141,7 +141,7 @@ pub async fn list_departments(
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The department.", body = Department, headers(("ETag" = String))))
 )]
-#[get("/departments/{id}")]
+#[get("/{id}")]
 pub async fn get_department(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -162,7 +162,7 @@ pub async fn get_department(
         (status = 422, description = "The named organisation does not exist, or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/departments", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
+#[post("", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
 pub async fn create_department(
     auth: AuthUser,
     ctx: RequestContext,
@@ -198,7 +198,7 @@ pub async fn create_department(
         (status = 409, description = "The code is taken in the organisation.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[patch("/departments/{id}")]
+#[patch("/{id}")]
 pub async fn update_department(
     auth: AuthUser,
     ctx: RequestContext,
@@ -235,7 +235,7 @@ pub async fn update_department(
         (status = 409, description = "People still belong to it (`has_dependents`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[delete("/departments/{id}")]
+#[delete("/{id}")]
 pub async fn delete_department(
     auth: AuthUser,
     ctx: RequestContext,

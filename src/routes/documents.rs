@@ -136,7 +136,7 @@ pub struct DocumentFilter {
     responses((status = 200, description = "A page of documents.", body = Page<Document>,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/documents")]
+#[get("")]
 pub async fn list_documents(
     auth: AuthUser,
     query: ListQuery<DocumentFilter>,
@@ -161,7 +161,7 @@ pub async fn list_documents(
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The document.", body = Document, headers(("ETag" = String))))
 )]
-#[get("/documents/{id}")]
+#[get("/{id}")]
 pub async fn get_document(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -182,7 +182,7 @@ pub async fn get_document(
         (status = 422, description = "The named organisation does not exist, or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/documents", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
+#[post("", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
 pub async fn create_document(
     auth: AuthUser,
     ctx: RequestContext,
@@ -223,7 +223,7 @@ pub async fn create_document(
         (status = 409, description = "This issuer's number is already recorded.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[patch("/documents/{id}")]
+#[patch("/{id}")]
 pub async fn update_document(
     auth: AuthUser,
     ctx: RequestContext,
@@ -265,7 +265,7 @@ pub async fn update_document(
         (status = 409, description = "Still cited (`document_cited`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[delete("/documents/{id}")]
+#[delete("/{id}")]
 pub async fn delete_document(
     auth: AuthUser,
     ctx: RequestContext,

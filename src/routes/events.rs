@@ -90,7 +90,7 @@ pub struct EventParams {
     params(EventParams),
     responses((status = 200, description = "The next events.", body = EventFeed))
 )]
-#[get("/events")]
+#[get("")]
 pub async fn list_events(
     auth: AuthUser,
     query: ApiQuery<EventParams>,

@@ -149,7 +149,7 @@ struct Caption(String);
         (status = 415, description = "Not multipart, or a file of a type that is not accepted (`unsupported_file_type`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/activities/{id}/evidence")]
+#[post("/{id}/evidence")]
 pub async fn upload_evidence(
     auth: AuthUser,
     ctx: RequestContext,
@@ -263,7 +263,7 @@ pub async fn upload_evidence(
     responses((status = 200, description = "A page of evidence files.", body = Page<Evidence>,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/activities/{id}/evidence")]
+#[get("/{id}/evidence")]
 pub async fn list_evidence(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -287,7 +287,7 @@ pub async fn list_evidence(
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The metadata.", body = Evidence, headers(("ETag" = String))))
 )]
-#[get("/evidence/{id}")]
+#[get("/{id}")]
 pub async fn get_evidence(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -322,7 +322,7 @@ pub async fn get_evidence(
             headers(("Content-Range" = String, description = "`bytes */<size>`"))),
     )
 )]
-#[get("/evidence/{id}/content")]
+#[get("/{id}/content")]
 pub async fn download_evidence(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -358,7 +358,7 @@ pub async fn download_evidence(
         (status = 409, description = "The activity is verified (`activity_verified`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[delete("/evidence/{id}")]
+#[delete("/{id}")]
 pub async fn delete_evidence(
     auth: AuthUser,
     ctx: RequestContext,

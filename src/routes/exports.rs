@@ -207,7 +207,7 @@ fn abort(err: io::Error) -> diesel::result::Error {
         )),
     )
 )]
-#[get("/exports/{collection}")]
+#[get("/{collection}")]
 pub async fn export_collection(
     auth: AuthUser,
     collection: web::Path<String>,

@@ -276,7 +276,7 @@ fn check_item(conn: &mut PgConnection, plan: Uuid, item: Option<Uuid>) -> Result
     responses((status = 200, description = "A page of indicators.", body = Page<Indicator>,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/plans/{plan_id}/indicators")]
+#[get("/{plan_id}/indicators")]
 pub async fn list_indicators(
     auth: AuthUser,
     plan_id: web::Path<Uuid>,
@@ -302,7 +302,7 @@ pub async fn list_indicators(
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The indicator.", body = Indicator, headers(("ETag" = String))))
 )]
-#[get("/indicators/{id}")]
+#[get("/{id}")]
 pub async fn get_indicator(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -330,7 +330,7 @@ pub async fn get_indicator(
         (status = 422, description = "The item is not of this plan, or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/plans/{plan_id}/indicators", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
+#[post("/{plan_id}/indicators", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
 pub async fn create_indicator(
     auth: AuthUser,
     ctx: RequestContext,
@@ -380,7 +380,7 @@ pub async fn create_indicator(
         (status = 422, description = "The item is not of this plan.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[patch("/indicators/{id}")]
+#[patch("/{id}")]
 pub async fn update_indicator(
     auth: AuthUser,
     ctx: RequestContext,
@@ -435,7 +435,7 @@ pub async fn update_indicator(
         (status = 409, description = "The plan is closed.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[delete("/indicators/{id}")]
+#[delete("/{id}")]
 pub async fn delete_indicator(
     auth: AuthUser,
     ctx: RequestContext,
@@ -464,7 +464,7 @@ pub async fn delete_indicator(
     responses((status = 200, description = "A page of measurements, oldest entry first.", body = Page<Measurement>,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/indicators/{id}/measurements")]
+#[get("/{id}/measurements")]
 pub async fn list_measurements(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -501,7 +501,7 @@ pub async fn list_measurements(
         (status = 422, description = "The idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/indicators/{id}/measurements", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
+#[post("/{id}/measurements", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
 pub async fn create_measurement(
     auth: AuthUser,
     ctx: RequestContext,

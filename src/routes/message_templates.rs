@@ -126,7 +126,7 @@ type KindChannel = web::Path<(MessageKind, MessageChannel)>;
     params(TemplateScope),
     responses((status = 200, description = "Each kind and channel, the organisation's own or the built-in one.", body = MessageTemplates))
 )]
-#[get("/message-templates")]
+#[get("")]
 pub async fn list_message_templates(
     auth: AuthUser,
     query: ApiQuery<TemplateScope>,
@@ -155,7 +155,7 @@ pub async fn list_message_templates(
     params(("kind" = MessageKind, Path), ("channel" = MessageChannel, Path), TemplateScope),
     responses((status = 200, description = "The organisation's own, or the built-in one.", body = MessageTemplate))
 )]
-#[get("/message-templates/{kind}/{channel}")]
+#[get("/{kind}/{channel}")]
 pub async fn get_message_template(
     auth: AuthUser,
     path: KindChannel,
@@ -204,7 +204,7 @@ fn checked(kind: MessageKind, channel: MessageChannel, body: PutTemplate) -> Res
         (status = 422, description = "A placeholder the kind does not have, a lone brace, or a subject where it does not belong.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[put("/message-templates/{kind}/{channel}")]
+#[put("/{kind}/{channel}")]
 pub async fn put_message_template(
     auth: AuthUser,
     ctx: RequestContext,
@@ -246,7 +246,7 @@ pub async fn put_message_template(
     params(("kind" = MessageKind, Path), ("channel" = MessageChannel, Path), TemplateScope),
     responses((status = 200, description = "The built-in template, now in use.", body = MessageTemplate))
 )]
-#[delete("/message-templates/{kind}/{channel}")]
+#[delete("/{kind}/{channel}")]
 pub async fn delete_message_template(
     auth: AuthUser,
     ctx: RequestContext,

@@ -113,7 +113,7 @@ fn person(principal: &Principal) -> Result<Uuid, ApiError> {
     params(InboxParams),
     responses((status = 200, description = "A page of the caller's notices.", body = Inbox))
 )]
-#[get("/me/notifications")]
+#[get("/notifications")]
 pub async fn list_notifications(
     auth: AuthUser,
     query: ApiQuery<InboxParams>,
@@ -146,7 +146,7 @@ pub async fn list_notifications(
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "Read.", body = Notification))
 )]
-#[post("/me/notifications/{id}/read")]
+#[post("/notifications/{id}/read")]
 pub async fn read_notification(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -235,7 +235,7 @@ fn known_kinds(value: &[String]) -> Result<(), ValidationError> {
 
 /// My e-mail choices.
 #[utoipa::path(tag = "auth", responses((status = 200, description = "The caller's choices.", body = Preferences)))]
-#[get("/me/notification-preferences")]
+#[get("/notification-preferences")]
 pub async fn get_notification_preferences(
     auth: AuthUser,
     state: web::Data<AppState>,
@@ -252,7 +252,7 @@ pub async fn get_notification_preferences(
     request_body = Preferences,
     responses((status = 200, description = "Saved.", body = Preferences))
 )]
-#[put("/me/notification-preferences")]
+#[put("/notification-preferences")]
 pub async fn set_notification_preferences(
     auth: AuthUser,
     body: ApiJson<Preferences>,
@@ -279,7 +279,7 @@ pub struct MarkedRead {
 
 /// Mark all my notices read.
 #[utoipa::path(tag = "auth", responses((status = 200, description = "Read.", body = MarkedRead)))]
-#[post("/me/notifications/read-all")]
+#[post("/notifications/read-all")]
 pub async fn read_all_notifications(auth: AuthUser, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let user = person(&auth.0)?;
     let marked = db::run(&state.pool, move |conn| Ok(db::notifications::mark_all_read(conn, user)?)).await?;

@@ -225,7 +225,7 @@ impl Resource for Organization {
     responses((status = 200, description = "A page of organisations.", body = Page<Organization>,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/organizations")]
+#[get("")]
 pub async fn list_organizations(
     auth: AuthUser,
     query: ListQuery<OrganizationFilter>,
@@ -247,7 +247,7 @@ pub async fn list_organizations(
     responses((status = 200, description = "The organisation.", body = Organization,
         headers(("ETag" = String, description = "`\"<version>\"`")), example = crate::routes::examples::organization))
 )]
-#[get("/organizations/{id}")]
+#[get("/{id}")]
 pub async fn get_organization(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -269,7 +269,7 @@ pub async fn get_organization(
         (status = 422, description = "The parent does not exist, or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/organizations", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
+#[post("", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
 pub async fn create_organization(
     auth: AuthUser,
     ctx: RequestContext,
@@ -312,7 +312,7 @@ pub async fn create_organization(
         (status = 422, description = "The parent does not exist or would make a cycle.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[patch("/organizations/{id}")]
+#[patch("/{id}")]
 pub async fn update_organization(
     auth: AuthUser,
     ctx: RequestContext,
@@ -382,7 +382,7 @@ pub async fn update_organization(
         (status = 409, description = "Still has dependent records (`has_dependents`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[delete("/organizations/{id}")]
+#[delete("/{id}")]
 pub async fn delete_organization(
     auth: AuthUser,
     ctx: RequestContext,

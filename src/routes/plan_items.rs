@@ -321,7 +321,7 @@ fn tree(items: Vec<PlanItem>) -> Vec<PlanItemNode> {
     responses((status = 200, description = "A page of items, or with `view=tree` the whole tree.", body = PlanItemListing,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/plans/{plan_id}/items")]
+#[get("/{plan_id}/items")]
 pub async fn list_plan_items(
     auth: AuthUser,
     plan_id: web::Path<Uuid>,
@@ -369,7 +369,7 @@ pub async fn list_plan_items(
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The item.", body = PlanItem, headers(("ETag" = String))))
 )]
-#[get("/plan-items/{id}")]
+#[get("/{id}")]
 pub async fn get_plan_item(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -397,7 +397,7 @@ pub async fn get_plan_item(
         (status = 422, description = "The parent is not an item of this plan, a document is not the organisation's, or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/plans/{plan_id}/items", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
+#[post("/{plan_id}/items", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
 pub async fn create_plan_item(
     auth: AuthUser,
     ctx: RequestContext,
@@ -457,7 +457,7 @@ pub async fn create_plan_item(
         (status = 422, description = "The move would break the tree (`item_cycle`, `parent_other_plan`), or a document is not the organisation's.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[patch("/plan-items/{id}")]
+#[patch("/{id}")]
 pub async fn update_plan_item(
     auth: AuthUser,
     ctx: RequestContext,
@@ -532,7 +532,7 @@ pub async fn update_plan_item(
         (status = 409, description = "It has children or indicators (`item_has_dependents`), or the plan is closed.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[delete("/plan-items/{id}")]
+#[delete("/{id}")]
 pub async fn delete_plan_item(
     auth: AuthUser,
     ctx: RequestContext,

@@ -252,7 +252,7 @@ pub fn ensure_open(status: PlanStatus) -> Result<(), ApiError> {
     responses((status = 200, description = "A page of plans.", body = Page<Plan>,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/plans")]
+#[get("")]
 pub async fn list_plans(
     auth: AuthUser,
     query: ListQuery<PlanFilter>,
@@ -284,7 +284,7 @@ pub async fn list_plans(
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The plan.", body = Plan, headers(("ETag" = String)), example = crate::routes::examples::plan))
 )]
-#[get("/plans/{id}")]
+#[get("/{id}")]
 pub async fn get_plan(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -311,7 +311,7 @@ pub async fn get_plan(
         (status = 422, description = "A document or parent plan is not the organisation's, or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/plans", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
+#[post("", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
 pub async fn create_plan(
     auth: AuthUser,
     ctx: RequestContext,
@@ -368,7 +368,7 @@ fn check_period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<(), Ap
         (status = 422, description = "A document or parent plan is not the organisation's, or the parents would loop.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[patch("/plans/{id}")]
+#[patch("/{id}")]
 pub async fn update_plan(
     auth: AuthUser,
     ctx: RequestContext,
@@ -431,7 +431,7 @@ pub async fn update_plan(
         (status = 409, description = "Other plans implement it (`plan_has_children`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[delete("/plans/{id}")]
+#[delete("/{id}")]
 pub async fn delete_plan(
     auth: AuthUser,
     ctx: RequestContext,
@@ -464,7 +464,7 @@ pub async fn delete_plan(
         (status = 409, description = "Not allowed from the current status (`transition_not_allowed`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/plans/{id}/transitions")]
+#[post("/{id}/transitions")]
 pub async fn transition_plan(
     auth: AuthUser,
     ctx: RequestContext,
@@ -549,7 +549,7 @@ const MAX_IMPORT_BYTES: usize = 4 * 1024 * 1024;
         (status = 422, description = "The file has problems (`import_invalid`, each in `errors` with its JSON path), or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/plans/import", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
+#[post("/import", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
 pub async fn import_plan(
     auth: AuthUser,
     ctx: RequestContext,

@@ -226,7 +226,7 @@ pub struct PublicPageParams {
             content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait."))),
     )
 )]
-#[get("/public/organizations/{code}/feedback")]
+#[get("/organizations/{code}/feedback")]
 pub async fn list_public_feedback(
     code: web::Path<String>,
     query: ListQuery<NoFilter>,
@@ -279,7 +279,7 @@ pub struct CodeQuery {
             content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait."))),
     )
 )]
-#[get("/public/feedback/{code}")]
+#[get("/feedback/{code}")]
 pub async fn get_public_feedback(
     code: web::Path<String>,
     query: ApiQuery<CodeQuery>,
@@ -335,7 +335,7 @@ pub async fn get_public_feedback(
             content_type = "application/problem+json", headers(("Retry-After" = u64, description = "Seconds to wait."))),
     )
 )]
-#[get("/public/feedback-attachments/{id}/content")]
+#[get("/feedback-attachments/{id}/content")]
 pub async fn download_public_attachment(
     id: web::Path<Uuid>,
     req: HttpRequest,

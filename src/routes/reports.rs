@@ -332,7 +332,7 @@ fn context(state: &AppState, department: Option<Uuid>) -> Context {
         )),
     )
 )]
-#[get("/reports/plans/{plan_id}")]
+#[get("/plans/{plan_id}")]
 pub async fn get_plan_report(
     auth: AuthUser,
     plan_id: web::Path<Uuid>,
@@ -401,7 +401,7 @@ pub struct FeedbackReportParams {
         )),
     )
 )]
-#[get("/reports/feedback")]
+#[get("/feedback")]
 pub async fn get_feedback_report(
     auth: AuthUser,
     query: ApiQuery<FeedbackReportParams>,
@@ -482,7 +482,7 @@ pub struct TriageReportParams {
         )),
     )
 )]
-#[get("/reports/triage")]
+#[get("/triage")]
 pub async fn get_triage_report(
     auth: AuthUser,
     query: ApiQuery<TriageReportParams>,
@@ -593,10 +593,7 @@ pub struct CreateSnapshot {
         (status = 422, description = "The idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post(
-    "/reports/plans/{plan_id}/snapshots",
-    wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)"
-)]
+#[post("/plans/{plan_id}/snapshots", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
 pub async fn create_report_snapshot(
     auth: AuthUser,
     ctx: RequestContext,
@@ -641,7 +638,7 @@ pub async fn create_report_snapshot(
     responses((status = 200, description = "A page of snapshots.", body = Page<Snapshot>,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/reports/plans/{plan_id}/snapshots")]
+#[get("/plans/{plan_id}/snapshots")]
 pub async fn list_report_snapshots(
     auth: AuthUser,
     plan_id: web::Path<Uuid>,
@@ -692,7 +689,7 @@ pub struct SnapshotParams {
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The snapshot.", body = Snapshot))
 )]
-#[get("/reports/snapshots/{id}")]
+#[get("/snapshots/{id}")]
 pub async fn get_report_snapshot(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -721,7 +718,7 @@ pub async fn get_report_snapshot(
         ), headers(("Repr-Digest" = String, description = "`sha-256=:<base64>:` of the JSON document."))),
     )
 )]
-#[get("/reports/snapshots/{id}/content")]
+#[get("/snapshots/{id}/content")]
 pub async fn get_report_snapshot_content(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -811,7 +808,7 @@ impl RollupSection {
         )),
     )
 )]
-#[get("/reports/plans/{plan_id}/rollup")]
+#[get("/plans/{plan_id}/rollup")]
 pub async fn get_plan_rollup(
     auth: AuthUser,
     plan_id: web::Path<Uuid>,

@@ -164,7 +164,7 @@ fn scope_codes(scopes: &[Scope]) -> Vec<Option<String>> {
     responses((status = 200, description = "A page of service clients.", body = Page<ServiceClient>,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/service-clients")]
+#[get("")]
 pub async fn list_service_clients(
     auth: AuthUser,
     query: ListQuery<ServiceClientFilter>,
@@ -188,7 +188,7 @@ pub async fn list_service_clients(
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The client.", body = ServiceClient, headers(("ETag" = String))))
 )]
-#[get("/service-clients/{id}")]
+#[get("/{id}")]
 pub async fn get_service_client(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -211,7 +211,7 @@ pub async fn get_service_client(
         (status = 422, description = "The named organisation does not exist, or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/service-clients", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
+#[post("", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
 pub async fn create_service_client(
     auth: AuthUser,
     ctx: RequestContext,
@@ -256,7 +256,7 @@ pub async fn create_service_client(
     request_body = UpdateServiceClient,
     responses((status = 200, description = "Changed.", body = ServiceClient, headers(("ETag" = String))))
 )]
-#[patch("/service-clients/{id}")]
+#[patch("/{id}")]
 pub async fn update_service_client(
     auth: AuthUser,
     ctx: RequestContext,
@@ -292,7 +292,7 @@ pub async fn update_service_client(
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`; a stale one is a 412.")),
     responses((status = 204, description = "Deleted."))
 )]
-#[delete("/service-clients/{id}")]
+#[delete("/{id}")]
 pub async fn delete_service_client(
     auth: AuthUser,
     ctx: RequestContext,
@@ -317,7 +317,7 @@ pub async fn delete_service_client(
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The new secret.", body = ClientSecret))
 )]
-#[post("/service-clients/{id}/secret")]
+#[post("/{id}/secret")]
 pub async fn rotate_service_client_secret(
     auth: AuthUser,
     ctx: RequestContext,

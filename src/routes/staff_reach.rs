@@ -102,7 +102,7 @@ pub struct StaffReach {
     params(("id" = Uuid, Path, description = "The plan."), ReachParams),
     responses((status = 200, description = "Reach as of the day.", body = StaffReach))
 )]
-#[get("/plans/{id}/staff-reach")]
+#[get("/{id}/staff-reach")]
 pub async fn get_staff_reach(
     auth: AuthUser,
     id: web::Path<Uuid>,

@@ -141,10 +141,7 @@ fn parent_of(conn: &mut PgConnection, org: Uuid) -> Result<Option<Uuid>, ApiErro
         (status = 422, description = "No organisation above, or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post(
-    "/reports/plans/{plan_id}/submissions",
-    wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)"
-)]
+#[post("/plans/{plan_id}/submissions", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
 pub async fn submit_report(
     auth: AuthUser,
     ctx: RequestContext,
@@ -239,7 +236,7 @@ fn tell_parent(conn: &mut PgConnection, row: &SubmissionRow, plan: &PlanRow) -> 
     responses((status = 200, description = "A page of submissions.", body = crate::http::Page<ReportSubmission>,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/reports/plans/{plan_id}/submissions")]
+#[get("/plans/{plan_id}/submissions")]
 pub async fn list_plan_submissions(
     auth: AuthUser,
     plan_id: web::Path<Uuid>,
@@ -286,7 +283,7 @@ pub struct SubmissionDuties {
     params(("plan_id" = Uuid, Path)),
     responses((status = 200, description = "Each quarter of the plan.", body = SubmissionDuties))
 )]
-#[get("/reports/plans/{plan_id}/submission-duties")]
+#[get("/plans/{plan_id}/submission-duties")]
 pub async fn list_submission_duties(
     auth: AuthUser,
     plan_id: web::Path<Uuid>,
@@ -364,7 +361,7 @@ impl SubmissionStatus {
     responses((status = 200, description = "A page of submissions, oldest first.", body = crate::http::Page<ReportSubmission>,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/report-submissions")]
+#[get("")]
 pub async fn list_report_submissions(
     auth: AuthUser,
     query: ListQuery<InboxParams>,
@@ -390,7 +387,7 @@ pub async fn list_report_submissions(
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The submission.", body = ReportSubmission, headers(("ETag" = String))))
 )]
-#[get("/report-submissions/{id}")]
+#[get("/{id}")]
 pub async fn get_report_submission(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -411,7 +408,7 @@ pub async fn get_report_submission(
     responses((status = 200, description = "The plan report as frozen.", body = crate::reports::PlanReport,
         headers(("Repr-Digest" = String, description = "`sha-256=:<base64>:` of the JSON document."))))
 )]
-#[get("/report-submissions/{id}/content")]
+#[get("/{id}/content")]
 pub async fn get_report_submission_content(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -509,7 +506,7 @@ async fn decide(
         (status = 409, description = "Acknowledged or returned already (`submission_decided`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/report-submissions/{id}/acknowledge")]
+#[post("/{id}/acknowledge")]
 pub async fn acknowledge_report_submission(
     auth: AuthUser,
     ctx: RequestContext,
@@ -531,7 +528,7 @@ pub async fn acknowledge_report_submission(
         (status = 422, description = "No `note`.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/report-submissions/{id}/return")]
+#[post("/{id}/return")]
 pub async fn return_report_submission(
     auth: AuthUser,
     ctx: RequestContext,

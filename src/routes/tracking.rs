@@ -182,7 +182,7 @@ fn reopen_until(record: &FeedbackRow, days: i64) -> Option<NaiveDate> {
         (status = 429, description = "Too many requests from this address.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[get("/public/feedback/{code}/status")]
+#[get("/feedback/{code}/status")]
 pub async fn get_feedback_status(
     code: web::Path<String>,
     query: ApiQuery<PinQuery>,
@@ -220,7 +220,7 @@ pub async fn get_feedback_status(
         (status = 429, description = "Too many requests from this address.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/public/feedback/{code}/reopen")]
+#[post("/feedback/{code}/reopen")]
 pub async fn reopen_feedback(
     code: web::Path<String>,
     ctx: RequestContext,
@@ -315,7 +315,7 @@ pub struct NotifyBy {
         (status = 429, description = "Too many requests from this address.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[put("/public/feedback/{code}/notify-by")]
+#[put("/feedback/{code}/notify-by")]
 pub async fn set_feedback_notify_by(
     code: web::Path<String>,
     body: ApiJson<NotifyBy>,

@@ -166,7 +166,7 @@ impl Resource for User {
     responses((status = 200, description = "A page of people.", body = Page<User>,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/users")]
+#[get("")]
 pub async fn list_users(
     auth: AuthUser,
     query: ListQuery<UserFilter>,
@@ -192,7 +192,7 @@ pub async fn list_users(
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The person.", body = User, headers(("ETag" = String))))
 )]
-#[get("/users/{id}")]
+#[get("/{id}")]
 pub async fn get_user(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -213,7 +213,7 @@ pub async fn get_user(
         (status = 422, description = "The organisation or department does not exist there, or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/users", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
+#[post("", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
 pub async fn create_user(
     auth: AuthUser,
     ctx: RequestContext,
@@ -264,7 +264,7 @@ pub async fn create_user(
         (status = 422, description = "The department is not of the organisation, the role change is not allowed, or it is your own account.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[patch("/users/{id}")]
+#[patch("/{id}")]
 pub async fn update_user(
     auth: AuthUser,
     ctx: RequestContext,
@@ -318,7 +318,7 @@ pub async fn update_user(
         (status = 422, description = "It is your own account (`cannot_change_own_account`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[delete("/users/{id}")]
+#[delete("/{id}")]
 pub async fn delete_user(
     auth: AuthUser,
     ctx: RequestContext,
@@ -351,7 +351,7 @@ pub async fn delete_user(
         (status = 422, description = "The current password is wrong (`wrong_password`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/users/{id}/password")]
+#[post("/{id}/password")]
 pub async fn set_user_password(
     auth: AuthUser,
     ctx: RequestContext,

@@ -271,7 +271,7 @@ fn codes(patterns: &[String]) -> Vec<Option<String>> {
     responses((status = 200, description = "A page of subscriptions.", body = Page<Webhook>,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/webhooks")]
+#[get("")]
 pub async fn list_webhooks(
     auth: AuthUser,
     query: ListQuery<WebhookFilter>,
@@ -292,7 +292,7 @@ pub async fn list_webhooks(
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The subscription.", body = Webhook, headers(("ETag" = String))))
 )]
-#[get("/webhooks/{id}")]
+#[get("/{id}")]
 pub async fn get_webhook(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -319,7 +319,7 @@ pub async fn get_webhook(
         (status = 422, description = "The URL is refused (`webhook_https_only`, `webhook_private_address`, `webhook_address_refused`), the named organisation does not exist, or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/webhooks", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
+#[post("", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
 pub async fn create_webhook(
     auth: AuthUser,
     ctx: RequestContext,
@@ -365,7 +365,7 @@ pub async fn create_webhook(
         (status = 422, description = "The URL is refused (`webhook_https_only`, `webhook_private_address`, `webhook_address_refused`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[patch("/webhooks/{id}")]
+#[patch("/{id}")]
 pub async fn update_webhook(
     auth: AuthUser,
     ctx: RequestContext,
@@ -412,7 +412,7 @@ pub async fn update_webhook(
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`; a stale one is a 412.")),
     responses((status = 204, description = "Deleted."))
 )]
-#[delete("/webhooks/{id}")]
+#[delete("/{id}")]
 pub async fn delete_webhook(
     auth: AuthUser,
     ctx: RequestContext,
@@ -440,7 +440,7 @@ pub async fn delete_webhook(
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The new secret.", body = WebhookSecret))
 )]
-#[post("/webhooks/{id}/rotate-secret")]
+#[post("/{id}/rotate-secret")]
 pub async fn rotate_webhook_secret(
     auth: AuthUser,
     ctx: RequestContext,
@@ -493,7 +493,7 @@ pub async fn rotate_webhook_secret(
     responses((status = 200, description = "A page of deliveries, oldest first.", body = Page<Delivery>,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/webhooks/{id}/deliveries")]
+#[get("/{id}/deliveries")]
 pub async fn list_webhook_deliveries(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -527,7 +527,7 @@ pub async fn list_webhook_deliveries(
         (status = 409, description = "The subscription is off (`webhook_inactive`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/webhooks/{id}/deliveries/{delivery_id}/retry")]
+#[post("/{id}/deliveries/{delivery_id}/retry")]
 pub async fn retry_webhook_delivery(
     auth: AuthUser,
     path: web::Path<(Uuid, Uuid)>,
@@ -562,7 +562,7 @@ pub async fn retry_webhook_delivery(
         (status = 409, description = "The subscription is off (`webhook_inactive`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/webhooks/{id}/ping")]
+#[post("/{id}/ping")]
 pub async fn ping_webhook(
     auth: AuthUser,
     id: web::Path<Uuid>,

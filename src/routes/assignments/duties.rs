@@ -117,7 +117,7 @@ fn duties(
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The duties, oldest first.", body = Duties))
 )]
-#[get("/assignments/{id}/reports")]
+#[get("/{id}/reports")]
 pub async fn list_reporting_duties(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -179,7 +179,7 @@ pub struct PlanDuties {
     params(("plan_id" = Uuid, Path), DutyFilter),
     responses((status = 200, description = "The plan's duties.", body = PlanDuties))
 )]
-#[get("/plans/{plan_id}/reporting-duties")]
+#[get("/{plan_id}/reporting-duties")]
 pub async fn list_plan_reporting_duties(
     auth: AuthUser,
     plan_id: web::Path<Uuid>,

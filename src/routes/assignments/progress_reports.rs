@@ -186,10 +186,7 @@ fn report_location(id: Uuid, period: &str) -> String {
         (status = 422, description = "Not a reporting period of the assignment (`unknown_period`, `no_reporting`), an activity not of the plan, or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post(
-    "/assignments/{id}/reports/{period}",
-    wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)"
-)]
+#[post("/{id}/reports/{period}", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
 pub async fn submit_progress_report(
     auth: AuthUser,
     ctx: RequestContext,
@@ -247,7 +244,7 @@ pub async fn submit_progress_report(
     params(("id" = Uuid, Path, description = "The assignment."), ("period" = String, Path, description = "A period of its reporting duties, e.g. `2021-Q2`.")),
     responses((status = 200, description = "The latest version.", body = ProgressReport, headers(("ETag" = String))))
 )]
-#[get("/assignments/{id}/reports/{period}")]
+#[get("/{id}/reports/{period}")]
 pub async fn get_progress_report(
     auth: AuthUser,
     path: web::Path<(Uuid, String)>,
@@ -283,7 +280,7 @@ pub struct ReportVersions {
     params(("id" = Uuid, Path, description = "The assignment."), ("period" = String, Path, description = "A period of its reporting duties, e.g. `2021-Q2`.")),
     responses((status = 200, description = "The versions, oldest first.", body = ReportVersions))
 )]
-#[get("/assignments/{id}/reports/{period}/versions")]
+#[get("/{id}/reports/{period}/versions")]
 pub async fn list_progress_report_versions(
     auth: AuthUser,
     path: web::Path<(Uuid, String)>,
@@ -327,7 +324,7 @@ fn latest_for_change(conn: &mut PgConnection, id: Uuid, code: &str, if_match: &I
         (status = 422, description = "An activity is not of the assignment's plan.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[patch("/assignments/{id}/reports/{period}")]
+#[patch("/{id}/reports/{period}")]
 pub async fn update_progress_report(
     auth: AuthUser,
     ctx: RequestContext,
@@ -389,7 +386,7 @@ pub async fn update_progress_report(
         (status = 409, description = "Not allowed from the current status (`transition_not_allowed`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/assignments/{id}/reports/{period}/transitions")]
+#[post("/{id}/reports/{period}/transitions")]
 pub async fn review_progress_report(
     auth: AuthUser,
     ctx: RequestContext,

@@ -178,7 +178,7 @@ fn check_dates(start: Option<NaiveDate>, due: Option<NaiveDate>) -> Result<(), A
     responses((status = 200, description = "A page of assignments.", body = Page<Assignment>,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/assignments")]
+#[get("")]
 pub async fn list_assignments(
     auth: AuthUser,
     query: ListQuery<AssignmentFilter>,
@@ -209,7 +209,7 @@ pub async fn list_assignments(
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The assignment.", body = Assignment, headers(("ETag" = String))))
 )]
-#[get("/assignments/{id}")]
+#[get("/{id}")]
 pub async fn get_assignment(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -233,7 +233,7 @@ pub async fn get_assignment(
         (status = 422, description = "The plan, item or department is not the organisation's, or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/assignments", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
+#[post("", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
 pub async fn create_assignment(
     auth: AuthUser,
     ctx: RequestContext,
@@ -292,7 +292,7 @@ pub async fn create_assignment(
         (status = 422, description = "The department is not the organisation's.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[patch("/assignments/{id}")]
+#[patch("/{id}")]
 pub async fn update_assignment(
     auth: AuthUser,
     ctx: RequestContext,
@@ -341,7 +341,7 @@ pub async fn update_assignment(
         (status = 409, description = "Progress reports exist (`has_dependents`; cancel it instead), or the plan is closed.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[delete("/assignments/{id}")]
+#[delete("/{id}")]
 pub async fn delete_assignment(
     auth: AuthUser,
     ctx: RequestContext,
@@ -383,7 +383,7 @@ pub async fn delete_assignment(
         (status = 409, description = "Not allowed from the current status (`transition_not_allowed`), or restoring it would break the one-lead rule.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/assignments/{id}/transitions")]
+#[post("/{id}/transitions")]
 pub async fn transition_assignment(
     auth: AuthUser,
     ctx: RequestContext,
@@ -464,7 +464,7 @@ pub struct WorkListFilter {
     params(("id" = Uuid, Path, description = "The department."), WorkListFilter),
     responses((status = 200, description = "The department's assignments.", body = WorkList))
 )]
-#[get("/departments/{id}/assignments")]
+#[get("/{id}/assignments")]
 pub async fn list_department_assignments(
     auth: AuthUser,
     id: web::Path<Uuid>,

@@ -222,7 +222,7 @@ pub fn attach(
         (status = 415, description = "Not multipart, or a file that is not a photo or a PDF (`unsupported_file_type`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/feedback/{id}/attachments")]
+#[post("/{id}/attachments")]
 pub async fn upload_feedback_attachments(
     auth: AuthUser,
     ctx: RequestContext,
@@ -264,7 +264,7 @@ pub async fn upload_feedback_attachments(
     responses((status = 200, description = "A page of attachments.", body = Page<Attachment>,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/feedback/{id}/attachments")]
+#[get("/{id}/attachments")]
 pub async fn list_feedback_attachments(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -296,7 +296,7 @@ async fn attachment_for(
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The metadata.", body = Attachment, headers(("ETag" = String))))
 )]
-#[get("/feedback-attachments/{id}")]
+#[get("/{id}")]
 pub async fn get_feedback_attachment(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -328,7 +328,7 @@ pub async fn get_feedback_attachment(
             headers(("Content-Range" = String, description = "`bytes */<size>`"))),
     )
 )]
-#[get("/feedback-attachments/{id}/content")]
+#[get("/{id}/content")]
 pub async fn download_feedback_attachment(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -365,7 +365,7 @@ pub struct UpdateAttachment {
     request_body = UpdateAttachment,
     responses((status = 200, description = "Changed.", body = Attachment, headers(("ETag" = String))))
 )]
-#[patch("/feedback-attachments/{id}")]
+#[patch("/{id}")]
 pub async fn update_feedback_attachment(
     auth: AuthUser,
     ctx: RequestContext,
@@ -400,7 +400,7 @@ pub async fn update_feedback_attachment(
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`; a stale one is a 412.")),
     responses((status = 204, description = "Deleted."))
 )]
-#[delete("/feedback-attachments/{id}")]
+#[delete("/{id}")]
 pub async fn delete_feedback_attachment(
     auth: AuthUser,
     ctx: RequestContext,

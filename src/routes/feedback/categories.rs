@@ -128,7 +128,7 @@ pub struct OrgFilter {
     responses((status = 200, description = "A page of categories.", body = Page<FeedbackCategory>,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/feedback-categories")]
+#[get("")]
 pub async fn list_feedback_categories(
     auth: AuthUser,
     query: ListQuery<OrgFilter>,
@@ -147,7 +147,7 @@ pub async fn list_feedback_categories(
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The category.", body = FeedbackCategory, headers(("ETag" = String))))
 )]
-#[get("/feedback-categories/{id}")]
+#[get("/{id}")]
 pub async fn get_feedback_category(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -168,7 +168,7 @@ pub async fn get_feedback_category(
         (status = 422, description = "The department is not the organisation's, or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/feedback-categories", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
+#[post("", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
 pub async fn create_feedback_category(
     auth: AuthUser,
     ctx: RequestContext,
@@ -208,7 +208,7 @@ pub async fn create_feedback_category(
         (status = 422, description = "The department is not the organisation's.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[patch("/feedback-categories/{id}")]
+#[patch("/{id}")]
 pub async fn update_feedback_category(
     auth: AuthUser,
     ctx: RequestContext,
@@ -248,7 +248,7 @@ pub async fn update_feedback_category(
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`; a stale one is a 412.")),
     responses((status = 204, description = "Deleted."))
 )]
-#[delete("/feedback-categories/{id}")]
+#[delete("/{id}")]
 pub async fn delete_feedback_category(
     auth: AuthUser,
     ctx: RequestContext,

@@ -138,7 +138,7 @@ fn open_for(conn: &mut diesel::PgConnection, principal: &Principal, id: Uuid) ->
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "Oldest first.", body = ProgressNotes))
 )]
-#[get("/feedback/{id}/progress-notes")]
+#[get("/{id}/progress-notes")]
 pub async fn list_progress_notes(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -166,7 +166,7 @@ pub async fn list_progress_notes(
         (status = 422, description = "`committed_on` is in the past (`committed_on_past`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/feedback/{id}/progress-notes")]
+#[post("/{id}/progress-notes")]
 pub async fn create_progress_note(
     auth: AuthUser,
     ctx: RequestContext,
@@ -202,7 +202,7 @@ pub async fn create_progress_note(
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "Oldest first.", body = Extensions))
 )]
-#[get("/feedback/{id}/extensions")]
+#[get("/{id}/extensions")]
 pub async fn list_feedback_extensions(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -231,7 +231,7 @@ pub async fn list_feedback_extensions(
         (status = 409, description = "The record is not open (`feedback_not_open`), or has had every extension allowed (`extension_limit`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/feedback/{id}/extensions")]
+#[post("/{id}/extensions")]
 pub async fn extend_feedback(
     auth: AuthUser,
     ctx: RequestContext,

@@ -50,7 +50,7 @@ use crate::{
         (status = 422, description = "A category, department or plan item is not the organisation's; this `external_reference` was filed before with other fields (`external_reference_reused`); or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/feedback", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
+#[post("", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
 pub async fn create_feedback(
     auth: AuthUser,
     ctx: RequestContext,

@@ -111,7 +111,7 @@ pub struct HolidayFilter {
     responses((status = 200, description = "A page of holidays.", body = Page<Holiday>,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/holidays")]
+#[get("")]
 pub async fn list_holidays(
     auth: AuthUser,
     query: ListQuery<HolidayFilter>,
@@ -139,7 +139,7 @@ pub async fn list_holidays(
         (status = 422, description = "A working day on a day that is worked anyway (`working_day_not_needed`), the named organisation does not exist, or the idempotency key was used for another request.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/holidays", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
+#[post("", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
 pub async fn create_holiday(
     auth: AuthUser,
     ctx: RequestContext,
@@ -169,7 +169,7 @@ pub async fn create_holiday(
     params(("date" = NaiveDate, Path, description = "The day, `YYYY-MM-DD`."), OrgFilter),
     responses((status = 204, description = "Removed."))
 )]
-#[delete("/holidays/{date}")]
+#[delete("/{date}")]
 pub async fn delete_holiday(
     auth: AuthUser,
     ctx: RequestContext,
@@ -247,7 +247,7 @@ pub struct Calendar {
     params(CalendarParams),
     responses((status = 200, description = "The calendar.", body = Calendar))
 )]
-#[get("/calendar")]
+#[get("")]
 pub async fn get_calendar(
     auth: AuthUser,
     query: ApiQuery<CalendarParams>,

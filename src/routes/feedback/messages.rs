@@ -52,7 +52,7 @@ pub struct SenderMessages {
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "Oldest first.", body = SenderMessages))
 )]
-#[get("/feedback/{id}/messages")]
+#[get("/{id}/messages")]
 pub async fn list_sender_messages(
     auth: AuthUser,
     id: web::Path<Uuid>,

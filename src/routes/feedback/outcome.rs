@@ -56,7 +56,7 @@ pub struct Rating {
         (status = 409, description = "Not answered yet (`feedback_not_answered`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/feedback/{id}/satisfaction")]
+#[post("/{id}/satisfaction")]
 pub async fn rate_feedback(
     auth: AuthUser,
     ctx: RequestContext,
@@ -160,7 +160,7 @@ pub struct Publish {
         (status = 409, description = "Not answered yet (`feedback_not_answered`), or the sender did not consent to the publication of the result or withdrew it (`publication_not_consented`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/feedback/{id}/publish")]
+#[post("/{id}/publish")]
 pub async fn publish_feedback(
     auth: AuthUser,
     ctx: RequestContext,
@@ -206,7 +206,7 @@ pub async fn publish_feedback(
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "No longer public.", body = Feedback, headers(("ETag" = String))))
 )]
-#[delete("/feedback/{id}/publish")]
+#[delete("/{id}/publish")]
 pub async fn unpublish_feedback(
     auth: AuthUser,
     ctx: RequestContext,
@@ -263,7 +263,7 @@ pub struct SatisfactionRate {
     params(RateParams),
     responses((status = 200, description = "The rate.", body = SatisfactionRate))
 )]
-#[get("/feedback/satisfaction")]
+#[get("/satisfaction")]
 pub async fn get_satisfaction_rate(
     auth: AuthUser,
     query: ApiQuery<RateParams>,

@@ -497,7 +497,7 @@ pub(super) fn computed_deadline(
     responses((status = 200, description = "A page of records.", body = Page<Feedback>,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page."))))
 )]
-#[get("/feedback")]
+#[get("")]
 pub async fn list_feedback(
     auth: AuthUser,
     query: ListQuery<FeedbackFilter>,
@@ -544,7 +544,7 @@ pub(super) async fn load_for(state: &AppState, principal: &Principal, id: Uuid) 
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The record.", body = Feedback, headers(("ETag" = String)), example = crate::routes::examples::feedback))
 )]
-#[get("/feedback/{id}")]
+#[get("/{id}")]
 pub async fn get_feedback(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -570,7 +570,7 @@ pub async fn get_feedback(
         (status = 422, description = "A category, department or plan item is not the organisation's.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[patch("/feedback/{id}")]
+#[patch("/{id}")]
 pub async fn update_feedback(
     auth: AuthUser,
     ctx: RequestContext,
@@ -644,7 +644,7 @@ pub async fn update_feedback(
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "`\"<version>\"`; a stale one is a 412.")),
     responses((status = 204, description = "Deleted."))
 )]
-#[delete("/feedback/{id}")]
+#[delete("/{id}")]
 pub async fn delete_feedback(
     auth: AuthUser,
     ctx: RequestContext,

@@ -100,7 +100,7 @@ pub fn similar(
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The possible duplicates.", body = Similar))
 )]
-#[get("/feedback/{id}/similar")]
+#[get("/{id}/similar")]
 pub async fn get_similar_feedback(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -275,7 +275,7 @@ pub fn suggestions(conn: &mut PgConnection, id: Uuid) -> Result<Suggestions, Api
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "The suggestions.", body = Suggestions))
 )]
-#[get("/feedback/{id}/suggestions")]
+#[get("/{id}/suggestions")]
 pub async fn get_feedback_suggestions(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -328,7 +328,7 @@ pub struct MergeFeedback {
         (status = 422, description = "`into` is not a record of the organisation.", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/feedback/{id}/merge")]
+#[post("/{id}/merge")]
 pub async fn merge_feedback(
     auth: AuthUser,
     ctx: RequestContext,
@@ -403,7 +403,7 @@ pub async fn merge_feedback(
         (status = 409, description = "Not merged (`feedback_not_merged`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/feedback/{id}/unmerge")]
+#[post("/{id}/unmerge")]
 pub async fn unmerge_feedback(
     auth: AuthUser,
     ctx: RequestContext,

@@ -62,7 +62,7 @@ pub struct FeedbackTransition {
         (status = 422, description = "No department is assigned (`department_required`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/feedback/{id}/transitions")]
+#[post("/{id}/transitions")]
 pub async fn transition_feedback(
     auth: AuthUser,
     ctx: RequestContext,
@@ -174,7 +174,7 @@ pub struct History {
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "Oldest first.", body = History))
 )]
-#[get("/feedback/{id}/history")]
+#[get("/{id}/history")]
 pub async fn list_feedback_history(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -264,7 +264,7 @@ pub struct CreateAnswer {
     params(("id" = Uuid, Path)),
     responses((status = 200, description = "Oldest first.", body = Answers))
 )]
-#[get("/feedback/{id}/answers")]
+#[get("/{id}/answers")]
 pub async fn list_feedback_answers(
     auth: AuthUser,
     id: web::Path<Uuid>,
@@ -295,7 +295,7 @@ pub async fn list_feedback_answers(
         (status = 409, description = "The record is not accepted yet, or already closed (`feedback_not_accepted`).", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
-#[post("/feedback/{id}/answers", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
+#[post("/{id}/answers", wrap = "actix_web::middleware::from_fn(crate::http::idempotency::middleware)")]
 pub async fn answer_feedback(
     auth: AuthUser,
     ctx: RequestContext,
