@@ -269,7 +269,9 @@ pub struct FeedbackFigures {
 ///
 /// Working days are small whole numbers, so each group is first counted per number of
 /// working days (hashed, no sort of the records) and the median and 90th percentile
-/// are read off that distribution, with `percentile_cont`'s interpolation.
+/// are read off that distribution, with `percentile_cont`'s interpolation. The records
+/// are hashed once, by every grouping's column and the working days together; the
+/// grouping sets add up those counts.
 pub fn feedback_figures(
     conn: &mut PgConnection,
     org: Uuid,
@@ -299,6 +301,7 @@ pub fn feedback_figures(
         .collect::<String>();
     let key = grouped.iter().map(|(_, _, key)| format!("{key}, ")).collect::<String>();
     let sets = grouped.iter().map(|(_, column, _)| format!(", ({column}, working_days)")).collect::<String>();
+    let columns = grouped.iter().map(|(_, column, _)| format!("{column}, ")).collect::<String>();
     let month = month_of("(f.received_at AT TIME ZONE INTERVAL '07:00')", counting);
     sql_query(format!(
         "WITH f AS (
@@ -341,10 +344,11 @@ pub fn feedback_figures(
                  + (width_bucket(f.answered_on, hol.worked) - width_bucket(f.received_on, hol.worked))
              ) END AS working_days
              FROM f, hol
-         ), g AS (
-             SELECT CASE {dimension}ELSE 'total' END AS dimension,
-                    COALESCE({key}NULL) AS key,
-                    working_days,
+         ), r AS (
+             -- The records counted once, per value of the groupings' columns and count of
+             -- working days: one hashing of every record, however many groupings; the
+             -- grouping sets below then add up these few thousand rows, not the records.
+             SELECT {columns}working_days,
                     count(*) AS received,
                     count(answered_on) AS answered,
                     count(*) FILTER (WHERE answered_on <= deadline_on) AS answered_on_time,
@@ -364,6 +368,18 @@ pub fn feedback_figures(
                     count(*) FILTER (WHERE satisfaction = 'neutral') AS neutral,
                     count(*) FILTER (WHERE satisfaction = 'dissatisfied') AS dissatisfied
              FROM w
+             GROUP BY {columns}working_days
+         ), g AS (
+             SELECT CASE {dimension}ELSE 'total' END AS dimension,
+                    COALESCE({key}NULL) AS key,
+                    working_days,
+                    sum(received) AS received, sum(answered) AS answered, sum(answered_on_time) AS answered_on_time,
+                    sum(overdue) AS overdue, sum(rejected) AS rejected, sum(forwarded) AS forwarded,
+                    sum(merged) AS merged, sum(extended) AS extended, sum(escalated) AS escalated,
+                    sum(reopened) AS reopened, sum(answered_within_original_deadline) AS answered_within_original_deadline,
+                    sum(answered_within_extension) AS answered_within_extension, sum(rated) AS rated,
+                    sum(satisfied) AS satisfied, sum(neutral) AS neutral, sum(dissatisfied) AS dissatisfied
+             FROM r
              GROUP BY GROUPING SETS ((working_days){sets})
          ), d AS (
              -- Per group: the records with a working-day count, and how many of them come
