@@ -368,6 +368,12 @@ pub fn copy_csv(
     use std::io::BufRead;
     conn.build_transaction().read_only().repeatable_read().run(|conn| {
         sql_query("SET LOCAL TIME ZONE 'UTC'").execute(conn)?;
+        // Let PostgreSQL compute the cells in parallel workers (a parallel scan in id
+        // order, merged by the leader: `Gather Merge`), which its cost model would not
+        // choose for a million rows sent on; the leader is then left with writing the
+        // CSV. As many workers as the server's `max_parallel_workers_per_gather` allows.
+        sql_query("SET LOCAL parallel_setup_cost = 0").execute(conn)?;
+        sql_query("SET LOCAL parallel_tuple_cost = 0").execute(conn)?;
         let types = column_types(conn, collection.table)?;
         let statement = collection.copy_sql(selection, &types);
         COPY_STATEMENT.with(|s| *s.borrow_mut() = statement);
