@@ -13,16 +13,27 @@ use crate::db::schema::{feedback_merges, feedback_sender_keys, feedback_suggesti
 
 /// Stores the keys of a record's sender (`auth::password::SenderKey`).
 pub fn set_sender_keys(conn: &mut PgConnection, feedback: Uuid, org: Uuid, keys: &[Vec<u8>]) -> QueryResult<()> {
-    let rows: Vec<_> = keys
+    set_many_sender_keys(conn, &[(feedback, org, keys.to_vec())])
+}
+
+/// Stores the keys of several records' senders in one statement: (record, its
+/// organisation, the keys).
+pub fn set_many_sender_keys(conn: &mut PgConnection, senders: &[(Uuid, Uuid, Vec<Vec<u8>>)]) -> QueryResult<()> {
+    let rows: Vec<_> = senders
         .iter()
-        .map(|k| {
-            (
-                feedback_sender_keys::feedback_id.eq(feedback),
-                feedback_sender_keys::organization_id.eq(org),
-                feedback_sender_keys::key.eq(k),
-            )
+        .flat_map(|(feedback, org, keys)| {
+            keys.iter().map(move |k| {
+                (
+                    feedback_sender_keys::feedback_id.eq(*feedback),
+                    feedback_sender_keys::organization_id.eq(*org),
+                    feedback_sender_keys::key.eq(k),
+                )
+            })
         })
         .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
     diesel::insert_into(feedback_sender_keys::table).values(rows).on_conflict_do_nothing().execute(conn)?;
     Ok(())
 }
@@ -45,8 +56,11 @@ pub fn unkeyed(conn: &mut PgConnection, after: Uuid, limit: i64) -> QueryResult<
     sql_query(
         "SELECT s.feedback_id, f.organization_id, s.phone, s.email
          FROM feedback_senders s JOIN feedback f ON f.id = s.feedback_id
-         WHERE s.feedback_id > $1 AND (s.phone IS NOT NULL OR s.email IS NOT NULL)
-           AND NOT EXISTS (SELECT 1 FROM feedback_sender_keys k WHERE k.feedback_id = s.feedback_id)
+         -- `after` bounds every side, so each batch reads from where the last ended: with
+         -- it on the senders only, the merge joins read feedback and the keys from their
+         -- start every batch (quadratic: millions of records took hours).
+         WHERE s.feedback_id > $1 AND f.id > $1 AND (s.phone IS NOT NULL OR s.email IS NOT NULL)
+           AND NOT EXISTS (SELECT 1 FROM feedback_sender_keys k WHERE k.feedback_id = s.feedback_id AND k.feedback_id > $1)
          ORDER BY s.feedback_id LIMIT $2",
     )
     .bind::<SqlUuid, _>(after)
