@@ -267,12 +267,11 @@ pub struct FeedbackFigures {
 /// answer count the days after the day of receipt up to the day of the answer, on the
 /// organisation's working calendar (national days and its own).
 ///
-/// The records are hashed once, by every grouping's column with the day of receipt and
-/// the day of answer; the working days of those (tens of thousands of) rows come from a
-/// running count of working days over the days they span, and the grouping sets add up
-/// their counts. Working days are small whole numbers, so each group is counted per
-/// number of working days and the median and 90th percentile are read off that
-/// distribution, with `percentile_cont`'s interpolation (no sort of the records).
+/// Working days are small whole numbers, so each group is first counted per number of
+/// working days (hashed, no sort of the records) and the median and 90th percentile
+/// are read off that distribution, with `percentile_cont`'s interpolation. The records
+/// are hashed once, by every grouping's column and the working days together; the
+/// grouping sets add up those counts.
 pub fn feedback_figures(
     conn: &mut PgConnection,
     org: Uuid,
@@ -326,11 +325,31 @@ pub fn feedback_figures(
              SELECT coalesce(o.day, n.day) AS day, coalesce(o.kind, n.kind) AS kind
              FROM (SELECT h.day, h.kind FROM holidays h WHERE h.organization_id = $1 AND h.deleted_at IS NULL) o
              FULL JOIN national_days n ON n.day = o.day
+         ), hol AS (
+             -- The weekdays off and the weekend days worked, each in order after a sentinel
+             -- so the array is never empty: width_bucket(day, days) - 1 is the number of
+             -- them up to and including day.
+             SELECT array_prepend(DATE '0001-01-01', coalesce(array_agg(day ORDER BY day)
+                        FILTER (WHERE kind = 'day_off' AND extract(isodow FROM day) < 6), '{{}}')) AS off,
+                    array_prepend(DATE '0001-01-01', coalesce(array_agg(day ORDER BY day)
+                        FILTER (WHERE kind = 'working_day' AND extract(isodow FROM day) >= 6), '{{}}')) AS worked
+             FROM cal
+         ), w AS (
+             -- Working days from receipt to answer: weekdays in (received_on, answered_on],
+             -- by arithmetic from a Monday (1900-01-01), less the weekdays off in it, plus
+             -- the weekend days worked.
+             SELECT f.*, CASE WHEN f.answered_on IS NULL THEN NULL ELSE greatest(0,
+                 ((f.answered_on + 1 - DATE '1900-01-01') / 7 * 5 + least((f.answered_on + 1 - DATE '1900-01-01') % 7, 5))
+                 - ((f.received_on + 1 - DATE '1900-01-01') / 7 * 5 + least((f.received_on + 1 - DATE '1900-01-01') % 7, 5))
+                 - (width_bucket(f.answered_on, hol.off) - width_bucket(f.received_on, hol.off))
+                 + (width_bucket(f.answered_on, hol.worked) - width_bucket(f.received_on, hol.worked))
+             ) END AS working_days
+             FROM f, hol
          ), r AS (
-             -- The records counted once, per value of the groupings' columns, day of
-             -- receipt and day of answer: one hashing of every record, however many
-             -- groupings; what follows works on these tens of thousands of rows.
-             SELECT {columns}received_on, answered_on,
+             -- The records counted once, per value of the groupings' columns and count of
+             -- working days: one hashing of every record, however many groupings; the
+             -- grouping sets below then add up these few thousand rows, not the records.
+             SELECT {columns}working_days,
                     count(*) AS received,
                     count(answered_on) AS answered,
                     count(*) FILTER (WHERE answered_on <= deadline_on) AS answered_on_time,
@@ -349,23 +368,8 @@ pub fn feedback_figures(
                     count(*) FILTER (WHERE satisfaction = 'satisfied') AS satisfied,
                     count(*) FILTER (WHERE satisfaction = 'neutral') AS neutral,
                     count(*) FILTER (WHERE satisfaction = 'dissatisfied') AS dissatisfied
-             FROM f
-             GROUP BY {columns}received_on, answered_on
-         ), days AS (
-             -- Each day from the first to the last that r names, with the number of working
-             -- days up to and including it: a weekday unless the calendar has it off, a
-             -- weekend day only if the calendar has it worked.
-             SELECT s.day, count(*) FILTER (WHERE CASE c.kind WHEN 'day_off' THEN false WHEN 'working_day' THEN true
-                                                   ELSE extract(isodow FROM s.day) < 6 END)
-                               OVER (ORDER BY s.day) AS upto
-             FROM (SELECT generate_series(least(min(received_on), min(answered_on)),
-                                          greatest(max(received_on), max(answered_on)), INTERVAL '1 day')::date AS day
-                   FROM r) s
-             LEFT JOIN cal c ON c.day = s.day
-         ), w AS (
-             -- Working days from receipt to answer: those in (received_on, answered_on].
-             SELECT r.*, CASE WHEN r.answered_on IS NULL THEN NULL ELSE greatest(0, a.upto - b.upto) END AS working_days
-             FROM r JOIN days b ON b.day = r.received_on LEFT JOIN days a ON a.day = r.answered_on
+             FROM w
+             GROUP BY {columns}working_days
          ), g AS (
              SELECT CASE {dimension}ELSE 'total' END AS dimension,
                     COALESCE({key}NULL) AS key,
@@ -376,7 +380,7 @@ pub fn feedback_figures(
                     sum(reopened) AS reopened, sum(answered_within_original_deadline) AS answered_within_original_deadline,
                     sum(answered_within_extension) AS answered_within_extension, sum(rated) AS rated,
                     sum(satisfied) AS satisfied, sum(neutral) AS neutral, sum(dissatisfied) AS dissatisfied
-             FROM w
+             FROM r
              GROUP BY GROUPING SETS ((working_days){sets})
          ), d AS (
              -- Per group: the records with a working-day count, and how many of them come
