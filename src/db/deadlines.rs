@@ -99,9 +99,23 @@ impl People {
     }
 }
 
-/// Runs the scan for `today` (in Vietnam) at `now`, warning `warn_days` working days
-/// ahead. Several instances may run it at once: every effect is once per cause.
-pub fn scan(conn: &mut PgConnection, today: NaiveDate, now: DateTime<Utc>, warn_days: u32) -> QueryResult<Scanned> {
+/// Records a page of the scan takes: each page is its own transaction, so the scan's
+/// memory and the length of its transactions do not grow with the number of open records
+/// (a single transaction over every record held millions in memory at scale 10).
+pub const SCAN_PAGE: i64 = 2000;
+
+/// Runs one page of the scan for `today` (in Vietnam) at `now`, warning `warn_days`
+/// working days ahead: the open records after `after` (organisation, record), in that
+/// order. Returns what it did and the last record of the page (`None` once past the
+/// last). Several instances may run it at once: every effect is once per cause.
+pub fn scan(
+    conn: &mut PgConnection,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    warn_days: u32,
+    after: Option<(Uuid, Uuid)>,
+) -> QueryResult<(Scanned, Option<(Uuid, Uuid)>)> {
+    let (after_org, after_id) = after.unwrap_or((Uuid::nil(), Uuid::nil()));
     let open: Vec<Open> = sql_query(
         "SELECT f.id, f.organization_id, f.code, f.department_id, f.deadline_on, f.escalated_at,
                 EXISTS (SELECT 1 FROM feedback_progress_notes n WHERE n.feedback_id = f.id
@@ -109,10 +123,19 @@ pub fn scan(conn: &mut PgConnection, today: NaiveDate, now: DateTime<Utc>, warn_
          FROM feedback f
          WHERE f.deleted_at IS NULL AND f.status IN ('accepted', 'in_progress') AND f.department_id IS NOT NULL
            AND f.deadline_on <= $1::date + 31
-         ORDER BY f.organization_id, f.id",
+           AND (f.organization_id, f.id) > ($2, $3)
+         ORDER BY f.organization_id, f.id
+         LIMIT $4",
     )
     .bind::<Date, _>(today)
+    .bind::<SqlUuid, _>(after_org)
+    .bind::<SqlUuid, _>(after_id)
+    .bind::<diesel::sql_types::BigInt, _>(SCAN_PAGE)
     .load(conn)?;
+    let last = match open.len() as i64 {
+        n if n < SCAN_PAGE => None,
+        _ => open.last().map(|r| (r.organization_id, r.id)),
+    };
     let mut calendars: HashMap<Uuid, WorkingCalendar> = HashMap::new();
     let mut people = People::default();
     let mut done = Scanned { records: open.len(), ..Scanned::default() };
@@ -184,7 +207,7 @@ pub fn scan(conn: &mut PgConnection, today: NaiveDate, now: DateTime<Utc>, warn_
             done.notices += notify(conn, &to, &notice)?;
         }
     }
-    Ok(done)
+    Ok((done, last))
 }
 
 /// Marks a record escalated for this deadline, with its audit event (`feedback.overdue`

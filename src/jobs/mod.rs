@@ -114,9 +114,28 @@ impl Runner {
         let (warn, remind, every) = (d.warn_days, d.remind_days, d.scan_every.as_secs_f64());
         let due_days = self.settings.report_due_days;
         let digest_hour = self.settings.digest_hour;
+        // The open records a page at a time, each page in its own transaction (a page's
+        // effects commit together; a scan cut off is run again, and every effect is once
+        // per cause), then the duties, the digests and the next run in one.
+        let mut after = None;
+        let mut scanned = db::deadlines::Scanned::default();
+        loop {
+            let (today, now) = (clock.today(), clock.now());
+            let (page, last) = db::run(&self.pool, move |conn| {
+                Ok(conn.transaction(|conn| db::deadlines::scan(conn, today, now, warn, after))?)
+            })
+            .await?;
+            scanned.records += page.records;
+            scanned.notices += page.notices;
+            scanned.escalated += page.escalated;
+            match last {
+                Some(last) => after = Some(last),
+                None => break,
+            }
+        }
         let done = db::run(&self.pool, move |conn| {
             conn.transaction(|conn| {
-                let mut done = db::deadlines::scan(conn, clock.today(), clock.now(), warn)?;
+                let mut done = scanned;
                 let duties = db::deadlines::scan_duties(conn, clock.today(), remind, due_days)?;
                 done.notices += duties.notices;
                 done.escalated += duties.escalated;
