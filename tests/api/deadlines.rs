@@ -494,3 +494,43 @@ async fn notices_are_emailed_over_smtp_once_each() {
     assert!(!got.iter().any(|m| m.contains("binh.t@")), "who turned the kind off gets no e-mail of it");
     assert_eq!(kinds(&inbox(&app, &binh).await), ["feedback.deadline_near"], "but has it in the inbox");
 }
+
+/// More open records than a page of the scan (`db::deadlines::SCAN_PAGE`, each page its
+/// own transaction): every one is escalated, once, however many scans run — the pages
+/// follow each other without a gap or an overlap.
+#[actix_web::test]
+async fn a_scan_goes_through_every_page_of_open_records_once() {
+    let app = app_at("2021-06-01T09:00:00+07:00").await;
+    let admin = app.admin_token().await;
+    let org = app.organization(&admin, "KDPM").await;
+    let qlda = app.department(&admin, org, "QLDA1").await;
+    let rows = cchc_outreach::db::deadlines::SCAN_PAGE as u64 * 2 + 7;
+    // Anonymous hotline records of May 2021 with a deadline of 15 May, taken up by a
+    // department and never answered.
+    app.bulk_feedback(org, rows, 1).await;
+    app.sql(&format!(
+        "UPDATE feedback SET status = 'in_progress', department_id = '{qlda}'
+         WHERE organization_id = '{org}' AND anonymous AND channel = 'hotline' AND deadline_on = '2021-05-15'"
+    ));
+    // The first scan makes thousands of escalations: give it time on a loaded machine.
+    let escalated = || {
+        app.sql_count(&format!(
+            "SELECT count(*) AS n FROM feedback WHERE organization_id = '{org}' AND deadline_on = '2021-05-15'
+               AND escalated_at IS NOT NULL"
+        ))
+    };
+    let until = std::time::Instant::now() + Duration::from_secs(90);
+    while escalated() < rows as i64 && std::time::Instant::now() < until {
+        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(escalated(), rows as i64, "every page's records escalated");
+    a_scan(&app).await;
+    a_scan(&app).await;
+    let events = app.sql_count(&format!(
+        "SELECT count(*) AS n FROM events WHERE type = 'feedback.overdue' AND organization_id = '{org}'"
+    ));
+    let distinct = app.sql_count(&format!(
+        "SELECT count(DISTINCT subject_id) AS n FROM events WHERE type = 'feedback.overdue' AND organization_id = '{org}'"
+    ));
+    assert_eq!((events, distinct), (rows as i64, rows as i64), "one escalation event a record, after three scans");
+}
