@@ -440,9 +440,9 @@ impl diesel::pg::CopyTarget for CopySelect {
 }
 
 /// Text that a spreadsheet would take for a formula, with a leading `'` — in SQL, as
-/// `reports::tables::spreadsheet_text` does it.
+/// `domain::reports::spreadsheet_text` does it.
 fn spreadsheet_text_sql(column: &str) -> String {
-    let leads = crate::reports::tables::FORMULA_LEADS
+    let leads = crate::domain::reports::FORMULA_LEADS
         .iter()
         .map(|c| match c {
             '\'' => "''''".to_owned(),

@@ -127,3 +127,15 @@ impl GroupBy {
         }
     }
 }
+
+/// A text cell as written to CSV: one that a spreadsheet would read as a formula
+/// (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`,
+/// which spreadsheets show as text. Text that already starts with `'` gets one too, so
+/// a reader recovers every value exactly by dropping one leading `'`.
+pub fn spreadsheet_text(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(FORMULA_LEADS) { format!("'{text}").into() } else { text.into() }
+}
+
+/// The first characters that make `spreadsheet_text` quote a cell (the CSV export's SQL
+/// tests the same list, `db::exports`).
+pub const FORMULA_LEADS: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\''];
